@@ -1,0 +1,55 @@
+"""Exceptions that stop a run, or that tell the sender what to do with one request.
+
+Row problems are never exceptions: they are :class:`importer.models.Issue` records.
+
+    ImporterError
+    ├── ConfigError        bad arguments or a bad mapping file            → exit 2, nothing sent
+    ├── InputError         the sheet cannot be read (format, encoding, …) → exit 2, nothing sent
+    └── ApiError           the Superfone API answered with an error, or could not be reached
+        ├── AuthError      401: the key is missing or wrong; stops the whole run → exit 2
+        ├── TransientError connect error, 429, 502, 503, 504: retried, the request was not applied
+        ├── UncertainError read timeout, dropped connection, 500 after sending: it may have been applied
+        └── RejectedError  400 / 404: the row fails with the server's message; not retried
+
+Every message is safe to print: none of them ever contains the API key.
+"""
+
+from __future__ import annotations
+
+
+class ImporterError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class ConfigError(ImporterError):
+    """An argument or the mapping is wrong. The message names the file, line and key."""
+
+
+class InputError(ImporterError):
+    """The input sheet cannot be read. The message names the file and, where known, row and column."""
+
+
+class ApiError(ImporterError):
+    """The API answered with an error status, or could not be reached (``status`` is then None)."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+
+class AuthError(ApiError):
+    """401: the API key is missing or invalid. Nothing further can succeed."""
+
+
+class TransientError(ApiError):
+    """Certainly not applied (connect error, 429, 502, 503, 504): safe to retry as is."""
+
+
+class UncertainError(ApiError):
+    """Sent, but the outcome is unknown (read timeout, dropped connection, 500): may have been applied."""
+
+
+class RejectedError(ApiError):
+    """400 or 404: the server refused this request; retrying it unchanged cannot help."""
