@@ -1,0 +1,277 @@
+"""The run journal: one SQLite file that remembers, per row, what became of it, so a killed run can resume.
+
+A run is identified by :meth:`Journal.run_key` — a digest of the input's bytes and of the mapping (plus any
+other argument that changes what is sent). Rows are keyed by their sheet row number within that key.
+
+Durability: the database runs in WAL mode with ``synchronous=NORMAL`` and every call is its own transaction.
+A call that has returned is in the WAL file, which survives a crash of the process (``kill -9``); only a
+crash of the whole machine (power loss) may lose the last few. That trade-off keeps a call well under a
+millisecond without grouping commits, so no acknowledged outcome is ever held back in memory.
+
+Nothing about the API key is stored here; there is nothing key-related to store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, get_args
+
+from importer.errors import ConfigError
+
+__all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
+
+Status = Literal["in_flight", "succeeded", "failed", "in_doubt"]
+STATUSES: tuple[str, ...] = get_args(Status)
+#: The statuses :meth:`Journal.record` accepts: what finally became of a row.
+FINAL_STATUSES: tuple[str, ...] = ("succeeded", "failed", "in_doubt")
+
+SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of a journal ("SFIJ"), so a foreign SQLite file is recognised as such.
+APPLICATION_ID = 0x5346494A
+_CHUNK = 1024 * 1024
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS run_key (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS row_state (
+    key_id INTEGER NOT NULL REFERENCES run_key (id),
+    row INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
+    message TEXT NOT NULL DEFAULT '',
+    has_note INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (key_id, row)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS run (
+    key_id INTEGER NOT NULL REFERENCES run_key (id),
+    run_dir TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    PRIMARY KEY (key_id, run_dir)
+) WITHOUT ROWID;
+PRAGMA application_id = {APPLICATION_ID};
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+# has_note is sticky: once a request carrying the row's note may have been sent, a later attempt without the
+# note must not make a resumed run forget it (a note must never reach a lead twice).
+_MARK_IN_FLIGHT = """
+INSERT INTO row_state (key_id, row, status, message, has_note, updated_at)
+VALUES (?, ?, 'in_flight', '', ?, ?)
+ON CONFLICT (key_id, row) DO UPDATE SET
+    status = 'in_flight', message = '', has_note = has_note OR excluded.has_note,
+    updated_at = excluded.updated_at
+"""
+_RECORD = """
+INSERT INTO row_state (key_id, row, status, message, has_note, updated_at) VALUES (?, ?, ?, ?, 0, ?)
+ON CONFLICT (key_id, row) DO UPDATE SET
+    status = excluded.status, message = excluded.message, updated_at = excluded.updated_at
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RowState:
+    """What the journal knows about one row.
+
+    ``has_note`` is true when a request carrying the row's ``customer_note`` may have been sent at some point.
+    """
+
+    status: Status
+    message: str
+    has_note: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One report folder written under a run key."""
+
+    run_dir: Path
+    started_at: datetime
+
+
+def file_digest(path: Path | str) -> str:
+    """SHA-256 (hex) of a file's bytes, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Journal:
+    """Row outcomes per run key, in an SQLite file (created if missing).
+
+    Safe to share between threads; calls are serialised by an internal lock as well as by the caller.
+    """
+
+    def __init__(self, path: Path | str, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._key_ids: dict[str, int] = {}
+        self._db = self._connect()
+
+    # --- opening ------------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the journal {self.path}: {exc}") from None
+        try:
+            self._prepare(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise ConfigError(f"{self.path} is not a usable importer journal ({exc})") from None
+        except ConfigError:
+            db.close()
+            raise
+        return db
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"{self.path} was written by a newer importer (journal version {version}, this one reads "
+                f"{SCHEMA_VERSION}): upgrade, or use another --report-dir"
+            )
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        if has_tables and application_id != APPLICATION_ID:
+            raise ConfigError(f"{self.path} is an SQLite file but not an importer journal")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        if not has_tables:
+            db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+
+    # --- keys ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def run_key(input_digest: str, mapping_digest: str, *extras: str) -> str:
+        """A stable key for "the same command on the same data".
+
+        ``extras`` are further arguments that change what is sent (sheet name, duplicate policy, …).
+        """
+        text = "\0".join(("superfone-importer/run-key/1", input_digest, mapping_digest, *extras))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def _key_id(self, key: str, *, create: bool) -> int | None:
+        key_id = self._key_ids.get(key)
+        if key_id is not None:
+            return key_id
+        if create:
+            self._db.execute("INSERT OR IGNORE INTO run_key (digest) VALUES (?)", (key,))
+        found = self._db.execute("SELECT id FROM run_key WHERE digest = ?", (key,)).fetchone()
+        if found is None:
+            return None
+        self._key_ids[key] = found[0]
+        return int(found[0])
+
+    # --- rows ---------------------------------------------------------------------------------------------
+
+    def mark_in_flight(self, key: str, row: int, has_note: bool) -> None:
+        """Note, before the first request of a row, that it is being sent (and whether it carries a note)."""
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            self._db.execute(_MARK_IN_FLIGHT, (key_id, row, int(has_note), self._clock().timestamp()))
+
+    def record(self, key: str, row: int, status: Status, message: str = "") -> None:
+        """Record the final outcome of a row: ``succeeded``, ``failed`` or ``in_doubt``."""
+        if status not in FINAL_STATUSES:
+            expected = ", ".join(FINAL_STATUSES)
+            raise ValueError(f"not a final row status: {status!r} (expected one of {expected})")
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            self._db.execute(_RECORD, (key_id, row, status, message, self._clock().timestamp()))
+
+    def states(self, key: str) -> dict[int, RowState]:
+        """Every row the journal knows under ``key``: row number → :class:`RowState`."""
+        with self._lock:
+            key_id = self._key_id(key, create=False)
+            if key_id is None:
+                return {}
+            cursor = self._db.execute(
+                "SELECT row, status, message, has_note, updated_at FROM row_state"
+                " WHERE key_id = ? ORDER BY row",
+                (key_id,),
+            )
+            statuses: dict[str, Status] = {s: s for s in get_args(Status)}  # one str object per status
+            return {
+                row: RowState(statuses[status], message, bool(has_note), datetime.fromtimestamp(stamp, UTC))
+                for row, status, message, has_note, stamp in cursor
+            }
+
+    def forget(self, key: str) -> None:
+        """Drop everything recorded under ``key`` (``--fresh``)."""
+        with self._lock:
+            key_id = self._key_id(key, create=False)
+            if key_id is None:
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM row_state WHERE key_id = ?", (key_id,))
+                self._db.execute("DELETE FROM run WHERE key_id = ?", (key_id,))
+                self._db.execute("DELETE FROM run_key WHERE id = ?", (key_id,))
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            del self._key_ids[key]
+
+    # --- runs ---------------------------------------------------------------------------------------------
+
+    def record_run(self, key: str, run_dir: Path | str, started_at: datetime) -> None:
+        """Remember that the report folder ``run_dir`` belongs to ``key``."""
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            self._db.execute(
+                "INSERT OR REPLACE INTO run (key_id, run_dir, started_at) VALUES (?, ?, ?)",
+                (key_id, str(run_dir), _aware(started_at).isoformat()),
+            )
+
+    def runs(self, key: str) -> list[RunRecord]:
+        """The report folders written under ``key``, oldest first."""
+        with self._lock:
+            key_id = self._key_id(key, create=False)
+            if key_id is None:
+                return []
+            found = self._db.execute("SELECT run_dir, started_at FROM run WHERE key_id = ?", (key_id,))
+            records = [RunRecord(Path(folder), datetime.fromisoformat(started)) for folder, started in found]
+        return sorted(records, key=lambda record: (record.started_at, str(record.run_dir)))
+
+    # --- lifetime -----------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (idempotent)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+
+def _aware(moment: datetime) -> datetime:
+    """``moment`` with a time zone (a naive time is taken as local time)."""
+    return moment if moment.tzinfo is not None else moment.astimezone()
