@@ -1,20 +1,377 @@
-"""Phone numbers: E.164 checks (shared with the sandbox) and normalisation of what people type."""
+"""Phone numbers: E.164 checks (shared with the sandbox) and normalisation of what people type.
+
+``normalise_phone(raw, region)`` turns a cell as typed ("098765 43210", "+91-98765-43210",
+"tel:+91...", "'09876543210", full-width digits, "9.876543210E+09", ...) into a :class:`Phone` in
+E.164, or explains in a :class:`PhoneProblem` why it cannot. It never guesses: a number is accepted
+only when ``phonenumbers`` considers it valid (not merely possible).
+
+Most cells are already clean ("+919876543210" or a bare national number), so those skip
+``phonenumbers.parse`` and are checked directly against the same metadata; everything else takes the
+slow path (clean up, then ``parse`` + ``is_valid_number``).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import phonenumbers
+from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberDesc, PhoneNumberFormat
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+__all__ = ["Phone", "PhoneProblem", "is_e164", "normalise_phone"]
+
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_CACHE_SIZE = 65536
+_MAX_SHOWN = 40
+_SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
+_NON_GEO_REGION = "001"
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    """A valid number in E.164 form; ``extension`` holds digits typed after it ("x123")."""
+
+    e164: str
+    extension: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneProblem:
+    """Why a cell is not a usable phone number: a stable kebab-case ``code`` and a message for people."""
+
+    code: str
+    message: str
 
 
 def is_e164(value: object) -> bool:
-    """True when ``value`` is a string in strict E.164 form (``+`` and digits) and a valid number."""
-    if not isinstance(value, str) or not _E164.match(value):
+    """True when ``value`` is a valid number written in strict E.164 form ("+919876543210").
+
+    Strict means exactly the canonical form: no spaces, no trunk prefix after the country code, no
+    trailing newline.
+    """
+    if not isinstance(value, str) or not _E164.fullmatch(value):
         return False
+    return _e164_of(value, "ZZ") == value
+
+
+def normalise_phone(raw: object, region: str = "IN") -> Phone | PhoneProblem:
+    """Normalise one cell to a :class:`Phone` (E.164) or a :class:`PhoneProblem`; never raises.
+
+    ``region`` (ISO 3166 code, any case) is the country assumed for numbers written without a
+    country code. Problem codes: ``empty-phone``, ``invalid-phone``, ``lossy-excel-number``,
+    ``invalid-region``.
+    """
+    if not isinstance(region, str):
+        return PhoneProblem("invalid-region", f"{region!r} is not a known region code")
+    if raw is None:
+        raw = ""
+    elif not isinstance(raw, str):
+        raw = str(raw)
+    return _normalise_cached(raw, region)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _normalise_cached(raw: str, region: str) -> Phone | PhoneProblem:
+    region_code = region.strip().upper()
+    if region_code not in _SUPPORTED_REGIONS:
+        return PhoneProblem(
+            "invalid-region", f"'{_shown(region)}' is not a known region code (use an ISO code such as IN)"
+        )
+    e164 = _fast_e164(raw, region_code)
+    if e164 is not None:
+        return Phone(e164)
+    return _normalise_slow(raw, region_code)
+
+
+# --- slow path: clean up what was typed, then ask phonenumbers ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Cleaned:
+    number: str  # "+<digits>" or "<digits>"
+    extension: str
+
+
+def _normalise_slow(raw: str, region: str) -> Phone | PhoneProblem:
+    cleaned = _clean(raw)
+    if isinstance(cleaned, PhoneProblem):
+        return cleaned
+    if cleaned is None:
+        return _invalid(raw, region, international=False)
+    e164 = _resolve(cleaned.number, region)
+    if e164 is None:
+        return _invalid(raw, region, international=cleaned.number.startswith("+"))
+    return Phone(e164, cleaned.extension)
+
+
+def _resolve(number: str, region: str) -> str | None:
+    """E.164 for a cleaned number, trying "00" as an international prefix when the region does not."""
+    e164 = _e164_of(number, region)
+    if e164 is None and number.startswith("00"):
+        e164 = _e164_of("+" + number[2:], region)
+    return e164
+
+
+def _e164_of(number: str, region: str) -> str | None:
+    """E.164 of a cleaned number when phonenumbers says it is valid; fast path first."""
+    e164 = _fast_e164(number, region)
+    return e164 if e164 is not None else _slow_e164(number, region)
+
+
+def _slow_e164(number: str, region: str) -> str | None:
     try:
-        number = phonenumbers.parse(value, None)
+        parsed = phonenumbers.parse(number, region)
     except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(number)
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def _invalid(raw: str, region: str, *, international: bool) -> PhoneProblem:
+    where = "" if international else f" for region {region}"
+    return PhoneProblem("invalid-phone", f"'{_shown(raw)}' is not a valid phone number{where}")
+
+
+def _shown(raw: str) -> str:
+    text = raw.strip()
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+# --- cleaning -------------------------------------------------------------------------------------
+
+_SEPARATORS = str.maketrans("", "", " \t-.()/[]")
+_DIALABLE = re.compile(r"\+?\d{1,20}")
+_TRAILING_FLOAT_ZERO = re.compile(r"(\+?\d+)\.0+")
+_SCIENTIFIC = re.compile(r"([1-9])(?:[.,](\d*))?[eE]\+?(\d{1,3})")
+_EXTENSION = re.compile(
+    r"(?:\s*,?\s*(?:e?xt(?:ension|n)?|x)\.?|\s*#)\s*[:.=-]?\s*(\d{1,10})\s*#?\s*$", re.IGNORECASE
+)
+
+
+def _clean(raw: str) -> _Cleaned | PhoneProblem | None:
+    """Reduce a typed cell to "+digits"/"digits" and an extension; None when it is not a number."""
+    text = raw if raw.isascii() else _fold_unicode(raw)
+    text = _unwrap_excel(text.strip())
+    if text[:4].lower() == "tel:":
+        text = text[4:].strip()
+    if not text:
+        return PhoneProblem("empty-phone", "the phone number is blank")
+    parts = _split_parameters(text)
+    if parts is None:
+        return None
+    text, extension = parts
+    scientific = _SCIENTIFIC.fullmatch(text)
+    if scientific:
+        expanded = _expand_scientific(raw, scientific)
+        if not isinstance(expanded, str):
+            return expanded
+        text = expanded
+    float_zero = _TRAILING_FLOAT_ZERO.fullmatch(text)
+    if float_zero:
+        text = float_zero[1]
+    number = text.translate(_SEPARATORS)
+    if not number and not extension:
+        return PhoneProblem("empty-phone", "the phone number is blank")
+    if not _DIALABLE.fullmatch(number):
+        return None
+    return _Cleaned(number, extension)
+
+
+def _unwrap_excel(text: str) -> str:
+    """Undo spreadsheet text tricks: leading apostrophe, ="0987...", =+91..., and surrounding quotes."""
+    if text.startswith("'"):
+        text = text[1:]
+    elif text.startswith("="):
+        text = text[1:].strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    return text.strip()
+
+
+def _split_parameters(text: str) -> tuple[str, str] | None:
+    """Split off an extension ("x123", "ext. 123", "#123") and RFC 3966 parameters (";ext=123").
+
+    A ``phone-context`` that is a global number prefix ("+1-914-555") is prepended to the local
+    number, as RFC 3966 defines; other parameters (isub, domain contexts) do not change the number.
+    """
+    extension = ""
+    if ";" in text:
+        text, *params = text.split(";")
+        for param in params:
+            name, _, value = param.partition("=")
+            name, value = name.strip().lower(), value.strip()
+            if name == "ext":
+                if not value.isdigit() or not value.isascii():
+                    return None
+                extension = value
+            elif name == "phone-context" and value.startswith("+") and not text.startswith("+"):
+                text = value + text
+    match = _EXTENSION.search(text)
+    if match:
+        if extension:
+            return None
+        extension, text = match[1], text[: match.start()]
+    return text.strip(), extension
+
+
+def _expand_scientific(raw: str, match: re.Match[str]) -> str | PhoneProblem | None:
+    """Digits of an Excel number shown in scientific notation, or lossy-excel-number."""
+    digits = match[1] + (match[2] or "")
+    length = int(match[3]) + 1
+    if length > 20:
+        return None
+    if len(digits) < length:
+        return PhoneProblem(
+            "lossy-excel-number",
+            f"'{_shown(raw)}' is a number Excel rounded to {len(digits)} significant digits, so the phone "
+            "number cannot be recovered; format the column as text and export the sheet again",
+        )
+    if digits[length:].strip("0"):
+        return None
+    return digits[:length]
+
+
+class _UnicodeFold(dict[int, str]):
+    """``str.translate`` table, filled on demand: any Unicode decimal digit → ASCII digit,
+    spaces and control characters → " ", invisible format characters (zero-width space, BOM, marks)
+    → removed, dashes → "-"."""
+
+    def __missing__(self, codepoint: int) -> str:
+        char = chr(codepoint)
+        digit = unicodedata.decimal(char, None)
+        category = unicodedata.category(char)
+        if digit is not None:
+            folded = str(digit)
+        elif category in ("Zs", "Zl", "Zp", "Cc"):
+            folded = " "
+        elif category == "Cf":
+            folded = ""
+        elif category == "Pd" or char == "\u2212":
+            folded = "-"
+        else:
+            folded = char
+        if len(self) < 4096:
+            self[codepoint] = folded
+        return folded
+
+
+_UNICODE_FOLD = _UnicodeFold()
+
+
+def _fold_unicode(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_UNICODE_FOLD)
+
+
+# --- fast path: clean shapes checked straight against phonenumbers' metadata ----------------------
+
+_PLUS_DIGITS = re.compile(r"\+([1-9]\d{6,16})")
+_NATIONAL_DIGITS = re.compile(r"[1-9]\d{1,16}")
+_TYPE_DESCS = (
+    "mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost",
+    "voip", "personal_number", "pager", "uan", "voicemail",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Desc:
+    lengths: frozenset[int]  # empty: any length the general description allows; (-1,): none
+    pattern: re.Pattern[str]
+
+    def matches(self, nsn: str) -> bool:
+        return (not self.lengths or len(nsn) in self.lengths) and self.pattern.fullmatch(nsn) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class _CallingCode:
+    """What the fast path needs to know about one country calling code."""
+
+    code: int
+    national_prefix: re.Pattern[str] | None  # national_prefix_for_parsing of the main region
+    general: _Desc | None  # None when several regions share the code: ask phonenumbers
+    types: tuple[_Desc, ...]
+
+    def is_valid(self, nsn: str) -> bool:
+        """Same answer as ``phonenumbers.is_valid_number`` for this national significant number."""
+        if self.general is None:
+            return phonenumbers.is_valid_number(PhoneNumber(country_code=self.code, national_number=int(nsn)))
+        return self.general.matches(nsn) and any(desc.matches(nsn) for desc in self.types)
+
+
+def _desc(number_desc: PhoneNumberDesc | None) -> _Desc | None:
+    """Mirror of ``phonenumbers``' _is_number_matching_desc: no pattern never matches."""
+    if number_desc is None or not number_desc.national_number_pattern:
+        return None
+    return _Desc(frozenset(number_desc.possible_length), re.compile(number_desc.national_number_pattern))
+
+
+def _prefix_pattern(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
+
+
+@cache
+def _calling_code(code: int) -> _CallingCode | None:
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+    if not regions or _NON_GEO_REGION in regions:
+        return None
+    metadata = PhoneMetadata.metadata_for_region(regions[0])
+    if metadata is None:
+        return None
+    national_prefix = _prefix_pattern(metadata.national_prefix_for_parsing)
+    if len(regions) > 1:
+        return _CallingCode(code, national_prefix, None, ())
+    types = tuple(desc for name in _TYPE_DESCS if (desc := _desc(getattr(metadata, name))) is not None)
+    return _CallingCode(code, national_prefix, _desc(metadata.general_desc), types)
+
+
+@cache
+def _region_prefixes(region: str) -> tuple[int, re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(calling code, national prefix, international prefix) of a region, as ``parse`` uses them."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return 0, None, None
+    return (
+        metadata.country_code or 0,
+        _prefix_pattern(metadata.national_prefix_for_parsing),
+        _prefix_pattern(metadata.international_prefix),
+    )
+
+
+def _fast_e164(text: str, region: str) -> str | None:
+    """E.164 for "+<digits>" or bare national digits when that is certain; None means "ask parse"."""
+    if text[:1] == "+":
+        match = _PLUS_DIGITS.fullmatch(text)
+        return _fast_international(match[1]) if match else None
+    if _NATIONAL_DIGITS.fullmatch(text):
+        return _fast_national(text, region)
+    return None
+
+
+def _fast_international(digits: str) -> str | None:
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return None
+    calling = _calling_code(code)
+    nsn = digits[size:]
+    if calling is None or len(nsn) < 2 or nsn[0] == "0":
+        return None
+    if calling.national_prefix is not None and calling.national_prefix.match(nsn):
+        return None  # parse may strip a trunk prefix ("+44 (0)20..."): let it decide
+    return "+" + digits if calling.is_valid(nsn) else None
+
+
+def _fast_national(nsn: str, region: str) -> str | None:
+    code, national_prefix, international_prefix = _region_prefixes(region)
+    calling = _calling_code(code)
+    if calling is None:
+        return None
+    if national_prefix is not None and national_prefix.match(nsn):
+        return None
+    if international_prefix is not None and international_prefix.match(nsn):
+        return None
+    return f"+{code}{nsn}" if calling.is_valid(nsn) else None
