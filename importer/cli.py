@@ -7,8 +7,11 @@ failed or are in doubt; 2 could not run (bad arguments, mapping or input, 401, s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
 
 from importer.errors import ImporterError
 
@@ -26,12 +29,92 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="superfone-import", description="Sync spreadsheets of leads into Superfone.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    for name, help_text in (("run", "import a sheet into Superfone"),
+                            ("validate", "check a sheet and write the report; never sends (run --dry-run)")):
+        command = commands.add_parser(name, help=help_text)
+        _add_run_arguments(command, validate=name == "validate")
+        command.set_defaults(handler=_run)
+
     from importer.sandbox import command as sandbox_command
 
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
     sandbox_command.add_arguments(sandbox)
     sandbox.set_defaults(handler=sandbox_command.run)
     return parser
+
+
+def _positive(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def _add_run_arguments(command: argparse.ArgumentParser, validate: bool) -> None:
+    command.add_argument("sheet", metavar="SHEET", help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file")
+    command.add_argument("-m", "--mapping", required=True, metavar="MAPPING", help="mapping YAML file")
+    command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
+    command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                         help="where run folders and the journal go (default: reports)")
+    command.add_argument("--on-duplicate", choices=("last", "first", "error"), default="last",
+                         help="which of several rows with the same customer phone is sent (default: last)")
+    command.add_argument("--offline", action="store_true",
+                         help="do not read the account's catalog (names are then not checked)")
+    command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
+                         help="API base URL (env SF_BASE_URL; default: the production URL)")
+    command.add_argument("--sandbox", action="store_true",
+                         help="start a local sandbox (seeded from sample_data/catalog.yaml) and use it")
+    command.add_argument("--workers", type=_positive(int), metavar="N", help="checking processes (default: auto)")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    if validate:
+        command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None)
+        return
+    command.add_argument("--dry-run", action="store_true", help="check and report, send nothing")
+    command.add_argument("--rate", type=_positive(float), default=10.0, metavar="PER_S",
+                         help="requests per second (default: 10)")
+    command.add_argument("--concurrency", type=_positive(int), default=8, metavar="N",
+                         help="requests in flight at once (default: 8)")
+    command.add_argument("--fresh", action="store_true", help="ignore the journal of earlier runs")
+    command.add_argument("--retry-failed", type=Path, metavar="RUN_DIR",
+                         help="send only the failed and in-doubt rows of that earlier run")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from importer.client import DEFAULT_BASE_URL
+    from importer.console import BarProgress, summary_lines
+    from importer.options import NullProgress, RunOptions
+    from importer.pipeline import Importer
+
+    options = RunOptions(
+        sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
+        rate=args.rate, concurrency=args.concurrency, on_duplicate=args.on_duplicate, fresh=args.fresh,
+        retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
+        api_key=os.environ.get("SF_API_KEY") or None,
+    )
+    interactive = not args.quiet and sys.stderr.isatty()
+    progress = BarProgress() if interactive else NullProgress()
+    with ExitStack() as stack:
+        if args.sandbox:
+            server = stack.enter_context(_start_sandbox())
+            options.base_url, options.api_key, options.fresh = server.base_url, server.api_key, True
+            print(f"sandbox: {server.base_url} (in-process, fresh state)")
+        result = Importer(args.sheet, args.mapping, options, progress).run()
+    for line in summary_lines(result.summary, str(result.folder)):
+        print(line)
+    return result.exit_code
+
+
+def _start_sandbox():  # type: ignore[no-untyped-def]
+    from importer.sandbox import SandboxConfig, SandboxServer
+
+    seed = Path("sample_data/catalog.yaml")
+    return SandboxServer(SandboxConfig(), seed=seed if seed.is_file() else None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

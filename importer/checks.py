@@ -1,0 +1,169 @@
+"""Row checks: turn a mapped draft into the exact request(s) to send, plus the row's issues. Pure: no I/O.
+
+What is checked, and why it is an error or a warning:
+
+- phones (customer_phone, add_phones, assignee_user_phone) are normalised to E.164; one bad number fails the whole
+  request at the API, so it is an error here;
+- lead_stage_name / lead_group_name must name exactly one catalog item (the API answers 404 or 400): error;
+- add_labels / remove_labels / add_products names the account lacks are silently dropped by the API: warning;
+- source_type must be one of the account's source types: error;
+- add_labels with remove_labels in one row becomes two requests (the API refuses both in one): never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from importer.catalog import Catalog, NameSet, suggestion_text
+from importer.models import Issue, Row
+from importer.phones import Phone, normalise_phone
+
+_NAME_FIELDS = (
+    ("lead_stage_name", "stages", "stage"),
+    ("lead_group_name", "groups", "group"),
+)
+_LIST_NAME_FIELDS = (
+    ("add_labels", "labels", "label"),
+    ("remove_labels", "labels", "label"),
+    ("add_products", "products", "product"),
+)
+
+
+class MappingLike(Protocol):
+    region: str
+    region_column: str | None
+
+    def apply(self, row: Row) -> tuple[dict[str, Any], list[Issue]]: ...
+
+    def column_for(self, field: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRow:
+    """A row after mapping and checks. ``requests`` is empty when the row has an error."""
+
+    row: int
+    requests: tuple[dict[str, Any], ...]
+    phones: tuple[str, ...]
+    issues: tuple[Issue, ...]
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.requests)
+
+
+class RowChecker:
+    """Maps and checks one row at a time. ``catalog=None`` means offline: names are not checked."""
+
+    def __init__(self, mapping: MappingLike, catalog: Catalog | None) -> None:
+        self.mapping = mapping
+        self.catalog = catalog
+        self.source_types = (catalog or Catalog.offline()).source_types
+
+    def check(self, row: Row) -> CheckedRow:
+        draft, mapped_issues = self.mapping.apply(row)
+        issues = list(mapped_issues)
+        region = self._region(row)
+        phones = self._phones(draft, region, row.number, issues)
+        self._names(draft, row.number, issues)
+        if any(issue.is_error for issue in issues) or not phones:
+            return CheckedRow(row.number, (), phones, tuple(issues))
+        return CheckedRow(row.number, split_labels(draft), phones, tuple(issues))
+
+    # --- phones -------------------------------------------------------------------------------------------
+
+    def _region(self, row: Row) -> str:
+        column = self.mapping.region_column
+        if column:
+            value = row.cells.get(column, "").strip()
+            if value:
+                return value
+        return self.mapping.region
+
+    def _phones(self, draft: dict[str, Any], region: str, number: int, issues: list[Issue]) -> tuple[str, ...]:
+        """Normalise every phone field in place; return the row's phones (primary first) for cross-row checks."""
+        raw = draft.get("customer_phone")
+        if raw is None:
+            column = self.mapping.column_for("customer_phone")
+            issues.append(Issue(number, column, "error", "missing-phone", "no customer phone in this row"))
+            return ()
+        primary = self._phone("customer_phone", raw, region, number, issues)
+        if primary is None:
+            return ()
+        draft["customer_phone"] = primary
+        extra: list[str] = []
+        for value in draft.get("add_phones") or ():
+            phone = self._phone("add_phones", value, region, number, issues)
+            if phone is not None and phone != primary and phone not in extra:
+                extra.append(phone)
+        if "add_phones" in draft:
+            if extra:
+                draft["add_phones"] = extra
+            else:
+                del draft["add_phones"]
+        assignee = draft.get("assignee_user_phone")
+        if assignee is not None:
+            draft["assignee_user_phone"] = self._phone("assignee_user_phone", assignee, region, number, issues)
+        return (primary, *extra)
+
+    def _phone(self, field: str, raw: str, region: str, number: int, issues: list[Issue]) -> str | None:
+        result = normalise_phone(raw, region)
+        column = self.mapping.column_for(field)
+        if isinstance(result, Phone):
+            if result.extension:
+                message = f"extension {result.extension} dropped: the API stores E.164 numbers only"
+                issues.append(Issue(number, column, "warning", "phone-extension-dropped", message, raw))
+            return result.e164
+        issues.append(Issue(number, column, "error", result.code, result.message, raw))
+        return None
+
+    # --- names --------------------------------------------------------------------------------------------
+
+    def _names(self, draft: dict[str, Any], number: int, issues: list[Issue]) -> None:
+        source_type = draft.get("source_type")
+        if source_type is not None and self.source_types.verdict(source_type) != "ok":
+            issues.append(self._unknown(self.source_types, "source-type", "source_type", source_type, number))
+        if self.catalog is None:
+            return
+        for field, attr, noun in _NAME_FIELDS:
+            name = draft.get(field)
+            if name is None:
+                continue
+            names: NameSet = getattr(self.catalog, attr)
+            verdict = names.verdict(name)
+            if verdict == "unknown":
+                issues.append(self._unknown(names, noun, field, name, number))
+            elif verdict == "duplicated":
+                message = (f"{names.counts[name]} {noun}s in the account are named '{name}': "
+                           f"the API refuses ambiguous {noun} names; rename one in the dashboard")
+                column = self.mapping.column_for(field)
+                issues.append(Issue(number, column, "error", f"duplicate-{noun}", message, name))
+        for field, attr, noun in _LIST_NAME_FIELDS:
+            names = getattr(self.catalog, attr)
+            for name in draft.get(field) or ():
+                if names.verdict(name) == "unknown":
+                    issue = self._unknown(names, noun, field, name, number, severity="warning")
+                    issues.append(issue)
+
+    def _unknown(self, names: NameSet, noun: str, field: str, name: str, number: int,
+                 severity: str = "error") -> Issue:
+        hint = suggestion_text(names.suggest(name))
+        if severity == "warning":
+            message = f"the account has no {noun} named '{name}': the API would silently ignore it{hint}"
+        else:
+            message = f"the account has no {noun} named '{name}'{hint}"
+        column = self.mapping.column_for(field)
+        return Issue(number, column, "warning" if severity == "warning" else "error", f"unknown-{noun}", message, name)
+
+
+def split_labels(draft: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """One request, or two when labels are both added and removed (the API refuses both in one request).
+
+    The first request carries everything else (and the note); the second only removes labels from the same lead.
+    """
+    if not (draft.get("add_labels") and draft.get("remove_labels")):
+        return (draft,)
+    first = {key: value for key, value in draft.items() if key != "remove_labels"}
+    second = {"customer_phone": draft["customer_phone"], "remove_labels": draft["remove_labels"]}
+    return (first, second)

@@ -1,0 +1,64 @@
+"""What a person sees on the terminal: a progress bar and the closing summary."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+_PHASES = {"catalog": "reading the account's catalog", "checking": "checking rows", "sending": "sending"}
+
+
+class BarProgress:
+    """A tqdm bar per phase (done, failed, rows/s, ETA), on a terminal only."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self._bar: tqdm[Any] | None = None
+        self._failed = 0
+
+    def start(self, phase: str, total: int | None) -> None:
+        self.finish()
+        self._failed = 0
+        self._bar = tqdm(total=total, desc=_PHASES.get(phase, phase), unit=" rows", file=self.stream,
+                         dynamic_ncols=True, leave=False, mininterval=0.2)
+
+    def advance(self, done: int = 1, failed: int = 0) -> None:
+        if self._bar is None:
+            return
+        self._bar.update(done)
+        if failed:
+            self._failed += failed
+            self._bar.set_postfix(failed=self._failed, refresh=False)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def summary_lines(summary: dict[str, Any], folder: str) -> list[str]:
+    """The short closing summary; the last line is always ``report: <folder>``."""
+    name = summary["input"].replace("\\", "/").rsplit("/", 1)[-1]
+    total = summary["rows_total"]
+    if summary["dry_run"]:
+        head = (f"{name}: {total} rows: {summary['valid']} valid, {summary['invalid']} invalid, "
+                f"{summary['warnings']} warnings (dry run, nothing sent)")
+    else:
+        head = (f"{name}: {total} rows: {summary['succeeded']} succeeded, {summary['failed']} failed, "
+                f"{summary['in_doubt']} in doubt, {summary['skipped']} skipped, {summary['invalid']} invalid; "
+                f"{summary['warnings']} warnings")
+    lines = [head]
+    if summary.get("resumed"):
+        lines.append(f"resumed: {summary['resumed']} rows were already done by an earlier run (journal)")
+    errors = summary.get("errors_by_code") or {}
+    if errors:
+        lines.append("top errors: " + ", ".join(f"{code} ×{n}" for code, n in list(errors.items())[:5]))
+    warnings = summary.get("warnings_by_code") or {}
+    if warnings:
+        lines.append("top warnings: " + ", ".join(f"{code} ×{n}" for code, n in list(warnings.items())[:5]))
+    if summary.get("offline_note"):
+        lines.append("note: " + summary["offline_note"])
+    lines.append(f"report: {folder}")
+    return lines

@@ -1,0 +1,195 @@
+"""The import, end to end: read → map → check → (dry run: report | real run: send, journal, report).
+
+Pass one maps and checks every row (in worker processes for large inputs) and spills the results; pass two replays
+them in sheet order with the cross-row verdicts, and either writes the dry-run report or feeds the sender.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from importer.catalog import Catalog
+from importer.checking import PARALLEL_THRESHOLD_BYTES, check_rows, default_workers
+from importer.checks import RowChecker
+from importer.client import SuperfoneClient
+from importer.crossrow import CrossRowIndex, CrossRowVerdicts
+from importer.errors import ConfigError
+from importer.mapping import Mapping, load_mapping
+from importer.options import NullProgress, Progress, RunOptions, Tally
+from importer.report import ReportWriter
+from importer.sources import Table, open_table
+from importer.spill import Spill, Spilled
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    summary: dict[str, Any]
+    exit_code: int
+
+
+@dataclass
+class Prepared:
+    """Everything pass one produced."""
+
+    table: Table
+    mapping: Mapping
+    spill: Spill
+    verdicts: CrossRowVerdicts
+    catalog: Catalog | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).astimezone()
+
+
+class Importer:
+    """One run of one sheet with one mapping. ``run()`` returns the report folder, summary and exit code."""
+
+    def __init__(self, sheet: str | Path, mapping: str | Path, options: RunOptions | None = None,
+                 progress: Progress | None = None) -> None:
+        self.sheet_path = Path(sheet)
+        self.mapping_path = Path(mapping)
+        self.options = options or RunOptions()
+        self.progress = progress or NullProgress()
+
+    def run(self) -> RunResult:
+        started = utcnow()
+        table = open_table(self.sheet_path, self.options.sheet)
+        mapping = load_mapping(self.mapping_path)
+        mapping.check_columns(table.columns, source=table.path.name)
+        client = self._client()
+        try:
+            catalog = self._catalog(client)
+            prepared = self._pass_one(table, mapping, catalog)
+            with prepared.spill:
+                writer = ReportWriter(self.options.report_dir, table.path, columns=table.columns,
+                                      workbook=table.is_workbook, dry_run=self.options.dry_run,
+                                      started_at=started)
+                if self.options.dry_run:
+                    tally, extra = self._dry_run(prepared, writer), {}
+                else:
+                    assert client is not None
+                    from importer.delivery import Delivery
+
+                    delivery = Delivery(client, prepared, writer, self.options, self.progress)
+                    tally, extra = delivery.run(started)
+        finally:
+            if client is not None:
+                client.close()
+        summary = self._summary(prepared, tally, started, extra)
+        folder = writer.finish(summary)
+        return RunResult(folder, summary, self._exit_code(tally))
+
+    # --- set-up -------------------------------------------------------------------------------------------
+
+    def _client(self) -> SuperfoneClient | None:
+        key = self.options.api_key
+        if not key:
+            if not self.options.dry_run:
+                raise ConfigError("SF_API_KEY is not set: a real import needs the account's API key "
+                                  "(use --dry-run to check the sheet without it, or --sandbox to try it locally)")
+            return None
+        if self.options.dry_run and self.options.offline:
+            return None
+        return SuperfoneClient(self.options.base_url, key, pool_size=self.options.concurrency)
+
+    def _catalog(self, client: SuperfoneClient | None) -> Catalog | None:
+        if client is None:
+            return None
+        self.progress.start("catalog", None)
+        catalog = Catalog.fetch(client)
+        self.progress.finish()
+        return catalog
+
+    def _workers(self, table: Table) -> int:
+        if self.options.workers is not None:
+            return self.options.workers
+        try:
+            size = table.path.stat().st_size
+        except OSError:
+            size = 0
+        return default_workers() if size >= PARALLEL_THRESHOLD_BYTES and (os.cpu_count() or 1) > 1 else 1
+
+    # --- pass one: map, check, index ----------------------------------------------------------------------
+
+    def _pass_one(self, table: Table, mapping: Mapping, catalog: Catalog | None) -> Prepared:
+        checker = RowChecker(mapping, catalog)
+        index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
+                              mapping.column_for("add_phones"))
+        keep_values = not self.options.dry_run
+        columns = table.columns
+        spill = Spill()
+        self.progress.start("checking", None)
+        for batch, results in check_rows(table.batches(), checker, workers=self._workers(table)):
+            records = []
+            for row, result in zip(batch, results, strict=True):
+                index.add(result.number, result.phones, bool(result.requests))
+                values = tuple(row.cells.get(c, "") for c in columns) if keep_values else None
+                records.append(Spilled(result, values))
+            spill.write(records)
+            self.progress.advance(len(batch))
+        self.progress.finish()
+        return Prepared(table, mapping, spill, index.finish(), catalog)
+
+    # --- dry run ------------------------------------------------------------------------------------------
+
+    def _dry_run(self, prepared: Prepared, writer: ReportWriter) -> Tally:
+        tally = Tally()
+        verdicts = prepared.verdicts
+        for spilled in prepared.spill.replay():
+            result = spilled.result
+            issues = result.issues + tuple(verdicts.issues.get(result.number, ()))
+            tally.rows_total += 1
+            tally.count_issues(issues)
+            writer.add_issues(issues)
+            if not result.requests or result.number in verdicts.invalid:
+                tally.invalid += 1
+            elif result.number in verdicts.skipped:
+                tally.skipped += 1
+                tally.valid += 1
+            else:
+                tally.valid += 1
+                writer.add_payload_json(result.number, result.requests)
+        return tally
+
+    # --- summary ------------------------------------------------------------------------------------------
+
+    def _summary(self, prepared: Prepared, tally: Tally, started: datetime,
+                 extra: dict[str, Any]) -> dict[str, Any]:
+        finished = utcnow()
+        summary: dict[str, Any] = {
+            "input": str(self.sheet_path),
+            "mapping": str(self.mapping_path),
+            "dry_run": self.options.dry_run,
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "duration_s": round((finished - started).total_seconds(), 3),
+            "rows_total": tally.rows_total,
+            "valid": tally.valid,
+            "invalid": tally.invalid,
+            "sent": tally.sent,
+            "succeeded": tally.succeeded,
+            "failed": tally.failed,
+            "in_doubt": tally.in_doubt,
+            "skipped": tally.skipped,
+            "warnings": tally.warnings,
+            "errors_by_code": dict(tally.errors_by_code.most_common()),
+            "warnings_by_code": dict(tally.warnings_by_code.most_common()),
+            "catalog_checked": prepared.catalog is not None,
+            "sheet": prepared.table.sheet_name,
+        }
+        if prepared.catalog is None:
+            summary["offline_note"] = ("catalog checks skipped (offline or no API key): stage, group, label "
+                                       "and product names were not checked against the account")
+        summary.update(extra)
+        return summary
+
+    def _exit_code(self, tally: Tally) -> int:
+        if self.options.dry_run:
+            return 1 if tally.invalid else 0
+        return 1 if (tally.invalid or tally.failed or tally.in_doubt) else 0
