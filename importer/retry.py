@@ -1,0 +1,121 @@
+"""What to do after a failed request: the retry table, as a pure function of the error and the attempt.
+
+    error                         retry?   delay                                   note
+    ─────────────────────────────────────────────────────────────────────────────────────────────
+    TransientError (connect, 429,  yes     Retry-After if the server sent one,      kept
+      502, 503, 504)                       else full jitter U(0, min(cap, base·2ⁿ))
+    UncertainError (read timeout,  yes     same                                     stripped: it may
+      dropped connection, 500)                                                      already be on the lead
+    RejectedError (400, 404)       no      —                                        —
+    AuthError (401)                no      — (the sender stops the whole run)       —
+    any other ApiError (3xx, …)    no      —                                        —
+
+``n`` is the number of attempts made so far; after ``max_attempts`` the row fails with the last reason.
+"""
+
+from __future__ import annotations
+
+import math
+import random as random_module
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+
+from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict on one failed request: try again after ``delay`` seconds, with or without the note."""
+
+    retry: bool
+    delay: float = 0.0
+    strip_note: bool = False
+
+
+GIVE_UP = Decision(retry=False)
+
+
+class RetryPolicy:
+    """Exponential backoff with full jitter, capped; a server's Retry-After wins over the backoff.
+
+    ``max_retry_after`` bounds how long one Retry-After may stall the run (a misbehaving server could
+    ask for a day). ``random`` is injectable so tests can pin the jitter.
+    """
+
+    def __init__(
+        self,
+        max_attempts: int = 6,
+        base: float = 0.5,
+        cap: float = 30.0,
+        random: random_module.Random | None = None,
+        max_retry_after: float = 600.0,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if base < 0 or cap < 0 or max_retry_after < 0:
+            raise ValueError("base, cap and max_retry_after must not be negative")
+        self.max_attempts = max_attempts
+        self.base = base
+        self.cap = cap
+        self.max_retry_after = max_retry_after
+        self._random = random if random is not None else random_module.Random()
+
+    def __repr__(self) -> str:
+        return f"RetryPolicy(max_attempts={self.max_attempts}, base={self.base}, cap={self.cap})"
+
+    def decide(self, error: ApiError, attempt: int) -> Decision:
+        """Decide what follows the failed ``attempt`` (1 = the first request) that raised ``error``."""
+        if isinstance(error, AuthError | RejectedError):
+            return GIVE_UP
+        if not isinstance(error, TransientError | UncertainError):
+            return GIVE_UP
+        if attempt >= self.max_attempts:
+            return GIVE_UP
+        return Decision(
+            retry=True,
+            delay=self.delay(error, attempt),
+            strip_note=isinstance(error, UncertainError),
+        )
+
+    def delay(self, error: ApiError, attempt: int) -> float:
+        """Seconds to wait before the next attempt: the server's Retry-After, else jittered backoff."""
+        if error.retry_after is not None:
+            return min(max(0.0, error.retry_after), self.max_retry_after)
+        return self.backoff(attempt)
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base · 2**attempt)]."""
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 64))
+        return self._random.uniform(0.0, ceiling)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date (``now`` = Unix time).
+
+    A date in the past gives 0. Anything unparseable, negative or non-finite gives None.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        return _seconds_until_http_date(text, now)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def _seconds_until_http_date(text: str, now: float) -> float | None:
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, moment.timestamp() - now)
