@@ -1,0 +1,115 @@
+"""summary.json: the run's figures, keys in the order the report contract lists them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SUMMARY_KEYS", "Summary", "duration_s", "ordered_summary", "summary_json"]
+
+#: The contract's keys of summary.json, in the order they are written. Extra keys follow them.
+SUMMARY_KEYS: tuple[str, ...] = (
+    "input",
+    "mapping",
+    "dry_run",
+    "started_at",
+    "finished_at",
+    "duration_s",
+    "rows_total",
+    "valid",
+    "invalid",
+    "sent",
+    "succeeded",
+    "failed",
+    "in_doubt",
+    "skipped",
+    "warnings",
+    "errors_by_code",
+)
+
+
+@dataclass
+class Summary:
+    """The figures of one run. ``as_dict()`` gives summary.json's content (times left out when unset)."""
+
+    input: str
+    mapping: str
+    dry_run: bool
+    rows_total: int = 0
+    valid: int = 0
+    invalid: int = 0
+    sent: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    in_doubt: int = 0
+    skipped: int = 0
+    warnings: int = 0
+    errors_by_code: dict[str, int] = field(default_factory=dict)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def check_invariant(self) -> None:
+        """Raise ValueError unless the row counts add up.
+
+        A real run: ``rows_total = succeeded + failed + in_doubt + skipped + invalid``.
+        A dry run: ``rows_total = valid + invalid``.
+        """
+        if self.dry_run:
+            parts = {"valid": self.valid, "invalid": self.invalid}
+        else:
+            parts = {
+                "succeeded": self.succeeded,
+                "failed": self.failed,
+                "in_doubt": self.in_doubt,
+                "skipped": self.skipped,
+                "invalid": self.invalid,
+            }
+        if sum(parts.values()) != self.rows_total:
+            terms = " + ".join(f"{name} {count}" for name, count in parts.items())
+            raise ValueError(f"rows_total {self.rows_total} != {terms} = {sum(parts.values())}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Contract keys in contract order (the times and ``duration_s`` only when set), then ``extra``."""
+        values: dict[str, Any] = {}
+        for name in SUMMARY_KEYS:
+            if name == "duration_s":
+                if self.started_at is not None and self.finished_at is not None:
+                    values[name] = duration_s(self.started_at, self.finished_at)
+            elif getattr(self, name) is not None:
+                values[name] = getattr(self, name)
+        return {**values, **self.extra}
+
+
+def duration_s(started_at: datetime, finished_at: datetime) -> float:
+    """Seconds between two times, to the millisecond."""
+    return round((finished_at - started_at).total_seconds(), 3)
+
+
+def ordered_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """``summary`` with the contract keys first, in contract order; ValueError naming any that is missing."""
+    missing = [name for name in SUMMARY_KEYS if name not in summary]
+    if missing:
+        raise ValueError(f"summary is missing {', '.join(missing)}")
+    ordered = {name: summary[name] for name in SUMMARY_KEYS}
+    ordered.update((name, value) for name, value in summary.items() if name not in ordered)
+    return ordered
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None else value.astimezone()).isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"summary value of type {type(value).__name__} is not JSON")
+
+
+def summary_json(summary: Mapping[str, Any]) -> str:
+    """summary.json's text: contract order, ISO 8601 times with their zone, UTF-8 characters kept."""
+    return json.dumps(ordered_summary(summary), indent=2, ensure_ascii=False, default=_json_value) + "\n"

@@ -1,0 +1,258 @@
+"""The report folder of one run, written as the run goes (rows are streamed, never held in memory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from importer.errors import ConfigError
+from importer.models import Issue, Row
+from importer.report.cells import csv_line, xlsx_text
+from importer.report.summary import Summary, duration_s, summary_json
+
+__all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
+
+ISSUE_COLUMNS = ("_row", "column", "severity", "code", "message", "value")
+#: Columns the report adds; an input column of the same name (a re-imported report file) is not copied.
+RESERVED_COLUMNS = ("_row", "_error")
+#: Data rows a worksheet can hold below its header; further failures are in failures.csv only.
+XLSX_MAX_ROWS = 1_048_575
+
+
+def run_folder_name(started_at: datetime, input_path: Path | str) -> str:
+    """``<YYYYmmdd-HHMMSS>-<input stem>``, the time as given (its own zone)."""
+    return f"{started_at:%Y%m%d-%H%M%S}-{Path(input_path).stem}"
+
+
+def _create_run_folder(report_dir: Path, name: str) -> Path:
+    """Create ``report_dir/name``, or ``name-2``, ``name-3``, … when taken (safe against concurrent runs)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    attempt = 1
+    while True:
+        folder = report_dir / (name if attempt == 1 else f"{name}-{attempt}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            attempt += 1
+        else:
+            return folder
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+class _FailuresWorkbook:
+    """failures.xlsx, streamed with openpyxl's write-only mode; every cell is a string cell."""
+
+    def __init__(self, path: Path, header: list[str]) -> None:
+        self.path = path
+        self.truncated = False
+        self._rows = 0
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet("failures")
+        self._append(header)
+
+    def add(self, cells: list[str]) -> None:
+        if self._rows >= XLSX_MAX_ROWS:
+            self.truncated = True
+            return
+        self._rows += 1
+        self._append(cells)
+
+    def _append(self, cells: list[str]) -> None:
+        row = []
+        for text in cells:
+            cell = WriteOnlyCell(self._sheet, value=xlsx_text(text))
+            cell.data_type = "s"  # never a formula or an error value such as "#N/A"
+            row.append(cell)
+        self._sheet.append(row)
+
+    def save(self) -> None:
+        self._book.save(self.path)
+
+
+class ReportWriter:
+    """Writes ``<report_dir>/<YYYYmmdd-HHMMSS>-<input stem>/`` as the run goes.
+
+    issues.csv, successes.csv and failures.csv are created at once (header only, so they exist even when
+    empty); payloads.jsonl only in a dry run; failures.xlsx only when ``workbook``. CSV files are UTF-8 with a
+    BOM (so Excel shows accented names), CRLF lines, and every cell is neutralised against formula injection.
+    ``columns`` are the input's headers; ``_row`` and ``_error`` among them are replaced by the report's own.
+    Calls may come from several threads.
+    """
+
+    def __init__(
+        self,
+        report_dir: Path,
+        input_path: Path,
+        *,
+        columns: list[str],
+        workbook: bool,
+        dry_run: bool,
+        started_at: datetime,
+        clock: Callable[[], datetime] = _local_now,
+    ) -> None:
+        self.input_path = Path(input_path)
+        self.dry_run = dry_run
+        self.started_at = _aware(started_at)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._columns = [column for column in columns if column not in RESERVED_COLUMNS]
+        self._warnings = 0
+        self._errors_by_code: Counter[str] = Counter()
+        self._open: list[IO[str]] = []
+        self._closed = False
+        self._workbook: _FailuresWorkbook | None = None
+        try:
+            self.folder = _create_run_folder(Path(report_dir), run_folder_name(started_at, input_path))
+            self._issues = self._open_csv("issues.csv", list(ISSUE_COLUMNS))
+            self._successes = self._open_csv("successes.csv", [*self._columns, "_row"])
+            self._failures = self._open_csv("failures.csv", [*self._columns, *RESERVED_COLUMNS])
+            self._payloads = self._open_text("payloads.jsonl", "utf-8") if dry_run else None
+            if workbook:
+                header = [*self._columns, *RESERVED_COLUMNS]
+                self._workbook = _FailuresWorkbook(self.folder / "failures.xlsx", header)
+        except OSError as exc:
+            self._close_files()
+            raise ConfigError(f"cannot write the report in {report_dir}: {exc.strerror or exc}") from None
+
+    def _open_text(self, name: str, encoding: str) -> IO[str]:
+        stream = open(self.folder / name, "w", encoding=encoding, newline="")
+        self._open.append(stream)
+        return stream
+
+    def _open_csv(self, name: str, header: list[str]) -> IO[str]:
+        stream = self._open_text(name, "utf-8-sig")
+        stream.write(csv_line(header))
+        return stream
+
+    # --- rows ---------------------------------------------------------------------------------------------
+
+    def add_issues(self, issues: Iterable[Issue]) -> None:
+        """Append issues to issues.csv and count them for the summary."""
+        with self._lock:
+            for issue in issues:
+                row = "" if issue.row is None else str(issue.row)
+                cells = (row, issue.column, issue.severity, issue.code, issue.message, issue.value)
+                self._issues.write(csv_line(cells))
+                if issue.is_error:
+                    self._errors_by_code[issue.code] += 1
+                else:
+                    self._warnings += 1
+
+    def add_payload(self, row: int, payloads: list[dict[str, Any]]) -> None:
+        """Dry run: one line per request the row would send. In a real run this does nothing."""
+        if self._payloads is None:
+            return
+        lines = "".join(
+            json.dumps({"_row": row, "payload": payload}, ensure_ascii=False, allow_nan=False) + "\n"
+            for payload in payloads
+        )
+        with self._lock:
+            self._payloads.write(lines)
+
+    def add_success(self, row: Row) -> None:
+        """Append the row's original cells and ``_row`` to successes.csv."""
+        cells = [*self._original(row), str(row.number)]
+        with self._lock:
+            self._successes.write(csv_line(cells))
+
+    def add_failure(self, row: Row, error: str) -> None:
+        """Append the row's original cells, ``_row`` and ``_error`` to failures.csv (and failures.xlsx)."""
+        cells = [*self._original(row), str(row.number), error]
+        with self._lock:
+            self._failures.write(csv_line(cells))
+            if self._workbook is not None:
+                self._workbook.add(cells)
+
+    def _original(self, row: Row) -> list[str]:
+        return [row.cells.get(column, "") for column in self._columns]
+
+    # --- figures ------------------------------------------------------------------------------------------
+
+    @property
+    def warnings(self) -> int:
+        """Warnings written to issues.csv so far."""
+        return self._warnings
+
+    @property
+    def errors_by_code(self) -> dict[str, int]:
+        """Errors written to issues.csv so far, per code (sorted by code)."""
+        return dict(sorted(self._errors_by_code.items()))
+
+    @property
+    def workbook_truncated(self) -> bool:
+        """True when failures.xlsx hit the worksheet's row limit (failures.csv still has every row)."""
+        return self._workbook is not None and self._workbook.truncated
+
+    # --- closing ------------------------------------------------------------------------------------------
+
+    def finish(self, summary: Mapping[str, Any] | Summary, *, finished_at: datetime | None = None) -> Path:
+        """Close every file and write summary.json; return the run folder.
+
+        Keys the summary lacks that the writer knows are filled in: ``input``, ``dry_run``, ``started_at``,
+        ``finished_at``, ``duration_s``, ``warnings``, ``errors_by_code``. Any other missing contract key is a
+        ValueError (the other files are closed all the same).
+        """
+        with self._lock:
+            finished = _aware(finished_at) if finished_at is not None else self._clock()
+            document = dict(summary.as_dict() if isinstance(summary, Summary) else summary)
+            known = {
+                "input": str(self.input_path),
+                "dry_run": self.dry_run,
+                "started_at": self.started_at,
+                "finished_at": finished,
+                "duration_s": duration_s(self.started_at, finished),
+                "warnings": self._warnings,
+                "errors_by_code": dict(sorted(self._errors_by_code.items())),
+            }
+            for name, value in known.items():
+                document.setdefault(name, value)
+            try:
+                text = summary_json(document)
+            finally:
+                self._close_files()
+            partial = self.folder / "summary.json.partial"
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, self.folder / "summary.json")
+        return self.folder
+
+    def close(self) -> None:
+        """Close the files without a summary (an aborted run); what was written stays. Idempotent."""
+        with self._lock:
+            self._close_files()
+
+    def _close_files(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        streams, self._open = self._open, []
+        try:
+            if self._workbook is not None:
+                self._workbook.save()
+        finally:
+            for stream in streams:
+                stream.close()
+
+    def __enter__(self) -> ReportWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
