@@ -1,0 +1,39 @@
+"""Catalog names: verdicts (ok / unknown / duplicated) and suggestions."""
+
+from __future__ import annotations
+
+from importer.catalog import Catalog, NameSet, suggestion_text
+from importer.models import SOURCE_TYPES
+
+
+def test_verdicts_count_titles() -> None:
+    names = NameSet.of("lead-stage", ["New Lead", "Follow-up", "Follow-up", "Won"])
+    assert names.verdict("New Lead") == "ok"
+    assert names.verdict("new lead") == "unknown"
+    assert names.verdict("Follow-up") == "duplicated"
+    assert names.duplicated() == ["Follow-up"]
+
+
+def test_suggestions_prefer_case_and_spacing_then_edit_distance() -> None:
+    names = NameSet.of("lead-stage", ["New Lead", "Qualified", "Proposal", "Follow Up"])
+    assert names.suggest("new  lead") == ["New Lead"]
+    assert names.suggest("FOLLOW-UP")[0] == "Follow Up"
+    assert names.suggest("Qualifed") == ["Qualified"]
+    assert names.suggest("zzz") == []
+
+
+def test_suggestion_text() -> None:
+    assert suggestion_text([]) == ""
+    assert suggestion_text(["A", "B"]) == "; did you mean 'A' or 'B'?"
+
+
+def test_offline_catalog_still_knows_the_fixed_source_types() -> None:
+    catalog = Catalog.offline()
+    assert all(catalog.source_types.verdict(t) == "ok" for t in SOURCE_TYPES)
+    assert catalog.stages.verdict("New Lead") == "unknown"
+
+
+def test_from_rows_reads_titles_per_kind() -> None:
+    catalog = Catalog.from_rows({"label": [{"title": "Hot"}], "lead-group": [{"title": "Events"}] * 2})
+    assert catalog.labels.verdict("Hot") == "ok"
+    assert catalog.groups.verdict("Events") == "duplicated"
