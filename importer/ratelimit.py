@@ -66,7 +66,7 @@ class RateLimiter:
         self._paused_until = -math.inf
         self._last_change = -math.inf  # last time the rate moved, either way
         self._last_decrease = -math.inf
-        self.throttle_count = 0
+        self.throttle_count = 0  # every 429 reported, including those inside a cooldown
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self._rate:g}, configured={self.configured_rate:g}, burst={self.burst:g})"
@@ -115,15 +115,12 @@ class RateLimiter:
     def on_throttled(self) -> None:
         """A 429 arrived: halve the rate, at most once per cooldown, never below the floor."""
         with self._lock:
+            self.throttle_count += 1
             now = self._clock()
-            if now - self._last_decrease < self._cooldown:
-                return
-            if math.isinf(self._rate):
-                self.throttle_count += 1
+            if math.isinf(self._rate) or now - self._last_decrease < self._cooldown:
                 return
             self._rate = max(self._floor, self._rate * 0.5)
             self._last_change = self._last_decrease = now
-            self.throttle_count += 1
             new_rate = self._rate
         logger.info("rate limited by the server: slowing down to %.1f requests/s", new_rate)
 
