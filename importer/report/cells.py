@@ -1,4 +1,4 @@
-"""Cell text made safe for spreadsheets: formula-injection neutralising and CSV/XLSX encoding.
+"""Cell text made safe for spreadsheets: formula-injection neutralising and cells for CSV and XLSX.
 
 The rule (OWASP's CSV-injection advice, made reversible):
 
@@ -7,9 +7,11 @@ The rule (OWASP's CSV-injection advice, made reversible):
   so that :func:`restore` (drop one leading apostrophe when apostrophes are followed by a trigger) is exact;
 * every other cell is written as it is (``'tis`` stays ``'tis``).
 
-Separators inside a cell are not rewritten: a CSV cell that contains ``,`` ``;`` ``"`` tab, CR or LF is
-quoted, so no reader (nor Excel set to a ``;`` or tab list separator) splits it and sees a trigger
-at the start of a new cell. Everything else is quoted minimally.
+Separators inside a cell are not rewritten (that would change the data a re-import reads): the csv
+module quotes every cell that holds a ``,``, a quote or a line break, so a CSV reader never sees a trigger
+at the start of a cell that the writer did not neutralise. Cells are quoted minimally. One case is left
+open: Excel set to a ``;`` list separator ignores the commas, so text after a ``;`` inside a cell becomes a
+cell of its own there; failures.xlsx is the file to open in a spreadsheet.
 """
 
 from __future__ import annotations
@@ -17,14 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["TRIGGERS", "csv_line", "neutralise", "restore", "xlsx_text"]
+__all__ = ["TRIGGERS", "neutralise", "restore", "safe_cells", "xlsx_text"]
 
 #: Characters that make a spreadsheet read a cell as a formula (or a DDE command) when they come first.
 TRIGGERS = "=+-@\t\r"
 _FIRST_CHARACTERS = frozenset(TRIGGERS + "'")
 _NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r]")
 _HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r]")
-_NEEDS_QUOTES = re.compile(r'[",;\t\r\n]')
 #: Characters XML 1.0 (hence XLSX) cannot hold.
 _NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 XLSX_MAX_CELL = 32_767
@@ -44,19 +45,9 @@ def restore(text: str) -> str:
     return text
 
 
-def _csv_field(text: str) -> str:
-    text = neutralise(text)
-    if _NEEDS_QUOTES.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def csv_line(cells: Iterable[str]) -> str:
-    """One CSV record (RFC 4180, CRLF) of neutralised cells."""
-    fields = [_csv_field(cell) for cell in cells]
-    if fields == [""]:
-        fields = ['""']  # a lone empty field would read back as a blank line
-    return ",".join(fields) + "\r\n"
+def safe_cells(cells: Iterable[str]) -> list[str]:
+    """Every cell of a CSV record, neutralised."""
+    return [neutralise(cell) for cell in cells]
 
 
 def xlsx_text(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import threading
@@ -10,14 +11,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from importer.errors import ConfigError
 from importer.models import Issue, Row
-from importer.report.cells import csv_line, xlsx_text
+from importer.report.cells import safe_cells, xlsx_text
 from importer.report.summary import Summary, duration_s, summary_json
 
 __all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
@@ -27,6 +28,10 @@ ISSUE_COLUMNS = ("_row", "column", "severity", "code", "message", "value")
 RESERVED_COLUMNS = ("_row", "_error")
 #: Data rows a worksheet can hold below its header; further failures are in failures.csv only.
 XLSX_MAX_ROWS = 1_048_575
+
+
+class _CsvWriter(Protocol):
+    def writerow(self, row: Iterable[str], /) -> Any: ...
 
 
 def run_folder_name(started_at: datetime, input_path: Path | str) -> str:
@@ -91,7 +96,8 @@ class ReportWriter:
 
     issues.csv, successes.csv and failures.csv are created at once (header only, so they exist even when
     empty); payloads.jsonl only in a dry run; failures.xlsx only when ``workbook``. CSV files are UTF-8 with a
-    BOM (so Excel shows accented names), CRLF lines, and every cell is neutralised against formula injection.
+    BOM (so Excel shows accented names), written by the csv module (minimal quoting, CRLF lines), and every
+    cell, headers included, is neutralised against formula injection.
     ``columns`` are the input's headers; ``_row`` and ``_error`` among them are replaced by the report's own.
     Calls may come from several threads.
     """
@@ -136,10 +142,10 @@ class ReportWriter:
         self._open.append(stream)
         return stream
 
-    def _open_csv(self, name: str, header: list[str]) -> IO[str]:
-        stream = self._open_text(name, "utf-8-sig")
-        stream.write(csv_line(header))
-        return stream
+    def _open_csv(self, name: str, header: list[str]) -> _CsvWriter:
+        table = csv.writer(self._open_text(name, "utf-8-sig"))
+        table.writerow(safe_cells(header))
+        return table
 
     # --- rows ---------------------------------------------------------------------------------------------
 
@@ -149,7 +155,7 @@ class ReportWriter:
             for issue in issues:
                 row = "" if issue.row is None else str(issue.row)
                 cells = (row, issue.column, issue.severity, issue.code, issue.message, issue.value)
-                self._issues.write(csv_line(cells))
+                self._issues.writerow(safe_cells(cells))
                 if issue.is_error:
                     self._errors_by_code[issue.code] += 1
                 else:
@@ -170,13 +176,13 @@ class ReportWriter:
         """Append the row's original cells and ``_row`` to successes.csv."""
         cells = [*self._original(row), str(row.number)]
         with self._lock:
-            self._successes.write(csv_line(cells))
+            self._successes.writerow(safe_cells(cells))
 
     def add_failure(self, row: Row, error: str) -> None:
         """Append the row's original cells, ``_row`` and ``_error`` to failures.csv (and failures.xlsx)."""
         cells = [*self._original(row), str(row.number), error]
         with self._lock:
-            self._failures.write(csv_line(cells))
+            self._failures.writerow(safe_cells(cells))
             if self._workbook is not None:
                 self._workbook.add(cells)
 
