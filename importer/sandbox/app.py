@@ -1,0 +1,215 @@
+"""The sandbox's HTTP routes: the Superfone Enterprise API under ``/superfone`` and the admin API.
+
+Routes return ready JSON (fast, and byte-exact); their declared response models put the documented contract
+in the OpenAPI document (``/openapi.json``, ``/docs``). Every error is ``{"message": ...}`` with a 4xx
+status, including malformed JSON, unknown paths and wrong methods.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from importer.errors import ConfigError
+from importer.models import (
+    LabelRow,
+    LeadGroupRow,
+    LeadOut,
+    LeadStageRow,
+    MessageOut,
+    PageOut,
+    ProductRow,
+    SourceTypeRow,
+    SuccessOut,
+    UpsertLeadRequest,
+)
+from importer.phones import is_e164
+from importer.sandbox.middleware import KnobsMiddleware
+from importer.sandbox.rules import Rejection, plan_upsert
+from importer.sandbox.state import Sandbox
+
+_SUCCESS = b'{"data":null,"message":"success"}'
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": MessageOut} for status in (400, 401, 404, 429, 500, 503)
+}
+_LIST_MODELS: dict[str, type] = {
+    "label": LabelRow,
+    "lead-stage": LeadStageRow,
+    "lead-group": LeadGroupRow,
+    "product": ProductRow,
+    "source-type": SourceTypeRow,
+}
+
+
+def create_app(sandbox: Sandbox) -> FastAPI:
+    """A FastAPI app serving ``sandbox``, with the knobs middleware in front."""
+    app = FastAPI(title="Superfone sandbox", version="1", summary="A local Superfone Enterprise API.")
+    app.include_router(_api_router(sandbox), prefix="/superfone/enterprise/api")
+    app.include_router(_admin_router(sandbox), prefix="/__sandbox")
+    app.add_exception_handler(Rejection, _rejection_response)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error_response)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error_response)  # type: ignore[arg-type]
+    app.add_middleware(KnobsMiddleware, sandbox=sandbox)
+    return app
+
+
+def message(status: int, text: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"message": text}, status_code=status, headers=headers)
+
+
+async def _rejection_response(_: Request, exc: Rejection) -> JSONResponse:
+    return message(exc.status, exc.message)
+
+
+async def _http_error_response(_: Request, exc: HTTPException) -> JSONResponse:
+    texts = {404: "Not found", 405: "Method not allowed"}
+    return message(exc.status_code, texts.get(exc.status_code, str(exc.detail)), exc.headers)
+
+
+async def _validation_error_response(_: Request, exc: RequestValidationError) -> JSONResponse:
+    first = exc.errors()[0] if exc.errors() else {}
+    location = ".".join(str(part) for part in first.get("loc", ()))
+    return message(400, f"{location}: {first.get('msg', 'invalid request')}")
+
+
+def _api_router(sandbox: Sandbox) -> APIRouter:
+    router = APIRouter(responses=_ERRORS)
+
+    @router.post(
+        "/lead",
+        response_model=SuccessOut,
+        summary="Create or update a lead (upsert by customer_phone)",
+        openapi_extra=_UPSERT_BODY,
+    )
+    async def upsert_lead(request: Request) -> Response:
+        body = _json_object(await request.body())
+        store = sandbox.store
+        with store.transaction():
+            store.apply(plan_upsert(body, sandbox.catalog, store))
+        return Response(_SUCCESS, media_type="application/json")
+
+    @router.get("/lead", response_model=LeadOut, summary="Get a lead by any of its phones")
+    async def get_lead(request: Request) -> Response:
+        phone = request.query_params.get("phone")
+        if not phone:
+            raise Rejection(400, "Phone query parameter is required")
+        if not is_e164(phone):
+            raise Rejection(400, "Invalid phone number")
+        lead = sandbox.store.find_lead(phone)
+        if lead is None:
+            raise Rejection(404, "Customer not found")
+        return JSONResponse({"data": lead, "message": "success"})
+
+    for endpoint, row_model in _LIST_MODELS.items():
+        router.add_api_route(
+            f"/{endpoint}",
+            _list_endpoint(sandbox, endpoint),
+            methods=["GET"],
+            response_model=PageOut[row_model],  # type: ignore[valid-type]
+            summary=f"List {endpoint} rows (text filter, paging)",
+        )
+    return router
+
+
+def _list_endpoint(sandbox: Sandbox, endpoint: str) -> Any:
+    async def list_rows(request: Request) -> Response:
+        query = request.query_params
+        page = _positive_int(query.get("page"), "page", 1)
+        page_size = _positive_int(query.get("page_size"), "page_size", 50)
+        data = sandbox.catalog.page(endpoint, query.get("text"), page, page_size)
+        return JSONResponse({"data": data, "message": "success"})
+
+    list_rows.__name__ = f"list_{endpoint.replace('-', '_')}"
+    return list_rows
+
+
+def _positive_int(raw: str | None, name: str, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise Rejection(400, f"{name} must be a positive integer")
+    return int(raw)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    if not raw.strip():
+        raise Rejection(400, "Request body must be a JSON object")
+    try:
+        document = json.loads(raw, parse_constant=_reject_constant)
+    except ValueError:
+        raise Rejection(400, "Malformed JSON body") from None
+    if not isinstance(document, dict):
+        raise Rejection(400, "Request body must be a JSON object")
+    return document
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _admin_router(sandbox: Sandbox) -> APIRouter:
+    router = APIRouter(tags=["sandbox admin (loopback only, no API key)"])
+
+    @router.get("/leads", summary="Every lead, with products and notes")
+    async def leads() -> Response:
+        return JSONResponse(sandbox.store.dump())
+
+    @router.get("/requests", summary="The request log, oldest first")
+    async def requests_log() -> Response:
+        return JSONResponse(sandbox.log.as_json())
+
+    @router.delete("/requests", summary="Clear the request log")
+    async def clear_requests() -> Response:
+        sandbox.log.clear()
+        return JSONResponse({"message": "cleared"})
+
+    @router.get("/config", summary="The knobs")
+    async def get_config() -> Response:
+        return JSONResponse(sandbox.config.public())
+
+    @router.patch("/config", summary="Change some knobs")
+    async def patch_config(request: Request) -> Response:
+        changes = _json_object(await request.body())
+        try:
+            config = sandbox.configure(changes)
+        except ConfigError as exc:
+            raise Rejection(400, str(exc)) from None
+        return JSONResponse(config.public())
+
+    @router.post("/reset", summary='Seed state again; {"config": true} also restores the knobs')
+    async def reset(request: Request) -> Response:
+        raw = await request.body()
+        options = _json_object(raw) if raw.strip() else {}
+        sandbox.reset(config=options.get("config") is True)
+        return JSONResponse({"message": "reset"})
+
+    return router
+
+
+def _inline_schema(model: type[UpsertLeadRequest]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` inlined (OpenAPI cannot resolve ``#/$defs``)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return resolve(definitions[reference.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+_UPSERT_JSON = {"application/json": {"schema": _inline_schema(UpsertLeadRequest)}}
+_UPSERT_BODY = {"requestBody": {"required": True, "content": _UPSERT_JSON}}

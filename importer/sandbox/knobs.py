@@ -1,0 +1,179 @@
+"""The sandbox's knobs: configuration, a token-bucket rate limiter, seeded fault draws and the request log."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from importer.errors import ConfigError
+
+#: Faults in the order they are drawn. ``fail_before`` answers 503 without applying; ``fail_after`` applies,
+#: then answers 500; ``drop_after`` applies, then closes the connection mid-response; ``slow`` applies, then
+#: answers after ``slow_ms``.
+FAULTS: tuple[str, ...] = ("fail_before", "fail_after", "drop_after", "slow")
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything that can be tuned. ``rate`` None means no rate limit; ``burst`` None means ``ceil(rate)``.
+
+    Faults hit POST /lead only, unless ``fault_reads`` extends them to every API request. Each such request
+    draws once per fault, in :data:`FAULTS` order, and gets the first fault whose draw falls under its
+    probability; ``fault_seed`` makes that sequence reproducible. The API key is left out of reprs and of
+    :meth:`public`.
+    """
+
+    api_key: str = field(default="demo-key", repr=False)
+    rate: float | None = None
+    burst: int | None = None
+    latency_ms: float = 0
+    fail_before: float = 0.0
+    fail_after: float = 0.0
+    drop_after: float = 0.0
+    slow: float = 0.0
+    slow_ms: float = 5000
+    fault_seed: int | None = None
+    fault_reads: bool = False
+    log_limit: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        problem = self._problem()
+        if problem:
+            raise ConfigError(f"sandbox: {problem}")
+
+    def _problem(self) -> str | None:
+        if not self.api_key:
+            return "--api-key must not be empty"
+        if self.rate is not None and not self.rate > 0:
+            return f"--rate must be above 0 (got {self.rate})"
+        if self.burst is not None and self.burst < 1:
+            return f"--burst must be at least 1 (got {self.burst})"
+        for name in ("latency_ms", "slow_ms"):
+            if not getattr(self, name) >= 0:
+                return f"--{name.replace('_', '-')} must be 0 or more (got {getattr(self, name)})"
+        for name in FAULTS:
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                flag = name.replace("_", "-")
+                return f"--{flag} must be a probability between 0 and 1 (got {getattr(self, name)})"
+        if self.log_limit < 1:
+            return f"log_limit must be at least 1 (got {self.log_limit})"
+        return None
+
+    def public(self) -> dict[str, Any]:
+        """The knobs as JSON (what GET /__sandbox/config shows): everything but the API key."""
+        knobs = asdict(self)
+        del knobs["api_key"]
+        return knobs
+
+    def merged(self, changes: dict[str, Any]) -> SandboxConfig:
+        """A copy with ``changes`` applied; unknown or ill-typed knobs raise ConfigError."""
+        types = {knob.name: knob.type for knob in fields(self) if knob.name != "api_key"}
+        for name, value in changes.items():
+            if name not in types:
+                raise ConfigError(f"sandbox: unknown knob {name!r}")
+            if not _fits(str(types[name]), value):
+                raise ConfigError(f"sandbox: {name} has the wrong type ({value!r})")
+        return replace(self, **changes)
+
+
+def _fits(annotation: str, value: Any) -> bool:
+    if value is None:
+        return "None" in annotation
+    if isinstance(value, bool):
+        return annotation.startswith("bool")
+    if annotation.startswith("int"):
+        return isinstance(value, int)
+    if annotation.startswith("float"):
+        return isinstance(value, int | float)
+    return False
+
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` stored. ``take`` returns 0, or seconds until a token."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._tokens = float(burst)
+        self._stamp = clock()
+
+    def take(self) -> float:
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        return (1.0 - self._tokens) / self.rate
+
+
+def retry_after_seconds(wait: float) -> int:
+    """The ``Retry-After`` header value for a wait: whole seconds, rounded up, at least 1."""
+    return max(1, math.ceil(wait))
+
+
+class FaultPicker:
+    """Draws which fault (if any) a request suffers, reproducibly for a given seed."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._random = random.Random(seed)
+
+    def draw(self, config: SandboxConfig) -> str | None:
+        picked = None
+        for name in FAULTS:
+            roll = self._random.random()  # always four draws, so one request never shifts the next
+            if picked is None and roll < getattr(config, name):
+                picked = name
+        return picked
+
+
+@dataclass(slots=True)
+class LoggedRequest:
+    method: str
+    path: str
+    started: float
+    customer_phone: str | None = None
+    has_note: bool = False
+    status: int | None = None
+    finished: float | None = None
+    fault: str | None = None
+    retry_after: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "started": self.started,
+            "finished": self.finished,
+            "customer_phone": self.customer_phone,
+            "has_note": self.has_note,
+            "fault": self.fault,
+            "retry_after": self.retry_after,
+        }
+
+
+class RequestLog:
+    """The newest ``limit`` requests, oldest first."""
+
+    def __init__(self, limit: int) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=limit)
+
+    def add(self, entry: LoggedRequest) -> None:
+        self._entries.append(entry)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def resize(self, limit: int) -> None:
+        if limit != self._entries.maxlen:
+            self._entries = deque(self._entries, maxlen=limit)
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [entry.as_json() for entry in list(self._entries)]
