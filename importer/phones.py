@@ -265,10 +265,17 @@ def _fold_unicode(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_UNICODE_FOLD)
 
 
-# --- fast path: clean shapes checked straight against phonenumbers' metadata ----------------------
+# --- fast path: clean digit strings read the way phonenumbers.parse reads them ---------------------
+#
+# parse() spends most of its time on generic text handling; for a string of digits (with or without
+# "+") the decisions it takes are few and are mirrored here from the same metadata: international
+# prefix, country code without "+", trunk prefix, then validity (general pattern and one type pattern).
+# Anything unusual (prefix transform rules, shared country codes in doubt, leading zeros) returns None
+# and goes through parse() itself. A property test checks the two agree.
 
-_PLUS_DIGITS = re.compile(r"\+([1-9]\d{6,16})")
-_NATIONAL_DIGITS = re.compile(r"[1-9]\d{1,16}")
+_PLUS_DIGITS = re.compile(r"\+(\d{3,20})")
+_NATIONAL_DIGITS = re.compile(r"\d{2,20}")
+_MIN_NSN, _MAX_NSN = 2, 17
 _TYPE_DESCS = (
     "mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost",
     "voip", "personal_number", "pager", "uan", "voicemail",
@@ -277,27 +284,11 @@ _TYPE_DESCS = (
 
 @dataclass(frozen=True, slots=True)
 class _Desc:
-    lengths: frozenset[int]  # empty: any length the general description allows; (-1,): none
+    lengths: frozenset[int]  # empty: any length the general description allows; {-1}: none
     pattern: re.Pattern[str]
 
     def matches(self, nsn: str) -> bool:
         return (not self.lengths or len(nsn) in self.lengths) and self.pattern.fullmatch(nsn) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class _CallingCode:
-    """What the fast path needs to know about one country calling code."""
-
-    code: int
-    national_prefix: re.Pattern[str] | None  # national_prefix_for_parsing of the main region
-    general: _Desc | None  # None when several regions share the code: ask phonenumbers
-    types: tuple[_Desc, ...]
-
-    def is_valid(self, nsn: str) -> bool:
-        """Same answer as ``phonenumbers.is_valid_number`` for this national significant number."""
-        if self.general is None:
-            return phonenumbers.is_valid_number(PhoneNumber(country_code=self.code, national_number=int(nsn)))
-        return self.general.matches(nsn) and any(desc.matches(nsn) for desc in self.types)
 
 
 def _desc(number_desc: PhoneNumberDesc | None) -> _Desc | None:
@@ -307,71 +298,143 @@ def _desc(number_desc: PhoneNumberDesc | None) -> _Desc | None:
     return _Desc(frozenset(number_desc.possible_length), re.compile(number_desc.national_number_pattern))
 
 
-def _prefix_pattern(pattern: str | None) -> re.Pattern[str] | None:
+@dataclass(frozen=True, slots=True)
+class _Validity:
+    """``is_valid_number`` for one calling code; shared codes (+1, +44, +7...) ask phonenumbers."""
+
+    code: int
+    general: _Desc | None
+    types: tuple[_Desc, ...]
+
+    def is_valid(self, nsn: str) -> bool:
+        if self.general is None:
+            return phonenumbers.is_valid_number(PhoneNumber(country_code=self.code, national_number=int(nsn)))
+        return self.general.matches(nsn) and any(desc.matches(nsn) for desc in self.types)
+
+
+@cache
+def _validity(code: int) -> _Validity:
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
+    metadata = PhoneMetadata.metadata_for_region(regions[0])
+    if len(regions) > 1 or metadata is None:
+        return _Validity(code, None, ())
+    types = tuple(desc for name in _TYPE_DESCS if (desc := _desc(getattr(metadata, name))) is not None)
+    return _Validity(code, _desc(metadata.general_desc), types)
+
+
+@dataclass(frozen=True, slots=True)
+class _RegionRules:
+    """The parts of one region's metadata that ``parse`` consults for a string of digits."""
+
+    code: int
+    is_main: bool  # the main region of its calling code (parse switches to that one's rules)
+    general: re.Pattern[str] | None
+    lengths: tuple[int, ...]
+    local_lengths: tuple[int, ...]
+    trunk: re.Pattern[str] | None  # national_prefix_for_parsing
+    transforms: bool  # has a national_prefix_transform_rule: not mirrored
+    idd: re.Pattern[str] | None
+
+    def viable(self, number: str) -> bool:
+        return self.general is not None and self.general.fullmatch(number) is not None
+
+    def length_verdict(self, number: str) -> str:
+        """Mirror of ``_test_number_length`` for the general description."""
+        size = len(number)
+        if size in self.local_lengths:
+            return "local-only"
+        if size == self.lengths[0]:
+            return "possible"
+        if size < self.lengths[0]:
+            return "too-short"
+        if size > self.lengths[-1]:
+            return "too-long"
+        return "possible" if size in self.lengths[1:] else "invalid-length"
+
+    def strip_trunk(self, number: str) -> str:
+        """Mirror of ``_maybe_strip_national_prefix_carrier_code`` without transform rules."""
+        match = self.trunk.match(number) if self.trunk is not None and number else None
+        if match is None:
+            return number
+        stripped = number[match.end() :]
+        return number if self.viable(number) and not self.viable(stripped) else stripped
+
+    def after_trunk(self, national: str) -> str:
+        """The national number parse keeps: trunk prefix dropped when the rest has a possible length."""
+        stripped = self.strip_trunk(national)
+        return stripped if self.length_verdict(stripped) in ("possible", "too-long") else national
+
+
+def _pattern(pattern: str | None) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
 
 
 @cache
-def _calling_code(code: int) -> _CallingCode | None:
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
-    if not regions or _NON_GEO_REGION in regions:
-        return None
-    metadata = PhoneMetadata.metadata_for_region(regions[0])
-    if metadata is None:
-        return None
-    national_prefix = _prefix_pattern(metadata.national_prefix_for_parsing)
-    if len(regions) > 1:
-        return _CallingCode(code, national_prefix, None, ())
-    types = tuple(desc for name in _TYPE_DESCS if (desc := _desc(getattr(metadata, name))) is not None)
-    return _CallingCode(code, national_prefix, _desc(metadata.general_desc), types)
-
-
-@cache
-def _region_prefixes(region: str) -> tuple[int, re.Pattern[str] | None, re.Pattern[str] | None]:
-    """(calling code, national prefix, international prefix) of a region, as ``parse`` uses them."""
+def _region_rules(region: str) -> _RegionRules | None:
     metadata = PhoneMetadata.metadata_for_region(region)
-    if metadata is None:
-        return 0, None, None
-    return (
-        metadata.country_code or 0,
-        _prefix_pattern(metadata.national_prefix_for_parsing),
-        _prefix_pattern(metadata.international_prefix),
+    if metadata is None or not metadata.country_code or not metadata.general_desc:
+        return None
+    general = metadata.general_desc
+    return _RegionRules(
+        code=metadata.country_code,
+        is_main=phonenumbers.region_code_for_country_code(metadata.country_code) == region,
+        general=_pattern(general.national_number_pattern),
+        lengths=tuple(general.possible_length),
+        local_lengths=tuple(general.possible_length_local_only),
+        trunk=_pattern(metadata.national_prefix_for_parsing),
+        transforms=bool(metadata.national_prefix_transform_rule),
+        idd=_pattern(metadata.international_prefix),
     )
 
 
 def _fast_e164(text: str, region: str) -> str | None:
-    """E.164 for "+<digits>" or bare national digits when that is certain; None means "ask parse"."""
+    """E.164 for "+<digits>" or bare digits when that is certain; None means "ask parse"."""
     if text[:1] == "+":
         match = _PLUS_DIGITS.fullmatch(text)
         return _fast_international(match[1]) if match else None
-    if _NATIONAL_DIGITS.fullmatch(text):
-        return _fast_national(text, region)
-    return None
+    return _fast_national(text, region) if _NATIONAL_DIGITS.fullmatch(text) else None
 
 
 def _fast_international(digits: str) -> str | None:
+    """Digits after "+" (or after an international prefix)."""
+    if digits[0] == "0":
+        return None
     for size in (1, 2, 3):
         code = int(digits[:size])
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             break
     else:
         return None
-    calling = _calling_code(code)
+    rules = _region_rules(phonenumbers.region_code_for_country_code(code))
     nsn = digits[size:]
-    if calling is None or len(nsn) < 2 or nsn[0] == "0":
+    if rules is None or rules.transforms or len(nsn) < _MIN_NSN:
         return None
-    if calling.national_prefix is not None and calling.national_prefix.match(nsn):
-        return None  # parse may strip a trunk prefix ("+44 (0)20..."): let it decide
-    return "+" + digits if calling.is_valid(nsn) else None
+    return _valid_e164(code, rules.after_trunk(nsn))
 
 
-def _fast_national(nsn: str, region: str) -> str | None:
-    code, national_prefix, international_prefix = _region_prefixes(region)
-    calling = _calling_code(code)
-    if calling is None:
+def _fast_national(number: str, region: str) -> str | None:
+    rules = _region_rules(region)
+    if rules is None or rules.transforms:
         return None
-    if national_prefix is not None and national_prefix.match(nsn):
+    idd = rules.idd.match(number) if rules.idd is not None else None
+    if idd is not None:
+        rest = number[idd.end() :]
+        return _fast_international(rest) if len(rest) > _MIN_NSN and rest[0] != "0" else None
+    national = number
+    code = str(rules.code)
+    if number.startswith(code):
+        stripped = rules.strip_trunk(number[len(code) :])
+        better = not rules.viable(number) and rules.viable(stripped)
+        if better or rules.length_verdict(number) == "too-long":
+            if not rules.is_main:
+                return None
+            national = stripped
+    if len(national) < _MIN_NSN:
         return None
-    if international_prefix is not None and international_prefix.match(nsn):
+    return _valid_e164(rules.code, rules.after_trunk(national))
+
+
+def _valid_e164(code: int, nsn: str) -> str | None:
+    if not _MIN_NSN <= len(nsn) <= _MAX_NSN or nsn[0] == "0":
         return None
-    return f"+{code}{nsn}" if calling.is_valid(nsn) else None
+    return f"+{code}{nsn}" if _validity(code).is_valid(nsn) else None
