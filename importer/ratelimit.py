@@ -125,12 +125,12 @@ class RateLimiter:
         logger.info("rate limited by the server: slowing down to %.1f requests/s", new_rate)
 
     def on_success(self) -> None:
-        """A request succeeded: after a quiet recovery window, step the rate back up."""
+        """A request succeeded: after a quiet recovery window (a pause does not count), step the rate up."""
         with self._lock:
             if self._rate >= self.configured_rate:
                 return
             now = self._clock()
-            if now - self._last_change < self._recovery_window:
+            if now - max(self._last_change, self._paused_until) < self._recovery_window:
                 return
             self._rate = min(self.configured_rate, self._rate + self._step)
             self._last_change = now

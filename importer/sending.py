@@ -75,7 +75,12 @@ class _Entry:
 
 
 class Sender:
-    """Sends jobs through ``client`` with ``concurrency`` workers at most ``rate`` requests per second."""
+    """Sends jobs through ``client`` with ``concurrency`` workers at most ``rate`` requests per second.
+
+    ``rate`` ``math.inf`` (or 0) means no client-side limit; the server's 429s and Retry-After still apply.
+    ``burst`` defaults to 50 ms worth of requests (see importer.ratelimit). ``window`` bounds how many
+    jobs are read ahead of the slowest unfinished one.
+    """
 
     def __init__(
         self,
@@ -220,6 +225,8 @@ class Sender:
         try:
             while (entry := self._next_entry()) is not None:
                 try:
+                    if not self._wait_for_gate():
+                        break  # halted before this job started: it stays unsent and unreported
                     with self._callback_lock:
                         on_start(entry.job)
                     outcome = self._send_job(entry.job)
