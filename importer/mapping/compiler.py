@@ -1,0 +1,265 @@
+"""Turn a validated :class:`MappingSpec` into field plans, checking what pydantic cannot (names, options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+
+from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
+from importer.mapping.lookup import load_lookup
+from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
+from importer.mapping.spec import FieldSpec, MappingSpec
+from importer.mapping.values import OMIT, Template, ValueMap
+from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
+
+CREATE_FLAG = "create_customer_if_customer_phone_not_found"
+_ADDRESS = "address."
+_SOURCES = ("column", "columns", "value", "template")
+#: The value types each JSON type of the API accepts; the first is the default.
+_TYPES: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "string"),
+    "phone[]": ("phone", "string"),
+    "string": ("string", "email"),
+    "string[]": ("string", "email"),
+    "number": ("number",),
+    "bool": ("bool",),
+}
+
+
+def field_types() -> dict[str, str]:
+    """Every key ``fields:`` accepts → its JSON type (``address`` appears as its sub-fields)."""
+    names = {name: kind for name, kind in UPSERT_FIELDS.items() if name != "address"}
+    names.update({_ADDRESS + name: kind for name, kind in ADDRESS_FIELDS.items()})
+    return names
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRef:
+    """A sheet column the mapping reads, and where the mapping file names it."""
+
+    column: str
+    key_path: str
+    line: int
+
+
+@dataclass
+class Compiled:
+    """Everything :class:`Mapping` needs per row, plus what it reports about itself."""
+
+    constants: dict[str, Any] = field(default_factory=dict)
+    address_constants: dict[str, Any] = field(default_factory=dict)
+    plain: list[tuple[str, str]] = field(default_factory=list)
+    plans: list[FieldPlan] = field(default_factory=list)
+    address_plans: list[FieldPlan] = field(default_factory=list)
+    refs: list[ColumnRef] = field(default_factory=list)
+    lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+class Compiler:
+    """Checks one mapping spec against the API's fields and builds its :class:`Compiled` form."""
+
+    def __init__(self, document: Document, spec: MappingSpec) -> None:
+        self.document = document
+        self.spec = spec
+        self.types = field_types()
+        self.result = Compiled()
+
+    def compile(self) -> Compiled:
+        spec = self.spec
+        if spec.version != 1:
+            raise self.document.error(
+                ("version",), f"expected 1 (the only mapping format version), got {spec.version}"
+            )
+        self._defaults()
+        for name, entry in spec.fields.items():
+            self._field(name, entry)
+        if "customer_phone" not in spec.fields:
+            raise self.document.error(
+                ("fields",), "customer_phone is required (the column with each lead's phone)"
+            )
+        if CREATE_FLAG not in self.result.constants:
+            self.result.constants[CREATE_FLAG] = spec.defaults.create_if_missing
+        return self.result
+
+    def _defaults(self) -> None:
+        defaults = self.spec.defaults
+        if defaults.region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise self.document.error(
+                ("defaults", "region"),
+                f"{defaults.region!r} is not a country code; expected one such as IN, US, GB",
+            )
+        if defaults.region_column is not None:
+            self._column(defaults.region_column, ("defaults", "region_column"))
+
+    def _field(self, name: str, entry: FieldSpec) -> None:
+        path: KeyPath = ("fields", name)
+        json_type = self._json_type(name, path)
+        kind = self._kind(entry, json_type, path)
+        given = [key for key in _SOURCES if key in entry.model_fields_set]
+        if len(given) != 1:
+            found = f"found {' and '.join(given)}" if given else "found none"
+            raise self.document.error(
+                path, f"expected exactly one of column / columns / value / template ({found})"
+            )
+        self._check_options(entry, json_type, path)
+        if given[0] == "value":
+            self._constant(name, entry, json_type, kind, path)
+            return
+        plan = self._plan(name, entry, json_type, kind, path)
+        if isinstance(plan, ScalarPlan) and self._is_plain(plan) and not name.startswith(_ADDRESS):
+            self.result.plain.append((name, plan.columns[0]))
+        elif name.startswith(_ADDRESS):
+            self.result.address_plans.append(plan)
+        else:
+            self.result.plans.append(plan)
+
+    def _json_type(self, name: str, path: KeyPath) -> str:
+        if name in self.types:
+            return self.types[name]
+        if name == "address":
+            subfields = ", ".join(key for key in self.types if key.startswith(_ADDRESS))
+            raise self.document.error(path, f"set the address through its parts: {subfields}")
+        guess = did_you_mean(name, self.types)
+        hint = f"did you mean {guess!r}?" if guess else "see the Superfone upsert fields"
+        raise self.document.error(path, f"unknown API field {name!r}; {hint}")
+
+    def _kind(self, entry: FieldSpec, json_type: str, path: KeyPath) -> str:
+        allowed = _TYPES[json_type]
+        if entry.type is None:
+            return "email" if path[-1] == "email" else allowed[0]
+        if entry.type not in allowed:
+            raise self.document.error(
+                (*path, "type"),
+                f"type {entry.type} does not fit {path[-1]} ({json_type}); expected {' or '.join(allowed)}",
+            )
+        return entry.type
+
+    def _check_options(self, entry: FieldSpec, json_type: str, path: KeyPath) -> None:
+        is_list = json_type.endswith("[]")
+        if entry.split is not None and not is_list:
+            raise self.document.error(
+                (*path, "split"), f"split is only for list fields ({self._list_fields()})"
+            )
+        if entry.split == "":
+            raise self.document.error((*path, "split"), 'expected a separator such as ";"')
+        if entry.map is not None and entry.lookup is not None:
+            raise self.document.error((*path, "lookup"), "use either map or lookup, not both")
+        if entry.strict and entry.map is None and entry.lookup is None:
+            raise self.document.error(
+                (*path, "strict"), "strict needs a map or a lookup to check values against"
+            )
+        if "value" in entry.model_fields_set:
+            for option in ("split", "map", "lookup", "default"):
+                if getattr(entry, option) is not None:
+                    raise self.document.error(
+                        (*path, option), f"{option} cannot be used with value (a constant)"
+                    )
+
+    def _list_fields(self) -> str:
+        return ", ".join(name for name, kind in self.types.items() if kind.endswith("[]"))
+
+    def _constant(self, name: str, entry: FieldSpec, json_type: str, kind: str, path: KeyPath) -> None:
+        target = self.result.address_constants if name.startswith(_ADDRESS) else self.result.constants
+        key = name.removeprefix(_ADDRESS)
+        value = entry.value
+        if value is None:
+            if name == "customer_phone":
+                raise self.document.error((*path, "value"), "customer_phone cannot be null")
+            target[key] = None
+            return
+        if isinstance(value, list) and not json_type.endswith("[]"):
+            raise self.document.error(
+                (*path, "value"), f"expected a single value: {name} is not a list field"
+            )
+        plan = FieldPlan(key, kind=kind)
+        items = value if isinstance(value, list) else [value]
+        converted = []
+        for index, item in enumerate(items):
+            problems: list[Any] = []
+            result = plan.convert(item.strip(), name, problems, 0) if item.strip() else OMIT
+            item_path = (*path, "value", index) if isinstance(value, list) else (*path, "value")
+            if problems:
+                raise self.document.error(item_path, problems[0].message)
+            if result is not OMIT and result not in converted:
+                converted.append(result)
+        if not converted:
+            raise self.document.error((*path, "value"), "expected a value; use null to clear the field")
+        target[key] = converted if json_type.endswith("[]") else converted[0]
+
+    def _plan(self, name: str, entry: FieldSpec, json_type: str, kind: str, path: KeyPath) -> FieldPlan:
+        columns: tuple[str, ...] = ()
+        template = None
+        if entry.column is not None:
+            columns = (self._column(entry.column, (*path, "column")),)
+        elif entry.columns is not None:
+            if not entry.columns:
+                raise self.document.error((*path, "columns"), "expected at least one column name")
+            columns = tuple(
+                self._column(column, (*path, "columns", i)) for i, column in enumerate(entry.columns)
+            )
+        else:
+            template = self._template(entry.template or "", (*path, "template"))
+        lookup = None
+        if entry.lookup is not None:
+            lookup = load_lookup(self.document, (*path, "lookup"), entry.lookup)
+            self.result.lookups[format_path(path)] = lookup
+        plan_type = ListPlan if json_type.endswith("[]") else ScalarPlan
+        return plan_type(
+            name.removeprefix(_ADDRESS),
+            columns=columns,
+            template=template,
+            default=(entry.default or "").strip(),
+            split=entry.split,
+            value_map=self._value_map(entry, path),
+            lookup=lookup,
+            lookup_file=entry.lookup.file if entry.lookup else "",
+            strict=entry.strict,
+            kind=kind,
+        )
+
+    def _value_map(self, entry: FieldSpec, path: KeyPath) -> ValueMap | None:
+        if entry.map is None:
+            return None
+        value_map = ValueMap(entry.map)
+        clash = value_map.conflicts()
+        if clash:
+            raise self.document.error(
+                (*path, "map", clash[1]),
+                f"map keys {clash[0]!r} and {clash[1]!r} differ only in case or spaces but not in target",
+            )
+        return value_map
+
+    def _template(self, text: str, path: KeyPath) -> Template:
+        try:
+            template = Template.parse(text)
+        except ValueError as exc:
+            raise self.document.error(path, f"{exc}") from None
+        if not template.columns:
+            raise self.document.error(path, "the template names no {Column}; use value: for a constant")
+        for column in template.columns:
+            self._column(column, path)
+        return template
+
+    def _column(self, column: str, path: KeyPath) -> str:
+        name = column.strip()
+        if not name:
+            raise self.document.error(path, "expected a column name, got an empty one")
+        if name.startswith("_"):
+            raise self.document.error(
+                path,
+                f"column {name!r} starts with '_': such columns are written by the importer and never mapped",
+            )
+        self.result.refs.append(ColumnRef(name, format_path(path), self.document.line_of(path)))
+        return name
+
+    @staticmethod
+    def _is_plain(plan: FieldPlan) -> bool:
+        return (
+            len(plan.columns) == 1
+            and plan.kind in ("string", "phone")
+            and not plan.default
+            and plan.value_map is None
+            and plan.lookup is None
+        )

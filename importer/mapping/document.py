@@ -1,0 +1,162 @@
+"""Read a mapping file into plain data, remembering the line of every key so errors can point at it.
+
+YAML is composed with PyYAML's SafeLoader (no object construction, ever) and turned into plain data by hand:
+mappings, lists, text and ``None``. Scalars stay the text that was typed (``007`` stays "007", ``yes``
+stays "yes"), so column names, map keys and defaults mean exactly what the file says; pydantic converts the
+few typed keys (``version``, ``strict``, ``create_if_missing``) afterwards.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from importer.errors import ConfigError
+
+KeyPath = tuple[str | int, ...]
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+_TEXT_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "timestamp"))
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_MAX_DEPTH = 40
+
+
+def format_path(path: KeyPath) -> str:
+    """``("fields", "add_phones", 1)`` → ``fields.add_phones[1]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate ``name`` most likely meant: same text ignoring case and spaces first, then difflib."""
+    options = list(candidates)
+    folded = {_fold(option): option for option in reversed(options)}
+    if _fold(name) in folded:
+        return folded[_fold(name)]
+    close = difflib.get_close_matches(_fold(name), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def _fold(text: str) -> str:
+    return "".join(text.split()).replace("_", "").replace("-", "").casefold()
+
+
+class Document:
+    """Plain data of a mapping file and the line of each key path, for ``file:12: fields.x: …`` messages."""
+
+    def __init__(self, path: Path, data: Any, lines: dict[KeyPath, int]) -> None:
+        self.path = path
+        self.data = data
+        self.lines = lines
+
+    def line_of(self, path: KeyPath) -> int:
+        """Line of ``path``, or of its nearest ancestor that is in the file (1 for the top level)."""
+        for end in range(len(path), 0, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return 1
+
+    def error(self, path: KeyPath, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}:{self.line_of(path)}: {format_path(path)}: {message}")
+
+
+def read_document(path: Path) -> Document:
+    """Parse the YAML file at ``path``; any problem is a one-line :class:`ConfigError`."""
+    text = _read_text(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML syntax error: {' '.join(str(exc).split())}") from None
+    if root is None:
+        raise ConfigError(f"{path}: the mapping file is empty; expected version, defaults and fields")
+    if not isinstance(root, MappingNode):
+        raise ConfigError(
+            f"{path}:{root.start_mark.line + 1}: expected a mapping with version, defaults and fields "
+            "at the top level"
+        )
+    builder = _Builder(path)
+    data = builder.build(root, (), 0)
+    return Document(path, data, builder.lines)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: mapping file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a mapping file (.yaml)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the mapping file: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: the mapping file is not UTF-8 text (bad byte at offset {exc.start})"
+        ) from None
+
+
+class _Builder:
+    """Turns composed YAML nodes into plain data, recording the line of every key and list item."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[KeyPath, int] = {}
+
+    def _error(self, node: Node, path: KeyPath, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {format_path(path)}: {message}")
+
+    def build(self, node: Node, path: KeyPath, depth: int) -> Any:
+        if depth > _MAX_DEPTH:
+            raise self._error(node, path, "nested too deeply (a recursive YAML alias?)")
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if isinstance(node, SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise self._error(node, path, f"unsupported YAML tag {node.tag}; use a plain list")
+            items = []
+            for index, child in enumerate(node.value):
+                self.lines[(*path, index)] = child.start_mark.line + 1
+                items.append(self.build(child, (*path, index), depth + 1))
+            return items
+        if isinstance(node, MappingNode) and node.tag == _MAP_TAG:
+            return self._mapping(node, path, depth)
+        raise self._error(node, path, f"unsupported YAML tag {node.tag}; use a plain mapping")
+
+    def _scalar(self, node: ScalarNode, path: KeyPath) -> str | None:
+        if node.tag == _NULL_TAG:
+            return None
+        if node.tag in _TEXT_TAGS:
+            return str(node.value)
+        raise self._error(
+            node, path, f"unsupported YAML tag {node.tag}; only plain values, lists and mappings"
+        )
+
+    def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _TEXT_TAGS:
+                what = "a merge key (<<)" if key_node.tag.endswith(":merge") else f"a {key_node.tag} key"
+                raise self._error(key_node, path, f"unsupported key: {what}; keys must be plain text")
+            key = str(key_node.value)
+            key_path = (*path, key)
+            if key in result:
+                first = self.lines[key_path]
+                raise self._error(key_node, key_path, f"duplicate key (first given on line {first})")
+            self.lines[key_path] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, key_path, depth + 1)
+        return result

@@ -1,0 +1,111 @@
+"""The :class:`Mapping` object: load a mapping file once, then turn each row into an API draft plus issues."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from importer.errors import ConfigError
+from importer.mapping.compiler import ColumnRef, Compiled, Compiler
+from importer.mapping.document import did_you_mean, read_document
+from importer.mapping.spec import MappingSpec, parse_spec
+from importer.models import Issue, Row
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read, validate and compile the mapping at ``path``. Any problem is a one-line :class:`ConfigError`."""
+    document = read_document(Path(path))
+    spec = parse_spec(document)
+    compiled = Compiler(document, spec).compile()
+    return Mapping(Path(path), spec, compiled)
+
+
+class Mapping:
+    """A compiled mapping. :meth:`apply` is pure and cheap; the object pickles (for worker processes)."""
+
+    def __init__(self, path: Path, spec: MappingSpec, compiled: Compiled) -> None:
+        defaults = spec.defaults
+        self.path = path
+        self.region = defaults.region.upper()
+        self.region_column = defaults.region_column.strip() if defaults.region_column else None
+        self.create_if_missing = defaults.create_if_missing
+        self.digest = _digest(spec, compiled)
+        self.columns = frozenset(ref.column for ref in compiled.refs)
+        self.fields = tuple(spec.fields)
+        self._refs = tuple(compiled.refs)
+        self._constants = {k: v for k, v in compiled.constants.items() if not isinstance(v, list)}
+        self._list_constants = tuple(
+            (k, tuple(v)) for k, v in compiled.constants.items() if isinstance(v, list)
+        )
+        self._address_constants = compiled.address_constants
+        self._plain = tuple(compiled.plain)
+        self._plans = tuple(compiled.plans)
+        self._address_plans = tuple(compiled.address_plans)
+        self._has_address = bool(self._address_plans or self._address_constants)
+
+    def __repr__(self) -> str:
+        return f"Mapping(path={str(self.path)!r}, fields={list(self.fields)!r})"
+
+    def apply(self, row: Row) -> tuple[dict[str, Any], list[Issue]]:
+        """The API draft for ``row`` (field name → value; blank cells left out) and the row's issues."""
+        cells = row.cells
+        draft = self._constants.copy()
+        for key, items in self._list_constants:
+            draft[key] = list(items)
+        for key, column in self._plain:
+            text = cells.get(column)
+            if text:
+                text = text.strip()
+                if text:
+                    draft[key] = text
+        issues: list[Issue] = []
+        number = row.number
+        for plan in self._plans:
+            plan.fill(cells, draft, issues, number)
+        if self._has_address:
+            address = self._address_constants.copy()
+            for plan in self._address_plans:
+                plan.fill(cells, address, issues, number)
+            if address:
+                draft["address"] = address
+        return draft, issues
+
+    def column_for(self, field: str) -> str:
+        """The (first) sheet column an API field is read from, for issue reports; else the field name."""
+        for ref in self._refs:
+            if ref.key_path == f"fields.{field}" or ref.key_path.startswith(
+                (f"fields.{field}.", f"fields.{field}[")
+            ):
+                return ref.column
+        return field
+
+    def check_columns(self, available: Sequence[str], source: str) -> None:
+        """Raise ConfigError naming the first mapped column (in file order) that ``available`` lacks."""
+        present = set(available)
+        for ref in self._refs:
+            if ref.column not in present:
+                raise ConfigError(_missing_column_message(self.path, ref, available, source))
+
+
+def _missing_column_message(path: Path, ref: ColumnRef, available: Sequence[str], source: str) -> str:
+    real = [column for column in available if not column.startswith("_")]
+    guess = did_you_mean(ref.column, real)
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    listed = ", ".join(repr(column) for column in real[:40]) + (", …" if len(real) > 40 else "")
+    return (
+        f"{path}:{ref.line}: {ref.key_path}: column {ref.column!r} is not in {source}{hint} "
+        f"(its columns: {listed or 'none'})"
+    )
+
+
+def _digest(spec: MappingSpec, compiled: Compiled) -> str:
+    canonical = {
+        "mapping": spec.model_dump(mode="json", exclude_unset=False),
+        "value_set": {name: sorted(entry.model_fields_set) for name, entry in spec.fields.items()},
+        "lookups": {path: sorted(table.items()) for path, table in compiled.lookups.items()},
+    }
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

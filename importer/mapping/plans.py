@@ -1,0 +1,176 @@
+"""Compiled field plans: the per-row work of a mapping, decided once at load time.
+
+A plan reads its source (a column, the first non-blank of several columns, every column of a list, or a
+template), applies ``default``, ``split``, ``map`` / ``lookup`` and the value type, and writes the result
+into the draft. Problems become :class:`Issue` records; nothing here raises on cell content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool, parse_number
+from importer.models import Issue, Severity
+
+_MISSING: Any = object()
+
+ISSUE_CODES: frozenset[str] = frozenset(
+    {"invalid-number", "invalid-bool", "invalid-email", "unmapped-value", "unknown-lookup-value"}
+)
+
+
+class FieldPlan:
+    """How one field of the draft is filled from a row. ``kind``: string, phone, number, bool or email."""
+
+    __slots__ = (
+        "key", "label", "columns", "template", "default", "split", "value_map", "lookup", "lookup_file",
+        "strict", "kind", "as_is",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        key: str,
+        *,
+        columns: tuple[str, ...] = (),
+        template: Template | None = None,
+        default: str = "",
+        split: str | None = None,
+        value_map: ValueMap | None = None,
+        lookup: dict[str, str] | None = None,
+        lookup_file: str = "",
+        strict: bool = False,
+        kind: str = "string",
+    ) -> None:
+        self.key = key
+        self.label = columns[0] if columns else key
+        self.columns = columns
+        self.template = template
+        self.default = default
+        self.split = split
+        self.value_map = value_map
+        self.lookup = lookup
+        self.lookup_file = lookup_file
+        self.strict = strict
+        self.kind = kind
+        #: True when a non-blank text is sent exactly as it is (no map, lookup or type conversion).
+        self.as_is = value_map is None and lookup is None and kind in ("string", "phone")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r}, columns={self.columns!r}, kind={self.kind!r})"
+
+    def fill(self, cells: Mapping[str, str], out: dict[str, Any], issues: list[Issue], number: int) -> None:
+        """Write this field's value into ``out`` (or leave it out), appending any problems to ``issues``."""
+        raise NotImplementedError
+
+    def convert(self, text: str, column: str, issues: list[Issue], number: int) -> Any:
+        """One non-blank cell text → the value to send, None (send null) or OMIT."""
+        value_map = self.value_map
+        if value_map is not None:
+            target = value_map.exact.get(text, _MISSING)
+            if target is _MISSING:
+                target = value_map.loose.get(fold(text), _MISSING)
+            if target is _MISSING:
+                if self.strict:
+                    message = f"{text!r} is not in the map (expected one of: {value_map.keys_text})"
+                    issues.append(Issue(number, column, "error", "unmapped-value", message, text))
+                    return OMIT
+            elif not target:
+                return target if target is None else OMIT
+            else:
+                text = target
+        elif self.lookup is not None:
+            found = self.lookup.get(fold(text))
+            if found is None:
+                message = f"{text!r} is not in {self.lookup_file}; {self.key} left out"
+                severity: Severity = "error" if self.strict else "warning"
+                issues.append(Issue(number, column, severity, "unknown-lookup-value", message, text))
+                return OMIT
+            if not found:
+                return OMIT
+            text = found
+        kind = self.kind
+        if kind == "string" or kind == "phone":
+            return text
+        if kind == "email":
+            if is_email(text):
+                return text
+            message = f"{text!r} is not an e-mail address; it was left out"
+            issues.append(Issue(number, column, "warning", "invalid-email", message, text))
+            return OMIT
+        value = parse_number(text) if kind == "number" else parse_bool(text)
+        if value is None:
+            issues.append(_invalid(kind, text, column, number))
+            return OMIT
+        return value
+
+
+def _invalid(kind: str, text: str, column: str, number: int) -> Issue:
+    if kind == "number":
+        return Issue(number, column, "error", "invalid-number", f"{text!r} is not a number", text)
+    message = f"{text!r} is not true or false (expected true/false, yes/no, y/n, 1/0)"
+    return Issue(number, column, "error", "invalid-bool", message, text)
+
+
+class ScalarPlan(FieldPlan):
+    """A single-valued field: the first non-blank of its columns, or its template."""
+
+    __slots__ = ()
+
+    def fill(self, cells: Mapping[str, str], out: dict[str, Any], issues: list[Issue], number: int) -> None:
+        column = self.label
+        text = ""
+        if self.template is not None:
+            text = self.template.render(cells)
+        else:
+            for column in self.columns:
+                text = cells.get(column, "").strip()
+                if text:
+                    break
+        if not text:
+            text = self.default
+            if not text:
+                return
+        if self.as_is:
+            out[self.key] = text
+            return
+        value = self.convert(text, column, issues, number)
+        if value is not OMIT:
+            out[self.key] = value
+
+
+class ListPlan(FieldPlan):
+    """A list field: every non-blank column (split on ``split``), mapped per item, duplicates dropped."""
+
+    __slots__ = ()
+
+    def fill(self, cells: Mapping[str, str], out: dict[str, Any], issues: list[Issue], number: int) -> None:
+        values: list[Any] = []
+        if self.template is not None:
+            self._add(self.template.render(cells), self.label, values, issues, number)
+        else:
+            for column in self.columns:
+                text = cells.get(column)
+                if text:
+                    self._add(text, column, values, issues, number)
+        if not values and self.default and not self._any_text(cells):
+            self._add(self.default, self.label, values, issues, number)
+        if values:
+            out[self.key] = values
+
+    def _any_text(self, cells: Mapping[str, str]) -> bool:
+        if self.template is not None:
+            return bool(self.template.render(cells))
+        return any(cells.get(column, "").strip() for column in self.columns)
+
+    def _add(self, text: str, column: str, values: list[Any], issues: list[Issue], number: int) -> None:
+        """Split ``text`` and append its new, non-blank, converted items to ``values``."""
+        items = [text] if self.split is None else text.split(self.split)
+        as_is = self.as_is
+        for item in items:
+            item = item.strip()
+            if not item:
+                continue
+            value = item if as_is else self.convert(item, column, issues, number)
+            if value is not OMIT and value is not None and value not in values:
+                values.append(value)

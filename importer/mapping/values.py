@@ -1,0 +1,187 @@
+"""Cell value conversions used per row: numbers, booleans, e-mail addresses, templates, map tables.
+
+Everything here is a plain module-level function or a small slotted class, so compiled mappings pickle.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+
+class _Omit:
+    """Marker: the value must not be sent (it was blank or invalid). Pickles to the same object."""
+
+    def __repr__(self) -> str:
+        return "OMIT"
+
+    def __reduce__(self) -> str:
+        return "OMIT"
+
+
+OMIT: Any = _Omit()
+
+_CURRENCY_SIGNS = "₹$€£¥"
+_CURRENCY_CODES = ("rs.", "rs", "inr", "usd", "eur", "gbp", "aed")
+_NUMBER_BODY = re.compile(
+    r"[+-]?(?:(?:\d{1,3}(?:(?:,\d{2})*,\d{3}|(?:,\d{3})+)|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+\Z")
+
+_BOOLS = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+}
+
+
+def parse_number(text: str) -> int | float | None:
+    """``"₹ 1,50,000"`` → 150000; ``"$1,200.50"`` → 1200.5; ``" 7e3 "`` → 7000. None when it is not a number.
+
+    Commas are digit grouping only (western 1,234,567 or Indian 12,34,567); a currency sign or code may lead
+    or trail, and an Indian ``/-`` may trail. Whole numbers come back as ``int`` so payloads read naturally.
+    """
+    text = text.strip()
+    value: float | None
+    if "," in text:
+        value = _parse_decorated(text)
+    else:
+        try:
+            value = float(text)
+        except ValueError:
+            value = _parse_decorated(text)
+    if value is None or not math.isfinite(value):
+        return None
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _parse_decorated(text: str) -> float | None:
+    """Digit grouping, currency signs and spaces taken off; None when what remains is not a number."""
+    if _NUMBER_BODY.fullmatch(text) is None:
+        text = "".join(_strip_currency(text).split())
+        if _NUMBER_BODY.fullmatch(text) is None:
+            return None
+    return float(text.replace(",", ""))
+
+
+def _strip_currency(text: str) -> str:
+    """``"Rs. 5,000/-"`` → ``"5,000"``: one leading and one trailing currency sign or code removed."""
+    if text.endswith("/-"):
+        text = text[:-2].rstrip()
+    for at_start in (True, False):
+        if not text:
+            break
+        edge = text[0] if at_start else text[-1]
+        if edge in _CURRENCY_SIGNS:
+            text = text[1:] if at_start else text[:-1]
+            continue
+        folded = text.casefold()
+        for code in _CURRENCY_CODES:
+            if folded.startswith(code) if at_start else folded.endswith(code):
+                text = text[len(code) :] if at_start else text[: -len(code)]
+                break
+    return text
+
+
+def parse_bool(text: str) -> bool | None:
+    """true/false/yes/no/y/n/1/0 in any case; None otherwise."""
+    return _BOOLS.get(text.casefold())
+
+
+def is_email(text: str) -> bool:
+    """A plausible address: one ``@``, something before it, a dotted domain, no spaces."""
+    return _EMAIL.match(text) is not None
+
+
+def fold(text: str) -> str:
+    """Key for case- and space-insensitive matching."""
+    return "".join(text.split()).casefold()
+
+
+class ValueMap:
+    """A ``map:`` table: exact match first, then ignoring case and spaces. Targets: text, or None (clear)."""
+
+    __slots__ = ("exact", "loose", "keys_text")
+
+    def __init__(self, table: Mapping[str, str | None]) -> None:
+        self.exact = {
+            key.strip(): (None if target is None else target.strip()) for key, target in table.items()
+        }
+        self.loose = {fold(key): target for key, target in self.exact.items()}
+        keys = list(self.exact)
+        self.keys_text = ", ".join(repr(key) for key in keys[:12]) + (", …" if len(keys) > 12 else "")
+
+    def conflicts(self) -> tuple[str, str] | None:
+        """Two keys that differ only by case or spaces but map to different targets."""
+        seen: dict[str, str] = {}
+        for key, target in self.exact.items():
+            other = seen.setdefault(fold(key), key)
+            if other != key and self.exact[other] != target:
+                return other, key
+        return None
+
+    def get(self, text: str, missing: Any) -> Any:
+        exact = self.exact.get(text, missing)
+        return exact if exact is not missing else self.loose.get(fold(text), missing)
+
+
+class Template:
+    """``"Imported from {Source}: {Notes}"``. Placeholders are column names; ``{{`` and ``}}`` are braces."""
+
+    __slots__ = ("parts", "tail", "columns")
+
+    def __init__(self, parts: tuple[tuple[str, str], ...], tail: str) -> None:
+        self.parts = parts
+        self.tail = tail
+        self.columns = tuple(dict.fromkeys(column for _, column in parts))
+
+    @classmethod
+    def parse(cls, text: str) -> Template:
+        """Compile ``text``; raises ValueError with a short reason when braces do not pair up."""
+        parts: list[tuple[str, str]] = []
+        literal: list[str] = []
+        index = 0
+        while index < len(text):
+            char = text[index]
+            pair = text[index : index + 2]
+            if pair in ("{{", "}}"):
+                literal.append(char)
+                index += 2
+            elif char == "}":
+                raise ValueError(f"a lone '}}' at character {index + 1}; write '}}}}' for a brace")
+            elif char == "{":
+                end = text.find("}", index)
+                name = text[index + 1 : end].strip() if end >= 0 else ""
+                if end < 0 or "{" in text[index + 1 : end]:
+                    raise ValueError(f"'{{' at character {index + 1} is not closed; write '{{{{' for a brace")
+                if not name:
+                    raise ValueError(f"empty placeholder at character {index + 1}; expected {{Column Name}}")
+                parts.append(("".join(literal), name))
+                literal = []
+                index = end + 1
+            else:
+                literal.append(char)
+                index += 1
+        return cls(tuple(parts), "".join(literal))
+
+    def render(self, cells: Mapping[str, str]) -> str:
+        """The filled text, stripped; "" when only punctuation and spaces remain."""
+        pieces = []
+        for literal, column in self.parts:
+            pieces.append(literal)
+            pieces.append(cells.get(column, "").strip())
+        pieces.append(self.tail)
+        result = "".join(pieces).strip()
+        for char in result:
+            if char.isalnum():
+                return result
+        return ""
