@@ -15,6 +15,7 @@ from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 
 from importer.errors import ConfigError
 from importer.models import Issue, Row
@@ -80,11 +81,14 @@ class _FailuresWorkbook:
         self._append(cells)
 
     def _append(self, cells: list[str]) -> None:
-        row = []
-        for text in cells:
-            cell = WriteOnlyCell(self._sheet, value=xlsx_text(text))
-            cell.data_type = "s"  # never a formula or an error value such as "#N/A"
-            row.append(cell)
+        # Neutralised text never starts with "=", so openpyxl makes it a string cell, except for the
+        # error literals ("#N/A", …): those are forced to strings explicitly (slower, hence only them).
+        row: list[str | WriteOnlyCell] = [xlsx_text(text) for text in cells]
+        for index, text in enumerate(row):
+            if text in ERROR_CODES:
+                cell = WriteOnlyCell(self._sheet, value=text)
+                cell.data_type = "s"
+                row[index] = cell
         self._sheet.append(row)
 
     def save(self) -> None:
