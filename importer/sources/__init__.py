@@ -1,0 +1,75 @@
+"""Read any lead sheet as text, exactly as typed, in batches of :class:`~importer.models.Row`.
+
+    table = open_table("leads.xlsx", sheet="Leads")
+    table.columns                      # header names, in sheet order
+    for batch in table.batches(5000):  # lists of Row(number, cells); memory stays flat
+        ...
+
+``Row.number`` is the row a person sees (header = row 1; JSON: the 1-based record or line). Every problem
+that stops reading raises :class:`~importer.errors.InputError` with a one-line message naming the file
+and, where known, the row.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+from importer.sources.delimited import DelimitedTable, open_delimited
+from importer.sources.jsonfile import JsonTable, open_json
+from importer.sources.table import MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
+from importer.sources.workbook import WorkbookTable, cell_text, open_workbook
+
+#: File suffix → ``Table.kind``. ``.txt`` is read as delimited text (kind "tsv" when tab-separated).
+KINDS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsm",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+WORKBOOK_KINDS = frozenset({"xlsx", "xlsm", "xls", "ods"})
+
+__all__ = [
+    "KINDS",
+    "MAX_CELL_BYTES",
+    "MAX_COLUMNS",
+    "DelimitedTable",
+    "JsonTable",
+    "Table",
+    "WorkbookTable",
+    "cell_text",
+    "open_table",
+]
+
+
+def open_table(path: str | PathLike[str], sheet: str | int | None = None) -> Table:
+    """Open a sheet and read its header; rows come later from :meth:`Table.batches`.
+
+    ``sheet`` (workbooks only) is a sheet name or a 0-based index (a string of digits counts as an index);
+    by default the first visible sheet is read. Raises :class:`~importer.errors.InputError`.
+    """
+    path = Path(path)
+    kind = KINDS.get(path.suffix.lower())
+    if kind is None:
+        supported = ", ".join(sorted(KINDS))
+        raise input_error(
+            path, f"unsupported file type {path.suffix or '(no extension)'!r}; use one of {supported}"
+        )
+    if not path.exists():
+        raise input_error(path, "file not found")
+    if not path.is_file():
+        raise input_error(path, "is not a file")
+    if kind in WORKBOOK_KINDS:
+        return open_workbook(path, kind, sheet)
+    if sheet is not None:
+        raise input_error(path, f"--sheet applies to workbooks only, not to a .{kind} file")
+    if kind in ("json", "jsonl"):
+        return open_json(path, kind)
+    return open_delimited(path, kind)

@@ -1,0 +1,104 @@
+"""The :class:`Table` every reader returns, header checks, limits and error helpers shared by the readers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+
+from importer.errors import InputError
+from importer.models import Row
+
+#: Largest cell a text reader accepts; a bigger one is almost always an unclosed quote.
+MAX_CELL_BYTES = 1024 * 1024
+#: Widest sheet accepted; real lead sheets have tens of columns.
+MAX_COLUMNS = 10_000
+DEFAULT_BATCH_SIZE = 5000
+
+
+class Table:
+    """An opened sheet: its header and metadata now, its rows on demand through :meth:`batches`.
+
+    Readers subclass it and implement :meth:`rows`. :meth:`batches` may be called more than once; every
+    call reads the sheet again from the top and never holds more than one batch of rows.
+    """
+
+    kind: str = ""
+    is_workbook: bool = False
+
+    def __init__(
+        self,
+        path: Path,
+        columns: list[str],
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        sheet_name: str | None = None,
+    ) -> None:
+        self.path = path
+        self.columns = columns
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self.sheet_name = sheet_name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path.name!r} kind={self.kind} columns={len(self.columns)}>"
+
+    def rows(self) -> Iterator[Row]:
+        """Yield the data rows one by one, blank rows skipped (their numbers are still counted)."""
+        raise NotImplementedError
+
+    def batches(self, size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
+        """Yield the data rows in lists of at most ``size`` rows."""
+        if size < 1:
+            raise ValueError("batch size must be at least 1")
+        rows = self.rows()
+        while batch := list(islice(rows, size)):
+            yield batch
+
+
+def input_error(path: Path, message: str, row: int | None = None) -> InputError:
+    """An :class:`InputError` whose one-line message starts with the file name, then the row if known."""
+    where = f"{path.name}: row {row}: " if row is not None else f"{path.name}: "
+    return InputError(where + message)
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet letter of a 0-based column index: 0 → A, 25 → Z, 26 → AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def is_blank(cells: Sequence[str]) -> bool:
+    """True when every cell is empty or whitespace only."""
+    return not "".join(cells).strip()
+
+
+def check_header(path: Path, names: Sequence[str], row: int, first_column: int = 0) -> list[str]:
+    """Validate a header row and return its column names (stripped, trailing unnamed columns dropped).
+
+    ``first_column`` is the 0-based sheet column of ``names[0]``, so messages name the column a person sees.
+    Raises :class:`InputError` for a sheet that is too wide, an unnamed column or two columns with one name.
+    """
+    columns = [name.strip() for name in names]
+    while columns and not columns[-1]:
+        columns.pop()
+    if len(columns) > MAX_COLUMNS:
+        raise input_error(
+            path, f"the header has {len(columns)} columns; at most {MAX_COLUMNS} are supported", row
+        )
+    seen: dict[str, int] = {}
+    for index, name in enumerate(columns):
+        position = first_column + index
+        if not name:
+            raise input_error(path, f"column {position + 1} ({column_letter(position)}) has no name", row)
+        if name in seen:
+            raise input_error(
+                path, f"columns {seen[name] + 1} and {position + 1} are both named {name!r}", row
+            )
+        seen[name] = position
+    return columns
