@@ -137,12 +137,12 @@ class ValueMap:
 class Template:
     """``"Imported from {Source}: {Notes}"``. Placeholders are column names; ``{{`` and ``}}`` are braces."""
 
-    __slots__ = ("parts", "tail", "columns")
+    __slots__ = ("head", "parts", "columns")
 
-    def __init__(self, parts: tuple[tuple[str, str], ...], tail: str) -> None:
-        self.parts = parts
-        self.tail = tail
-        self.columns = tuple(dict.fromkeys(column for _, column in parts))
+    def __init__(self, head: str, parts: tuple[tuple[str, str], ...]) -> None:
+        self.head = head
+        self.parts = parts  # (column, the literal text after it)
+        self.columns = tuple(dict.fromkeys(column for column, _ in parts))
 
     @classmethod
     def parse(cls, text: str) -> Template:
@@ -171,17 +171,45 @@ class Template:
             else:
                 literal.append(char)
                 index += 1
-        return cls(tuple(parts), "".join(literal))
+        literals = [*(text for text, _ in parts), "".join(literal)]
+        return cls(literals[0], tuple((column, literals[i + 1]) for i, (_, column) in enumerate(parts)))
 
     def render(self, cells: Mapping[str, str]) -> str:
-        """The filled text, stripped; "" when only punctuation and spaces remain."""
-        pieces = []
-        for literal, column in self.parts:
+        """The filled text, stripped; "" when only punctuation and spaces remain.
+
+        Separators next to a blank placeholder at either end are dropped: ``"{Company}, {City}"`` renders
+        ``"Kochi"``, not ``", Kochi"``, when Company is blank.
+        """
+        pieces = [self.head]
+        blank = False
+        for column, literal in self.parts:
+            value = cells.get(column, "").strip()
+            blank = blank or not value
+            pieces.append(value)
             pieces.append(literal)
-            pieces.append(cells.get(column, "").strip())
-        pieces.append(self.tail)
+        if blank:
+            _trim_edge_separators(pieces)
         result = "".join(pieces).strip()
         for char in result:
             if char.isalnum():
                 return result
         return ""
+
+
+_SEPARATORS = " \t\r\n,;:|/-–—·•"
+
+
+def _trim_edge_separators(pieces: list[str]) -> None:
+    """``pieces`` alternate literal, value, …, literal. Separators are stripped off a literal that is left at
+    either end because the values beyond it are blank; the template's own first and last text stay."""
+    last = len(pieces) - 1
+    for indexes, end, strip in ((range(last + 1), 0, str.lstrip), (range(last, -1, -1), last, str.rstrip)):
+        for index in indexes:
+            piece = pieces[index]
+            if not piece:
+                continue
+            if index % 2 or index == end:
+                break  # real content, or the template's own opening / closing text
+            pieces[index] = strip(piece, _SEPARATORS)
+            if pieces[index]:
+                break
