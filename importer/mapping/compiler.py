@@ -227,7 +227,8 @@ class Compiler:
         if clash:
             raise self.document.error(
                 (*path, "map", clash[1]),
-                f"map keys {clash[0]!r} and {clash[1]!r} differ only in case or spaces but not in target",
+                f"map keys {clash[0]!r} and {clash[1]!r} match the same cells (case and spaces are ignored)"
+                " but map to different values",
             )
         return value_map
 

@@ -110,6 +110,15 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def _unsupported(tag: str) -> str:
+    return f"unsupported YAML tag {_short(tag)}; only plain values, lists and mappings are allowed"
+
+
+def _short(tag: str) -> str:
+    """``tag:yaml.org,2002:python/object`` → ``!!python/object`` (as it was written)."""
+    return tag.replace("tag:yaml.org,2002:", "!!", 1)
+
+
 class _Builder:
     """Turns composed YAML nodes into plain data, recording the line of every key and list item."""
 
@@ -127,7 +136,11 @@ class _Builder:
             return self._scalar(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ_TAG:
-                raise self._error(node, path, f"unsupported YAML tag {node.tag}; use a plain list")
+                raise self._error(
+                    node,
+                    path,
+                    _unsupported(node.tag),
+                )
             items = []
             for index, child in enumerate(node.value):
                 self.lines[(*path, index)] = child.start_mark.line + 1
@@ -135,7 +148,11 @@ class _Builder:
             return items
         if isinstance(node, MappingNode) and node.tag == _MAP_TAG:
             return self._mapping(node, path, depth)
-        raise self._error(node, path, f"unsupported YAML tag {node.tag}; use a plain mapping")
+        raise self._error(
+            node,
+            path,
+            _unsupported(node.tag),
+        )
 
     def _scalar(self, node: ScalarNode, path: KeyPath) -> str | None:
         if node.tag == _NULL_TAG:
@@ -143,14 +160,18 @@ class _Builder:
         if node.tag in _TEXT_TAGS:
             return str(node.value)
         raise self._error(
-            node, path, f"unsupported YAML tag {node.tag}; only plain values, lists and mappings"
+            node,
+            path,
+            _unsupported(node.tag),
         )
 
     def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _TEXT_TAGS:
-                what = "a merge key (<<)" if key_node.tag.endswith(":merge") else f"a {key_node.tag} key"
+                what = (
+                    "a merge key (<<)" if key_node.tag.endswith(":merge") else f"a {_short(key_node.tag)} key"
+                )
                 raise self._error(key_node, path, f"unsupported key: {what}; keys must be plain text")
             key = str(key_node.value)
             key_path = (*path, key)

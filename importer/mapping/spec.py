@@ -90,7 +90,10 @@ def parse_spec(document: Document) -> MappingSpec:
         return MappingSpec.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(data, error) for error in exc.errors()]
-    path, message = min(problems, key=lambda problem: document.line_of(problem[0]))
+    # An unknown key often explains a missing one (``feilds:``), so missing keys are reported last.
+    path, message = min(
+        problems, key=lambda problem: (problem[1].startswith("required"), document.line_of(problem[0]))
+    )
     raise document.error(path, message)
 
 
