@@ -90,8 +90,11 @@ class SuperfoneClient:
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
-        self.base_url = check_base_url(base_url)
         _check_api_key(api_key)
+        try:
+            self.base_url = check_base_url(base_url)
+        except ConfigError as exc:  # arguments swapped by mistake must not print the key
+            raise ConfigError(str(exc).replace(api_key, "***")) from None
         self._auth = ApiKeyAuth(api_key)
         self.timeout = timeout
         self._owns_session = session is None
