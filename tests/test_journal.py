@@ -246,3 +246,13 @@ def test_reopening_keeps_data_and_settings(tmp_path: Path) -> None:
         assert journal._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert journal._db.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
         assert repr(journal) == f"Journal({str(path)!r})"
+
+
+def test_iter_states_streams_pages_in_row_order(journal: Journal) -> None:
+    for row in (9, 2, 5, 3, 12, 7, 4):
+        journal.record(KEY, row, "succeeded", f"row {row}")
+    pairs = list(journal.iter_states(KEY, page_size=3))
+    assert [row for row, _ in pairs] == [2, 3, 4, 5, 7, 9, 12]
+    assert dict(pairs) == journal.states(KEY)
+    assert pairs[0][1].message == "row 2"
+    assert list(journal.iter_states(Journal.run_key("x", "y"))) == []
