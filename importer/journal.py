@@ -247,8 +247,10 @@ class Journal:
 
     # --- runs ---------------------------------------------------------------------------------------------
 
-    def record_run(self, key: str, run_dir: Path | str, started_at: datetime) -> None:
-        """Remember that the report folder ``run_dir`` belongs to ``key``."""
+    def record_run(self, key: str, run_dir: Path | str, started_at: datetime | str) -> None:
+        """Remember that the report folder ``run_dir`` belongs to ``key`` (start time: datetime or ISO)."""
+        if isinstance(started_at, str):
+            started_at = datetime.fromisoformat(started_at)
         with self._lock:
             key_id = self._key_id(key, create=True)
             self._db.execute(

@@ -120,10 +120,17 @@ def test_runs_are_listed_oldest_first_with_time_zones(journal: Journal) -> None:
     journal.record_run(KEY, "reports/20240501-160000-leads", datetime(2024, 5, 1, 16, 0, tzinfo=ist))
     journal.record_run(KEY, "reports/20240501-090000-leads", datetime(2024, 5, 1, 9, 0, tzinfo=ist))
     journal.record_run(KEY, "reports/naive", datetime(2024, 5, 2, 9, 0))
+    journal.record_run(KEY, Path("reports/text"), "2024-05-03T09:00:00+00:00")
 
     runs = journal.runs(KEY)
-    assert [run.run_dir.name for run in runs] == ["20240501-090000-leads", "20240501-160000-leads", "naive"]
+    assert [run.run_dir.name for run in runs] == [
+        "20240501-090000-leads",
+        "20240501-160000-leads",
+        "naive",
+        "text",
+    ]
     assert runs[0].started_at == datetime(2024, 5, 1, 9, 0, tzinfo=ist)
+    assert runs[3].started_at == datetime(2024, 5, 3, 9, 0, tzinfo=UTC)
     assert all(run.started_at.tzinfo is not None for run in runs)
     assert journal.runs(Journal.run_key("x", "y")) == []
 

@@ -54,7 +54,9 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=True)
     writer.add_issues(ISSUES)
     writer.add_payload(2, [{"customer_phone": "+919876543211", "first_name": "Ásha"}])
-    writer.add_payload(3, [{"customer_phone": "+919876543210"}, {"customer_phone": "+919876543210", "x": 1}])
+    writer.add_payload_json(
+        3, ['{"customer_phone": "+919876543210"}', '{"customer_phone": "+919876543210", "x": 1}']
+    )
     writer.add_success(PLAIN)
     writer.add_failure(HOSTILE, "-: bad name")
     folder = writer.finish({"mapping": "m.yaml", **COUNTS, "in_doubt": 0, "skipped": 0}, finished_at=FINISHED)
@@ -114,6 +116,7 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
 def test_real_run_with_workbook_reads_back_safe_and_exact(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False, workbook=True)
     writer.add_payload(2, [{"customer_phone": "+919876543211"}])  # real run: not written
+    writer.add_payload_json(2, ['{"customer_phone": "+919876543211"}'])
     writer.add_success(PLAIN)
     writer.add_failure(HOSTILE, "=cmd|' /C calc'!A0")
     writer.add_failure(Row(9, {"Phone": "-1", "First Name": "\tTab", "Notes": "bell\x07"}), "@SUM(1)")

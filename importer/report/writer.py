@@ -176,6 +176,14 @@ class ReportWriter:
         with self._lock:
             self._payloads.write(lines)
 
+    def add_payload_json(self, row: int, payload_texts: Iterable[str]) -> None:
+        """Like :meth:`add_payload`, for payloads already serialised as JSON objects (written as they are)."""
+        if self._payloads is None:
+            return
+        lines = "".join(f'{{"_row": {int(row)}, "payload": {text}}}\n' for text in payload_texts)
+        with self._lock:
+            self._payloads.write(lines)
+
     def add_success(self, row: Row) -> None:
         """Append the row's original cells and ``_row`` to successes.csv."""
         cells = [*self._original(row), str(row.number)]
