@@ -77,7 +77,10 @@ def read_document(path: Path) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        problem = str(exc.problem or exc.context or "invalid YAML")
+        if exc.context and problem.startswith("but "):
+            problem = f"{exc.context}, {problem}"
+        problem = " ".join(problem.split())
         raise ConfigError(f"{where}: YAML syntax error: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML syntax error: {' '.join(str(exc).split())}") from None

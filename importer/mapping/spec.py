@@ -85,7 +85,10 @@ def parse_spec(document: Document) -> MappingSpec:
     data = document.data
     fields = data.get("fields")
     if isinstance(fields, dict):
-        data = {**data, "fields": {name: _expand_shorthand(entry) for name, entry in fields.items()}}
+        data = {
+            **data,
+            "fields": {name: _expand_shorthand(document, name, entry) for name, entry in fields.items()},
+        }
     try:
         return MappingSpec.model_validate(data)
     except ValidationError as exc:
@@ -97,11 +100,19 @@ def parse_spec(document: Document) -> MappingSpec:
     raise document.error(path, message)
 
 
-def _expand_shorthand(entry: Any) -> Any:
-    """``Phone`` → ``{column: Phone}``; ``[A, B]`` → ``{columns: [A, B]}``; the rest is left to pydantic."""
+def _expand_shorthand(document: Document, name: str, entry: Any) -> Any:
+    """``Phone`` → ``{column: Phone}``; ``[A, B]`` → ``{columns: [A, B]}``; the rest is left to pydantic.
+
+    The line table learns the expanded key paths, so errors about them still point at the right line.
+    """
+    path = ("fields", name)
     if isinstance(entry, str):
+        document.lines[(*path, "column")] = document.line_of(path)
         return {"column": entry}
     if isinstance(entry, list):
+        document.lines[(*path, "columns")] = document.line_of(path)
+        for index in range(len(entry)):
+            document.lines[(*path, "columns", index)] = document.line_of((*path, index))
         return {"columns": entry}
     return entry
 
