@@ -209,7 +209,7 @@ def _split_parameters(text: str) -> tuple[str, str] | None:
                 extension = value
             elif name == "phone-context" and value.startswith("+") and not text.startswith("+"):
                 text = value + text
-    match = _EXTENSION.search(text)
+    match = _EXTENSION.search(text) if "x" in text or "X" in text or "#" in text else None
     if match:
         if extension:
             return None

@@ -174,8 +174,8 @@ def test_fast_path_agrees_with_parse_on_every_example_number(region: str) -> Non
         national = phonenumbers.normalize_digits_only(
             phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
         )
-        shapes = (nsn, national, "0" + nsn, cc + nsn, cc + "0" + nsn, "00" + cc + nsn, "011" + cc + nsn)
-        shapes += ("+" + cc + nsn, "+" + cc + "0" + nsn, "+" + cc + national, nsn[:-1], nsn + "1")
+        shapes = [nsn, national, "0" + nsn, cc + nsn, cc + "0" + nsn, "00" + cc + nsn, "011" + cc + nsn]
+        shapes += ["+" + cc + nsn, "+" + cc + "0" + nsn, "+" + cc + national, nsn[:-1], nsn + "1"]
         for text in shapes:
             fast = _fast_e164(text, region)
             if fast is not None:
