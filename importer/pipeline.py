@@ -7,6 +7,7 @@ them in sheet order with the cross-row verdicts, and either writes the dry-run r
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +18,8 @@ from importer.checking import PARALLEL_THRESHOLD_BYTES, check_rows, default_work
 from importer.checks import RowChecker
 from importer.client import SuperfoneClient
 from importer.crossrow import CrossRowIndex, CrossRowVerdicts
-from importer.errors import ConfigError
+from importer.delivery import Delivery
+from importer.errors import ApiError, ConfigError
 from importer.mapping import Mapping, load_mapping
 from importer.options import NullProgress, Progress, RunOptions, Tally
 from importer.report import ReportWriter
@@ -62,28 +64,35 @@ class Importer:
         table = open_table(self.sheet_path, self.options.sheet)
         mapping = load_mapping(self.mapping_path)
         mapping.check_columns(table.columns, source=table.path.name)
-        client = self._client()
-        try:
+        with ExitStack() as stack:
+            client = self._client()
+            if client is not None:
+                stack.callback(client.close)
             catalog = self._catalog(client)
             prepared = self._pass_one(table, mapping, catalog)
-            with prepared.spill:
-                writer = ReportWriter(self.options.report_dir, table.path, columns=table.columns,
-                                      workbook=table.is_workbook, dry_run=self.options.dry_run,
-                                      started_at=started)
-                if self.options.dry_run:
-                    tally, extra = self._dry_run(prepared, writer), {}
-                else:
-                    assert client is not None
-                    from importer.delivery import Delivery
-
-                    delivery = Delivery(client, prepared, writer, self.options, self.progress)
-                    tally, extra = delivery.run(started)
-        finally:
-            if client is not None:
-                client.close()
-        summary = self._summary(prepared, tally, started, extra)
-        folder = writer.finish(summary)
+            stack.enter_context(prepared.spill)
+            writer = stack.enter_context(ReportWriter(
+                self.options.report_dir, table.path, columns=table.columns, workbook=table.is_workbook,
+                dry_run=self.options.dry_run, started_at=started))
+            if self.options.dry_run:
+                tally, extra = self._dry_run(prepared, writer), {}
+            else:
+                assert client is not None
+                tally, extra = self._deliver(client, prepared, writer, started)
+            summary = self._summary(prepared, tally, started, extra)
+            folder = writer.finish(summary)
         return RunResult(folder, summary, self._exit_code(tally))
+
+    def _deliver(self, client: SuperfoneClient, prepared: Prepared, writer: ReportWriter,
+                 started: datetime) -> tuple[Tally, dict[str, Any]]:
+        delivery = Delivery(client, prepared, writer, self.options, self.progress)
+        try:
+            return delivery.run(started)
+        except (ApiError, KeyboardInterrupt) as exc:
+            # The run stops (401, Ctrl-C): keep the report of what was done; the journal resumes the rest.
+            reason = str(exc) if isinstance(exc, ApiError) else "interrupted"
+            writer.finish(self._summary(prepared, delivery.tally, started, {"stopped": reason}))
+            raise
 
     # --- set-up -------------------------------------------------------------------------------------------
 
