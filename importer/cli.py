@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         _add_run_arguments(command, validate=name == "validate")
         command.set_defaults(handler=_run)
 
+    mapping = commands.add_parser("mapping", help="work with mapping files")
+    mapping_commands = mapping.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
+    suggest = mapping_commands.add_parser("suggest", help="print a mapping YAML guessed from a sheet's headers")
+    suggest.add_argument("sheet", metavar="SHEET")
+    suggest.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
+    suggest.set_defaults(handler=_suggest)
+
     from importer.sandbox import command as sandbox_command
 
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
@@ -108,6 +115,15 @@ def _run(args: argparse.Namespace) -> int:
     for line in summary_lines(result.summary, str(result.folder)):
         print(line)
     return result.exit_code
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from importer.sources import open_table
+    from importer.suggest import suggest_mapping
+
+    suggestion = suggest_mapping(open_table(args.sheet, args.sheet_name))
+    sys.stdout.write(suggestion.yaml)
+    return EXIT_OK
 
 
 def _start_sandbox():  # type: ignore[no-untyped-def]
