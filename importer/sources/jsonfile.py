@@ -54,20 +54,30 @@ class JsonTable(Table):
             yield Row(number, self._flatten_record(record, number))
 
     def _jsonl_records(self) -> Iterator[tuple[int, Any]]:
-        with self.path.open("r", encoding=self.encoding, errors="strict") as handle:
-            number = 0
-            try:
-                for number, line in enumerate(handle, start=1):  # noqa: B007 - number names the failing line
-                    if line.strip():
-                        yield number, _loads(line)
-            except json.JSONDecodeError as exc:
-                raise input_error(
-                    self.path, f"invalid JSON ({exc.msg}, column {exc.colno})", number
-                ) from None
-            except UnicodeDecodeError:
-                raise input_error(self.path, f"is not valid {self.encoding} text", number + 1) from None
-            except RecursionError:
-                raise input_error(self.path, "nested too deeply", number) from None
+        """Parsed non-blank lines with their line numbers; each line is decoded on its own."""
+        number = 0
+        try:
+            for number, line in enumerate(self._lines(), start=1):  # noqa: B007 - number names the failing line
+                if line.strip():
+                    yield number, _loads(line)
+        except json.JSONDecodeError as exc:
+            raise input_error(self.path, f"invalid JSON ({exc.msg}, column {exc.colno})", number) from None
+        except UnicodeDecodeError:
+            raise input_error(
+                self.path, f"is not valid {self.encoding} text; save it as UTF-8", number
+            ) from None
+        except RecursionError:
+            raise input_error(self.path, "invalid JSON (nested too deeply)", number) from None
+
+    def _lines(self) -> Iterator[str]:
+        encoding = self.encoding or "utf-8"
+        if encoding.startswith("utf-16"):  # a newline is two bytes: let the text layer split lines
+            with self.path.open("r", encoding=encoding) as text:
+                yield from text
+            return
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                yield raw.decode(encoding)
 
     def _flatten_record(self, record: Any, number: int) -> dict[str, str]:
         if not isinstance(record, dict):
