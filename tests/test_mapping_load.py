@@ -136,12 +136,12 @@ ERRORS = [
     ),
     (
         "version: 1\nfields:\n  customer_phone: _row\n",
-        "3: fields.customer_phone.column: column '_row' starts with '_': such columns are written by the "
+        "3: fields.customer_phone: column '_row' starts with '_': such columns are written by the "
         "importer and never mapped",
     ),
     (
         PHONE + "  add_phones: [Mobile, _error]\n",
-        "4: fields.add_phones.columns[1]: column '_error' starts with '_': such columns are written by the "
+        "4: fields.add_phones[1]: column '_error' starts with '_': such columns are written by the "
         "importer and never mapped",
     ),
     (
@@ -206,9 +206,9 @@ ERRORS = [
     ),
     (
         PHONE + "  add_phones:\n    - Mobile\n    - [x]\n",
-        "6: fields.add_phones.columns[1]: expected a column name",
+        "6: fields.add_phones[1]: expected a column name",
     ),
-    (PHONE + "  add_phones: []\n", "4: fields.add_phones.columns: expected at least one column name"),
+    (PHONE + "  add_phones: []\n", "4: fields.add_phones: expected at least one column name"),
     (
         PHONE + "  first_name: {column: '  '}\n",
         "4: fields.first_name.column: expected a column name, got an empty one",

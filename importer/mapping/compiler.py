@@ -252,7 +252,8 @@ class Compiler:
                 path,
                 f"column {name!r} starts with '_': such columns are written by the importer and never mapped",
             )
-        self.result.refs.append(ColumnRef(name, format_path(path), self.document.line_of(path)))
+        written = self.document.written(path)
+        self.result.refs.append(ColumnRef(name, format_path(written), self.document.line_of(written)))
         return name
 
     @staticmethod

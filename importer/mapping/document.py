@@ -22,6 +22,7 @@ KeyPath = tuple[str | int, ...]
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _TEXT_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "timestamp"))
+_KEY_TAGS = _TEXT_TAGS | {_NULL_TAG}  # a key is the text typed: ``null: x`` maps the cell text "null"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _MAX_DEPTH = 40
@@ -65,7 +66,19 @@ class Document:
                 return line
         return 1
 
+    def written(self, path: KeyPath) -> KeyPath:
+        """The key path as the file spells it: ``fields.x.column`` is ``fields.x`` when x is a column name,
+        ``fields.x.columns[1]`` is ``fields.x[1]`` when x is a plain list of columns."""
+        if len(path) >= 3 and path[0] == "fields" and path[2] in ("column", "columns"):
+            fields = self.data.get("fields")
+            entry = fields.get(path[1]) if isinstance(fields, dict) else None
+            shape = str if path[2] == "column" else list
+            if isinstance(entry, shape):
+                return path[:2] + path[3:]
+        return path
+
     def error(self, path: KeyPath, message: str) -> ConfigError:
+        path = self.written(path)
         return ConfigError(f"{self.path}:{self.line_of(path)}: {format_path(path)}: {message}")
 
 
@@ -171,7 +184,7 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: KeyPath, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag not in _TEXT_TAGS:
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _KEY_TAGS:
                 what = (
                     "a merge key (<<)" if key_node.tag.endswith(":merge") else f"a {_short(key_node.tag)} key"
                 )

@@ -87,12 +87,13 @@ def parse_spec(document: Document) -> MappingSpec:
     if isinstance(fields, dict):
         data = {
             **data,
-            "fields": {name: _expand_shorthand(document, name, entry) for name, entry in fields.items()},
+            "fields": {name: _expand_shorthand(entry) for name, entry in fields.items()},
         }
     try:
         return MappingSpec.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(data, error) for error in exc.errors()]
+    problems = [(document.written(path), message) for path, message in problems]
     # An unknown key often explains a missing one (``feilds:``), so missing keys are reported last.
     path, message = min(
         problems, key=lambda problem: (problem[1].startswith("required"), document.line_of(problem[0]))
@@ -100,19 +101,11 @@ def parse_spec(document: Document) -> MappingSpec:
     raise document.error(path, message)
 
 
-def _expand_shorthand(document: Document, name: str, entry: Any) -> Any:
-    """``Phone`` → ``{column: Phone}``; ``[A, B]`` → ``{columns: [A, B]}``; the rest is left to pydantic.
-
-    The line table learns the expanded key paths, so errors about them still point at the right line.
-    """
-    path = ("fields", name)
+def _expand_shorthand(entry: Any) -> Any:
+    """``Phone`` → ``{column: Phone}``; ``[A, B]`` → ``{columns: [A, B]}``; the rest is left to pydantic."""
     if isinstance(entry, str):
-        document.lines[(*path, "column")] = document.line_of(path)
         return {"column": entry}
     if isinstance(entry, list):
-        document.lines[(*path, "columns")] = document.line_of(path)
-        for index in range(len(entry)):
-            document.lines[(*path, "columns", index)] = document.line_of((*path, index))
         return {"columns": entry}
     return entry
 
