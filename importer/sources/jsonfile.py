@@ -64,7 +64,7 @@ class JsonTable(Table):
             raise input_error(self.path, f"invalid JSON ({exc.msg}, column {exc.colno})", number) from None
         except UnicodeDecodeError:
             raise input_error(
-                self.path, f"is not valid {self.encoding} text; save it as UTF-8", number
+                self.path, f"is not valid {self.encoding} text; save it as UTF-8", number + 1
             ) from None
         except RecursionError:
             raise input_error(self.path, "invalid JSON (nested too deeply)", number) from None
