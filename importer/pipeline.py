@@ -74,14 +74,18 @@ class Importer:
             writer = stack.enter_context(ReportWriter(
                 self.options.report_dir, table.path, columns=table.columns, workbook=table.is_workbook,
                 dry_run=self.options.dry_run, started_at=started))
-            if self.options.dry_run:
-                tally, extra = self._dry_run(prepared, writer), {}
-            else:
-                assert client is not None
-                tally, extra = self._deliver(client, prepared, writer, started)
+            tally, extra = self._pass_two(client, prepared, writer, started)
             summary = self._summary(prepared, tally, started, extra)
             folder = writer.finish(summary)
         return RunResult(folder, summary, self._exit_code(tally))
+
+    def _pass_two(self, client: SuperfoneClient | None, prepared: Prepared, writer: ReportWriter,
+                  started: datetime) -> tuple[Tally, dict[str, Any]]:
+        """The dry-run report or the delivery; subclasses (plan, verify) read the account here instead."""
+        if self.options.dry_run:
+            return self._dry_run(prepared, writer), {}
+        assert client is not None
+        return self._deliver(client, prepared, writer, started)
 
     def _deliver(self, client: SuperfoneClient, prepared: Prepared, writer: ReportWriter,
                  started: datetime) -> tuple[Tally, dict[str, Any]]:
