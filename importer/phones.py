@@ -80,7 +80,7 @@ def _normalise_cached(raw: str, region: str) -> Phone | PhoneProblem:
             "invalid-region", f"'{_shown(region)}' is not a known region code (use an ISO code such as IN)"
         )
     e164 = _fast_e164(raw, region_code)
-    if e164 is not None:
+    if e164:
         return Phone(e164)
     return _normalise_slow(raw, region_code)
 
@@ -117,7 +117,9 @@ def _resolve(number: str, region: str) -> str | None:
 def _e164_of(number: str, region: str) -> str | None:
     """E.164 of a cleaned number when phonenumbers says it is valid; fast path first."""
     e164 = _fast_e164(number, region)
-    return e164 if e164 is not None else _slow_e164(number, region)
+    if e164 is None:
+        return _slow_e164(number, region)
+    return e164 or None
 
 
 def _slow_e164(number: str, region: str) -> str | None:
@@ -276,6 +278,7 @@ def _fold_unicode(text: str) -> str:
 _PLUS_DIGITS = re.compile(r"\+(\d{3,20})")
 _NATIONAL_DIGITS = re.compile(r"\d{2,20}")
 _MIN_NSN, _MAX_NSN = 2, 17
+_NOT_VALID = ""  # the fast path's "parse would reject this", as opposed to None, "ask parse"
 _TYPE_DESCS = (
     "mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost",
     "voip", "personal_number", "pager", "uan", "voicemail",
@@ -362,6 +365,8 @@ class _RegionRules:
     def after_trunk(self, national: str) -> str:
         """The national number parse keeps: trunk prefix dropped when the rest has a possible length."""
         stripped = self.strip_trunk(national)
+        if stripped is national:
+            return national
         return stripped if self.length_verdict(stripped) in ("possible", "too-long") else national
 
 
@@ -387,8 +392,14 @@ def _region_rules(region: str) -> _RegionRules | None:
     )
 
 
+@cache
+def _main_region_rules(code: int) -> _RegionRules | None:
+    return _region_rules(phonenumbers.region_code_for_country_code(code))
+
+
 def _fast_e164(text: str, region: str) -> str | None:
-    """E.164 for "+<digits>" or bare digits when that is certain; None means "ask parse"."""
+    """E.164 for "+<digits>" or bare digits, ``_NOT_VALID`` when parse would certainly reject them,
+    None when unsure (ask parse)."""
     if text[:1] == "+":
         match = _PLUS_DIGITS.fullmatch(text)
         return _fast_international(match[1]) if match else None
@@ -405,7 +416,7 @@ def _fast_international(digits: str) -> str | None:
             break
     else:
         return None
-    rules = _region_rules(phonenumbers.region_code_for_country_code(code))
+    rules = _main_region_rules(code)
     nsn = digits[size:]
     if rules is None or rules.transforms or len(nsn) < _MIN_NSN:
         return None
@@ -435,6 +446,9 @@ def _fast_national(number: str, region: str) -> str | None:
 
 
 def _valid_e164(code: int, nsn: str) -> str | None:
-    if not _MIN_NSN <= len(nsn) <= _MAX_NSN or nsn[0] == "0":
-        return None
-    return f"+{code}{nsn}" if _validity(code).is_valid(nsn) else None
+    """E.164 or ``_NOT_VALID`` for the national number parse settled on; None for leading zeros."""
+    if not _MIN_NSN <= len(nsn) <= _MAX_NSN:
+        return _NOT_VALID  # parse raises "too short" / "too long"
+    if nsn[0] == "0":
+        return None  # parse keeps leading zeros apart ("Italian leading zero"): let it
+    return f"+{code}{nsn}" if _validity(code).is_valid(nsn) else _NOT_VALID

@@ -160,7 +160,7 @@ def test_fast_path_agrees_with_parse(case: tuple[str, str]) -> None:
     region, text = case
     fast = _fast_e164(text, region)
     if fast is not None:
-        assert fast == _slow_e164(text, region)
+        assert (fast or None) == _slow_e164(text, region)
 
 
 @pytest.mark.parametrize("region", ALL_REGIONS)
@@ -179,7 +179,7 @@ def test_fast_path_agrees_with_parse_on_every_example_number(region: str) -> Non
         for text in shapes:
             fast = _fast_e164(text, region)
             if fast is not None:
-                assert fast == _slow_e164(text, region), text
+                assert (fast or None) == _slow_e164(text, region), text
 
 
 @pytest.mark.parametrize(
@@ -215,7 +215,8 @@ def test_fast_path_agrees_with_parse_on_mutated_examples() -> None:
             body = nsn[:position] + rng.choice("0123456789") + nsn[position + 1 :]
             for text in (body, "0" + body, cc + body, "00" + cc + body, "+" + cc + body):
                 fast = _fast_e164(text, region)
-                if fast is not None:
+                if fast:
                     fast_answers += 1
-                    assert fast == _slow_e164(text, region), (region, text)
+                if fast is not None:
+                    assert (fast or None) == _slow_e164(text, region), (region, text)
     assert fast_answers > 2000  # the fast path does answer most of these
