@@ -25,7 +25,7 @@ class FieldPlan:
 
     __slots__ = (
         "key", "label", "columns", "template", "default", "split", "value_map", "lookup", "lookup_file",
-        "strict", "kind", "as_is",
+        "strict", "kind", "as_is", "column",
     )  # fmt: skip
 
     def __init__(
@@ -55,6 +55,8 @@ class FieldPlan:
         self.kind = kind
         #: True when a non-blank text is sent exactly as it is (no map, lookup or type conversion).
         self.as_is = value_map is None and lookup is None and kind in ("string", "phone")
+        #: The one column read, when that is all there is to read (the common, fast case).
+        self.column = columns[0] if len(columns) == 1 and template is None else None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.key!r}, columns={self.columns!r}, kind={self.kind!r})"
@@ -118,15 +120,12 @@ class ScalarPlan(FieldPlan):
     __slots__ = ()
 
     def fill(self, cells: Mapping[str, str], out: dict[str, Any], issues: list[Issue], number: int) -> None:
-        column = self.label
-        text = ""
-        if self.template is not None:
-            text = self.template.render(cells)
+        column = self.column
+        if column is not None:
+            text = cells.get(column)
+            text = text.strip() if text else ""
         else:
-            for column in self.columns:
-                text = cells.get(column, "").strip()
-                if text:
-                    break
+            column, text = self._read(cells)
         if not text:
             text = self.default
             if not text:
@@ -138,6 +137,15 @@ class ScalarPlan(FieldPlan):
         if value is not OMIT:
             out[self.key] = value
 
+    def _read(self, cells: Mapping[str, str]) -> tuple[str, str]:
+        if self.template is not None:
+            return self.label, self.template.render(cells)
+        for column in self.columns:
+            text = cells.get(column, "").strip()
+            if text:
+                return column, text
+        return self.label, ""
+
 
 class ListPlan(FieldPlan):
     """A list field: every non-blank column (split on ``split``), mapped per item, duplicates dropped."""
@@ -146,7 +154,12 @@ class ListPlan(FieldPlan):
 
     def fill(self, cells: Mapping[str, str], out: dict[str, Any], issues: list[Issue], number: int) -> None:
         values: list[Any] = []
-        if self.template is not None:
+        column = self.column
+        if column is not None:
+            text = cells.get(column)
+            if text:
+                self._add(text, column, values, issues, number)
+        elif self.template is not None:
             self._add(self.template.render(cells), self.label, values, issues, number)
         else:
             for column in self.columns:
@@ -165,9 +178,15 @@ class ListPlan(FieldPlan):
 
     def _add(self, text: str, column: str, values: list[Any], issues: list[Issue], number: int) -> None:
         """Split ``text`` and append its new, non-blank, converted items to ``values``."""
-        items = [text] if self.split is None else text.split(self.split)
+        if self.split is None:
+            item = text.strip()
+            if item:
+                value = item if self.as_is else self.convert(item, column, issues, number)
+                if value is not OMIT and value is not None and value not in values:
+                    values.append(value)
+            return
         as_is = self.as_is
-        for item in items:
+        for item in text.split(self.split):
             item = item.strip()
             if not item:
                 continue

@@ -181,12 +181,17 @@ class Template:
         ``"Kochi"``, not ``", Kochi"``, when Company is blank.
         """
         pieces = [self.head]
+        append = pieces.append
         blank = False
         for column, literal in self.parts:
-            value = cells.get(column, "").strip()
-            blank = blank or not value
-            pieces.append(value)
-            pieces.append(literal)
+            value = cells.get(column)
+            if value:
+                value = value.strip()
+            if not value:
+                blank = True
+                value = ""
+            append(value)
+            append(literal)
         if blank:
             _trim_edge_separators(pieces)
         result = "".join(pieces).strip()
