@@ -155,7 +155,7 @@ LEADSQUARED_CASES: dict[int, tuple[str, Callable[[dict[str, str]], None]]] = {
     46: ("office phone", _set(Phone="9845040046", Mobile="")),
     47: ("Mobile is row 46's phone -> invalid", _set(Phone="9845040047", Mobile="98450 40046")),
     50: ("unknown stage -> invalid", _set(ProspectStage="Re-engaged")),
-    53: ("disabled product -> warning", _set(mx_Product="Legacy Plan")),
+    53: ("disabled product: the API ignores it", _set(mx_Product="Legacy Plan")),
     55: ("do not call", _set(DoNotCall="1")),
 }
 
