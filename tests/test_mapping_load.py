@@ -39,6 +39,15 @@ ERRORS = [
         PHONE + "  frist_name: First\n",
         "4: fields.frist_name: unknown API field 'frist_name'; did you mean 'first_name'?",
     ),
+    (
+        PHONE + "  notes: N\n",
+        "4: fields.notes: unknown API field 'notes'; expected one of: customer_phone, "
+        "create_customer_if_customer_phone_not_found, first_name, last_name, email, website, city, "
+        "business_name, additional_info, deal_value, source, source_type, assignee_user_phone, "
+        "lead_stage_name, lead_group_name, add_labels, remove_labels, add_products, add_phones, "
+        "customer_note, address.text, address.additional, address.initials, address.latitude, "
+        "address.longitude",
+    ),
     (PHONE + "  E-Mail: E\n", "4: fields.E-Mail: unknown API field 'E-Mail'; did you mean 'email'?"),
     (
         PHONE + "  Lead Stage Name: S\n",

@@ -122,7 +122,7 @@ class Compiler:
             subfields = ", ".join(key for key in self.types if key.startswith(_ADDRESS))
             raise self.document.error(path, f"set the address through its parts: {subfields}")
         guess = did_you_mean(name, self.types)
-        hint = f"did you mean {guess!r}?" if guess else "see the Superfone upsert fields"
+        hint = f"did you mean {guess!r}?" if guess else f"expected one of: {', '.join(self.types)}"
         raise self.document.error(path, f"unknown API field {name!r}; {hint}")
 
     def _kind(self, entry: FieldSpec, json_type: str, path: KeyPath) -> str:
