@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -278,6 +279,7 @@ def _fold_unicode(text: str) -> str:
 _PLUS_DIGITS = re.compile(r"\+(\d{3,20})")
 _NATIONAL_DIGITS = re.compile(r"\d{2,20}")
 _MIN_NSN, _MAX_NSN = 2, 17
+_CALLING_CODES = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
 _NOT_VALID = ""  # the fast path's "parse would reject this", as opposed to None, "ask parse"
 _TYPE_DESCS = (
     "mobile", "fixed_line", "toll_free", "premium_rate", "shared_cost",
@@ -285,20 +287,22 @@ _TYPE_DESCS = (
 )  # fmt: skip
 
 
+_ANY_LENGTH = frozenset(range(_MAX_NSN + 1))
+
+
 @dataclass(frozen=True, slots=True)
 class _Desc:
-    lengths: frozenset[int]  # empty: any length the general description allows; {-1}: none
-    pattern: re.Pattern[str]
-
-    def matches(self, nsn: str) -> bool:
-        return (not self.lengths or len(nsn) in self.lengths) and self.pattern.fullmatch(nsn) is not None
+    lengths: frozenset[int]  # {-1}: no number has this type
+    fullmatch: Callable[[str], re.Match[str] | None]
 
 
 def _desc(number_desc: PhoneNumberDesc | None) -> _Desc | None:
-    """Mirror of ``phonenumbers``' _is_number_matching_desc: no pattern never matches."""
+    """Mirror of ``phonenumbers``' _is_number_matching_desc: no pattern never matches, no lengths
+    means any length."""
     if number_desc is None or not number_desc.national_number_pattern:
         return None
-    return _Desc(frozenset(number_desc.possible_length), re.compile(number_desc.national_number_pattern))
+    lengths = frozenset(number_desc.possible_length) or _ANY_LENGTH
+    return _Desc(lengths, re.compile(number_desc.national_number_pattern).fullmatch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,9 +314,16 @@ class _Validity:
     types: tuple[_Desc, ...]
 
     def is_valid(self, nsn: str) -> bool:
-        if self.general is None:
+        general = self.general
+        if general is None:
             return phonenumbers.is_valid_number(PhoneNumber(country_code=self.code, national_number=int(nsn)))
-        return self.general.matches(nsn) and any(desc.matches(nsn) for desc in self.types)
+        size = len(nsn)
+        if size not in general.lengths or general.fullmatch(nsn) is None:
+            return False
+        for desc in self.types:  # valid when any type matches (phonenumbers' type is not UNKNOWN)
+            if size in desc.lengths and desc.fullmatch(nsn) is not None:
+                return True
+        return False
 
 
 @cache
@@ -408,14 +419,12 @@ def _fast_e164(text: str, region: str) -> str | None:
 
 def _fast_international(digits: str) -> str | None:
     """Digits after "+" (or after an international prefix)."""
-    if digits[0] == "0":
-        return None
     for size in (1, 2, 3):
-        code = int(digits[:size])
-        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        code = _CALLING_CODES.get(digits[:size], 0)
+        if code:
             break
     else:
-        return None
+        return None  # includes a leading 0: parse retries such numbers as national ones
     rules = _main_region_rules(code)
     nsn = digits[size:]
     if rules is None or rules.transforms or len(nsn) < _MIN_NSN:
