@@ -1,0 +1,155 @@
+"""Sending throughput against local sandboxes: prints rows/s, lost rows and 429s for two scenarios.
+
+    .venv/bin/python benchmarks/bench_send.py            # both scenarios
+    .venv/bin/python benchmarks/bench_send.py --only b   # just the unlimited one
+
+(a) the server limited to 50 req/s (burst 10) with 200 ms latency, 3,000 rows: the sender must run at the
+    server's limit (>= 47.5 rows/s) without losing a row;
+(b) no limit, no latency, 5,000 rows: the sender must not be the bottleneck (>= 800 rows/s).
+The sandbox runs in a child process (as a real server would run elsewhere), so the sender's own cost is what
+is measured; the "sender CPU" figure is this process's CPU time per request. --in-process serves it from a
+thread here instead (client and server then share one GIL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from importer.client import SuperfoneClient
+from importer.sandbox import SandboxConfig, SandboxServer
+from importer.sending import Job, Outcome, Sender
+
+API_KEY = "bench-key"
+
+
+@dataclass
+class Scenario:
+    name: str
+    rows: int
+    server: dict[str, Any]
+    rate: float
+    concurrency: int
+    target: float
+
+
+def jobs(rows: int) -> list[Job]:
+    """Payloads built in memory: one new lead per row, with a note and a label."""
+    result = []
+    for row in range(2, rows + 2):
+        phone = f"+9197{row:08d}"
+        payload = {
+            "customer_phone": phone,
+            "create_customer_if_customer_phone_not_found": True,
+            "first_name": f"Lead {row}",
+            "add_labels": ["Hot"],
+            "customer_note": f"Imported by the benchmark, row {row}",
+        }
+        result.append(Job(row, (payload,), frozenset({phone})))
+    return result
+
+
+def serve(config: SandboxConfig, commands: Connection) -> None:
+    """Child process: run a sandbox and answer "requests", "leads" and "stop" over a pipe."""
+    with SandboxServer(config) as server:
+        commands.send(server.base_url)
+        while (command := commands.recv()) != "stop":
+            commands.send(server.requests() if command == "requests" else server.leads())
+
+
+class SandboxProcess:
+    """A SandboxServer in a child process, so its CPU does not compete with the sender for one GIL."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=serve, args=(config, child), daemon=True)
+
+    def __enter__(self) -> SandboxProcess:
+        self._process.start()
+        self.base_url: str = self._pipe.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pipe.send("stop")
+        self._process.join(10)
+
+    def requests(self) -> list[dict[str, Any]]:
+        self._pipe.send("requests")
+        result: list[dict[str, Any]] = self._pipe.recv()
+        return result
+
+    def leads(self) -> list[dict[str, Any]]:
+        self._pipe.send("leads")
+        result: list[dict[str, Any]] = self._pipe.recv()
+        return result
+
+
+def run(scenario: Scenario, in_process: bool) -> bool:
+    config = SandboxConfig(api_key=API_KEY, log_limit=max(10_000, scenario.rows * 4), **scenario.server)
+    server: Any = SandboxServer(config) if in_process else SandboxProcess(config)
+    with server, SuperfoneClient(server.base_url, API_KEY, pool_size=scenario.concurrency) as client:
+        work = jobs(scenario.rows)
+        outcomes: dict[int, Outcome] = {}
+        sender = Sender(client, rate=scenario.rate, concurrency=scenario.concurrency)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        sender.run(work, on_start=lambda job: None, on_outcome=lambda o: outcomes.__setitem__(o.row, o))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        log = server.requests()
+        stored = {phone for lead in server.leads() for phone in lead["phones"]}
+    succeeded = sum(1 for o in outcomes.values() if o.status == "succeeded")
+    lost = sum(1 for job in work if outcomes.get(job.row) is None or not job.phones <= stored)
+    throttled = sum(1 for entry in log if entry["status"] == 429)
+    rows_per_s = scenario.rows / elapsed
+    ok = rows_per_s >= scenario.target and lost == 0 and succeeded == scenario.rows
+    where = "in-process" if in_process else "separate process"
+    print(
+        f"{scenario.name}: {scenario.rows} rows in {elapsed:.2f} s = {rows_per_s:.1f} rows/s "
+        f"(target >= {scenario.target:g}); succeeded {succeeded}, lost {lost}, 429s {throttled}, "
+        f"requests {len(log)}, concurrency {scenario.concurrency}, sandbox {where}, "
+        f"sender CPU {cpu / len(log) * 1e6:.0f} us/request -> {'PASS' if ok else 'FAIL'}"
+    )
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("a", "b"))
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rows-limited", type=int, default=3000)
+    parser.add_argument("--rows-unlimited", type=int, default=5000)
+    parser.add_argument(
+        "--in-process", action="store_true", help="serve the sandbox from a thread of this process"
+    )
+    args = parser.parse_args(argv)
+    scenarios = {
+        "a": Scenario(
+            "(a) limited 50/s burst 10, latency 200 ms",
+            args.rows_limited,
+            {"rate": 50, "burst": 10, "latency_ms": 200},
+            rate=50.0,
+            concurrency=args.concurrency,
+            target=47.5,
+        ),
+        "b": Scenario(
+            "(b) unlimited, no latency",
+            args.rows_unlimited,
+            {},
+            rate=math.inf,
+            concurrency=args.concurrency,
+            target=800.0,
+        ),
+    }
+    chosen = [scenarios[args.only]] if args.only else list(scenarios.values())
+    results = [run(scenario, args.in_process) for scenario in chosen]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
