@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from importer.errors import ImporterError
+
+if TYPE_CHECKING:
+    from importer.sandbox import SandboxServer
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
 
@@ -30,14 +34,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     for name, help_text in (("run", "import a sheet into Superfone"),
-                            ("validate", "check a sheet and write the report; never sends (run --dry-run)")):
+                            ("validate", "check a sheet and write the report; never sends (run --dry-run)"),
+                            ("verify", "read every row's lead back with get-lead and report differences")):
         command = commands.add_parser(name, help=help_text)
-        _add_run_arguments(command, validate=name == "validate")
+        _add_run_arguments(command, mode=name)
         command.set_defaults(handler=_run)
+
+    catalog = commands.add_parser("catalog", help="show the account's labels, stages, groups and products")
+    catalog.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _add_target_arguments(catalog)
+    catalog.set_defaults(handler=_catalog)
 
     mapping = commands.add_parser("mapping", help="work with mapping files")
     mapping_commands = mapping.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
-    suggest = mapping_commands.add_parser("suggest", help="print a mapping YAML guessed from a sheet's headers")
+    suggest = mapping_commands.add_parser("suggest", help="print a mapping guessed from a sheet's headers")
     suggest.add_argument("sheet", metavar="SHEET")
     suggest.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     suggest.set_defaults(handler=_suggest)
@@ -50,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
@@ -63,30 +73,43 @@ def _positive(kind: type[int] | type[float]):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _add_run_arguments(command: argparse.ArgumentParser, validate: bool) -> None:
-    command.add_argument("sheet", metavar="SHEET", help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file")
+def _add_target_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
+                         help="API base URL (env SF_BASE_URL; default: the production URL)")
+    command.add_argument("--sandbox", action="store_true",
+                         help="start a local sandbox (seeded from sample_data/catalog.yaml) and use it")
+
+
+def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
+    command.add_argument("sheet", metavar="SHEET",
+                         help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file")
     command.add_argument("-m", "--mapping", required=True, metavar="MAPPING", help="mapping YAML file")
     command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                          help="where run folders and the journal go (default: reports)")
     command.add_argument("--on-duplicate", choices=("last", "first", "error"), default="last",
                          help="which of several rows with the same customer phone is sent (default: last)")
-    command.add_argument("--offline", action="store_true",
-                         help="do not read the account's catalog (names are then not checked)")
-    command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
-                         help="API base URL (env SF_BASE_URL; default: the production URL)")
-    command.add_argument("--sandbox", action="store_true",
-                         help="start a local sandbox (seeded from sample_data/catalog.yaml) and use it")
-    command.add_argument("--workers", type=_positive(int), metavar="N", help="checking processes (default: auto)")
+    if mode != "verify":
+        command.add_argument("--offline", action="store_true",
+                             help="do not read the account's catalog (names are then not checked)")
+    _add_target_arguments(command)
+    command.add_argument("--workers", type=_positive(int), metavar="N",
+                         help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
-    if validate:
-        command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None)
+    if mode == "validate":
+        command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None,
+                             plan=False)
         return
-    command.add_argument("--dry-run", action="store_true", help="check and report, send nothing")
     command.add_argument("--rate", type=_positive(float), default=10.0, metavar="PER_S",
                          help="requests per second (default: 10)")
     command.add_argument("--concurrency", type=_positive(int), default=8, metavar="N",
                          help="requests in flight at once (default: 8)")
+    if mode == "verify":
+        command.set_defaults(dry_run=True, offline=False, fresh=False, retry_failed=None, plan=False)
+        return
+    command.add_argument("--dry-run", action="store_true", help="check and report, send nothing")
+    command.add_argument("--plan", action="store_true",
+                         help="dry run that also reads each row's lead (GET only) and says what would change")
     command.add_argument("--fresh", action="store_true", help="ignore the journal of earlier runs")
     command.add_argument("--retry-failed", type=Path, metavar="RUN_DIR",
                          help="send only the failed and in-doubt rows of that earlier run")
@@ -97,6 +120,8 @@ def _run(args: argparse.Namespace) -> int:
     from importer.console import BarProgress, summary_lines
     from importer.options import NullProgress, RunOptions
     from importer.pipeline import Importer
+    from importer.plan import PlanImporter, plan_lines
+    from importer.verify import VerifyImporter, verify_lines
 
     options = RunOptions(
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
@@ -111,10 +136,29 @@ def _run(args: argparse.Namespace) -> int:
             server = stack.enter_context(_start_sandbox())
             options.base_url, options.api_key, options.fresh = server.base_url, server.api_key, True
             print(f"sandbox: {server.base_url} (in-process, fresh state)")
-        result = Importer(args.sheet, args.mapping, options, progress).run()
-    for line in summary_lines(result.summary, str(result.folder)):
+        kind = VerifyImporter if args.command == "verify" else PlanImporter if args.plan else Importer
+        result = kind(args.sheet, args.mapping, options, progress).run()
+    lines = summary_lines(result.summary, str(result.folder))
+    extra = verify_lines if args.command == "verify" else plan_lines if args.plan else None
+    if extra is not None:
+        lines[-1:-1] = extra(result.summary)  # "report: <folder>" stays the last line
+    for line in lines:
         print(line)
     return result.exit_code
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from importer.catalog_view import catalog_json, catalog_text, fetch_catalog
+    from importer.client import DEFAULT_BASE_URL
+
+    with ExitStack() as stack:
+        base_url, api_key = args.base_url or DEFAULT_BASE_URL, os.environ.get("SF_API_KEY") or None
+        if args.sandbox:
+            server = stack.enter_context(_start_sandbox())
+            base_url, api_key = server.base_url, server.api_key
+        catalog = fetch_catalog(base_url, api_key)
+    sys.stdout.write(catalog_json(catalog) if args.json else catalog_text(catalog))
+    return EXIT_OK
 
 
 def _suggest(args: argparse.Namespace) -> int:
@@ -126,7 +170,7 @@ def _suggest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _start_sandbox():  # type: ignore[no-untyped-def]
+def _start_sandbox() -> SandboxServer:
     from importer.sandbox import SandboxConfig, SandboxServer
 
     seed = Path("sample_data/catalog.yaml")

@@ -1,0 +1,86 @@
+"""``verify``: after an import, read every row's lead back with get-lead and say whether it arrived.
+
+Each valid row that a run would send is looked up by its customer phone and reported as
+
+    ok         the lead holds everything the row set (see :mod:`importer.compare` for the rules)
+    missing    no lead has the customer phone
+    different  the lead is there but some fields differ (``field: expected …, stored …``), the customer
+               phone is not its primary phone, or an add_phones number is not on it
+    failed     the lookup itself failed (after retries)
+
+Products and notes cannot be read back through the API; the summary says so once. verify.csv has one line per
+row; summary.json gets ``verify: {ok, missing, different}``. Exit code 1 when any row is missing, different or
+could not be looked up; invalid rows (never sent) are reported in issues.csv and do not change the exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from importer.compare import compare
+from importer.errors import ApiError
+from importer.options import Tally
+from importer.readback import Fetch, ReadbackImporter, Target, primary_phone
+
+__all__ = ["UNCHECKED_NOTE", "VERIFY_COLUMNS", "RowCheck", "VerifyImporter", "verify_lines", "verify_row"]
+
+VERIFY_COLUMNS = ("_row", "status", "customer_phone", "lead_id", "differences")
+UNCHECKED_NOTE = "products and notes cannot be read back through the API: they were not checked"
+
+
+@dataclass(frozen=True, slots=True)
+class RowCheck:
+    """How one row's lead compares with what the row set."""
+
+    status: str
+    lead_id: int | None = None
+    differences: tuple[str, ...] = ()
+
+
+def verify_row(payload: dict[str, Any], fetch: Fetch) -> RowCheck:
+    """Look the row's lead up and compare it with the (merged) payload."""
+    phone = str(payload["customer_phone"])
+    lead = fetch(phone)
+    if lead is None:
+        return RowCheck("missing")
+    lead_id = lead.get("id") if isinstance(lead.get("id"), int) else None
+    differences = [mismatch.as_difference() for mismatch in compare(payload, lead).mismatches]
+    primary = primary_phone(lead)
+    if primary != phone:
+        differences.insert(0, f"customer_phone: expected the primary phone, the lead's primary is {primary}")
+    return RowCheck("different" if differences else "ok", lead_id, tuple(differences))
+
+
+class VerifyImporter(ReadbackImporter):
+    """``verify``: see :mod:`importer.verify`."""
+
+    file_name = "verify.csv"
+    columns = VERIFY_COLUMNS
+    summary_key = "verify"
+    statuses = ("ok", "missing", "different")
+    problems = ("missing", "different", "failed")
+    phase = "verifying"
+
+    def examine(self, target: Target, fetch: Fetch) -> RowCheck:
+        return verify_row(target.payload, fetch)
+
+    def line(self, target: Target, outcome: RowCheck | ApiError) -> tuple[str, list[str]]:
+        if isinstance(outcome, ApiError):
+            outcome = RowCheck("failed", None, (f"lookup failed: {outcome.message}",))
+        lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
+        differences = "; ".join(outcome.differences)
+        cells = [str(target.row), outcome.status, target.customer_phone, lead_id, differences]
+        return outcome.status, cells
+
+    def _summary(self, prepared: Any, tally: Tally, started: Any, extra: dict[str, Any]) -> dict[str, Any]:
+        return {**super()._summary(prepared, tally, started, extra), "verify_note": UNCHECKED_NOTE}
+
+
+def verify_lines(summary: dict[str, Any]) -> list[str]:
+    """Summary lines of a verify run: counts per status and the note about products and notes."""
+    counts = summary.get("verify") or {}
+    parts = [f"{counts.get(status, 0)} {status}" for status in VerifyImporter.statuses]
+    if counts.get("failed"):
+        parts.append(f"{counts['failed']} not looked up")
+    return ["verify: " + ", ".join(parts), "note: " + UNCHECKED_NOTE]
