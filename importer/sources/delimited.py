@@ -13,7 +13,7 @@ from typing import IO
 from importer.errors import InputError
 from importer.models import Row
 from importer.sources.sniffing import detect_delimiter, detect_encoding, read_sample
-from importer.sources.table import MAX_CELL_BYTES, Table, check_header, input_error, is_blank
+from importer.sources.table import MAX_CELL_BYTES, Table, check_header, input_error, is_blank, row_factory
 
 _SCAN_CHUNK = 1024 * 1024
 
@@ -28,9 +28,9 @@ class DelimitedTable(Table):
         self.kind = kind
         self.header_row = header_row
 
-    def rows(self) -> Iterator[Row]:
-        columns, width = self.columns, len(self.columns)
-        number = self.header_row
+    def _batches(self, size: int) -> Iterator[list[Row]]:
+        make_row, width = row_factory(self.columns), len(self.columns)
+        number, batch = self.header_row, []
         with _open_text(self.path, self.encoding) as handle:
             records = _reader(handle, self.delimiter)
             try:
@@ -38,16 +38,19 @@ class DelimitedTable(Table):
                     pass
                 for record in records:
                     number += 1
-                    if len(record) != width:
+                    if len(record) != width or not "".join(record).strip():
                         fitted = self._fit(record, width, number)
                         if fitted is None:
                             continue
                         record = fitted
-                    elif is_blank(record):
-                        continue
-                    yield Row(number, dict(zip(columns, record)))  # noqa: B905 - lengths checked above
+                    batch.append(make_row(number, record))
+                    if len(batch) >= size:
+                        yield batch
+                        batch = []
             except (csv.Error, UnicodeDecodeError) as exc:
                 raise _read_error(self, exc, number + 1) from None
+        if batch:
+            yield batch
 
     def _fit(self, record: list[str], width: int, number: int) -> list[str] | None:
         """Pad a short record, drop empty trailing extras; None for a blank record."""

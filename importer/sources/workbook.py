@@ -15,7 +15,15 @@ from typing import Any
 
 from importer.errors import InputError
 from importer.models import Row
-from importer.sources.table import MAX_COLUMNS, Table, check_header, column_letter, input_error, is_blank
+from importer.sources.table import (
+    MAX_COLUMNS,
+    Table,
+    check_header,
+    column_letter,
+    input_error,
+    is_blank,
+    row_factory,
+)
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNCOMPRESSED_BYTES = 1024**3
@@ -43,19 +51,30 @@ class WorkbookTable(Table):
                 return check_header(self.path, cells, number, self._first_column), number
         raise input_error(self.path, f"sheet {self.sheet_name!r} has no header row (it is empty)")
 
-    def rows(self) -> Iterator[Row]:
-        columns, width = self.columns, len(self.columns)
+    def _batches(self, size: int) -> Iterator[list[Row]]:
+        make_row, width = row_factory(self.columns), len(self.columns)
         raw_rows = self._sheet.iter_rows()
         for _ in islice(raw_rows, self.header_row):
             pass
+        batch = []
         for number, raw in enumerate(raw_rows, start=self.header_row + 1):
-            cells = render_row(raw)
-            if is_blank(cells):
+            cells = [value if value.__class__ is str else cell_text(value) for value in raw]
+            if not "".join(cells).strip():
                 continue
-            if len(cells) > width:
-                self._refuse_headless_values(cells, width, number)
-                cells = cells[:width]
-            yield Row(number, dict(zip(columns, cells)))  # noqa: B905 - lengths checked above
+            if len(cells) != width:
+                cells = self._fit(cells, width, number)
+            batch.append(make_row(number, cells))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _fit(self, cells: list[str], width: int, number: int) -> list[str]:
+        if len(cells) < width:
+            return cells + [""] * (width - len(cells))
+        self._refuse_headless_values(cells, width, number)
+        return cells[:width]
 
     def _refuse_headless_values(self, cells: list[str], width: int, number: int) -> None:
         for index in range(width, len(cells)):
