@@ -52,7 +52,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted; prints the base URL and key first. Returns the exit code."""
+    """Serve until interrupted (Ctrl-C: exit code 0); prints the base URL and key first."""
     config = config_from_args(args)
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"sandbox: --port must be between 0 and 65535 (got {args.port})")
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Superfone sandbox: http://{host}:{port}/superfone (api key: {config.api_key})", flush=True)
         try:
             uvicorn_server(sandbox).run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass  # Ctrl-C is how the sandbox is meant to stop; uvicorn re-raises it after shutting down
         finally:
             sock.close()
     finally:

@@ -197,7 +197,8 @@ def load_seed(path: str | Path | None = None) -> Seed:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"sandbox seed {seed_path}:{where} invalid YAML") from None
+        problem = getattr(exc, "problem", None) or "unreadable"
+        raise ConfigError(f"sandbox seed {seed_path}{where}: invalid YAML ({problem})") from None
     if not isinstance(document, dict):
         raise ConfigError(f"sandbox seed {seed_path}: expected a mapping at the top level")
     try:
