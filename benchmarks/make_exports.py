@@ -7,9 +7,10 @@ Files:
   pollybot_leads.jsonl   PollyBot leads as JSON Lines (55 leads, nested metadata, interests lists)
   owners.csv             email,name,phone of the lead owners (the lookup table of the presets)
 
-Most rows import cleanly; a few carry the mess of real exports on purpose (see ``LEADSQUARED_CASES`` and
-``POLLYBOT_CASES``): local phone formats, Phone and Mobile both set (sometimes equal), empty or broken e-mails,
-stages the account does not have, the same lead twice, an owner missing from owners.csv, an inactive owner.
+Most rows import cleanly; a few carry the mess of real exports on purpose (see ``LEADSQUARED_CASES``
+and ``POLLYBOT_CASES``): local phone formats, Phone and Mobile both set (sometimes equal), empty or broken
+e-mails, stages the account does not have, the same lead twice, an owner missing from owners.csv, an
+inactive owner.
 """
 
 from __future__ import annotations
@@ -46,12 +47,13 @@ LAST_NAMES = [
     "Bose", "Chatterjee", "Pillai", "Gill", "Rao", "Mishra",
 ]  # fmt: skip
 COMPANIES = [
-    "Sunrise Textiles", "Blue Lotus Foods", "Kaveri Logistics", "Nimbus Software", "Ganga Motors", "Indus Pharma",
-    "Sahyadri Builders", "Coastal Exports", "Deccan Agro", "Himalaya Traders", "", "",
+    "Sunrise Textiles", "Blue Lotus Foods", "Kaveri Logistics", "Nimbus Software", "Ganga Motors",
+    "Indus Pharma", "Sahyadri Builders", "Coastal Exports", "Deccan Agro", "Himalaya Traders", "", "",
 ]  # fmt: skip
 PLACES = [
-    ("Bengaluru", "Karnataka", "560001"), ("Mumbai", "Maharashtra", "400001"), ("Pune", "Maharashtra", "411001"),
-    ("Chennai", "Tamil Nadu", "600001"), ("Hyderabad", "Telangana", "500001"), ("Delhi", "Delhi", "110001"),
+    ("Bengaluru", "Karnataka", "560001"), ("Mumbai", "Maharashtra", "400001"),
+    ("Pune", "Maharashtra", "411001"), ("Chennai", "Tamil Nadu", "600001"),
+    ("Hyderabad", "Telangana", "500001"), ("Delhi", "Delhi", "110001"),
     ("Kochi", "Kerala", "682001"), ("Ahmedabad", "Gujarat", "380001"), ("Jaipur", "Rajasthan", "302001"),
 ]  # fmt: skip
 STREETS = ["MG Road", "Station Road", "Brigade Road", "Link Road", "Ring Road", "Park Street", "Main Bazaar"]
@@ -71,8 +73,23 @@ LEADSQUARED_COLUMNS = [
     "mx_State", "mx_Country", "mx_Zip", "mx_Product", "OwnerIdName", "OwnerIdEmailAddress", "CreatedOn",
     "ModifiedOn",
 ]  # fmt: skip
-LEADSQUARED_STAGES = ["Prospect", "Prospect", "Contacted", "Qualified", "Opportunity", "Customer", "Not Interested"]
-LEADSQUARED_SOURCES = ["Website", "Google Ads", "Facebook Ads", "Referral Sites", "Trade Fair", "Inbound Call"]
+LEADSQUARED_STAGES = [
+    "Prospect",
+    "Prospect",
+    "Contacted",
+    "Qualified",
+    "Opportunity",
+    "Customer",
+    "Not Interested",
+]
+LEADSQUARED_SOURCES = [
+    "Website",
+    "Google Ads",
+    "Facebook Ads",
+    "Referral Sites",
+    "Trade Fair",
+    "Inbound Call",
+]
 PRODUCTS = ["Starter Plan", "Growth Plan", "Enterprise Plan", "", "", ""]
 
 
@@ -140,15 +157,23 @@ LEADSQUARED_CASES: dict[int, tuple[str, Callable[[dict[str, str]], None]]] = {
     8: ("Phone empty, Mobile only", _set(Phone="", Mobile="70221 40004")),
     9: ("Phone and Mobile both set", _set(Phone="9845040005", Mobile="070221 40005", EmailAddress="")),
     11: ("unknown stage -> invalid", _set(ProspectStage="Nurturing")),
-    12: ("first of a duplicate pair -> skipped", _set(Phone="98450 40012", Mobile="", ProspectStage="Prospect")),
+    12: (
+        "first of a duplicate pair -> skipped",
+        _set(Phone="98450 40012", Mobile="", ProspectStage="Prospect"),
+    ),
     14: ("owner missing from owners.csv -> sent unassigned", _owner(*MISSING_OWNER)),
     17: ("inactive owner -> fails at the API", _owner(OWNERS[3][0], OWNERS[3][1])),
     20: ("invalid phone -> invalid", _set(Phone="12345", Mobile="")),
     23: ("no phone at all -> invalid", _set(Phone="", Mobile="")),
-    26: ("second of the duplicate pair -> sent", _set(Phone="+919845040012", Mobile="", ProspectStage="Qualified")),
+    26: (
+        "second of the duplicate pair -> sent",
+        _set(Phone="+919845040012", Mobile="", ProspectStage="Qualified"),
+    ),
     29: ("phone shared by two sandbox leads -> fails", _set(Phone="9000000001", Mobile="")),
-    32: ("existing sandbox lead (Asha Kumar) -> updated", _set(Phone="8000000001", Mobile="", FirstName="Asha",
-                                                              LastName="Kumar", ProspectStage="Customer")),
+    32: (
+        "existing sandbox lead (Asha Kumar) -> updated",
+        _set(Phone="8000000001", Mobile="", FirstName="Asha", LastName="Kumar", ProspectStage="Customer"),
+    ),
     35: ("broken e-mail -> warning, left out", _set(EmailAddress="n/a")),
     38: ("Indian digit grouping in Revenue", _set(Revenue="1,20,000")),
     41: ("no stage", _set(ProspectStage="")),
@@ -226,9 +251,14 @@ POLLYBOT_CASES: dict[int, tuple[str, Callable[[dict[str, Any]], None]]] = {
     10: ("first of a duplicate pair -> skipped", _lead(phone="+91 91234 50010", status="new")),
     13: ("US number from the docs -> invalid", _lead(phone="+1-555-123-4567")),
     16: ("no phone -> invalid", _lead(phone=None)),
-    19: ("second of the duplicate pair -> sent", _lead(phone="9123450010", status="qualified",
-                                                      metadata_interests=["demo", "pricing"])),
-    22: ("interests the account has no label for -> warning", _lead(metadata_interests=["product_a", "demo"])),
+    19: (
+        "second of the duplicate pair -> sent",
+        _lead(phone="9123450010", status="qualified", metadata_interests=["demo", "pricing"]),
+    ),
+    22: (
+        "interests the account has no label for -> warning",
+        _lead(metadata_interests=["product_a", "demo"]),
+    ),
     25: ("converted -> Won", _lead(status="converted", metadata_company="Kaveri Logistics")),
     28: ("status in capitals", _lead(status="Contacted")),
     31: ("broken e-mail -> warning", _lead(email="priya at example dot com")),
@@ -262,4 +292,6 @@ def write_all(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    write_all(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "sample_data")
+    write_all(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "sample_data"
+    )

@@ -155,7 +155,8 @@ def client(fresh_sandbox: SandboxServer) -> Iterator[SuperfoneClient]:
 
 
 def run_import(server: SandboxServer, sheet: Path, preset: str, tmp_path: Path) -> RunResult:
-    options = RunOptions(base_url=server.base_url, api_key=server.api_key, report_dir=tmp_path, fresh=True)
+    options = RunOptions(base_url=server.base_url, api_key=server.api_key, report_dir=tmp_path, fresh=True,
+                         rate=500.0)
     return Importer(sheet, preset_path(preset), options).run()
 
 
