@@ -122,7 +122,7 @@ def make_csv(path: str | Path, rows: int, seed: int = 0) -> Path:
 def make_xlsx(path: str | Path, rows: int, seed: int = 0) -> Path:
     """Write an XLSX lead sheet (sheet "Leads") the way Excel users keep one; return its path.
 
-    Plain ten-digit phones and deal values are stored as numbers, everything else as text.
+    Plain ten-digit phones and deal values are stored as numbers (so 098… stays text), the rest as text.
     """
     import xlsxwriter  # type: ignore[import-untyped]
 
@@ -134,7 +134,7 @@ def make_xlsx(path: str | Path, rows: int, seed: int = 0) -> Path:
     for row_index, record in enumerate(lead_rows(rows, seed), start=1):
         for col_index, name in enumerate(COLUMNS):
             value = record[name]
-            if name in numeric and value.isdigit():
+            if name in numeric and value.isdigit() and not value.startswith("0"):
                 sheet.write_number(row_index, col_index, int(value))
             elif value:
                 sheet.write_string(row_index, col_index, value)
