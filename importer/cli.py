@@ -29,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_FATAL, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(prog="superfone-import", description="Sync spreadsheets of leads into Superfone.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -52,11 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     suggest.set_defaults(handler=_suggest)
 
-    from importer.sandbox import command as sandbox_command
-
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
-    sandbox_command.add_arguments(sandbox)
-    sandbox.set_defaults(handler=sandbox_command.run)
+    if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for
+        from importer.sandbox import command as sandbox_command
+
+        sandbox_command.add_arguments(sandbox)
+        sandbox.set_defaults(handler=sandbox_command.run)
     return parser
 
 
@@ -178,7 +179,8 @@ def _start_sandbox() -> SandboxServer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))

@@ -9,13 +9,12 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from importer.checking import RowResult
 
 
-@dataclass(frozen=True, slots=True)
-class Spilled:
+class Spilled(NamedTuple):
     """One row as replayed in pass two: the check result and, for real runs, the row's original cells."""
 
     result: RowResult
