@@ -149,9 +149,8 @@ _SEPARATORS = str.maketrans("", "", " \t-.()/[]")
 _DIALABLE = re.compile(r"\+?\d{1,20}")
 _TRAILING_FLOAT_ZERO = re.compile(r"(\+?\d+)\.0+")
 _SCIENTIFIC = re.compile(r"([1-9])(?:[.,](\d*))?[eE]\+?(\d{1,3})")
-_EXTENSION = re.compile(
-    r"(?:\s*,?\s*(?:e?xt(?:ension|n)?|x)\.?|\s*#)\s*[:.=-]?\s*(\d{1,10})\s*#?\s*$", re.IGNORECASE
-)
+_EXTENSION_MARK = r"(?:\s*,?\s*(?:e?xt(?:ension|n)?|x)\.?|\s*#)"  # "x", "ext.", "extension", "#"
+_EXTENSION = re.compile(_EXTENSION_MARK + r"\s*[:.=-]?\s*(\d{1,10})\s*#?\s*$", re.IGNORECASE)
 
 
 def _clean(raw: str) -> _Cleaned | PhoneProblem | None:
@@ -166,15 +165,11 @@ def _clean(raw: str) -> _Cleaned | PhoneProblem | None:
     if parts is None:
         return None
     text, extension = parts
-    scientific = _SCIENTIFIC.fullmatch(text)
-    if scientific:
-        expanded = _expand_scientific(raw, scientific)
-        if not isinstance(expanded, str):
-            return expanded
-        text = expanded
-    float_zero = _TRAILING_FLOAT_ZERO.fullmatch(text)
-    if float_zero:
-        text = float_zero[1]
+    if "." in text or "," in text or "e" in text or "E" in text:
+        unfloated = _undo_float_formatting(raw, text)
+        if not isinstance(unfloated, str):
+            return unfloated
+        text = unfloated
     number = text.translate(_SEPARATORS)
     if not number and not extension:
         return PhoneProblem("empty-phone", "the phone number is blank")
@@ -218,6 +213,15 @@ def _split_parameters(text: str) -> tuple[str, str] | None:
             return None
         extension, text = match[1], text[: match.start()]
     return text.strip(), extension
+
+
+def _undo_float_formatting(raw: str, text: str) -> str | PhoneProblem | None:
+    """Digits of a number a spreadsheet wrote as a float: "9876543210.0" or "9.876543210E+09"."""
+    scientific = _SCIENTIFIC.fullmatch(text)
+    if scientific:
+        return _expand_scientific(raw, scientific)
+    float_zero = _TRAILING_FLOAT_ZERO.fullmatch(text)
+    return float_zero[1] if float_zero else text
 
 
 def _expand_scientific(raw: str, match: re.Match[str]) -> str | PhoneProblem | None:
