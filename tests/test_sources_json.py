@@ -141,3 +141,8 @@ def test_too_many_keys(tmp_path: Path) -> None:
     record = {f"k{i}": i for i in range(10_001)}
     path = write(tmp_path, "wide.json", json.dumps([record]))
     assert error_of(path) == "wide.json: the records have more than 10000 distinct keys"
+
+
+def test_a_huge_value_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "leads.jsonl", '{"a": 1}\n' + json.dumps({"notes": "x" * (2 * 1024 * 1024)}) + "\n")
+    assert error_of(path) == "leads.jsonl: row 2: the value of 'notes' is larger than 1 MB"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import string
 import zipfile
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import xlsxwriter  # type: ignore[import-untyped]
 
 from importer.errors import InputError
 from importer.models import Row
-from importer.sources import cell_text, open_table
+from importer.sources import cell_text, open_table, read_rows
 
 FIXTURES = Path(__file__).parent / "data" / "sources"
 HEADER = ["Name", "Phone", "Value", "Joined", "Active", "Deal"]
@@ -64,8 +66,7 @@ def test_ods_fixture_reads_as_typed() -> None:
     rows = read_all(FIXTURES / "leads.ods")
     # LibreOffice stores the converted booleans as =TRUE()/=FALSE() formulas with the numbers 1 and 0.
     expected = [
-        Row(r.number, r.cells | {"Active": {"TRUE": "1", "FALSE": "0"}.get(r.cells["Active"], "")})
-        for r in EXPECTED
+        Row(r.number, r.cells | {"Active": {"TRUE": "1", "FALSE": "0"}.get(r.cells["Active"], "")}) for r in EXPECTED
     ]
     assert rows == expected
 
@@ -77,9 +78,7 @@ def test_sheet_by_name_or_index(sheet: str | int, name: str) -> None:
     table = open_table(FIXTURES / "leads.xlsx", sheet=sheet)
     assert table.sheet_name == name
     if name == "Archive":
-        assert read_all(FIXTURES / "leads.xlsx", sheet) == [
-            Row(2, {"Name": "Old lead", "Phone": "0801234567"})
-        ]
+        assert read_all(FIXTURES / "leads.xlsx", sheet) == [Row(2, {"Name": "Old lead", "Phone": "0801234567"})]
 
 
 @pytest.mark.parametrize("sheet", ["Nope", 7, "7"])
@@ -92,9 +91,7 @@ def test_unknown_sheet_lists_the_sheets(sheet: str | int) -> None:
 # --- generated workbooks ------------------------------------------------------------------------------
 
 
-def make_xlsx(
-    path: Path, cells: dict[tuple[int, int], object], sheets: tuple[str, ...] = ("Sheet1",)
-) -> Path:
+def make_xlsx(path: Path, cells: dict[tuple[int, int], object], sheets: tuple[str, ...] = ("Sheet1",)) -> Path:
     workbook = xlsxwriter.Workbook(str(path))
     first = workbook.add_worksheet(sheets[0])
     for name in sheets[1:]:
@@ -202,9 +199,7 @@ def test_zip_without_a_workbook(tmp_path: Path) -> None:
 
 def test_encrypted_ooxml_is_password_protected(tmp_path: Path) -> None:
     path = tmp_path / "secret.xlsx"
-    path.write_bytes(
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptedPackage".encode("utf-16-le")
-    )
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 1000 + "EncryptedPackage".encode("utf-16-le"))
     assert error_of(path) == "secret.xlsx: is password-protected; remove the password and save it again"
 
 
@@ -286,3 +281,24 @@ def test_hand_written_ods(tmp_path: Path) -> None:
 def test_encrypted_ods(tmp_path: Path) -> None:
     path = make_ods(tmp_path / "locked.ods", "<manifest:encryption-data/>")
     assert error_of(path) == "locked.ods: is password-protected; remove the password and save it again"
+
+
+def test_xlsm_and_read_rows(tmp_path: Path) -> None:
+    path = tmp_path / "macro.xlsm"
+    path.write_bytes((FIXTURES / "leads.xlsx").read_bytes())
+    assert open_table(path).kind == "xlsm"
+    assert [row for batch in read_rows(path, "Archive", size=1) for row in batch] == [
+        Row(2, {"Name": "Old lead", "Phone": "0801234567"})
+    ]
+
+
+def test_a_huge_cell_is_refused(tmp_path: Path) -> None:
+    source = make_xlsx(tmp_path / "source.xlsx", {(0, 0): "Name", (0, 1): "Notes", (2, 0): "B", (2, 1): "PLACEHOLDER"})
+    rng = random.Random(1)
+    huge = "".join(rng.choices(string.ascii_letters, k=2 * 1024 * 1024))  # Excel stops at 32767 characters
+    path = tmp_path / "huge.xlsx"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as patched:
+        for item in original.infolist():
+            data = original.read(item)
+            patched.writestr(item, data.replace(b"PLACEHOLDER", huge.encode()), zipfile.ZIP_DEFLATED)
+    assert error_of(path) == "huge.xlsx: row 3: cell B3 is larger than 1 MB"

@@ -12,12 +12,14 @@ and, where known, the row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from os import PathLike
 from pathlib import Path
 
+from importer.models import Row
 from importer.sources.delimited import DelimitedTable, open_delimited
 from importer.sources.jsonfile import JsonTable, open_json
-from importer.sources.table import MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
+from importer.sources.table import DEFAULT_BATCH_SIZE, MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
 from importer.sources.workbook import WorkbookTable, cell_text, open_workbook
 
 #: File suffix → ``Table.kind``. ``.txt`` is read as delimited text (kind "tsv" when tab-separated).
@@ -46,6 +48,7 @@ __all__ = [
     "WorkbookTable",
     "cell_text",
     "open_table",
+    "read_rows",
 ]
 
 
@@ -59,9 +62,7 @@ def open_table(path: str | PathLike[str], sheet: str | int | None = None) -> Tab
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         supported = ", ".join(sorted(KINDS))
-        raise input_error(
-            path, f"unsupported file type {path.suffix or '(no extension)'!r}; use one of {supported}"
-        )
+        raise input_error(path, f"unsupported file type {path.suffix or '(no extension)'!r}; use one of {supported}")
     if not path.exists():
         raise input_error(path, "file not found")
     if not path.is_file():
@@ -73,3 +74,10 @@ def open_table(path: str | PathLike[str], sheet: str | int | None = None) -> Tab
     if kind in ("json", "jsonl"):
         return open_json(path, kind)
     return open_delimited(path, kind)
+
+
+def read_rows(
+    path: str | PathLike[str], sheet: str | int | None = None, size: int = DEFAULT_BATCH_SIZE
+) -> Iterator[list[Row]]:
+    """Shortcut for ``open_table(path, sheet).batches(size)``; the header is checked before this returns."""
+    return open_table(path, sheet).batches(size)

@@ -21,9 +21,7 @@ _SCAN_CHUNK = 1024 * 1024
 class DelimitedTable(Table):
     """A CSV or TSV file. ``header_row`` is the record number of the header (1 unless blank lines lead)."""
 
-    def __init__(
-        self, path: Path, kind: str, columns: list[str], encoding: str, delimiter: str, header_row: int
-    ):
+    def __init__(self, path: Path, kind: str, columns: list[str], encoding: str, delimiter: str, header_row: int):
         super().__init__(path, columns, encoding=encoding, delimiter=delimiter)
         self.kind = kind
         self.header_row = header_row
@@ -60,9 +58,7 @@ class DelimitedTable(Table):
             return record + [""] * (width - len(record))
         if is_blank(record[width:]):
             return record[:width]
-        raise input_error(
-            self.path, f"has {len(record)} cells but the header names only {width} columns", number
-        )
+        raise input_error(self.path, f"has {len(record)} cells but the header names only {width} columns", number)
 
 
 def open_delimited(path: Path, kind: str) -> DelimitedTable:

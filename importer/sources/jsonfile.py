@@ -7,13 +7,13 @@ Numbers keep the digits as written (``parse_int``/``parse_float`` return the sou
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from importer.models import Row
 from importer.sources.sniffing import detect_encoding, read_sample
-from importer.sources.table import MAX_COLUMNS, Table, input_error
+from importer.sources.table import MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
 
 LIST_SEPARATOR = "; "
 
@@ -63,9 +63,7 @@ class JsonTable(Table):
         except json.JSONDecodeError as exc:
             raise input_error(self.path, f"invalid JSON ({exc.msg}, column {exc.colno})", number) from None
         except UnicodeDecodeError:
-            raise input_error(
-                self.path, f"is not valid {self.encoding} text; save it as UTF-8", number + 1
-            ) from None
+            raise input_error(self.path, f"is not valid {self.encoding} text; save it as UTF-8", number + 1) from None
         except RecursionError:
             raise input_error(self.path, "invalid JSON (nested too deeply)", number) from None
 
@@ -84,28 +82,32 @@ class JsonTable(Table):
             found = "a list" if isinstance(record, list) else "a string, number or literal"
             raise input_error(self.path, f"expected an object (a record), found {found}", number)
         cells: dict[str, str] = {}
-        _flatten(record, "", cells, lambda key: _duplicate_key(self.path, key, number))
+        try:
+            _flatten(record, "", cells)
+        except _RecordProblem as problem:
+            raise input_error(self.path, str(problem), number) from None
         return cells
 
 
-def _duplicate_key(path: Path, key: str, number: int) -> None:
-    raise input_error(path, f"key {key!r} appears twice once nested keys are flattened", number)
+class _RecordProblem(Exception):
+    """A record that cannot become a row; the caller adds the file and row."""
 
 
-def _flatten(
-    value: dict[str, Any], prefix: str, cells: dict[str, str], on_duplicate: Callable[[str], None]
-) -> None:
+def _flatten(value: dict[str, Any], prefix: str, cells: dict[str, str]) -> None:
     for key, item in value.items():
         name = prefix + key
         if isinstance(item, dict):
-            _flatten(item, name + ".", cells, on_duplicate)
+            _flatten(item, name + ".", cells)
             continue
         if name in cells:
-            on_duplicate(name)
+            raise _RecordProblem(f"key {name!r} appears twice once nested keys are flattened")
         if isinstance(item, list):
-            cells[name] = LIST_SEPARATOR.join(_scalar_text(part) for part in item)
+            text = LIST_SEPARATOR.join(_scalar_text(part) for part in item)
         else:
-            cells[name] = _scalar_text(item)
+            text = _scalar_text(item)
+        if len(text) > MAX_CELL_BYTES:
+            raise _RecordProblem(f"the value of {name!r} is larger than 1 MB")
+        cells[name] = text
 
 
 def _scalar_text(value: Any) -> str:
@@ -135,9 +137,7 @@ def open_json(path: Path, kind: str) -> JsonTable:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and text.lstrip().startswith("{"):
             return JsonTable(path, "jsonl", encoding, None)
-        raise input_error(
-            path, f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})"
-        ) from None
+        raise input_error(path, f"invalid JSON at line {exc.lineno}, column {exc.colno} ({exc.msg})") from None
     except RecursionError:
         raise input_error(path, "invalid JSON (nested too deeply)") from None
     return JsonTable(path, "json", encoding, _records_of(path, document))

@@ -95,18 +95,14 @@ def check_header(path: Path, names: Sequence[str], row: int, first_column: int =
     while columns and not columns[-1]:
         columns.pop()
     if len(columns) > MAX_COLUMNS:
-        raise input_error(
-            path, f"the header has {len(columns)} columns; at most {MAX_COLUMNS} are supported", row
-        )
+        raise input_error(path, f"the header has {len(columns)} columns; at most {MAX_COLUMNS} are supported", row)
     seen: dict[str, int] = {}
     for index, name in enumerate(columns):
         position = first_column + index
         if not name:
             raise input_error(path, f"column {position + 1} ({column_letter(position)}) has no name", row)
         if name in seen:
-            raise input_error(
-                path, f"columns {seen[name] + 1} and {position + 1} are both named {name!r}", row
-            )
+            raise input_error(path, f"columns {seen[name] + 1} and {position + 1} are both named {name!r}", row)
         seen[name] = position
     return columns
 

@@ -16,6 +16,7 @@ from typing import Any
 from importer.errors import InputError
 from importer.models import Row
 from importer.sources.table import (
+    MAX_CELL_BYTES,
     MAX_COLUMNS,
     Table,
     check_header,
@@ -59,8 +60,11 @@ class WorkbookTable(Table):
         batch = []
         for number, raw in enumerate(raw_rows, start=self.header_row + 1):
             cells = [value if value.__class__ is str else cell_text(value) for value in raw]
-            if not "".join(cells).strip():
+            text = "".join(cells)
+            if not text.strip():
                 continue
+            if len(text) > MAX_CELL_BYTES:
+                self._refuse_huge_cells(cells, number)
             if len(cells) != width:
                 cells = self._fit(cells, width, number)
             batch.append(make_row(number, cells))
@@ -69,6 +73,12 @@ class WorkbookTable(Table):
                 batch = []
         if batch:
             yield batch
+
+    def _refuse_huge_cells(self, cells: list[str], number: int) -> None:
+        for index, cell in enumerate(cells):
+            if len(cell) > MAX_CELL_BYTES:
+                where = f"{column_letter(self._first_column + index)}{number}"
+                raise input_error(self.path, f"cell {where} is larger than 1 MB", number)
 
     def _fit(self, cells: list[str], width: int, number: int) -> list[str]:
         if len(cells) < width:
@@ -131,9 +141,7 @@ def open_workbook(path: Path, kind: str, sheet: str | int | None) -> WorkbookTab
     if data.start is None:
         raise input_error(path, f"sheet {sheet_name!r} has no header row (it is empty)")
     if data.width > MAX_COLUMNS:
-        raise input_error(
-            path, f"sheet {sheet_name!r} has {data.width} columns; at most {MAX_COLUMNS} are supported"
-        )
+        raise input_error(path, f"sheet {sheet_name!r} has {data.width} columns; at most {MAX_COLUMNS} are supported")
     return WorkbookTable(path, kind, data, sheet_name)
 
 
@@ -156,9 +164,7 @@ def pick_sheet(path: Path, workbook: Any, sheet: str | int | None) -> str:
     if len(folded) == 1:
         return folded[0]
     listing = ", ".join(repr(name) for name in names)
-    raise input_error(
-        path, f"sheet {sheet!r} not found; the sheets are {listing} (or an index 0-{len(names) - 1})"
-    )
+    raise input_error(path, f"sheet {sheet!r} not found; the sheets are {listing} (or an index 0-{len(names) - 1})")
 
 
 def check_container(path: Path, kind: str) -> None:
