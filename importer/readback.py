@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,7 +105,7 @@ class LeadReader:
 
     def read(
         self, items: Iterable[Item], task: Callable[[Item], Result]
-    ) -> Iterator[tuple[Item, Result | ApiError]]:
+    ) -> Generator[tuple[Item, Result | ApiError], None, None]:
         """Run ``task`` on every item (it calls :meth:`get`), yield (item, result) in input order.
 
         A task that fails with an ApiError yields that error; an AuthError stops everything and is raised.
