@@ -76,7 +76,7 @@ def normalise_phone(raw: object, region: str = "IN") -> Phone | PhoneProblem:
 @lru_cache(maxsize=_CACHE_SIZE)
 def _normalise_cached(raw: str, region: str) -> Phone | PhoneProblem:
     region_code = region.strip().upper()
-    if region_code not in _SUPPORTED_REGIONS:
+    if region_code not in _SUPPORTED_REGIONS or not region.isascii():  # "ß".upper() is "SS"
         return PhoneProblem(
             "invalid-region", f"'{_shown(region)}' is not a known region code (use an ISO code such as IN)"
         )

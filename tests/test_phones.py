@@ -185,9 +185,7 @@ def test_long_raw_values_are_shortened_in_messages() -> None:
     assert result.message.startswith("'call me call me")
 
 
-@pytest.mark.parametrize(
-    "raw", ["9.87654E+09", "9.87654e+09", "9,87654E+09", "9.8765432E+09", "9.19877E+11", "1E+10"]
-)
+@pytest.mark.parametrize("raw", ["9.87654E+09", "9.87654e+09", "9,87654E+09", "9.8765432E+09", "9.19877E+11", "1E+10"])
 def test_rounded_excel_number_is_lossy(raw: str) -> None:
     result = normalise_phone(raw, "IN")
     assert isinstance(result, PhoneProblem)
@@ -203,7 +201,7 @@ def test_lossy_message_counts_the_significant_digits() -> None:
     assert "6 significant digits" in result.message
 
 
-@pytest.mark.parametrize("region", ["XX", "India", "", "zz", "001", "I N"])
+@pytest.mark.parametrize("region", ["XX", "India", "", "zz", "001", "I N", "ß"])
 def test_unknown_region_is_invalid_region(region: str) -> None:
     result = normalise_phone("9876543210", region)
     assert isinstance(result, PhoneProblem)
@@ -227,9 +225,7 @@ def test_country_code_without_plus_only_for_the_default_region() -> None:
     assert isinstance(result, PhoneProblem) and result.code == "invalid-phone"
 
 
-@pytest.mark.parametrize(
-    ("raw", "e164"), [(9876543210, MOBILE), (9876543210.0, MOBILE), (919876543210, MOBILE)]
-)
+@pytest.mark.parametrize(("raw", "e164"), [(9876543210, MOBILE), (9876543210.0, MOBILE), (919876543210, MOBILE)])
 def test_numbers_from_spreadsheet_readers(raw: object, e164: str) -> None:
     assert normalise_phone(raw) == Phone(e164)
 
@@ -273,3 +269,21 @@ def test_repeated_values_come_from_the_cache() -> None:
 )
 def test_is_e164_accepts_only_the_strict_canonical_form(value: object, expected: bool) -> None:
     assert is_e164(value) is expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["\udc80", "\x00", b"9876543210", float("nan"), float("inf"), 1e300, "9" * 10_000, "+" + "9" * 300,
+     "1E+999", "9.8E+99", "x" * 5000 + "9", "٩" * 50, "𝟘𝟙", "①②③", "9876543210;ext=", ";;;", "=", '"', "+",
+     "00", "+0", "+00", "tel:+", "#", "ext 12", "9876543210 x 1 x 2", object()],
+)  # fmt: skip
+def test_odd_inputs_give_a_problem_not_an_exception(raw: object) -> None:
+    result = normalise_phone(raw, "IN")
+    assert isinstance(result, PhoneProblem)
+    assert result.code in {"empty-phone", "invalid-phone"}
+
+
+def test_cache_is_bounded() -> None:
+    from importer.phones import _normalise_cached
+
+    assert _normalise_cached.cache_info().maxsize == 65536

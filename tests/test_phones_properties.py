@@ -171,9 +171,7 @@ def test_fast_path_agrees_with_parse_on_every_example_number(region: str) -> Non
         if example is None:
             continue
         nsn = phonenumbers.national_significant_number(example)
-        national = phonenumbers.normalize_digits_only(
-            phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL)
-        )
+        national = phonenumbers.normalize_digits_only(phonenumbers.format_number(example, PhoneNumberFormat.NATIONAL))
         shapes = [nsn, national, "0" + nsn, cc + nsn, cc + "0" + nsn, "00" + cc + nsn, "011" + cc + nsn]
         shapes += ["+" + cc + nsn, "+" + cc + "0" + nsn, "+" + cc + national, nsn[:-1], nsn + "1"]
         for text in shapes:
