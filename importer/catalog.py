@@ -35,15 +35,17 @@ class NameSet:
 
     kind: str
     counts: dict[str, int]
+    disabled: frozenset[str] = frozenset()
     _squashed: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, kind: str, titles: Iterable[str]) -> NameSet:
+    def of(cls, kind: str, titles: Iterable[str], disabled: Iterable[str] = ()) -> NameSet:
+        """``disabled`` titles are not usable (the API treats them as unknown) but are named in messages."""
         counts = dict(Counter(titles))
         squashed: dict[str, list[str]] = {}
         for title in counts:
             squashed.setdefault(_squash(title), []).append(title)
-        return cls(kind, counts, squashed)
+        return cls(kind, counts, frozenset(disabled) - counts.keys(), squashed)
 
     def verdict(self, name: str) -> Verdict:
         count = self.counts.get(name, 0)
@@ -75,7 +77,10 @@ class Catalog:
     @classmethod
     def from_rows(cls, rows: dict[str, list[dict[str, Any]]]) -> Catalog:
         def names(kind: str) -> NameSet:
-            return NameSet.of(kind, (str(item["title"]) for item in rows.get(kind, [])))
+            items = rows.get(kind, [])
+            active = (str(item["title"]) for item in items if item.get("status", "ACTIVE") != "DISABLED")
+            disabled = (str(item["title"]) for item in items if item.get("status", "ACTIVE") == "DISABLED")
+            return NameSet.of(kind, active, disabled)
 
         return cls(
             labels=names("label"),

@@ -149,6 +149,8 @@ class RowChecker:
     def _unknown(self, names: NameSet, noun: str, field: str, name: str, number: int,
                  severity: str = "error") -> Issue:
         hint = suggestion_text(names.suggest(name))
+        if name in names.disabled:
+            hint = f" (it is disabled){hint}"
         if severity == "warning":
             message = f"the account has no {noun} named '{name}': the API would silently ignore it{hint}"
         else:

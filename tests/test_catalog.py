@@ -37,3 +37,10 @@ def test_from_rows_reads_titles_per_kind() -> None:
     catalog = Catalog.from_rows({"label": [{"title": "Hot"}], "lead-group": [{"title": "Events"}] * 2})
     assert catalog.labels.verdict("Hot") == "ok"
     assert catalog.groups.verdict("Events") == "duplicated"
+
+
+def test_disabled_items_are_not_usable_but_are_named() -> None:
+    catalog = Catalog.from_rows({"product": [{"title": "Starter Plan"}, {"title": "Legacy Plan", "status": "DISABLED"}]})
+    assert catalog.products.verdict("Starter Plan") == "ok"
+    assert catalog.products.verdict("Legacy Plan") == "unknown"
+    assert catalog.products.disabled == {"Legacy Plan"}
