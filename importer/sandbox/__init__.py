@@ -13,11 +13,35 @@ Choices where the documentation is silent are listed in :mod:`importer.sandbox.r
         server.base_url   # http://127.0.0.1:54321/superfone
 """
 
-from importer.sandbox.app import create_app
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from importer.sandbox.knobs import FAULTS, SandboxConfig
-from importer.sandbox.seed import Seed, default_seed_path, load_seed
-from importer.sandbox.server import SandboxServer
-from importer.sandbox.state import Sandbox
+
+if TYPE_CHECKING:
+    from importer.sandbox.app import create_app
+    from importer.sandbox.seed import Seed, default_seed_path, load_seed
+    from importer.sandbox.server import SandboxServer
+    from importer.sandbox.state import Sandbox
+
+# The server stack (FastAPI, uvicorn) loads on first use, so ``superfone-import run`` does not pay for it.
+_LAZY = {
+    "create_app": "importer.sandbox.app",
+    "Sandbox": "importer.sandbox.state",
+    "SandboxServer": "importer.sandbox.server",
+    "Seed": "importer.sandbox.seed",
+    "default_seed_path": "importer.sandbox.seed",
+    "load_seed": "importer.sandbox.seed",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(module), name)
 
 __all__ = [
     "FAULTS",

@@ -7,9 +7,6 @@ from pathlib import Path
 
 from importer.errors import ConfigError
 from importer.sandbox.knobs import SandboxConfig
-from importer.sandbox.seed import load_seed
-from importer.sandbox.server import bind_socket, uvicorn_server
-from importer.sandbox.state import Sandbox
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +50,10 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted (Ctrl-C: exit code 0); prints the base URL and key first."""
+    from importer.sandbox.seed import load_seed  # the server stack loads only when this command runs
+    from importer.sandbox.server import bind_socket, uvicorn_server
+    from importer.sandbox.state import Sandbox
+
     config = config_from_args(args)
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"sandbox: --port must be between 0 and 65535 (got {args.port})")
