@@ -94,9 +94,7 @@ def test_single_column_file(tmp_path: Path) -> None:
 
 def test_text_stays_exactly_as_typed(tmp_path: Path) -> None:
     text = (
-        "Phone,Value,Missing,Date,Spaces\n"
-        "09876543210,9.87654E+09,NA,2024-01-31, padded \n"
-        "007,1.50,null,31/01/2024,\n"
+        "Phone,Value,Missing,Date,Spaces\n09876543210,9.87654E+09,NA,2024-01-31, padded \n007,1.50,null,31/01/2024,\n"
     )
     path = write(tmp_path, "leads.csv", text)
     assert cells(path) == [
@@ -232,3 +230,15 @@ def test_directory_and_sheet_argument(tmp_path: Path) -> None:
     path = write(tmp_path, "leads.csv", LEADS)
     with pytest.raises(InputError, match=r"^leads.csv: --sheet applies to workbooks only"):
         open_table(path, sheet="Leads")
+
+
+def test_two_line_file_without_final_newline(tmp_path: Path) -> None:
+    path = write(tmp_path, "leads.csv", "Name;Phone\nA;1")
+    assert open_table(path).delimiter == ";"
+    assert cells(path) == [{"Name": "A", "Phone": "1"}]
+
+
+def test_header_with_commas_in_a_semicolon_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "leads.csv", "Name;Amount, INR;City\nA;1,50;Pune\nB;2,75;Goa\n")
+    assert open_table(path).delimiter == ";"
+    assert cells(path)[0] == {"Name": "A", "Amount, INR": "1,50", "City": "Pune"}

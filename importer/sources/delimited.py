@@ -12,7 +12,7 @@ from typing import IO
 
 from importer.errors import InputError
 from importer.models import Row
-from importer.sources.sniffing import detect_delimiter, detect_encoding, read_sample
+from importer.sources.sniffing import SAMPLE_BYTES, detect_delimiter, detect_encoding, read_sample
 from importer.sources.table import MAX_CELL_BYTES, Table, check_header, input_error, is_blank, row_factory
 
 _SCAN_CHUNK = 1024 * 1024
@@ -68,7 +68,7 @@ def open_delimited(path: Path, kind: str) -> DelimitedTable:
         raise input_error(path, "the file is empty" if not sample else "the file has only blank lines")
     encoding = detect_encoding(path, sample)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
-    delimiter = detect_delimiter(text, path.suffix.lower())
+    delimiter = detect_delimiter(text, path.suffix.lower(), truncated=len(sample) >= SAMPLE_BYTES)
     if kind == "csv" and delimiter == "\t" and path.suffix.lower() != ".csv":
         kind = "tsv"
     if not encoding.startswith("utf-16"):

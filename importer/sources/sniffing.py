@@ -94,17 +94,18 @@ def _guess_legacy_encoding(path: Path, sample: bytes) -> str:
     return encoding
 
 
-def detect_delimiter(text: str, suffix: str) -> str:
+def detect_delimiter(text: str, suffix: str, truncated: bool = True) -> str:
     """Pick the delimiter among , ; tab | that splits the first lines most consistently (``.tsv`` → tab).
 
     Each candidate parses the sample with the csv module (so quoted delimiters do not count); the winner
     gives the header more than one field and the most rows with as many fields as the header.
+    ``truncated`` says the sample stops before the end of the file (its last line is then ignored).
     """
     if suffix == ".tsv":
         return "\t"
     lines = text.splitlines(keepends=True)
-    if len(lines) > 1:
-        lines = lines[:-1]  # the sample may end in the middle of a line
+    if truncated and len(lines) > 1:
+        lines = lines[:-1]  # the sample ends in the middle of a line
     best, best_score = ",", (0.0, 0)
     for delimiter in DELIMITERS:
         widths = _field_counts(lines[:50], delimiter)
