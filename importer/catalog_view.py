@@ -76,10 +76,10 @@ def _names(catalog: Catalog, kind: str) -> NameSet:
 
 
 def _items(catalog: Catalog, kind: str) -> list[dict[str, Any]]:
-    """The list's rows in display order (source types: the seven fixed ones when the list is empty)."""
+    """The list's rows in display order (source types: the seven documented ones, ids 1–7, if none came)."""
     rows = catalog.rows.get(kind)
     if not rows and kind == "source-type":
-        rows = [{"id": None, "title": title} for title in catalog.source_types.counts]
+        rows = [{"id": n, "title": title} for n, title in enumerate(catalog.source_types.counts, start=1)]
     return sorted(rows or [], key=_ORDER.get(kind, _title_key))
 
 
