@@ -6,9 +6,11 @@ unknown names ignored, the notes timeline, and "a rejected request changes nothi
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import requests
 
 if TYPE_CHECKING:
     from conftest import SandboxApi
@@ -86,9 +88,7 @@ def test_add_phone_of_another_lead_fails_with_documented_prefix(api: SandboxApi)
     response = api.upsert({"customer_phone": ASHA, "add_phones": ["+918000000005", "+919000000003"]})
     assert response.status_code == 400
     message = response.json()["message"]
-    assert message.startswith(
-        "Phone number +919000000003 in add_phones is already present in different customer"
-    )
+    assert message.startswith("Phone number +919000000003 in add_phones is already present in different customer")
     assert "12348" in message
     assert lead(api, ASHA)["phones"] == ["+918000000001", "+918000000002"]  # nothing applied
 
@@ -165,9 +165,7 @@ class TestAddPhones:
         assert lead(api, ASHA)["phones"] == [ASHA, "+918000000002", "+918000000003"]
 
     def test_phone_already_on_lead_is_skipped(self, api: SandboxApi) -> None:
-        response = api.upsert(
-            {"customer_phone": ASHA, "add_phones": ["+918000000002", ASHA, "+918000000003"]}
-        )
+        response = api.upsert({"customer_phone": ASHA, "add_phones": ["+918000000002", ASHA, "+918000000003"]})
         assert response.status_code == 200
         assert lead(api, ASHA)["phones"] == [ASHA, "+918000000002", "+918000000003"]
 
@@ -320,3 +318,32 @@ def test_wrong_json_types_are_400(api: SandboxApi, body: dict[str, Any], message
     response = api.upsert(body)
     assert response.status_code == 400
     assert message in response.json()["message"]
+
+
+def test_concurrent_creates_of_one_phone_make_one_lead(api: SandboxApi) -> None:
+    body = {"customer_phone": NEW, "create_customer_if_customer_phone_not_found": True, "customer_note": "x"}
+
+    def send(_: int) -> int:
+        with requests.Session() as session:
+            return session.post(api.url("lead"), json=body, headers=api.headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(send, range(16)))
+    assert statuses == [200] * 16
+    created = [inspected for inspected in api.server.leads() if NEW in inspected["phones"]]
+    assert len(created) == 1
+    assert created[0]["notes"] == ["x"] * 16
+
+
+def test_concurrent_claims_of_one_phone_let_exactly_one_win(api: SandboxApi) -> None:
+    def claim(owner: str) -> int:
+        with requests.Session() as session:
+            body = {"customer_phone": owner, "add_phones": ["+918000000099"]}
+            return session.post(api.url("lead"), json=body, headers=api.headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        statuses = sorted(pool.map(claim, [ASHA, MEERA] * 4))
+    owners = [inspected["id"] for inspected in api.server.leads() if "+918000000099" in inspected["phones"]]
+    assert len(owners) == 1
+    winner_claims = 4  # the winner's four requests succeed (the phone is then its own), the other's fail
+    assert statuses == [200] * winner_claims + [400] * 4

@@ -72,9 +72,9 @@ class KnobsMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith((API_PREFIX, ADMIN_PREFIX)):
+        if scope["type"] != "http" or not _under(path, API_PREFIX, ADMIN_PREFIX):
             await self.app(scope, receive, send)
-        elif path.startswith(ADMIN_PREFIX):
+        elif _under(path, ADMIN_PREFIX):
             if _is_loopback(scope):
                 await self.app(scope, receive, send)
             else:
@@ -129,6 +129,10 @@ class KnobsMiddleware:
             await asyncio.sleep(self.sandbox.config.slow_ms / 1000)
             for message in held:
                 await send(message)
+
+
+def _under(path: str, *prefixes: str) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
 
 
 def _is_loopback(scope: Scope) -> bool:
