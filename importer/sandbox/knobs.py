@@ -25,8 +25,8 @@ class SandboxConfig:
     Faults hit POST /lead only, unless ``fault_reads`` extends them to every API request. Each such request
     draws once per fault, in :data:`FAULTS` order, and gets the first fault whose draw falls under its
     probability; ``fault_seed`` makes that sequence reproducible. The after-faults replace whatever the
-    route answered (a 400 included), as a proxy failing after the backend would. The API key is left out of reprs and of
-    :meth:`public`.
+    route answered (a 400 included), as a proxy failing after the backend would. The API key is left out
+    of reprs and of :meth:`public`.
     """
 
     api_key: str = field(default="demo-key", repr=False)
