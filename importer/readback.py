@@ -173,9 +173,10 @@ class ReadbackImporter(Importer):
     phase: ClassVar[str] = "reading leads"
 
     def __init__(self, sheet: str | Path, mapping: str | Path, options: RunOptions | None = None,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, *, policy: RetryPolicy | None = None) -> None:
         super().__init__(sheet, mapping, options, progress)
         self.options.dry_run = True  # nothing is ever sent
+        self.policy = policy
         self.counts: Counter[str] = Counter()
 
     def _client(self) -> SuperfoneClient | None:
@@ -189,7 +190,7 @@ class ReadbackImporter(Importer):
                   started: datetime) -> tuple[Tally, dict[str, Any]]:
         assert client is not None
         tally = Tally()
-        reader = LeadReader(client, rate=self.options.rate, concurrency=self.options.concurrency)
+        reader = LeadReader(client, self.options.rate, self.options.concurrency, self.policy)
         self.progress.start(self.phase, None)
         with open(writer.folder / self.file_name, "w", encoding="utf-8-sig", newline="") as stream:
             table = csv.writer(stream)

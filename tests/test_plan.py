@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from importer.cli import main
-from importer.plan import plan_row
+from importer.options import RunOptions
+from importer.plan import PlanImporter, plan_row
 from importer.report import restore
+from importer.retry import RetryPolicy
 from importer.sandbox import SandboxServer
 
 MAPPING = """\
@@ -172,3 +174,21 @@ def test_plan_row_detects_a_shared_primary_phone() -> None:
     plan = plan_row({"customer_phone": "+919000000001"}, {"+919000000001": lead}.get)
     assert (plan.action, plan.lead_id) == ("conflict", 7)
     assert "Customer phone exists in multiple contact" in plan.message
+
+
+def test_plan_retries_server_errors_on_lookups(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
+    # seed 2: the five catalog lists get through, then three lookups in a row answer 503
+    fresh_sandbox.configure(fail_before=0.4, fault_reads=True, fault_seed=2)
+    sheet, mapping = write_inputs(tmp_path, ROWS)
+    options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000,
+                         report_dir=tmp_path / "reports")
+    policy = RetryPolicy(base=0.001, cap=0.01)
+
+    result = PlanImporter(sheet, mapping, options, policy=policy).run()
+
+    statuses = [entry["status"] for entry in fresh_sandbox.requests() if entry["path"].endswith("/api/lead")]
+    assert statuses.count(503) == 3 and statuses.count(200) + statuses.count(404) == 6
+    assert result.exit_code == 1
+    assert result.summary["plan"] == {"create": 1, "update": 1, "unchanged": 1, "conflict": 2}
+    assert [p["action"] for p in read_plan(result.folder)] == ["unchanged", "update", "create", "conflict",
+                                                               "conflict"]
