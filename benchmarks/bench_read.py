@@ -48,15 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make", choices=("csv", "xlsx"), help="generate a lead sheet first")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
-    if args.make:
-        folder = Path(tempfile.mkdtemp(prefix="bench-read-"))
-        path = (make_csv if args.make == "csv" else make_xlsx)(folder / f"leads.{args.make}", args.rows)
-        print(f"generated {path} ({path.stat().st_size:,} bytes); peak_rss_mb so far={peak_rss_mb():.0f}")
-    elif args.file:
-        path = args.file
+    if args.file:
+        print(measure(args.file, args.sheet, args.batch))
+    elif args.make:
+        with tempfile.TemporaryDirectory(prefix="bench-read-") as folder:
+            writer = make_csv if args.make == "csv" else make_xlsx
+            path = writer(Path(folder) / f"leads.{args.make}", args.rows)
+            print(f"generated {path.name} ({path.stat().st_size:,} bytes); peak_rss_mb so far={peak_rss_mb():.0f}")
+            print(measure(path, args.sheet, args.batch))
     else:
         parser.error("give a FILE or --make")
-    print(measure(path, args.sheet, args.batch))
     return 0
 
 
