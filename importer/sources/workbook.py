@@ -147,12 +147,14 @@ def open_workbook(path: Path, kind: str, sheet: str | int | None) -> WorkbookTab
 
 def pick_sheet(path: Path, workbook: Any, sheet: str | int | None) -> str:
     """Name of the sheet to read: the first visible worksheet by default, else by index (digits) or name."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
     names: list[str] = list(workbook.sheet_names)
     if not names:
         raise input_error(path, "the workbook has no sheets")
     if sheet is None:
         for meta in workbook.sheets_metadata:
-            if str(meta.visible).endswith("Visible") and str(meta.typ).endswith("WorkSheet"):
+            if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet:
                 return str(meta.name)
         return names[0]
     wanted = str(sheet).strip()
