@@ -23,7 +23,7 @@ from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberDesc, PhoneNumbe
 
 __all__ = ["Phone", "PhoneProblem", "is_e164", "normalise_phone"]
 
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_E164 = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 _CACHE_SIZE = 65536
 _MAX_SHOWN = 40
 _SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
@@ -81,6 +81,9 @@ def _normalise_cached(raw: str, region: str) -> Phone | PhoneProblem:
             "invalid-region", f"'{_shown(region)}' is not a known region code (use an ISO code such as IN)"
         )
     e164 = _fast_e164(raw, region_code)
+    if not e164:
+        plain = raw.translate(_PLAIN_SEPARATORS)  # "+91 98765-43210", "(987) 654 3210"
+        e164 = _fast_e164(plain, region_code) if plain != raw else None
     if e164:
         return Phone(e164)
     return _normalise_slow(raw, region_code)
@@ -146,11 +149,12 @@ def _shown(raw: str) -> str:
 # --- cleaning -------------------------------------------------------------------------------------
 
 _SEPARATORS = str.maketrans("", "", " \t-.()/[]")
-_DIALABLE = re.compile(r"\+?\d{1,20}")
-_TRAILING_FLOAT_ZERO = re.compile(r"(\+?\d+)\.0+")
-_SCIENTIFIC = re.compile(r"([1-9])(?:[.,](\d*))?[eE]\+?(\d{1,3})")
+_PLAIN_SEPARATORS = str.maketrans("", "", " -()")  # these alone never change what the digits mean
+_DIALABLE = re.compile(r"\+?\d{1,20}", re.ASCII)
+_TRAILING_FLOAT_ZERO = re.compile(r"(\+?\d+)\.0+", re.ASCII)
+_SCIENTIFIC = re.compile(r"([1-9])(?:[.,](\d*))?[eE]\+?(\d{1,3})", re.ASCII)
 _EXTENSION_MARK = r"(?:\s*,?\s*(?:e?xt(?:ension|n)?|x)\.?|\s*#)"  # "x", "ext.", "extension", "#"
-_EXTENSION = re.compile(_EXTENSION_MARK + r"\s*[:.=-]?\s*(\d{1,10})\s*#?\s*$", re.IGNORECASE)
+_EXTENSION = re.compile(_EXTENSION_MARK + r"\s*[:.=-]?\s*(\d{1,10})\s*#?\s*$", re.IGNORECASE | re.ASCII)
 
 
 def _clean(raw: str) -> _Cleaned | PhoneProblem | None:
@@ -280,8 +284,8 @@ def _fold_unicode(text: str) -> str:
 # Anything unusual (prefix transform rules, shared country codes in doubt, leading zeros) returns None
 # and goes through parse() itself. A property test checks the two agree.
 
-_PLUS_DIGITS = re.compile(r"\+(\d{3,20})")
-_NATIONAL_DIGITS = re.compile(r"\d{2,20}")
+_PLUS_DIGITS = re.compile(r"\+(\d{3,20})", re.ASCII)
+_NATIONAL_DIGITS = re.compile(r"\d{2,20}", re.ASCII)
 _MIN_NSN, _MAX_NSN = 2, 17
 _CALLING_CODES = {str(code): code for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE}
 _NOT_VALID = ""  # the fast path's "parse would reject this", as opposed to None, "ask parse"
