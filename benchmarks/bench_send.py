@@ -124,9 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rows-limited", type=int, default=3000)
     parser.add_argument("--rows-unlimited", type=int, default=5000)
-    parser.add_argument(
-        "--in-process", action="store_true", help="serve the sandbox from a thread of this process"
-    )
+    parser.add_argument("--in-process", action="store_true", help="serve the sandbox from a thread of this process")
     args = parser.parse_args(argv)
     scenarios = {
         "a": Scenario(

@@ -355,9 +355,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def _never_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection itself failed (refused, DNS, connect timeout): nothing reached the API."""
-    return any(
-        isinstance(cause, ConnectTimeoutError | NewConnectionError | ProxyError) for cause in _causes(exc)
-    )
+    return any(isinstance(cause, ConnectTimeoutError | NewConnectionError | ProxyError) for cause in _causes(exc))
 
 
 def _connect_reason(exc: requests.ConnectionError) -> str:

@@ -152,10 +152,19 @@ class Sender:
             with self._cond:
                 self._exhausted = True
                 self._cond.notify_all()
-            for worker in workers:
-                worker.join()
+            self._join(workers)
         if self._fatal is not None:
             raise self._fatal
+
+    def _join(self, workers: list[threading.Thread]) -> None:
+        """Wait for the workers; a first Ctrl-C meanwhile stops gracefully, a second one leaves at once."""
+        try:
+            for worker in workers:
+                worker.join()
+        except KeyboardInterrupt as exc:
+            self._fail(exc, halt=False)
+            for worker in workers:
+                worker.join()
 
     # --- dispatching ----------------------------------------------------------------------------------
 
@@ -174,9 +183,7 @@ class Sender:
 
     def _admit(self, job: Job) -> None:
         entry = _Entry(job)
-        predecessors = {
-            id(tail): tail for phone in job.phones if (tail := self._tails.get(phone)) is not None
-        }
+        predecessors = {id(tail): tail for phone in job.phones if (tail := self._tails.get(phone)) is not None}
         for predecessor in predecessors.values():
             predecessor.successors.append(entry)
         entry.waiting_for = len(predecessors)
@@ -225,8 +232,8 @@ class Sender:
         try:
             while (entry := self._next_entry()) is not None:
                 try:
-                    if not self._wait_for_gate():
-                        break  # halted before this job started: it stays unsent and unreported
+                    if not self._wait_for_gate(starting=True):
+                        break  # stopped before this job started: it stays unsent and unreported
                     with self._callback_lock:
                         on_start(entry.job)
                     outcome = self._send_job(entry.job)
@@ -237,15 +244,16 @@ class Sender:
         except BaseException as exc:  # a failing callback or a bug: stop the run and re-raise from run()
             self._fail(exc, halt=True)
 
-    def _wait_for_gate(self) -> bool:
-        """Let the first request of the run go alone; False once the run is halted (401, failing callback)."""
+    def _wait_for_gate(self, starting: bool = False) -> bool:
+        """Let the first request of the run go alone. False once the run is halted (401, failing callback)
+        or, for a job not yet ``starting``, stopped."""
         with self._cond:
             me = threading.get_ident()
             if self._prober is None:
                 self._prober = me
             while not self._gate_open and self._prober != me and not self._halted:
                 self._cond.wait()
-            return not self._halted
+            return not (self._halted or (starting and self._stopping))
 
     def _open_gate(self) -> None:
         with self._cond:

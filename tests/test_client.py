@@ -216,9 +216,7 @@ def test_retry_after_http_date(client: SuperfoneClient, server: ScriptedServer) 
     assert error.retry_after is not None and 17 <= error.retry_after <= 20
 
 
-def test_dropped_connection_after_sending_is_uncertain(
-    client: SuperfoneClient, server: ScriptedServer
-) -> None:
+def test_dropped_connection_after_sending_is_uncertain(client: SuperfoneClient, server: ScriptedServer) -> None:
     for step in ("drop", "truncate"):
         server.script = [step]
         error = raised(lambda: client.upsert(LEAD))

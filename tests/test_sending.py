@@ -320,3 +320,17 @@ def test_sender_sizes_the_clients_connection_pool() -> None:
     client = PooledClient()
     Sender(client, concurrency=24)
     assert client.pool == 24
+
+
+def test_ctrl_c_lets_started_jobs_finish_then_propagates() -> None:
+    def interrupted() -> Iterator[Job]:
+        yield from (job(n) for n in range(1, 6))
+        raise KeyboardInterrupt
+
+    recorder = Recorder()
+    client = FakeClient(work=0.01)
+    with pytest.raises(KeyboardInterrupt):
+        sender(client, FakeClock()).run(interrupted(), recorder.on_start, recorder.on_outcome)
+    assert set(recorder.started) == set(recorder.outcomes)
+    assert all(o.status == "succeeded" for o in recorder.outcomes.values())
+    assert len(client.calls) == len(recorder.started)

@@ -27,9 +27,7 @@ def lead_job(row: int, number: int | None = None, **fields: Any) -> Job:
     return Job(row, (payload,), frozenset({primary, *fields.get("add_phones", ())}))
 
 
-def send(
-    server: SandboxServer, jobs: list[Job], key: str | None = None, **options: Any
-) -> dict[int, Outcome]:
+def send(server: SandboxServer, jobs: list[Job], key: str | None = None, **options: Any) -> dict[int, Outcome]:
     outcomes: dict[int, Outcome] = {}
     options.setdefault("policy", FAST_RETRIES)
     options.setdefault("rate", math.inf)
@@ -74,11 +72,7 @@ def test_faults_after_applying_never_duplicate_a_note(fresh_sandbox: SandboxServ
     faulted = [entry for entry in log if entry["fault"] in ("fail_after", "drop_after")]
     assert faulted
     for entry in faulted:  # after an uncertain answer, that phone's later requests carry no note
-        later = [
-            e
-            for e in log
-            if e["customer_phone"] == entry["customer_phone"] and e["started"] > entry["started"]
-        ]
+        later = [e for e in log if e["customer_phone"] == entry["customer_phone"] and e["started"] > entry["started"]]
         assert later and not any(e["has_note"] for e in later)
 
 
@@ -97,9 +91,7 @@ def test_rows_sharing_a_phone_never_overlap_and_keep_sheet_order(fresh_sandbox: 
         for (_, end), (start, _) in zip(sorted(intervals), sorted(intervals)[1:], strict=False):
             assert end <= start
     overall = sorted(span for intervals in spans.values() for span in intervals)
-    assert any(b[0] < a[1] for a, b in zip(overall, overall[1:], strict=False)), (
-        "different phones ran in parallel"
-    )
+    assert any(b[0] < a[1] for a, b in zip(overall, overall[1:], strict=False)), "different phones ran in parallel"
     for number in range(4):  # the last row of each phone was applied last
         last_row = max(row for row in range(1, 33) if row % 4 == number)
         assert fresh_sandbox.lead(phone(number))["first_name"] == f"Row {last_row}"  # type: ignore[index]
