@@ -47,6 +47,12 @@ def _messy(mobile: str, index: int) -> str:
     return shapes[index % len(shapes)]
 
 
+def _sheet_mix(mobile: str, index: int) -> str:
+    """The four shapes of benchmarks/make_data.py, in turn."""
+    shapes = (f"+91 {mobile[:5]} {mobile[5:]}", "0" + mobile, f"{mobile[:2]}-{mobile[2:6]}-{mobile[6:]}", mobile)
+    return shapes[index % len(shapes)]
+
+
 def _invalid(rng: random.Random, index: int) -> str:
     shapes = (
         str(rng.randint(10_000, 99_999)),
@@ -90,19 +96,21 @@ def main() -> None:
     clean = ["+91" + mobile for mobile in mobiles]
     messy = [_messy(mobile, index) for index, mobile in enumerate(mobiles)]
     invalid = [_invalid(rng, index) for index in range(count)]
+    sheet_mix = [_sheet_mix(mobile, index) for index, mobile in enumerate(mobiles)]
     repeated = [rng.choice(clean[:5000] + messy[:5000]) for _ in range(count)]
     assert all(isinstance(normalise_phone(value), Phone) for value in messy[:1000])
     rows = (
         ("clean E.164 (+919876543210)", clean, normalise_phone),
         ("national 10-digit (9876543210)", mobiles, normalise_phone),
         ("messy formats", messy, normalise_phone),
+        ("sheet mix (+91 98765 43210, 0…, 98-…, 10 digits)", sheet_mix, normalise_phone),
         ("invalid inputs", invalid, normalise_phone),
         ("repeated values (10k distinct)", repeated, normalise_phone),
         ("baseline parse+is_valid_number, clean", clean, _baseline),
     )
     print(f"normalise_phone, single core, {count:,} values per row, best of {args.repeats}, cold cache")
     for label, values, normalise in rows:
-        print(f"  {label:<40} {_rate(values, normalise, args.repeats):>12,.0f} numbers/s")
+        print(f"  {label:<50} {_rate(values, normalise, args.repeats):>12,.0f} numbers/s")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 _CACHE_SIZE = 65536
 _MAX_SHOWN = 40
 _SUPPORTED_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS)
-_NON_GEO_REGION = "001"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ def is_e164(value: object) -> bool:
     """
     if not isinstance(value, str) or not _E164.fullmatch(value):
         return False
-    return _e164_of(value, "ZZ") == value
+    return _e164_of(value, phonenumbers.UNKNOWN_REGION) == value  # the region plays no part after "+"
 
 
 def normalise_phone(raw: object, region: str = "IN") -> Phone | PhoneProblem:
