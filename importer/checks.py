@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from importer.catalog import Catalog, NameSet, suggestion_text
 from importer.models import Issue, Row
 from importer.phones import Phone, normalise_phone
+from importer.report.cells import restore
 
 _NAME_FIELDS = (
     ("lead_stage_name", "stages", "stage"),
@@ -56,12 +57,17 @@ class CheckedRow:
 class RowChecker:
     """Maps and checks one row at a time. ``catalog=None`` means offline: names are not checked."""
 
-    def __init__(self, mapping: MappingLike, catalog: Catalog | None) -> None:
+    def __init__(self, mapping: MappingLike, catalog: Catalog | None, *, restore_cells: bool = False) -> None:
+        """``restore_cells``: the input is one of our own report files (failures.csv): undo the apostrophe that
+        kept spreadsheets from running cells such as ``=1+2`` or ``-Ravi`` as formulas."""
         self.mapping = mapping
         self.catalog = catalog
         self.source_types = (catalog or Catalog.offline()).source_types
+        self.restore_cells = restore_cells
 
     def check(self, row: Row) -> CheckedRow:
+        if self.restore_cells:
+            row = Row(row.number, {key: restore(value) for key, value in row.cells.items()})
         draft, mapped_issues = self.mapping.apply(row)
         issues = list(mapped_issues)
         region = self._region(row)

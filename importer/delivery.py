@@ -75,7 +75,8 @@ class Delivery:
             only = retry_rows(journal, self._key, self.options.retry_failed) if self.options.retry_failed else None
             states = journal.states(self._key)
             journal.record_run(self._key, str(self.writer.folder), started.isoformat())
-            sender = Sender(self.client, rate=self.options.rate, concurrency=self.options.concurrency)
+            sender = Sender(self.client, rate=self.options.rate, concurrency=self.options.concurrency,
+                            policy=self.options.retry)
             self.progress.start("sending", None)
             try:
                 sender.run(self._jobs(states, only), on_start=self._on_start, on_outcome=self._on_outcome)

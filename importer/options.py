@@ -10,6 +10,7 @@ from typing import Protocol
 from importer.client import DEFAULT_BASE_URL
 from importer.crossrow import OnDuplicate
 from importer.models import Issue
+from importer.retry import RetryPolicy
 
 
 class Progress(Protocol):
@@ -47,6 +48,8 @@ class RunOptions:
     workers: int | None = None
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = None
+    #: Library use only (tests, embedding): the retry table for sending; None = the default policy.
+    retry: RetryPolicy | None = None
 
 
 @dataclass

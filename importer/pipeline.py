@@ -45,6 +45,10 @@ class Prepared:
     catalog: Catalog | None
 
 
+#: A column only the importer's own report files have: such an input is a failures file being re-imported.
+REPORT_ROW_COLUMN = "_row"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).astimezone()
 
@@ -131,7 +135,7 @@ class Importer:
     # --- pass one: map, check, index ----------------------------------------------------------------------
 
     def _pass_one(self, table: Table, mapping: Mapping, catalog: Catalog | None) -> Prepared:
-        checker = RowChecker(mapping, catalog)
+        checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
         keep_values = not self.options.dry_run
