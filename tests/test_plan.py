@@ -184,7 +184,10 @@ def test_plan_retries_server_errors_on_lookups(fresh_sandbox: SandboxServer, tmp
                          report_dir=tmp_path / "reports")
     policy = RetryPolicy(base=0.001, cap=0.01)
 
-    result = PlanImporter(sheet, mapping, options, policy=policy).run()
+    try:
+        result = PlanImporter(sheet, mapping, options, policy=policy).run()
+    finally:
+        fresh_sandbox.configure(fail_before=0.0, fault_reads=False)  # later tests may share the server
 
     statuses = [entry["status"] for entry in fresh_sandbox.requests() if entry["path"].endswith("/api/lead")]
     assert statuses.count(503) == 3 and statuses.count(200) + statuses.count(404) == 6
