@@ -5,6 +5,7 @@ and slow, over real HTTP; the token bucket and the configuration checks on their
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -198,3 +199,14 @@ class TestConfig:
         assert [replay.draw(config) for _ in range(200)] == draws[:200]
         other = FaultPicker(seed=2)
         assert [other.draw(config) for _ in range(200)] != draws[:200]
+
+
+def test_request_waiting_across_a_reset_writes_nothing(api: SandboxApi) -> None:
+    api.server.configure(latency_ms=400)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(api.upsert, note_body("stale"))
+        time.sleep(0.1)  # the request is now inside the sandbox's added latency
+        api.server.reset()
+        response = pending.result()
+    assert response.status_code == 503
+    assert notes(api) == []

@@ -1,7 +1,8 @@
 """Raw ASGI middleware in front of the routes: admin guard, request log, rate limit, latency, auth, faults.
 
 For a request under ``/superfone`` the steps run in this order: log entry opened → rate limit (429 with
-``Retry-After``) → added latency → ``x-api-key`` check (401) → fault draw → the route. Admin requests under
+``Retry-After``) → added latency → 503 if the sandbox was reset meanwhile (so a request admitted before a
+reset never writes after it) → ``x-api-key`` check (401) → fault draw → the route. Admin requests under
 ``/__sandbox`` skip all of that but must come from a loopback address (else 403).
 
 ``drop_after`` lets the route apply the write, sends the response's status line and headers, then raises
@@ -89,6 +90,7 @@ class KnobsMiddleware:
 
     async def _serve_api(self, scope: Scope, receive: Receive, send: Send, entry: LoggedRequest) -> None:
         sandbox = self.sandbox
+        generation = sandbox.generation
         if scope["method"] == "POST":
             receive = await _buffered(receive, entry)
         recorded = _recording(send, entry)
@@ -101,6 +103,9 @@ class KnobsMiddleware:
         config = sandbox.config
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
+        if sandbox.generation != generation:  # reset while this request waited: keep the new state clean
+            await send_json(recorded, 503, {"message": "Sandbox was reset while the request waited"})
+            return
         if not _authorised(scope, config.api_key):
             await send_json(recorded, 401, {"message": UNAUTHORIZED})
             return

@@ -23,6 +23,7 @@ class Sandbox:
         self.log = RequestLog(config.log_limit)
         self.bucket = _bucket(config)
         self.faults = FaultPicker(config.fault_seed)
+        self.generation = 0  # bumped by reset(): requests admitted before it must not write after it
 
     @property
     def api_key(self) -> str:
@@ -35,6 +36,7 @@ class Sandbox:
 
     def reset(self, config: bool = False) -> None:
         """Seed state again and clear the log; ``config`` also restores the knobs the server started with."""
+        self.generation += 1
         self.store.reset()
         self.log.clear()
         if config:
