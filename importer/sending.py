@@ -53,6 +53,10 @@ class Job:
     phones: frozenset[str]
     note_in_doubt: bool = False
 
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.requests) <= 2:
+            raise ValueError(f"row {self.row}: a job has one or two requests, not {len(self.requests)}")
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,7 +41,7 @@ class FakeClient:
         self.script = script
         self.work = work
         self.calls: list[dict[str, Any]] = []
-        self.spans: list[tuple[str, float, float]] = []  # (phone, start, end)
+        self.spans: list[tuple[dict[str, Any], float, float]] = []  # (payload, start, end)
         self._per_phone: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -53,7 +54,7 @@ class FakeClient:
         if self.work:
             time.sleep(self.work)
         with self._lock:
-            self.spans.append((payload["customer_phone"], start, time.perf_counter()))
+            self.spans.append((payload, start, time.perf_counter()))
         error = self.script(payload, count) if self.script else None
         if error is not None:
             raise error
@@ -334,3 +335,26 @@ def test_ctrl_c_lets_started_jobs_finish_then_propagates() -> None:
     assert set(recorder.started) == set(recorder.outcomes)
     assert all(o.status == "succeeded" for o in recorder.outcomes.values())
     assert len(client.calls) == len(recorder.started)
+
+
+def test_random_phone_overlaps_are_serialised_in_sheet_order() -> None:
+    rng = random.Random(20240611)
+    jobs = []
+    for row in range(1, 301):
+        phones = {phone(rng.randrange(40)) for _ in range(rng.choice((1, 1, 2, 3)))}
+        primary = sorted(phones)[0]
+        jobs.append(Job(row, ({"customer_phone": primary, "first_name": str(row)},), frozenset(phones)))
+    client = FakeClient(work=0.0005)
+    run(sender(client, FakeClock(), concurrency=8, window=64), jobs)
+    spans = {int(payload["first_name"]): (start, end) for payload, start, end in client.spans}
+    assert len(spans) == 300
+    for a, b in itertools.combinations(jobs, 2):
+        if a.phones & b.phones:
+            assert spans[a.row][1] <= spans[b.row][0], f"rows {a.row} and {b.row} overlapped or swapped"
+    overlapping = sum(1 for a, b in itertools.combinations(spans.values(), 2) if a[0] < b[1] and b[0] < a[1])
+    assert overlapping > 0  # unrelated rows did run in parallel
+
+
+def test_a_job_has_one_or_two_requests() -> None:
+    with pytest.raises(ValueError, match="row 4"):
+        Job(4, (), frozenset())
