@@ -8,6 +8,7 @@ Adaptive: a 429 halves the rate (floor 1/s, at most once per ``cooldown`` second
 workers in flight all see the same 429); every ``recovery_window`` seconds without one, a success
 adds a tenth of the configured rate back, so the pool is at full speed again about five seconds later.
 ``pause_until(t)`` (a Retry-After) holds every worker until ``t``, then restarts paced, without a burst.
+With no limit (``rate=math.inf``) there is no rate to halve: 429s then act through Retry-After and backoff only.
 
 Default burst: 50 ms worth of tokens, at least one. The sender is always backlogged, so a burst never
 raises sustained throughput; it only absorbs sleep overshoot. Keeping it small leaves the server's own

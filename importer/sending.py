@@ -249,8 +249,8 @@ class Sender:
             self._fail(exc, halt=True)
 
     def _wait_for_gate(self, starting: bool = False) -> bool:
-        """Let the first request of the run go alone. False once the run is halted (401, failing callback)
-        or, for a job not yet ``starting``, stopped."""
+        """Let the first request of the run go alone. False once the run is halted (401, failing callback),
+        or when ``starting`` a new job once the run is stopping."""
         with self._cond:
             me = threading.get_ident()
             if self._prober is None:
@@ -301,6 +301,13 @@ class Sender:
                     return tracker.outcome("failed", _reason(exc, index), exc.status)
                 if decision.strip_note:
                     body = _without_note(body)
+                logger.debug(
+                    "row %d: attempt %d failed (%s); retrying in %.2f s",
+                    tracker.job.row,
+                    attempt,
+                    exc.message,
+                    decision.delay,
+                )
                 self._wait_before_retry(exc, decision.delay)
                 continue
             self._open_gate()
