@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from typing import Any
@@ -97,8 +98,14 @@ def test_rows_sharing_a_phone_never_overlap_and_keep_sheet_order(fresh_sandbox: 
         assert fresh_sandbox.lead(phone(number))["first_name"] == f"Row {last_row}"  # type: ignore[index]
 
 
-def test_a_wrong_key_stops_the_run_after_exactly_one_request(fresh_sandbox: SandboxServer) -> None:
+def test_a_wrong_key_stops_the_run_after_exactly_one_request(
+    fresh_sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    canary = "not-the-key-canary-5150"
     jobs = [lead_job(n) for n in range(1, 200)]
-    with pytest.raises(AuthError, match="UnAuthorized"):
-        send(fresh_sandbox, jobs, key="not-the-key", concurrency=8)
+    with pytest.raises(AuthError, match="UnAuthorized") as info:
+        send(fresh_sandbox, jobs, key=canary, concurrency=8)
     assert len(fresh_sandbox.requests()) == 1
+    assert canary not in repr(info.value) and canary not in str(info.value)
+    assert not [message for message in caplog.messages if canary in message]
