@@ -3,7 +3,8 @@
 - Jobs are read lazily, at most ``window`` admitted and unfinished at a time.
 - Rows that share any phone are never in flight together and keep sheet order: each job waits for the
   last earlier job holding each of its phones (a chain per phone).
-- The very first request goes alone: a wrong key costs exactly one request, not one per worker.
+- The very first request goes alone: a wrong key costs exactly one request, not one per worker, and
+  a server that cannot be reached at all stops the run (TransientError) after that row's retries.
 - A 401 stops the run: no new request starts, in-flight ones finish, then ``run`` raises AuthError.
 - A request whose outcome is unknown (UncertainError) is retried without ``customer_note`` and, if it
   carried one, the row ends ``in_doubt`` ("note may not have been added"): a note is never sent twice.
@@ -290,7 +291,8 @@ class Sender:
                 self._fail(exc, halt=True)
                 return tracker.outcome("failed", exc.message, exc.status)
             except ApiError as exc:
-                self._open_gate()
+                if exc.status is not None or isinstance(exc, UncertainError):
+                    self._open_gate()  # the server answered: it is reachable
                 tracker.last_status = exc.status
                 if isinstance(exc, UncertainError) and NOTE in body:
                     tracker.note_maybe_applied = True
@@ -298,6 +300,8 @@ class Sender:
                 if exc.status == 429:
                     self.limiter.on_throttled()
                 if not decision.retry:
+                    if not self._gate_open:  # the run's first request never reached the server
+                        self._fail(exc, halt=True)
                     return tracker.outcome("failed", _reason(exc, index), exc.status)
                 if decision.strip_note:
                     body = _without_note(body)

@@ -358,3 +358,21 @@ def test_random_phone_overlaps_are_serialised_in_sheet_order() -> None:
 def test_a_job_has_one_or_two_requests() -> None:
     with pytest.raises(ValueError, match="row 4"):
         Job(4, (), frozenset())
+
+
+def test_an_unreachable_server_stops_the_run_after_the_first_rows_retries() -> None:
+    client = FakeClient(lambda p, n: TransientError("could not connect to api: connection refused"))
+    recorder = Recorder()
+    with pytest.raises(TransientError, match="could not connect"):
+        sender(client, FakeClock(), concurrency=8, policy=RetryPolicy(max_attempts=3)).run(
+            (job(n) for n in range(1, 1000)), recorder.on_start, recorder.on_outcome
+        )
+    assert len(client.calls) == 3
+    assert recorder.started == [1]
+    assert recorder.outcomes[1].status == "failed"
+
+
+def test_a_first_503_opens_the_pool() -> None:
+    client = FakeClient(lambda p, n: TransientError("Service Unavailable", status=503) if n == 1 else None)
+    recorder = run(sender(client, FakeClock(), concurrency=4), [job(n) for n in range(1, 21)])
+    assert {o.status for o in recorder.outcomes.values()} == {"succeeded"}
