@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 from collections import defaultdict
 from typing import Any
 
 import pytest
 
 from importer.client import SuperfoneClient
-from importer.errors import AuthError
+from importer.errors import AuthError, TransientError
 from importer.retry import RetryPolicy
 from importer.sandbox import SandboxServer
 from importer.sending import Job, Outcome, Sender
@@ -109,3 +110,15 @@ def test_a_wrong_key_stops_the_run_after_exactly_one_request(
     assert len(fresh_sandbox.requests()) == 1
     assert canary not in repr(info.value) and canary not in str(info.value)
     assert not [message for message in caplog.messages if canary in message]
+
+
+def test_an_unreachable_server_stops_the_run() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    outcomes: list[Outcome] = []
+    with SuperfoneClient(f"http://127.0.0.1:{port}/superfone", "any-key") as client:
+        sender = Sender(client, rate=math.inf, concurrency=4, policy=RetryPolicy(max_attempts=2, base=0.001))
+        with pytest.raises(TransientError, match="connection refused"):
+            sender.run([lead_job(n) for n in range(1, 50)], lambda job: None, outcomes.append)
+    assert [o.row for o in outcomes] == [1]
