@@ -26,6 +26,8 @@ _KEY_TAGS = _TEXT_TAGS | {_NULL_TAG}  # a key is the text typed: ``null: x`` map
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _MAX_DEPTH = 40
+#: Values a mapping may hold once aliases are expanded; far above any real mapping, far below a YAML alias bomb.
+_MAX_VALUES = 250_000
 
 
 def format_path(path: KeyPath) -> str:
@@ -141,6 +143,7 @@ class _Builder:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lines: dict[KeyPath, int] = {}
+        self.values = 0
 
     def _error(self, node: Node, path: KeyPath, message: str) -> ConfigError:
         return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {format_path(path)}: {message}")
@@ -148,6 +151,9 @@ class _Builder:
     def build(self, node: Node, path: KeyPath, depth: int) -> Any:
         if depth > _MAX_DEPTH:
             raise self._error(node, path, "nested too deeply (a recursive YAML alias?)")
+        self.values += 1
+        if self.values > _MAX_VALUES:
+            raise self._error(node, path, f"more than {_MAX_VALUES:,} values (YAML aliases repeating each other?)")
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if isinstance(node, SequenceNode):
