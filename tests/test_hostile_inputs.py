@@ -96,7 +96,7 @@ def assert_refused(finished: Finished, name: str, *fragments: str) -> str:
     lines = finished.stderr.strip().splitlines()
     assert finished.code == 2, finished.stderr[-2000:]
     assert len(lines) == 1, finished.stderr[-2000:]
-    assert lines[0].startswith(f"superfone-import: error: {name}: "), lines[0]
+    assert lines[0].startswith(f"superfone-import: error: {name}:"), lines[0]
     for fragment in fragments:
         assert fragment in lines[0]
     assert finished.stdout == ""
