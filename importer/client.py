@@ -100,8 +100,9 @@ class SuperfoneClient:
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._pool_size = 0
-        # Never weaken TLS: a supplied session that turned verification off gets it back per request.
-        self._verify: bool | str | None = True if self._session.verify is False else None
+        # Never weaken TLS: a supplied session that turned verification off gets it back per request. Its CA
+        # bundle is passed explicitly too, or requests would let REQUESTS_CA_BUNDLE replace it.
+        self._verify: bool | str | None = True if self._session.verify is False else self._session.verify
         self._proxies: dict[str, str] | None = None
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         self._upsert_template: requests.PreparedRequest | None = None
