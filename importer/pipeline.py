@@ -6,21 +6,25 @@ them in sheet order with the cross-row verdicts, and either writes the dry-run r
 
 from __future__ import annotations
 
+import heapq
 import os
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from importer.catalog import Catalog
-from importer.checking import PARALLEL_THRESHOLD_BYTES, check_rows, default_workers
+from importer.checking import PARALLEL_THRESHOLD_BYTES, check_table, check_table_dry, default_workers
 from importer.checks import RowChecker
 from importer.client import SuperfoneClient
 from importer.crossrow import CrossRowIndex, CrossRowVerdicts
 from importer.delivery import Delivery
 from importer.errors import ApiError, ConfigError
 from importer.mapping import Mapping, load_mapping
+from importer.models import Issue
 from importer.options import NullProgress, Progress, RunOptions, Tally
 from importer.report import ReportWriter
 from importer.sources import Table, open_table
@@ -43,10 +47,23 @@ class Prepared:
     spill: Spill
     verdicts: CrossRowVerdicts
     catalog: Catalog | None
+    #: A plain dry run: payload lines were written to these files by the checking workers, the spill holds
+    #: only issues, and ``counts`` is (rows, invalid rows).
+    parts: list[str] | None = None
+    counts: tuple[int, int] = (0, 0)
 
 
 #: A column only the importer's own report files have: such an input is a failures file being re-imported.
 REPORT_ROW_COLUMN = "_row"
+
+
+def _issue_row(issue: Issue) -> int:
+    return issue.row or 0
+
+
+def _payload_row(line: str) -> int:
+    """The row number of a payloads.jsonl line, which starts ``{"_row": <n>,``."""
+    return int(line[9:line.index(",", 9)])
 
 
 def utcnow() -> datetime:
@@ -55,6 +72,9 @@ def utcnow() -> datetime:
 
 class Importer:
     """One run of one sheet with one mapping. ``run()`` returns the report folder, summary and exit code."""
+
+    #: A dry run lets the checking workers write payload lines themselves (subclasses that replay rows: False).
+    payload_parts = True
 
     def __init__(self, sheet: str | Path, mapping: str | Path, options: RunOptions | None = None,
                  progress: Progress | None = None) -> None:
@@ -73,7 +93,11 @@ class Importer:
             if client is not None:
                 stack.callback(client.close)
             catalog = self._catalog(client)
-            prepared = self._pass_one(table, mapping, catalog)
+            if self.options.dry_run and self.payload_parts:
+                parts_dir = Path(stack.enter_context(TemporaryDirectory(prefix="superfone-import-")))
+                prepared = self._pass_one_dry(table, mapping, catalog, parts_dir)
+            else:
+                prepared = self._pass_one(table, mapping, catalog)
             stack.enter_context(prepared.spill)
             writer = stack.enter_context(ReportWriter(
                 self.options.report_dir, table.path, columns=table.columns, workbook=table.is_workbook,
@@ -138,24 +162,40 @@ class Importer:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
-        keep_values = not self.options.dry_run
-        columns = table.columns
         spill = Spill()
         self.progress.start("checking", None)
-        for batch, results in check_rows(table.batches(), checker, workers=self._workers(table)):
-            records = []
-            for row, result in zip(batch, results, strict=True):
+        checked = check_table(table, checker, workers=self._workers(table), keep_values=not self.options.dry_run)
+        for results in checked:
+            for result, _ in results:
                 index.add(result.number, result.phones, bool(result.requests))
-                values = tuple(row.cells.get(c, "") for c in columns) if keep_values else None
-                records.append(Spilled(result, values))
-            spill.write(records)
-            self.progress.advance(len(batch))
+            spill.write([Spilled(result, values) for result, values in results])
+            self.progress.advance(len(results))
         self.progress.finish()
         return Prepared(table, mapping, spill, index.finish(), catalog)
+
+    def _pass_one_dry(self, table: Table, mapping: Mapping, catalog: Catalog | None, parts_dir: Path) -> Prepared:
+        checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
+        index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
+                              mapping.column_for("add_phones"))
+        issues, parts, rows, invalid = Spill(), [], 0, 0
+        self.progress.start("checking", None)
+        for unit in check_table_dry(table, checker, parts_dir, workers=self._workers(table)):
+            parts.append(unit.part)
+            for number, phones, valid in unit.rows:
+                index.add(number, phones, valid)
+                invalid += not valid
+            rows += len(unit.rows)
+            if unit.issues:
+                issues.write(unit.issues)
+            self.progress.advance(len(unit.rows))
+        self.progress.finish()
+        return Prepared(table, mapping, issues, index.finish(), catalog, parts, (rows, invalid))
 
     # --- dry run ------------------------------------------------------------------------------------------
 
     def _dry_run(self, prepared: Prepared, writer: ReportWriter) -> Tally:
+        if prepared.parts is not None:
+            return self._dry_run_from_parts(prepared, prepared.parts, writer)
         tally = Tally()
         verdicts = prepared.verdicts
         for spilled in prepared.spill.replay():
@@ -172,6 +212,27 @@ class Importer:
             else:
                 tally.valid += 1
                 writer.add_payload_json(result.number, result.requests)
+        return tally
+
+    def _dry_run_from_parts(self, prepared: Prepared, parts: list[str], writer: ReportWriter) -> Tally:
+        """Issues merged in row order with the cross-row verdicts; payload lines copied, minus dropped rows."""
+        verdicts = prepared.verdicts
+        rows, invalid = prepared.counts
+        tally = Tally(rows_total=rows, invalid=invalid + len(verdicts.invalid))
+        tally.skipped = len(verdicts.skipped - verdicts.invalid)
+        tally.valid = rows - tally.invalid
+        extra = sorted((issue for found in verdicts.issues.values() for issue in found), key=_issue_row)
+        merged = heapq.merge(prepared.spill.replay(), extra, key=_issue_row)
+        for batch in iter(lambda: list(islice(merged, 10_000)), []):
+            tally.count_issues(batch)
+            writer.add_issues(batch)
+        dropped = verdicts.invalid | verdicts.skipped
+        for part in parts:
+            with open(part, encoding="utf-8") as lines:
+                if not dropped:
+                    writer.add_payload_lines(lines.read())
+                    continue
+                writer.add_payload_lines("".join(line for line in lines if _payload_row(line) not in dropped))
         return tally
 
     # --- summary ------------------------------------------------------------------------------------------

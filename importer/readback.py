@@ -164,6 +164,8 @@ class ReadbackImporter(Importer):
     CSV cells). ``counts`` holds every status, zeros included, in ``statuses`` order.
     """
 
+    payload_parts = False  # pass two replays every row and its requests from the spill
+
     file_name: ClassVar[str]
     columns: ClassVar[tuple[str, ...]]
     summary_key: ClassVar[str]

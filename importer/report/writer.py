@@ -184,6 +184,13 @@ class ReportWriter:
         with self._lock:
             self._payloads.write(lines)
 
+    def add_payload_lines(self, text: str) -> None:
+        """Append lines already in payloads.jsonl format (``{"_row": n, "payload": {...}}``, one per line)."""
+        if self._payloads is None:
+            return
+        with self._lock:
+            self._payloads.write(text)
+
     def add_success(self, row: Row) -> None:
         """Append the row's original cells and ``_row`` to successes.csv."""
         cells = [*self._original(row), str(row.number)]

@@ -1,0 +1,75 @@
+"""Splitting a CSV into byte ranges of whole records gives exactly the rows one stream gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.sources import open_table
+from importer.sources.chunks import plan_chunks, read_chunk, records_in
+
+MESSY = (
+    'Phone,Name,Notes\r\n'
+    '+919845012345,"Asha ""AK"" Kumar","line one\r\nline two"\r\n'
+    '\r\n'
+    '098450 54321,Ravi,plain\r\n'
+    '"9900012345",Imran,"comma, inside"\n'
+    ',,\n'
+    '9740011223,Divya,"quote "" and\nnewline"\n'
+    '9811122233,Ritu,last row without a newline'
+)
+
+
+def rows_of(path: Path, size: int) -> list[tuple[int, dict[str, str]]]:
+    table = open_table(path)
+    chunks = plan_chunks(table, size=size)
+    assert chunks is not None
+    return [(row.number, row.cells) for chunk in chunks for batch in read_chunk(table, chunk) for row in batch]
+
+
+def streamed(path: Path) -> list[tuple[int, dict[str, str]]]:
+    return [(row.number, row.cells) for batch in open_table(path).batches() for row in batch]
+
+
+@pytest.mark.parametrize("size", [1, 7, 40, 1 << 20])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_chunks_match_the_stream(tmp_path: Path, size: int, encoding: str) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(("\n" + MESSY.replace("Ravi", "Rávi")).encode(encoding))  # a blank line before the header
+    expected = streamed(path)
+    assert [n for n, _ in expected] == [3, 5, 6, 8, 9]
+    assert rows_of(path, size) == expected
+
+
+def test_bare_cr_line_ends_and_utf16_are_read_as_one_stream(tmp_path: Path) -> None:
+    cr = tmp_path / "mac.csv"
+    cr.write_bytes(b"Phone,Name\r9845012345,Asha\r")
+    assert plan_chunks(open_table(cr)) is None
+    wide = tmp_path / "wide.csv"
+    wide.write_bytes("Phone,Name\n9845012345,Asha\n".encode("utf-16"))
+    assert plan_chunks(open_table(wide)) is None
+
+
+def test_records_in_counts_newlines_outside_quotes() -> None:
+    assert records_in(b'a,b\n"x\ny",z\n"q""\n",1\n') == 3
+
+
+cell = st.text(alphabet=st.sampled_from(list('ab,"\n ;')), max_size=6)  # a bare CR anywhere means one stream
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(cell, min_size=2, max_size=2), min_size=1, max_size=12), size=st.integers(1, 64))
+def test_any_quoted_content_splits_exactly(tmp_path_factory: pytest.TempPathFactory, rows, size: int) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["Phone", "Name"])
+    writer.writerows([["9845012345", *r[1:]] if i % 2 else r for i, r in enumerate(rows)])
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    assert rows_of(path, size) == streamed(path)
