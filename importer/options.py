@@ -47,7 +47,7 @@ class RunOptions:
     retry_failed: Path | None = None
     workers: int | None = None
     base_url: str = DEFAULT_BASE_URL
-    api_key: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # never in a repr, log or traceback
     #: Library use only (tests, embedding): the retry table for sending; None = the default policy.
     retry: RetryPolicy | None = None
 

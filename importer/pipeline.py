@@ -44,7 +44,7 @@ class Prepared:
 
     table: Table
     mapping: Mapping
-    spill: Spill
+    spill: Spill[Any]  # Spilled rows, or (a dry run with ``parts``) issues
     verdicts: CrossRowVerdicts
     catalog: Catalog | None
     #: A plain dry run: payload lines were written to these files by the checking workers, the spill holds
@@ -162,7 +162,7 @@ class Importer:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
-        spill = Spill()
+        spill: Spill[Spilled] = Spill()
         self.progress.start("checking", None)
         checked = check_table(table, checker, workers=self._workers(table), keep_values=not self.options.dry_run)
         for results in checked:
@@ -177,7 +177,8 @@ class Importer:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
-        issues, parts, rows, invalid = Spill(), [], 0, 0
+        issues: Spill[Issue] = Spill()
+        parts, rows, invalid = [], 0, 0
         self.progress.start("checking", None)
         for unit in check_table_dry(table, checker, parts_dir, workers=self._workers(table)):
             parts.append(unit.part)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 from importer.checking import RowResult
+
+T = TypeVar("T")
 
 
 class Spilled(NamedTuple):
@@ -21,19 +23,21 @@ class Spilled(NamedTuple):
     values: tuple[str, ...] | None
 
 
-class Spill:
+class Spill(Generic[T]):
+    """Records of type ``T`` written in order, then replayed in the same order."""
+
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(prefix="superfone-import-")
 
-    def write(self, records: list[Spilled]) -> None:
+    def write(self, records: list[T]) -> None:
         pickle.dump(records, self._file, protocol=pickle.HIGHEST_PROTOCOL)
 
-    def replay(self) -> Iterator[Spilled]:
+    def replay(self) -> Iterator[T]:
         self._file.flush()
         self._file.seek(0)
         while True:
             try:
-                records: list[Spilled] = pickle.load(self._file)
+                records: list[T] = pickle.load(self._file)
             except EOFError:
                 return
             yield from records
@@ -41,7 +45,7 @@ class Spill:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> Spill:
+    def __enter__(self) -> Spill[T]:
         return self
 
     def __exit__(self, *exc: object) -> None:

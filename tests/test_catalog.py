@@ -40,7 +40,8 @@ def test_from_rows_reads_titles_per_kind() -> None:
 
 
 def test_disabled_items_are_not_usable_but_are_named() -> None:
-    catalog = Catalog.from_rows({"product": [{"title": "Starter Plan"}, {"title": "Legacy Plan", "status": "DISABLED"}]})
+    products = [{"title": "Starter Plan"}, {"title": "Legacy Plan", "status": "DISABLED"}]
+    catalog = Catalog.from_rows({"product": products})
     assert catalog.products.verdict("Starter Plan") == "ok"
     assert catalog.products.verdict("Legacy Plan") == "unknown"
     assert catalog.products.disabled == {"Legacy Plan"}

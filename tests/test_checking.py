@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.checking import _dumps
-from importer.sources import chunks
 from importer.options import RunOptions
 from importer.pipeline import Importer
+from importer.sources import chunks
 
 MAPPING = """\
 version: 1

@@ -118,7 +118,6 @@ def test_library_errors_and_reprs_never_show_the_key(canary_sandbox, sandbox, fi
     assert_nowhere(tmp_path / "lib", *texts)
 
 
-@pytest.mark.xfail(strict=True, reason="RunOptions is a plain dataclass: its repr shows api_key (see report)")
 def test_run_options_repr_hides_the_key() -> None:
     assert CANARY not in repr(RunOptions(api_key=CANARY))
 
