@@ -229,10 +229,10 @@ class Importer:
             writer.add_issues(batch)
         dropped = verdicts.invalid | verdicts.skipped
         for part in parts:
+            if not dropped:
+                writer.add_payload_file(part)
+                continue
             with open(part, encoding="utf-8") as lines:
-                if not dropped:
-                    writer.add_payload_lines(lines.read())
-                    continue
                 writer.add_payload_lines("".join(line for line in lines if _payload_row(line) not in dropped))
         return tally
 

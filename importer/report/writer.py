@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -12,10 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
 
 from importer.errors import ConfigError
 from importer.models import Issue, Row
@@ -66,6 +63,8 @@ class _FailuresWorkbook:
     """failures.xlsx, streamed with openpyxl's write-only mode; every cell is a string cell."""
 
     def __init__(self, path: Path, header: list[str]) -> None:
+        from openpyxl import Workbook  # only workbook inputs pay for importing openpyxl
+
         self.path = path
         self.truncated = False
         self._rows = 0
@@ -83,6 +82,9 @@ class _FailuresWorkbook:
     def _append(self, cells: list[str]) -> None:
         # Neutralised text never starts with "=", so openpyxl makes it a string cell, except for the
         # error literals ("#N/A", …): those are forced to strings explicitly (slower, hence only them).
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ERROR_CODES
+
         row: list[str | WriteOnlyCell] = [xlsx_text(text) for text in cells]
         for index, text in enumerate(row):
             if text in ERROR_CODES:
@@ -190,6 +192,15 @@ class ReportWriter:
             return
         with self._lock:
             self._payloads.write(text)
+
+    def add_payload_file(self, path: str | Path) -> None:
+        """Append a UTF-8 file of lines in payloads.jsonl format, copied as bytes."""
+        if self._payloads is None:
+            return
+        with self._lock, open(path, "rb") as source:
+            self._payloads.flush()
+            target = self._payloads.buffer  # type: ignore[attr-defined]  # a TextIOWrapper: flushed above
+            shutil.copyfileobj(source, target, 1 << 20)
 
     def add_success(self, row: Row) -> None:
         """Append the row's original cells and ``_row`` to successes.csv."""

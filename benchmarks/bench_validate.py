@@ -1,0 +1,74 @@
+"""Time `superfone-import validate --offline` on generated sheets, end to end, as a user runs it.
+
+    python benchmarks/bench_validate.py                       # 1,000,000-row CSV and 100,000-row XLSX
+    python benchmarks/bench_validate.py --csv-rows 200000 --xlsx-rows 0
+
+Each run is a separate process (`python -m importer validate ...`); the figures are its wall time and the peak
+resident memory of the importer and of its largest checking process (ru_maxrss of the children). Goals on a
+2-core machine: the 1M-row CSV in <= 15 s with <= 400 MB; the 100k-row XLSX read in <= 2.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.make_data import make_csv, make_xlsx  # noqa: E402
+
+MAPPING = ROOT / "benchmarks" / "leads.yaml"
+
+
+def validate(sheet: Path, report_dir: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in MB of the run's processes, and the run's first summary line."""
+    command = [sys.executable, "-m", "importer", "validate", str(sheet), "-m", str(MAPPING), "--offline",
+               "--quiet", "--report-dir", str(report_dir)]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"validate failed ({done.returncode}): {done.stderr.strip()}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kb / 1024, done.stdout.splitlines()[0]
+
+
+def read_xlsx(sheet: Path) -> float:
+    from importer.sources import open_table
+
+    start = time.perf_counter()
+    rows = sum(len(batch) for batch in open_table(sheet).batches())
+    seconds = time.perf_counter() - start
+    print(f"xlsx read: {rows:,} rows in {seconds:.2f} s ({rows / seconds:,.0f} rows/s)")
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--csv-rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-validate-") as folder:
+        work = Path(folder)
+        if args.csv_rows:
+            sheet = make_csv(work / "leads.csv", args.csv_rows, seed=1)
+            seconds, peak, line = validate(sheet, work / "reports")
+            print(f"csv validate: {args.csv_rows:,} rows in {seconds:.2f} s ({args.csv_rows / seconds:,.0f} rows/s), "
+                  f"peak RSS {peak:.0f} MB")
+            print(f"  {line}")
+        if args.xlsx_rows:
+            sheet = make_xlsx(work / "leads.xlsx", args.xlsx_rows, seed=1)
+            read_xlsx(sheet)
+            seconds, _, line = validate(sheet, work / "reports")
+            print(f"xlsx validate: {args.xlsx_rows:,} rows in {seconds:.2f} s")
+            print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()
