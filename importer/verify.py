@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from importer.catalog import Catalog
 from importer.compare import compare
 from importer.errors import ApiError
 from importer.options import Tally
@@ -38,8 +39,14 @@ class RowCheck:
     differences: tuple[str, ...] = ()
 
 
-def verify_row(payload: dict[str, Any], fetch: Fetch) -> RowCheck:
-    """Look the row's lead up and compare it with the (merged) payload."""
+def verify_row(payload: dict[str, Any], fetch: Fetch, catalog: Catalog | None = None) -> RowCheck:
+    """Look the row's lead up and compare it with the (merged) payload.
+
+    With the account's ``catalog``, label and product names it lacks are not expected on the lead: the API
+    drops them silently, and the run already warned about each one (unknown-label, unknown-product).
+    """
+    if catalog is not None:
+        payload = _known_names_only(payload, catalog)
     phone = str(payload["customer_phone"])
     lead = fetch(phone)
     if lead is None:
@@ -52,6 +59,15 @@ def verify_row(payload: dict[str, Any], fetch: Fetch) -> RowCheck:
     return RowCheck("different" if differences else "ok", lead_id, tuple(differences))
 
 
+def _known_names_only(payload: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    kept = dict(payload)
+    for field, names in (("add_labels", catalog.labels), ("remove_labels", catalog.labels),
+                         ("add_products", catalog.products)):
+        if field in kept:
+            kept[field] = [name for name in kept[field] if names.verdict(name) == "ok"]
+    return kept
+
+
 class VerifyImporter(ReadbackImporter):
     """``verify``: see :mod:`importer.verify`."""
 
@@ -62,8 +78,14 @@ class VerifyImporter(ReadbackImporter):
     problems = ("missing", "different", "failed")
     phase = "verifying"
 
+    catalog: Catalog | None = None
+
+    def _pass_two(self, client: Any, prepared: Any, writer: Any, started: Any) -> Any:
+        self.catalog = prepared.catalog
+        return super()._pass_two(client, prepared, writer, started)
+
     def examine(self, target: Target, fetch: Fetch) -> RowCheck:
-        return verify_row(target.payload, fetch)
+        return verify_row(target.payload, fetch, self.catalog)
 
     def line(self, target: Target, outcome: RowCheck | ApiError) -> tuple[str, list[str]]:
         if isinstance(outcome, ApiError):

@@ -231,3 +231,15 @@ def test_reader_closed_early_starts_no_new_lookups() -> None:
     assert len(client.calls) < 20
     with pytest.raises(ApiError):
         lead_reader.get("+5")
+
+
+def test_labels_and_products_the_account_lacks_are_not_expected_on_the_lead() -> None:
+    from importer.catalog import Catalog
+    from importer.verify import verify_row
+
+    catalog = Catalog.from_rows({"label": [{"title": "Hot"}], "product": [{"title": "Starter Plan"}]})
+    lead = {"id": 1, "phones": [{"phone": "+919845012345", "customer_id": 1}], "labels": [{"title": "Hot"}]}
+    payload = {"customer_phone": "+919845012345", "add_labels": ["Hot", "product_b"], "add_products": ["Nope"]}
+    assert verify_row(payload, lambda phone: lead, catalog).status == "ok"
+    without_catalog = verify_row(payload, lambda phone: lead)
+    assert without_catalog.status == "different" and "product_b" in without_catalog.differences[0]
