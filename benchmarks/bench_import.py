@@ -1,0 +1,93 @@
+"""A whole import, as a user runs it: `superfone-import run` into a sandbox served by another process.
+
+    python benchmarks/bench_import.py                  # 100,000 rows, unlimited sandbox
+    python benchmarks/bench_import.py --rows 3000 --rate 50 --burst 10 --latency-ms 200 --concurrency 16
+
+Prints rows, wall time, rows/s, the run's summary line and its peak resident memory (the importer process and
+any checking processes it started), so the journal, report writing and checks are all counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.make_data import make_csv  # noqa: E402
+
+MAPPING = ROOT / "benchmarks" / "leads.yaml"
+API_KEY = "bench-key"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_sandbox(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--api-key", API_KEY]
+    if args.rate:
+        command += ["--rate", str(args.rate), "--burst", str(args.burst)]
+    if args.latency_ms:
+        command += ["--latency-ms", str(args.latency_ms)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Path) -> tuple[float, float, str]:
+    command = [sys.executable, "-m", "importer", "run", str(sheet), "-m", str(MAPPING), "--quiet",
+               "--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(report_dir),
+               "--rate", str(args.send_rate), "--concurrency", str(args.concurrency)]
+    env = {**os.environ, "SF_API_KEY": API_KEY}
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    out = process.stdout.read().decode() if process.stdout else ""
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        err = process.stderr.read().decode() if process.stderr else ""
+        raise SystemExit(f"run failed: {err.strip()}")
+    return seconds, usage.ru_maxrss / 1024, out.splitlines()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=0, help="the sandbox's limit (0: none)")
+    parser.add_argument("--burst", type=float, default=10)
+    parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--send-rate", type=float, default=100_000, help="the importer's --rate")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    port = free_port()
+    server = start_sandbox(port, args)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+            sheet = make_csv(Path(folder) / "leads.csv", args.rows, seed=3)
+            seconds, peak, line = run_import(sheet, port, args, Path(folder) / "reports")
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), peak RSS {peak:.0f} MB")
+    print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()
