@@ -22,11 +22,19 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
 
+from importer.models import Issue, Row
+from importer.report import TRIGGERS, ReportWriter, restore
 from importer.sandbox import SandboxServer
 
 MEMORY_LIMIT = 512 * 1024 * 1024
@@ -436,3 +444,54 @@ def test_bad_rows_are_reported_and_the_others_are_sent(fresh_sandbox, tmp_path: 
         failed = {row["_row"]: row["_error"] for row in csv.DictReader(handle)}
     assert set(failed) == {"3", "4"}
     assert "invalid-phone" in failed["3"] and "unknown-stage" in failed["4"]
+
+
+# --- hostile cells in the report files -------------------------------------------------------------------
+
+#: Text rich in formula triggers, after separators too; no XML-forbidden controls (those become U+FFFD).
+trigger_text = st.lists(st.sampled_from([*"=+-@\t\r\n'\",;|a1é ", "_x000D_", "_x005F_"]), min_size=1, max_size=12).map(
+    "".join).filter(str.strip)
+
+
+def _starts_with_trigger(cell: object) -> bool:
+    return isinstance(cell, str) and cell[:1] != "" and cell[0] in TRIGGERS
+
+
+def _write_report(folder: Path, rows: list[list[str]]) -> Path:
+    writer = ReportWriter(folder, folder / "leads.xlsx", columns=["Phone", "Name"], workbook=True, dry_run=False,
+                          started_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    for number, (phone, name, error) in enumerate(rows, start=2):
+        row = Row(number, {"Phone": phone, "Name": name})
+        writer.add_issues([Issue(number, name, "error", "invalid-phone", error, phone)])
+        writer.add_success(row)
+        writer.add_failure(row, error)
+    counts = dict.fromkeys(("rows_total", "valid", "invalid", "sent", "succeeded", "failed", "in_doubt", "skipped"), 0)
+    return writer.finish({"mapping": "m.yaml", **counts})
+
+
+def _csv_cells(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))[1:]
+
+
+@given(st.lists(st.lists(trigger_text, min_size=3, max_size=3), min_size=1, max_size=4))
+@hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_report_cells_never_start_a_formula_and_restore_exactly(tmp_path: Path, rows: list[list[str]]) -> None:
+    folder = _write_report(tmp_path / f"r{len(list(tmp_path.iterdir()))}", rows)
+    phones, names, errors = ([row[i] for row in rows] for i in range(3))
+    csv_files = {name: _csv_cells(folder / name) for name in ("issues.csv", "successes.csv", "failures.csv")}
+    calamine = CalamineWorkbook.from_path(str(folder / "failures.xlsx")).get_sheet_by_index(0).to_python()[1:]
+    opened = openpyxl.load_workbook(folder / "failures.xlsx", read_only=True)
+    with_openpyxl = [list(values) for values in opened.active.iter_rows(min_row=2, values_only=True)]
+    opened.close()
+    for table in [*csv_files.values(), calamine, with_openpyxl]:
+        assert not any(_starts_with_trigger(cell) for cells in table for cell in cells)
+    restored = {name: [[restore(cell) for cell in cells] for cells in table] for name, table in csv_files.items()}
+    assert [cells[0] for cells in restored["successes.csv"]] == phones
+    assert [cells[:2] for cells in restored["failures.csv"]] == [[p, n] for p, n in zip(phones, names, strict=True)]
+    assert [cells[3] for cells in restored["failures.csv"]] == errors
+    assert [(cells[1], cells[4], cells[5]) for cells in restored["issues.csv"]] == list(zip(names, errors, phones,
+                                                                                          strict=True))
+    from_workbook = [[restore(str(cell)) for cell in cells] for cells in calamine]
+    assert from_workbook == [[p, n, str(i + 2), e] for i, (p, n, e) in enumerate(zip(phones, names, errors,
+                                                                                   strict=True))]

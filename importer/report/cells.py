@@ -28,6 +28,8 @@ _NEEDS_APOSTROPHE = re.compile(r"'*[=+\-@\t\r]")
 _HAS_APOSTROPHE = re.compile(r"'+[=+\-@\t\r]")
 #: Characters XML 1.0 (hence XLSX) cannot hold.
 _NOT_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: The underscore of a literal ``_xHHHH_``, which a reader would otherwise decode as an OOXML escape.
+_LOOKS_ESCAPED = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 XLSX_MAX_CELL = 32_767
 
 
@@ -51,5 +53,13 @@ def safe_cells(cells: Iterable[str]) -> list[str]:
 
 
 def xlsx_text(text: str) -> str:
-    """Neutralised text a worksheet cell can hold: characters XML forbids become U+FFFD, cut at 32,767."""
-    return _NOT_IN_XLSX.sub("\ufffd", neutralise(text))[:XLSX_MAX_CELL]
+    """Neutralised text a worksheet cell can hold: characters XML forbids become U+FFFD, cut at 32,767.
+
+    A carriage return is written as the OOXML escape ``_x000D_`` (XML parsers turn a raw one into a line
+    feed), and a literal ``_xHHHH_`` gets its underscore escaped, so Excel and calamine read the text back
+    exactly.
+    """
+    cell = _NOT_IN_XLSX.sub("\ufffd", neutralise(text))[:XLSX_MAX_CELL]
+    if "_" in cell:
+        cell = _LOOKS_ESCAPED.sub("_x005F_", cell)
+    return cell.replace("\r", "_x000D_") if "\r" in cell else cell
