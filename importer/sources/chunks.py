@@ -10,14 +10,12 @@ Each range carries the row number of its first record, so rows keep the numbers 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from importer.models import Row
 from importer.sources.delimited import DelimitedTable, _read_error, _reader
-from importer.sources.table import row_factory
 
 #: Encodings whose quote and newline bytes never appear inside another character.
 SPLITTABLE = frozenset({"utf-8", "utf-8-sig", "ascii", "cp1252", "latin-1", "iso-8859-1", "windows-1252"})
@@ -98,22 +96,9 @@ def read_chunk(table: DelimitedTable, chunk: Chunk, size: int = 5000) -> Iterato
         handle.seek(chunk.start)
         data = handle.read(chunk.end - chunk.start)
     encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding or "utf-8"
-    make_row, width = row_factory(table.columns), len(table.columns)
-    number, batch = chunk.first_row - 1, []
     try:
-        records = _reader(io.StringIO(data.decode(encoding), newline=""), table.delimiter)
-        for record in records:
-            number += 1
-            if len(record) != width or not "".join(record).strip():
-                fitted = table._fit(record, width, number)
-                if fitted is None:
-                    continue
-                record = fitted
-            batch.append(make_row(number, record))
-            if len(batch) >= size:
-                yield batch
-                batch = []
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise _read_error(table, exc, number + 1) from None
-    if batch:
-        yield batch
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise _read_error(table, exc, chunk.first_row) from None
+    records = _reader(io.StringIO(text, newline=""), table.delimiter)
+    yield from table.rows_in(records, chunk.first_row - 1, size)

@@ -27,26 +27,30 @@ class DelimitedTable(Table):
         self.header_row = header_row
 
     def _batches(self, size: int) -> Iterator[list[Row]]:
-        make_row, width = row_factory(self.columns), len(self.columns)
-        number, batch = self.header_row, []
         with _open_text(self.path, self.encoding) as handle:
             records = _reader(handle, self.delimiter)
-            try:
-                for _ in islice(records, self.header_row):
-                    pass
-                for record in records:
-                    number += 1
-                    if len(record) != width or not "".join(record).strip():
-                        fitted = self._fit(record, width, number)
-                        if fitted is None:
-                            continue
-                        record = fitted
-                    batch.append(make_row(number, record))
-                    if len(batch) >= size:
-                        yield batch
-                        batch = []
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise _read_error(self, exc, number + 1) from None
+            for _ in islice(records, self.header_row):  # read once already, when the file was opened
+                pass
+            yield from self.rows_in(records, self.header_row, size)
+
+    def rows_in(self, records: Iterator[list[str]], number: int, size: int) -> Iterator[list[Row]]:
+        """Batches of rows made of csv ``records`` whose first one is row ``number + 1``; errors name the row."""
+        make_row, width = row_factory(self.columns), len(self.columns)
+        batch: list[Row] = []
+        try:
+            for record in records:
+                number += 1
+                if len(record) != width or not "".join(record).strip():
+                    fitted = self._fit(record, width, number)
+                    if fitted is None:
+                        continue
+                    record = fitted
+                batch.append(make_row(number, record))
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise _read_error(self, exc, number + 1) from None
         if batch:
             yield batch
 
