@@ -8,12 +8,15 @@ before sending turns those into row issues with suggestions instead of failed re
 from __future__ import annotations
 
 import difflib
+import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from importer.errors import ApiError
 from importer.models import SOURCE_TYPES
+from importer.retry import RetryPolicy
 
 KINDS: tuple[str, ...] = ("label", "lead-stage", "lead-group", "product", "source-type")
 
@@ -92,14 +95,30 @@ class Catalog:
         )
 
     @classmethod
-    def fetch(cls, client: CatalogSource) -> Catalog:
-        """Read every page of the five list endpoints once."""
-        return cls.from_rows({kind: client.list_all(kind) for kind in KINDS})
+    def fetch(cls, client: CatalogSource, policy: RetryPolicy | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> Catalog:
+        """Read every page of the five list endpoints once; 429 / 5xx / connect errors are retried like sends."""
+        policy = policy or RetryPolicy()
+        return cls.from_rows({kind: _list_with_retries(client, kind, policy, sleep) for kind in KINDS})
 
     @classmethod
     def offline(cls) -> Catalog:
         """Only what is fixed by the system (the seven source types); names cannot be checked."""
         return cls.from_rows({})
+
+
+def _list_with_retries(client: CatalogSource, kind: str, policy: RetryPolicy,
+                       sleep: Callable[[float], None]) -> list[dict[str, Any]]:
+    attempt = 0
+    while True:
+        try:
+            return client.list_all(kind)
+        except ApiError as exc:
+            attempt += 1
+            decision = policy.decide(exc, attempt)
+            if not decision.retry:
+                raise
+            sleep(decision.delay)
 
 
 def suggestion_text(names: list[str]) -> str:

@@ -143,7 +143,7 @@ class Importer:
         if client is None:
             return None
         self.progress.start("catalog", None)
-        catalog = Catalog.fetch(client)
+        catalog = Catalog.fetch(client, self.options.retry)
         self.progress.finish()
         return catalog
 

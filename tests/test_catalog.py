@@ -45,3 +45,34 @@ def test_disabled_items_are_not_usable_but_are_named() -> None:
     assert catalog.products.verdict("Starter Plan") == "ok"
     assert catalog.products.verdict("Legacy Plan") == "unknown"
     assert catalog.products.disabled == {"Legacy Plan"}
+
+
+def test_fetch_retries_transient_errors_and_gives_up_on_auth() -> None:
+    import pytest
+
+    from importer.errors import AuthError, TransientError
+    from importer.retry import RetryPolicy
+
+    class Flaky:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def list_all(self, kind: str) -> list[dict]:
+            self.calls.append(kind)
+            if self.calls.count(kind) == 1:
+                raise TransientError("Too many requests", 429, retry_after=0.25)
+            return [{"title": f"{kind}-1"}]
+
+    slept: list[float] = []
+    source = Flaky()
+    catalog = Catalog.fetch(source, RetryPolicy(max_attempts=3), sleep=slept.append)
+    assert catalog.labels.verdict("label-1") == "ok" and len(source.calls) == 10
+    assert slept == [0.25] * 5
+
+    class Locked:
+        def list_all(self, kind: str) -> list[dict]:
+            raise AuthError("UnAuthorized, Please Provide Valid API Key", 401)
+
+    with pytest.raises(AuthError):
+        Catalog.fetch(Locked(), RetryPolicy(), sleep=slept.append)
+    assert len(slept) == 5
