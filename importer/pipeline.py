@@ -22,7 +22,7 @@ from importer.checks import RowChecker
 from importer.client import SuperfoneClient
 from importer.crossrow import CrossRowIndex, CrossRowVerdicts
 from importer.delivery import Delivery
-from importer.errors import ApiError, ConfigError
+from importer.errors import ApiError, ConfigError, InputError
 from importer.mapping import Mapping, load_mapping
 from importer.models import Issue
 from importer.options import NullProgress, Progress, RunOptions, Tally
@@ -98,6 +98,8 @@ class Importer:
                 prepared = self._pass_one_dry(table, mapping, catalog, parts_dir)
             else:
                 prepared = self._pass_one(table, mapping, catalog)
+            if prepared.counts[0] == 0:
+                raise InputError(f"{table.path.name}: no data rows below the header: nothing to import")
             stack.enter_context(prepared.spill)
             writer = stack.enter_context(ReportWriter(
                 self.options.report_dir, table.path, columns=table.columns, workbook=table.is_workbook,
@@ -165,13 +167,15 @@ class Importer:
         spill: Spill[Spilled] = Spill()
         self.progress.start("checking", None)
         checked = check_table(table, checker, workers=self._workers(table), keep_values=not self.options.dry_run)
+        rows = 0
         for results in checked:
             for result, _ in results:
                 index.add(result.number, result.phones, bool(result.requests))
             spill.write([Spilled(result, values) for result, values in results])
+            rows += len(results)
             self.progress.advance(len(results))
         self.progress.finish()
-        return Prepared(table, mapping, spill, index.finish(), catalog)
+        return Prepared(table, mapping, spill, index.finish(), catalog, counts=(rows, 0))
 
     def _pass_one_dry(self, table: Table, mapping: Mapping, catalog: Catalog | None, parts_dir: Path) -> Prepared:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)

@@ -408,18 +408,17 @@ def test_odd_but_honest_text_files_import(name: str, fresh_sandbox, tmp_path: Pa
     assert names in ({"Asha", "Ravi", "Meera"}, {"Åsa", "Ravi", "Zoë"})
 
 
-def test_header_only_is_a_run_of_zero_rows(fresh_sandbox, tmp_path: Path) -> None:
-    """Decision: a header with no rows below it is an empty import (exit 0), not an unreadable file. A nightly
-    export on a quiet day is exactly this, and a cron job must not page anyone for it."""
+def test_header_only_is_refused_with_nothing_to_import(fresh_sandbox, tmp_path: Path) -> None:
+    """A header with no rows below it (or only blank ones) cannot be imported: exit 2, one line, nothing sent.
+    (Reading it is fine: ``open_table`` gives zero rows, and ``mapping suggest`` works from the header.)"""
     sheet = tmp_path / "header-only.csv"
-    sheet.write_bytes(csv_bytes("Phone,Name"))
+    sheet.write_bytes(csv_bytes("Phone,Name\n,\n"))
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
     finished = run_against(fresh_sandbox, sheet, mapping, tmp_path)
-    assert finished.code == 0, finished.stderr
-    summary = _summary(finished)
-    assert (summary["rows_total"], summary["sent"]) == (0, 0)
+    assert_refused(finished, "header-only.csv", "no data rows below the header")
     assert posts(fresh_sandbox) == []
+    assert not list(tmp_path.rglob("summary.json"))
 
 
 def test_bad_rows_are_reported_and_the_others_are_sent(fresh_sandbox, tmp_path: Path) -> None:
