@@ -5,8 +5,11 @@ The bucket is kept as a "theoretical arrival time" (GCRA): each request reserves
 and then sleeping outside the lock means waiting workers never spin and never stampede.
 
 Adaptive: a 429 halves the rate (floor 1/s, at most once per ``cooldown`` seconds, because the
-workers in flight all see the same 429); every ``recovery_window`` seconds without one, a success
-adds a tenth of the configured rate back, so the pool is at full speed again about five seconds later.
+workers in flight all see the same 429) when 429s are more than a fifth of the last 20 answers: being
+over the server's limit shows as a run of 429s, while a stray one among many successes is noise that its
+Retry-After pause already answers (halving on every stray 429 would pin the pool near the floor). Every
+``recovery_window`` seconds without a change, a success adds a tenth of the configured rate back, so the
+pool is at full speed again about five seconds later.
 ``pause_until(t)`` (a Retry-After) holds every worker until ``t``, then restarts paced, without a burst.
 With no limit (``rate=math.inf``) there is no rate to halve: 429s then act through Retry-After and backoff only.
 
@@ -21,11 +24,15 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BURST_SECONDS = 0.05
+#: The rate is halved when 429s are more than this share of the last RECENT_ANSWERS answers.
+THROTTLED_SHARE = 0.2
+RECENT_ANSWERS = 20
 
 
 def default_burst(rate: float) -> float:
@@ -68,6 +75,7 @@ class RateLimiter:
         self._last_change = -math.inf  # last time the rate moved, either way
         self._last_decrease = -math.inf
         self.throttle_count = 0  # every 429 reported, including those inside a cooldown
+        self._recent: deque[bool] = deque(maxlen=RECENT_ANSWERS)  # True for a 429
 
     def __repr__(self) -> str:
         return f"RateLimiter(rate={self._rate:g}, configured={self.configured_rate:g}, burst={self.burst:g})"
@@ -117,21 +125,26 @@ class RateLimiter:
         """A 429 arrived: halve the rate, at most once per cooldown, never below the floor."""
         with self._lock:
             self.throttle_count += 1
+            self._recent.append(True)
             now = self._clock()
             if math.isinf(self._rate) or now - self._last_decrease < self._cooldown:
                 return
+            if sum(self._recent) <= THROTTLED_SHARE * len(self._recent):
+                return  # a stray 429 among many successes
+            self._recent.clear()
             self._rate = max(self._floor, self._rate * 0.5)
             self._last_change = self._last_decrease = now
             new_rate = self._rate
         logger.info("rate limited by the server: slowing down to %.1f requests/s", new_rate)
 
     def on_success(self) -> None:
-        """A request succeeded: after a quiet recovery window (a pause does not count), step the rate up."""
+        """A request succeeded: ``recovery_window`` seconds after the last change, step the rate up."""
         with self._lock:
+            self._recent.append(False)
             if self._rate >= self.configured_rate:
                 return
             now = self._clock()
-            if now - max(self._last_change, self._paused_until) < self._recovery_window:
-                return
+            if now - self._last_change < self._recovery_window:
+                return  # (pauses do not hold recovery back: stray 429s come with a pause each)
             self._rate = min(self.configured_rate, self._rate + self._step)
             self._last_change = now

@@ -5,6 +5,7 @@ announced by an earlier 429 is running."""
 
 from __future__ import annotations
 
+import bisect
 import csv
 import random
 import time
@@ -17,7 +18,7 @@ from importer.options import RunOptions
 from importer.pipeline import Importer
 from importer.retry import RetryPolicy
 
-ROWS = 5_000
+ROWS = 10_000
 CONCURRENCY = 16
 #: Clock slack at both ends of a Retry-After window, as the sandbox logs it. At the start: a request may reach
 #: the server a little after a 429 left it, having left its worker (rate slot taken, socket written) before that
@@ -60,14 +61,15 @@ def rows_of(path: Path) -> list[int]:
 
 def retry_after_violations(log: list[dict]) -> list[tuple[dict, dict]]:
     """Pairs (429, request) where the request started inside the 429's Retry-After window."""
-    windows = sorted((entry["finished"], entry["finished"] + entry["retry_after"], entry) for entry in log
-                     if entry["status"] == 429 and entry["retry_after"])
-    starts = sorted((entry["started"], entry) for entry in log)
+    starts = sorted(log, key=lambda entry: entry["started"])
+    times = [entry["started"] for entry in starts]
     violations = []
-    for opened, closed, throttled in windows:
-        for started, entry in starts:
-            if opened + SLACK < started < closed - SLACK:
-                violations.append((throttled, entry))
+    for throttled in log:
+        if throttled["status"] != 429 or not throttled["retry_after"]:
+            continue
+        opened, closed = throttled["finished"] + SLACK, throttled["finished"] + throttled["retry_after"] - SLACK
+        first = bisect.bisect_right(times, opened)
+        violations += [(throttled, entry) for entry in starts[first:bisect.bisect_left(times, closed, first)]]
     return violations
 
 
@@ -76,7 +78,10 @@ def test_chaos_soak(fresh_sandbox, tmp_path: Path) -> None:
     sheet, invalid = write_sheet(tmp_path, ROWS, seed=20)
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
-    fresh_sandbox.configure(fail_before=0.20, fail_after=0.02, drop_after=0.02, fault_seed=20, rate=450, burst=45)
+    # 20% 503 before applying, 5% 429 with Retry-After (fractional, to keep the soak short), 2% dropped after
+    # applying, 2% 500 after applying
+    fresh_sandbox.configure(fail_before=0.20, fail_after=0.02, drop_after=0.02, throttle=0.05,
+                            throttle_retry_after=0.02, fault_seed=20)
     options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000,
                          concurrency=CONCURRENCY, report_dir=tmp_path / "reports",
                          retry=RetryPolicy(max_attempts=8, base=0.005, cap=0.05, random=random.Random(20)))
@@ -102,7 +107,7 @@ def test_chaos_soak(fresh_sandbox, tmp_path: Path) -> None:
     # the faults really happened, and were answered honestly
     total = sum(statuses.values())
     assert faults["fail_before"] > 0.15 * total and faults["fail_after"] > 0 and faults["drop_after"] > 0
-    assert statuses[429] > 0
+    assert 0.03 * total < statuses[429] < 0.07 * total
     assert summary["in_doubt"] >= 1
 
     # a note never twice; a lead for every row reported succeeded

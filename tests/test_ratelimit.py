@@ -165,3 +165,26 @@ def test_threads_share_one_bucket_on_the_real_clock() -> None:
     assert len(stamps) == 80
     assert elapsed >= 79 / 200.0 * 0.95  # 80 requests at 200/s need ~0.4 s, whatever the thread count
     assert elapsed < 2.0
+
+
+def test_stray_429s_among_many_successes_do_not_halve_the_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate=100.0, clock=clock, sleep=clock.sleep)
+    for second in range(10):  # one 429 in every 20 answers: noise, answered by its Retry-After alone
+        clock.now = float(second)
+        for _ in range(19):
+            limiter.on_success()
+        limiter.on_throttled()
+    assert limiter.rate == 100.0 and limiter.throttle_count == 10
+
+
+def test_a_run_of_429s_among_successes_halves_the_rate() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(rate=100.0, clock=clock, sleep=clock.sleep)
+    for _ in range(16):
+        limiter.on_success()
+    for _ in range(4):
+        limiter.on_throttled()  # 4 of the last 20: not more than a fifth
+    assert limiter.rate == 100.0
+    limiter.on_throttled()  # 5 of the last 20
+    assert limiter.rate == 50.0

@@ -210,3 +210,18 @@ def test_request_waiting_across_a_reset_writes_nothing(api: SandboxApi) -> None:
         response = pending.result()
     assert response.status_code == 503
     assert notes(api) == []
+
+
+def test_throttle_answers_429_with_the_configured_retry_after(api) -> None:
+    """``throttle`` makes a share of writes 429 with a (possibly fractional) Retry-After; nothing is applied."""
+    api.server.configure(throttle=1.0, throttle_retry_after=0.05)
+    response = api.upsert({"customer_phone": "+919700000001", "create_customer_if_customer_phone_not_found": True})
+    assert (response.status_code, response.headers["retry-after"]) == (429, "0.05")
+    assert response.json() == {"message": "Too many requests"}
+    (entry,) = [r for r in api.server.requests() if r["method"] == "POST"]
+    assert (entry["fault"], entry["retry_after"]) == ("throttle", 0.05)
+    assert api.server.lead("+919700000001") is None
+    api.server.configure(throttle=0.3, throttle_retry_after=2, fault_seed=5)
+    statuses = [api.upsert({"customer_phone": "+919700000002",
+                            "create_customer_if_customer_phone_not_found": True}).status_code for _ in range(60)]
+    assert 5 < statuses.count(429) < 35 and set(statuses) == {200, 429}

@@ -211,7 +211,7 @@ def test_retry_after_pauses_everyone_and_slows_the_pool() -> None:
     assert recorder.outcomes[1] == Outcome(1, "succeeded", "", 2, 200)
     assert client.calls[1]["customer_note"] == "keep me"
     assert clock.now >= 4.0  # nobody sent before the Retry-After moment
-    assert s.limiter.rate == 50.0 and s.limiter.throttle_count == 1
+    assert 50.0 <= s.limiter.rate < 100.0 and s.limiter.throttle_count == 1  # halved, recovering by steps
 
 
 def test_401_stops_the_run_after_exactly_one_request() -> None:

@@ -27,6 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ):
         parser.add_argument(f"--{fault}", type=float, default=0.0, metavar="P", help=f"chance to {meaning}")
     parser.add_argument("--slow-ms", type=float, default=5000, help="delay of a slow answer (default 5000)")
+    parser.add_argument("--throttle", type=float, default=0.0, metavar="P",
+                        help="chance to answer POST /lead with 429 and Retry-After (see --throttle-retry-after)")
+    parser.add_argument("--throttle-retry-after", type=float, default=1.0, metavar="S",
+                        help="the Retry-After of those 429s, in seconds; may be fractional (default 1)")
     parser.add_argument("--fault-seed", type=int, help="seed of the fault draws, for reproducible runs")
     parser.add_argument("--fault-reads", action="store_true", help="let faults hit GET requests too")
 
@@ -43,6 +47,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         drop_after=args.drop_after,
         slow=args.slow,
         slow_ms=args.slow_ms,
+        throttle=args.throttle,
+        throttle_retry_after=args.throttle_retry_after,
         fault_seed=args.fault_seed,
         fault_reads=args.fault_reads,
     )

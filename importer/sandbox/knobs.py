@@ -38,6 +38,10 @@ class SandboxConfig:
     drop_after: float = 0.0
     slow: float = 0.0
     slow_ms: float = 5000
+    #: Chance that a faultable request is answered 429 with ``Retry-After: throttle_retry_after`` (which may be
+    #: fractional, unlike a real server's whole seconds, so that soak tests of many 429s stay fast).
+    throttle: float = 0.0
+    throttle_retry_after: float = 1.0
     fault_seed: int | None = None
     fault_reads: bool = False
     log_limit: int = 1_000_000
@@ -57,7 +61,9 @@ class SandboxConfig:
         for name in ("latency_ms", "slow_ms"):
             if not getattr(self, name) >= 0:
                 return f"--{name.replace('_', '-')} must be 0 or more (got {getattr(self, name)})"
-        for name in FAULTS:
+        if not self.throttle_retry_after > 0:
+            return f"--throttle-retry-after must be above 0 (got {self.throttle_retry_after})"
+        for name in (*FAULTS, "throttle"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 flag = name.replace("_", "-")
                 return f"--{flag} must be a probability between 0 and 1 (got {getattr(self, name)})"
@@ -124,6 +130,11 @@ class FaultPicker:
 
     def __init__(self, seed: int | None) -> None:
         self._random = random.Random(seed)
+        # Throttling draws from its own stream: turning it on leaves a seed's fault sequence as it was.
+        self._throttle_random = random.Random(None if seed is None else seed + 1)
+
+    def throttled(self, config: SandboxConfig) -> bool:
+        return config.throttle > 0 and self._throttle_random.random() < config.throttle
 
     def draw(self, config: SandboxConfig) -> str | None:
         picked = None
@@ -144,7 +155,7 @@ class LoggedRequest:
     status: int | None = None
     finished: float | None = None
     fault: str | None = None
-    retry_after: int | None = None
+    retry_after: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -110,6 +110,11 @@ class KnobsMiddleware:
             await send_json(recorded, 401, {"message": UNAUTHORIZED})
             return
         faultable = config.fault_reads or (scope["method"] == "POST" and scope["path"] == LEAD_PATH)
+        if faultable and sandbox.faults.throttled(config):
+            entry.fault, entry.retry_after = "throttle", config.throttle_retry_after
+            retry = (b"retry-after", _seconds_text(config.throttle_retry_after).encode())
+            await send_json(recorded, 429, {"message": "Too many requests"}, retry)
+            return
         entry.fault = sandbox.faults.draw(config) if faultable else None
         if entry.fault is None:
             await self.app(scope, receive, recorded)
@@ -134,6 +139,10 @@ class KnobsMiddleware:
             await asyncio.sleep(self.sandbox.config.slow_ms / 1000)
             for message in held:
                 await send(message)
+
+
+def _seconds_text(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
 
 
 def _under(path: str, *prefixes: str) -> bool:
