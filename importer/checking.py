@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -98,31 +99,44 @@ def _check_chunk_in_worker(chunk: Chunk) -> list[Checked]:
 
 
 class DryUnit(NamedTuple):
-    """What a dry run keeps of a unit of rows: its payload lines went to ``part``; rows are (number, phones,
-    valid) for the cross-row checks; issues in row order."""
+    """What a dry run keeps of a unit of rows. Payload lines went to the file ``part``; the phones of valid rows
+    come as integer keys (E.164 without "+"): ``rows[i]`` has primary ``keys[i]``, and ``add_rows[j]`` has the
+    additional phone ``add_keys[j]`` — arrays, because a million of them cross from the workers."""
 
     part: str
-    rows: list[tuple[int, tuple[str, ...], bool]]
+    total: int
+    invalid: int
+    rows: array[int]
+    keys: array[int]
+    add_rows: array[int]
+    add_keys: array[int]
     issues: list[Issue]
 
 
 def check_batches_dry(checker: RowChecker, batches: Iterable[list[Row]], part: str) -> DryUnit:
     """Check rows and write each valid row's payload lines (payloads.jsonl format) to the file ``part``."""
-    rows: list[tuple[int, tuple[str, ...], bool]] = []
+    rows, keys, add_rows, add_keys = array("q"), array("q"), array("q"), array("q")
     issues: list[Issue] = []
+    total = 0
     with open(part, "w", encoding="utf-8") as out:
         for batch in batches:
             lines = []
+            total += len(batch)
             for row in batch:
                 requests, phones, row_issues = checker.check_parts(row)
                 number = row.number
-                for request in requests:
-                    lines.append(f'{{"_row": {number}, "payload": {_dumps(request)}}}\n')
-                rows.append((number, phones, bool(requests)))
+                if requests:
+                    for request in requests:
+                        lines.append(f'{{"_row": {number}, "payload": {_dumps(request)}}}\n')
+                    rows.append(number)
+                    keys.append(int(phones[0][1:]))
+                    for phone in phones[1:]:
+                        add_rows.append(number)
+                        add_keys.append(int(phone[1:]))
                 if row_issues:
                     issues.extend(row_issues)
             out.write("".join(lines))
-    return DryUnit(part, rows, issues)
+    return DryUnit(part, total, total - len(rows), rows, keys, add_rows, add_keys, issues)
 
 
 def _dry_unit_in_worker(unit: Chunk | list[Row], part: str) -> DryUnit:
@@ -142,7 +156,7 @@ def check_table_dry(table: Table, checker: RowChecker, parts_dir: Path, *, worke
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks else None, None)) as pool:
+                             initargs=(checker, table if chunks is not None else None, None)) as pool:
         units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
         yield from _in_order((pool.submit(_dry_unit_in_worker, u, next(names)) for u in units), workers * 2)
 
@@ -166,7 +180,7 @@ def check_table(table: Table, checker: RowChecker, *, workers: int = 1,
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks else None, columns)) as pool:
+                             initargs=(checker, table if chunks is not None else None, columns)) as pool:
         if chunks is not None:
             units: Iterable[Future[list[Checked]]] = (pool.submit(_check_chunk_in_worker, c) for c in chunks)
         else:

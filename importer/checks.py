@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from importer.catalog import Catalog, NameSet, suggestion_text
 from importer.models import Issue, Row
-from importer.phones import Phone, PhoneProblem, normalise_phone
+from importer.phones import Phone, PhoneProblem, normalise_phone_text
 from importer.report.cells import restore
 
 _NAME_FIELDS = (
@@ -70,6 +70,8 @@ class RowChecker:
         self.source_types = (catalog or Catalog.offline()).source_types
         self.restore_cells = restore_cells
         self._column: dict[str, str] = {field: mapping.column_for(field) for field in _CHECKED_FIELDS}
+        usable = self.source_types
+        self._usable_source_types = frozenset(t for t in usable.counts if usable.verdict(t) == "ok")
 
     def check(self, row: Row) -> CheckedRow:
         requests, phones, issues = self.check_parts(row)
@@ -84,11 +86,16 @@ class RowChecker:
         if self.mapping.region_column:
             region = row.cells.get(self.mapping.region_column, "").strip() or region
         phones = self._phones(draft, region, row.number, issues)
-        if "source_type" in draft or self.catalog is not None:
+        source_type = draft.get("source_type")
+        if source_type is not None and source_type not in self._usable_source_types:
+            issues.append(self._unknown(self.source_types, "source-type", "source_type", source_type, row.number))
+        if self.catalog is not None:
             self._names(draft, row.number, issues)
-        if not phones or any(issue.severity == "error" for issue in issues):
+        if not phones or (issues and any(issue.severity == "error" for issue in issues)):
             return (), phones, tuple(issues)
-        return split_labels(draft), phones, tuple(issues)
+        if "remove_labels" in draft and "add_labels" in draft:
+            return split_labels(draft), phones, tuple(issues)
+        return (draft,), phones, tuple(issues)
 
     # --- phones -------------------------------------------------------------------------------------------
 
@@ -121,7 +128,7 @@ class RowChecker:
         return (primary, *extra) if extra else (primary,)
 
     def _phone(self, field: str, raw: str, region: str, number: int, issues: list[Issue]) -> str | None:
-        result = normalise_phone(raw, region)
+        result = normalise_phone_text(raw, region)
         if type(result) is Phone:
             if result.extension:
                 message = f"extension {result.extension} dropped: the API stores E.164 numbers only"
@@ -134,11 +141,8 @@ class RowChecker:
     # --- names --------------------------------------------------------------------------------------------
 
     def _names(self, draft: dict[str, Any], number: int, issues: list[Issue]) -> None:
-        source_type = draft.get("source_type")
-        if source_type is not None and self.source_types.verdict(source_type) != "ok":
-            issues.append(self._unknown(self.source_types, "source-type", "source_type", source_type, number))
-        if self.catalog is None:
-            return
+        """Stage, group, label and product names against the catalog."""
+        assert self.catalog is not None
         for field, attr, noun in _NAME_FIELDS:
             name = draft.get(field)
             if name is None:

@@ -6,6 +6,7 @@ decided earlier). The index keeps one small integer per phone, so a million rows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -70,6 +71,28 @@ class CrossRowIndex:
             self._duplicates.setdefault(group, [group]).append(row)
         for phone in extra:
             self._owner.setdefault(_key(phone), -group)
+
+    def add_many(self, rows: Sequence[int], keys: Sequence[int], add_rows: Sequence[int],
+                 add_keys: Sequence[int]) -> None:
+        """Feed the valid rows of a unit, in sheet order, as integer phone keys (E.164 without "+"): row
+        ``rows[i]`` has primary ``keys[i]``; ``add_rows[j]`` has additional phone ``add_keys[j]``.
+
+        When no phone of the unit repeats, within it or with earlier rows (the usual case), every row is a
+        lead of its own and the keys go in at once; otherwise the rows are fed one by one.
+        """
+        owner = self._owner
+        fresh = len(set(keys).union(add_keys)) == len(keys) + len(add_keys)
+        if fresh and owner.keys().isdisjoint(keys) and owner.keys().isdisjoint(add_keys):
+            owner.update(zip(keys, rows, strict=True))
+            owner.update(zip(add_keys, (-row for row in add_rows), strict=True))
+            return
+        extra = 0
+        for row, key in zip(rows, keys, strict=True):
+            phones = [f"+{key}"]
+            while extra < len(add_rows) and add_rows[extra] == row:
+                phones.append(f"+{add_keys[extra]}")
+                extra += 1
+            self.add(row, tuple(phones))
 
     def finish(self) -> CrossRowVerdicts:
         """Decide duplicates once every row has been seen."""

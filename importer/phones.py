@@ -22,7 +22,7 @@ from phonenumbers import PhoneNumberFormat
 
 from importer.phone_rules import fast_e164 as _fast_e164
 
-__all__ = ["Phone", "PhoneProblem", "is_e164", "normalise_phone"]
+__all__ = ["Phone", "PhoneProblem", "is_e164", "normalise_phone", "normalise_phone_text"]
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 _CACHE_SIZE = 65536
@@ -87,6 +87,11 @@ def _normalise_cached(raw: str, region: str) -> Phone | PhoneProblem:
     if e164:
         return Phone(e164)
     return _normalise_slow(raw, region_code)
+
+
+#: :func:`normalise_phone` for callers that already hold text and a region string: the cached function itself,
+#: without the argument checks (the per-row hot path).
+normalise_phone_text = _normalise_cached
 
 
 # --- slow path: clean up what was typed, then ask phonenumbers ------------------------------------

@@ -186,13 +186,12 @@ class Importer:
         self.progress.start("checking", None)
         for unit in check_table_dry(table, checker, parts_dir, workers=self._workers(table)):
             parts.append(unit.part)
-            for number, phones, valid in unit.rows:
-                index.add(number, phones, valid)
-                invalid += not valid
-            rows += len(unit.rows)
+            index.add_many(unit.rows, unit.keys, unit.add_rows, unit.add_keys)
+            rows += unit.total
+            invalid += unit.invalid
             if unit.issues:
                 issues.write(unit.issues)
-            self.progress.advance(len(unit.rows))
+            self.progress.advance(unit.total)
         self.progress.finish()
         return Prepared(table, mapping, issues, index.finish(), catalog, parts, (rows, invalid))
 

@@ -25,8 +25,9 @@ MESSY = (
 
 def rows_of(path: Path, size: int) -> list[tuple[int, dict[str, str]]]:
     table = open_table(path)
-    chunks = plan_chunks(table, size=size)
-    assert chunks is not None
+    planned = plan_chunks(table, size=size)
+    assert planned is not None
+    chunks = list(planned)
     return [(row.number, row.cells) for chunk in chunks for batch in read_chunk(table, chunk) for row in batch]
 
 

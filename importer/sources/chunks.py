@@ -62,32 +62,36 @@ def _cut(data: bytes) -> int:
         end = newline
 
 
-def plan_chunks(table: DelimitedTable, size: int | None = None) -> list[Chunk] | None:
-    """Byte ranges covering every data record, or None when the file must be read as one stream."""
+def plan_chunks(table: DelimitedTable, size: int | None = None) -> Iterator[Chunk] | None:
+    """Byte ranges covering every data record, found as they are consumed (so workers can start on the first
+    while the rest of the file is scanned); None when the file must be read as one stream."""
     size = size or CHUNK_BYTES
     if (table.encoding or "").lower() not in SPLITTABLE:
         return None
     with table.path.open("rb") as handle:
         head = handle.read(max(size, 1024 * 1024))
-        if b"\r" in head and head.count(b"\r") != head.count(b"\r\n"):
-            return None  # bare CR line ends: let the csv module find the records
-        body = _offset_after(head, table.header_row)
-        if body is None:
-            return None
-        chunks: list[Chunk] = []
-        handle.seek(body)
-        start, row, carry = body, table.header_row + 1, b""
+    if b"\r" in head and head.count(b"\r") != head.count(b"\r\n"):
+        return None  # bare CR line ends: let the csv module find the records
+    body = _offset_after(head, table.header_row)
+    if body is None:
+        return None
+    return _chunks_from(table, body, size)
+
+
+def _chunks_from(table: DelimitedTable, start: int, size: int) -> Iterator[Chunk]:
+    row, carry = table.header_row + 1, b""
+    with table.path.open("rb") as handle:
+        handle.seek(start)
         while block := handle.read(size):
             data = carry + block
             cut = _cut(data)
             if cut:
-                chunks.append(Chunk(start, start + cut, row))
+                yield Chunk(start, start + cut, row)
                 row += records_in(data[:cut])
                 start += cut
             carry = data[cut:]
-        if carry.strip():
-            chunks.append(Chunk(start, start + len(carry), row))
-    return chunks
+    if carry.strip():
+        yield Chunk(start, start + len(carry), row)
 
 
 def read_chunk(table: DelimitedTable, chunk: Chunk, size: int = 5000) -> Iterator[list[Row]]:
