@@ -71,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=0, help="the sandbox's limit (0: none)")
-    parser.add_argument("--burst", type=float, default=10)
+    parser.add_argument("--burst", type=int, default=10)
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--send-rate", type=float, default=100_000, help="the importer's --rate")
     parser.add_argument("--concurrency", type=int, default=16)
