@@ -77,7 +77,7 @@ class Delivery:
             journal.record_run(self._key, str(self.writer.folder), started.isoformat())
             sender = Sender(self.client, rate=self.options.rate, concurrency=self.options.concurrency,
                             policy=self.options.retry)
-            self.progress.start("sending", None)
+            self.progress.start("sending", None if only is not None else self.prepared.to_send)
             try:
                 sender.run(self._jobs(states, only), on_start=self._on_start, on_outcome=self._on_outcome)
             finally:

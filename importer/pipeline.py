@@ -47,10 +47,17 @@ class Prepared:
     spill: Spill[Any]  # Spilled rows, or (a dry run with ``parts``) issues
     verdicts: CrossRowVerdicts
     catalog: Catalog | None
-    #: A plain dry run: payload lines were written to these files by the checking workers, the spill holds
-    #: only issues, and ``counts`` is (rows, invalid rows).
+    #: A plain dry run: payload lines were written to these files by the checking workers, and the spill holds
+    #: only issues.
     parts: list[str] | None = None
+    #: (rows, rows invalid on their own): cross-row verdicts come on top.
     counts: tuple[int, int] = (0, 0)
+
+    @property
+    def to_send(self) -> int:
+        """Rows that pass every check and are not skipped as duplicates."""
+        dropped = self.verdicts.invalid | self.verdicts.skipped
+        return self.counts[0] - self.counts[1] - len(dropped)
 
 
 #: A column only the importer's own report files have: such an input is a failures file being re-imported.
@@ -167,15 +174,16 @@ class Importer:
         spill: Spill[Spilled] = Spill()
         self.progress.start("checking", None)
         checked = check_table(table, checker, workers=self._workers(table), keep_values=not self.options.dry_run)
-        rows = 0
+        rows = invalid = 0
         for results in checked:
             for result, _ in results:
                 index.add(result.number, result.phones, bool(result.requests))
+                invalid += not result.requests
             spill.write([Spilled(result, values) for result, values in results])
             rows += len(results)
             self.progress.advance(len(results))
         self.progress.finish()
-        return Prepared(table, mapping, spill, index.finish(), catalog, counts=(rows, 0))
+        return Prepared(table, mapping, spill, index.finish(), catalog, counts=(rows, invalid))
 
     def _pass_one_dry(self, table: Table, mapping: Mapping, catalog: Catalog | None, parts_dir: Path) -> Prepared:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
