@@ -28,6 +28,9 @@ from importer.sources.table import Table
 
 T = TypeVar("T")
 
+#: Byte ranges whose full results (cells and requests) travel back to the main process.
+RESULT_CHUNK_BYTES = 1024 * 1024
+
 #: Inputs with fewer rows than this (as estimated from the file size) are checked without worker processes.
 PARALLEL_THRESHOLD_BYTES = 2_000_000
 
@@ -177,7 +180,8 @@ def check_table(table: Table, checker: RowChecker, *, workers: int = 1,
         for batch in table.batches():
             yield check_batch(checker, batch, columns)
         return
-    chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
+    # Results here carry every row's cells and requests back to this process: smaller ranges, less in flight.
+    chunks = plan_chunks(table, RESULT_CHUNK_BYTES) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(checker, table if chunks is not None else None, columns)) as pool:
