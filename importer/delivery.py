@@ -88,33 +88,27 @@ class Delivery:
 
     def _jobs(self, states: dict[int, RowState], only: set[int] | None) -> Iterator[Job]:
         columns = self.prepared.table.columns
-        verdicts = self.prepared.verdicts
-        for spilled in self.prepared.spill.replay():
-            result = spilled.result
-            number = result.number
-            issues = result.issues + tuple(verdicts.issues.get(number, ()))
+        for spilled, issues, verdict in self.prepared.replay(self.writer, self.tally):
+            number = spilled.result.number
             row = Row(number, dict(zip(columns, spilled.values or (), strict=False)))
+            if verdict == "invalid":
+                self.writer.add_failure(row, first_error(issues))
+                continue
+            if verdict == "skipped":
+                continue
+            if only is not None and number not in only:
+                self.tally.skipped += 1
+                continue
+            state = states.get(number)
             with self._lock:
-                self.tally.rows_total += 1
-                self.tally.count_issues(issues)
-                self.writer.add_issues(issues)
-                if not result.requests or number in verdicts.invalid:
-                    self.tally.invalid += 1
-                    self.writer.add_failure(row, first_error(issues))
-                    continue
-                self.tally.valid += 1
-                if number in verdicts.skipped or (only is not None and number not in only):
-                    self.tally.skipped += 1
-                    continue
-                state = states.get(number)
                 if only is None and state is not None and state.status in DONE:
                     self._resume(row, state)
                     continue
                 self._pending[number] = row
             note_in_doubt = state is not None and (
                 (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
-            requests = tuple(json.loads(text) for text in result.requests)
-            yield Job(number, requests, frozenset(result.phones), note_in_doubt)
+            requests = tuple(json.loads(text) for text in spilled.result.requests)
+            yield Job(number, requests, frozenset(spilled.result.phones), note_in_doubt)
 
     def _resume(self, row: Row, state: RowState) -> None:
         """A row a previous, interrupted run already finished: report it, do not send it again."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,28 @@ class Prepared:
     parts: list[str] | None = None
     #: (rows, rows invalid on their own): cross-row verdicts come on top.
     counts: tuple[int, int] = (0, 0)
+
+    def replay(self, writer: ReportWriter, tally: Tally) -> Iterator[tuple[Spilled, tuple[Issue, ...], str]]:
+        """Pass two's walk over the spilled rows, in sheet order: each row's issues (its own, then the cross-row
+        ones) are written and counted, and the row comes with its verdict: "invalid", "skipped" (an earlier
+        duplicate) or "send"."""
+        verdicts = self.verdicts
+        for spilled in self.spill.replay():
+            result = spilled.result
+            issues = result.issues + tuple(verdicts.issues.get(result.number, ()))
+            tally.rows_total += 1
+            tally.count_issues(issues)
+            writer.add_issues(issues)
+            if not result.requests or result.number in verdicts.invalid:
+                tally.invalid += 1
+                yield spilled, issues, "invalid"
+                continue
+            tally.valid += 1
+            if result.number in verdicts.skipped:
+                tally.skipped += 1
+                yield spilled, issues, "skipped"
+            else:
+                yield spilled, issues, "send"
 
     @property
     def to_send(self) -> int:
@@ -209,21 +232,9 @@ class Importer:
         if prepared.parts is not None:
             return self._dry_run_from_parts(prepared, prepared.parts, writer)
         tally = Tally()
-        verdicts = prepared.verdicts
-        for spilled in prepared.spill.replay():
-            result = spilled.result
-            issues = result.issues + tuple(verdicts.issues.get(result.number, ()))
-            tally.rows_total += 1
-            tally.count_issues(issues)
-            writer.add_issues(issues)
-            if not result.requests or result.number in verdicts.invalid:
-                tally.invalid += 1
-            elif result.number in verdicts.skipped:
-                tally.skipped += 1
-                tally.valid += 1
-            else:
-                tally.valid += 1
-                writer.add_payload_json(result.number, result.requests)
+        for spilled, _, verdict in prepared.replay(writer, tally):
+            if verdict == "send":
+                writer.add_payload_json(spilled.result.number, spilled.result.requests)
         return tally
 
     def _dry_run_from_parts(self, prepared: Prepared, parts: list[str], writer: ReportWriter) -> Tally:

@@ -210,20 +210,10 @@ class ReadbackImporter(Importer):
 
     def _targets(self, prepared: Prepared, writer: ReportWriter, tally: Tally) -> Iterator[Target]:
         """Replay pass one like a dry run (issues, payloads, counts) and yield the rows that would be sent."""
-        verdicts = prepared.verdicts
-        for spilled in prepared.spill.replay():
+        for spilled, _, verdict in prepared.replay(writer, tally):
+            if verdict != "send":
+                continue
             result = spilled.result
-            issues = result.issues + tuple(verdicts.issues.get(result.number, ()))
-            tally.rows_total += 1
-            tally.count_issues(issues)
-            writer.add_issues(issues)
-            if not result.requests or result.number in verdicts.invalid:
-                tally.invalid += 1
-                continue
-            tally.valid += 1
-            if result.number in verdicts.skipped:
-                tally.skipped += 1
-                continue
             writer.add_payload_json(result.number, result.requests)
             payload = merge_requests(json.loads(text) for text in result.requests)
             yield Target(result.number, payload, result.phones)
