@@ -7,25 +7,9 @@ import threading
 import time
 
 import pytest
+from fakes import FakeClock
 
 from importer.ratelimit import RateLimiter, default_burst
-
-
-class FakeClock:
-    """A clock that only moves when someone sleeps. Thread-safe enough for these tests."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 def start_times(limiter: RateLimiter, clock: FakeClock, count: int) -> list[float]:

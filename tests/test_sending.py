@@ -11,27 +11,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 
 from importer.errors import AuthError, RejectedError, TransientError, UncertainError
 from importer.retry import RetryPolicy
 from importer.sending import NOTE_IN_DOUBT, Job, Outcome, Sender
 
 Script = Callable[[dict[str, Any], int], Exception | None]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 class FakeClient:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 
 from importer.cli import main
 from importer.client import SuperfoneClient
@@ -151,22 +152,6 @@ class ScriptedClient:
         return answer
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(round(seconds, 6))
-            self.now += seconds
-
-
 def reader(client: ScriptedClient, clock: FakeClock, concurrency: int = 1, rate: float = 0) -> LeadReader:
     policy = RetryPolicy(max_attempts=3, base=0.5, cap=4.0, random=random.Random(7))
     return LeadReader(client, rate=rate, concurrency=concurrency, policy=policy, clock=clock, sleep=clock.sleep)
@@ -183,7 +168,7 @@ def test_reader_retries_transient_errors_and_honours_retry_after() -> None:
     assert [(phone, lead["id"]) for phone, lead in results] == [("+1", 1), ("+2", 2)]  # type: ignore[index]
     assert client.calls == ["+1", "+1", "+1", "+2", "+2"]
     assert lead_reader.requests == 5
-    assert 2.0 in clock.slept  # the Retry-After, waited through the shared limiter
+    assert 2.0 in [round(s, 6) for s in clock.sleeps]  # the Retry-After, waited through the shared limiter
     assert lead_reader.limiter.throttle_count == 1
 
 
