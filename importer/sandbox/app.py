@@ -94,7 +94,8 @@ def _api_router(sandbox: Sandbox) -> APIRouter:
             store.apply(plan_upsert(body, sandbox.catalog, store))
         return Response(_SUCCESS, media_type="application/json")
 
-    @router.get("/lead", response_model=LeadOut, summary="Get a lead by any of its phones")
+    @router.get("/lead", response_model=LeadOut, summary="Get a lead by any of its phones",
+                openapi_extra=_query_parameters(("phone", "string", "Any phone of the lead, E.164 (URL-encode the +)")))
     async def get_lead(request: Request) -> Response:
         phone = request.query_params.get("phone")
         if not phone:
@@ -113,8 +114,25 @@ def _api_router(sandbox: Sandbox) -> APIRouter:
             methods=["GET"],
             response_model=PageOut[row_model],  # type: ignore[valid-type]
             summary=f"List {endpoint} rows (text filter, paging)",
+            openapi_extra=_LIST_PARAMETERS,
         )
     return router
+
+
+def _query_parameters(*parameters: tuple[str, str, str]) -> dict[str, Any]:
+    """OpenAPI declarations of query parameters the routes read by hand (to answer with the documented 400s)."""
+    return {"parameters": [
+        {"name": name, "in": "query", "required": False, "description": text,
+         "schema": {"type": kind, "minimum": 1} if kind == "integer" else {"type": kind}}
+        for name, kind, text in parameters
+    ]}
+
+
+_LIST_PARAMETERS = _query_parameters(
+    ("text", "string", "Case-insensitive substring filter on the title"),
+    ("page", "integer", "Page number, from 1 (default 1)"),
+    ("page_size", "integer", "Rows per page (default 50)"),
+)
 
 
 def _list_endpoint(sandbox: Sandbox, endpoint: str) -> Any:
