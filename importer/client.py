@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -94,7 +95,7 @@ class SuperfoneClient:
         try:
             self.base_url = check_base_url(base_url)
         except ConfigError as exc:  # arguments swapped by mistake must not print the key
-            raise ConfigError(str(exc).replace(api_key, "***")) from None
+            raise ConfigError(mask_key(str(exc), api_key)) from None
         self._auth = ApiKeyAuth(api_key)
         self.timeout = timeout
         self._owns_session = session is None
@@ -283,7 +284,14 @@ class ApiKeyAuth(requests.auth.AuthBase):
 
     def redact(self, text: str) -> str:
         """``text`` with the key masked, in case a server or proxy echoed it back."""
-        return text.replace(self._key, "***") if self._key in text else text
+        return mask_key(text, self._key)
+
+
+def mask_key(text: str, key: str) -> str:
+    """``text`` with every whole occurrence of ``key`` (not the same letters inside a longer word) as ``***``."""
+    if not key or key not in text:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(key)}(?![A-Za-z0-9])", "***", text)
 
 
 def error_for_response(

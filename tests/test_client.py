@@ -395,3 +395,11 @@ def test_the_key_never_leaks(server: ScriptedServer, caplog: pytest.LogCaptureFi
     assert not [text for text in texts if KEY in text]
     assert errors[1].message == "bad key *** in header"
     api.close()
+
+
+def test_mask_key_masks_the_whole_key_only() -> None:
+    from importer.client import mask_key
+
+    assert mask_key("the API key would travel", "k") == "the API key would travel"
+    assert mask_key("refusing http://k1/x", "k1") == "refusing http://***/x"
+    assert mask_key("echo: abc-123-xyz!", "abc-123-xyz") == "echo: ***!"
