@@ -66,6 +66,7 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
         "failures.csv",
         "issues.csv",
         "payloads.jsonl",
+        "report.html",
         "successes.csv",
         "summary.json",
     ]
@@ -279,3 +280,19 @@ def test_calls_from_several_threads_keep_lines_whole(tmp_path: Path) -> None:
     assert sorted(int(row[3]) for row in rows) == [n for s in (0, 1000, 2000) for n in range(s, s + 300)]
     lines = (writer.folder / "payloads.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 900 and all(json.loads(line)["payload"] for line in lines)
+
+
+def test_report_html_escapes_every_value_and_lists_the_first_issues(tmp_path: Path) -> None:
+    from importer.report.html import SHOWN_ISSUES
+
+    writer = ReportWriter(tmp_path, tmp_path / "leads.csv", columns=["Phone"], workbook=False, dry_run=True,
+                          started_at=STARTED)
+    hostile = "<script>alert('x')</script>"
+    writer.add_issues(Issue(n, "Phone", "error", "invalid-phone", f"bad {hostile}", hostile)
+                      for n in range(2, SHOWN_ISSUES + 12))
+    folder = writer.finish({"mapping": "m.yaml", **COUNTS, "in_doubt": 0, "skipped": 0}, finished_at=FINISHED)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert f"The first {SHOWN_ISSUES} of {SHOWN_ISSUES + 10} issues" in page
+    assert page.count('<td class="error">error</td>') == SHOWN_ISSUES
+    assert "invalid-phone" in page and "m.yaml" in page

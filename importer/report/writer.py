@@ -17,6 +17,7 @@ from typing import IO, Any, Protocol
 from importer.errors import ConfigError
 from importer.models import Issue, Row
 from importer.report.cells import safe_cells, xlsx_text
+from importer.report.html import SHOWN_ISSUES, render_html
 from importer.report.summary import Summary, duration_s, summary_json
 
 __all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
@@ -126,6 +127,8 @@ class ReportWriter:
         self._lock = threading.Lock()
         self._columns = [column for column in columns if column not in RESERVED_COLUMNS]
         self._warnings = 0
+        self._issues_total = 0
+        self._shown_issues: list[Issue] = []  # the first few, for report.html
         self._errors_by_code: Counter[str] = Counter()
         self._open: list[IO[str]] = []
         self._closed = False
@@ -166,6 +169,9 @@ class ReportWriter:
                     self._errors_by_code[issue.code] += 1
                 else:
                     self._warnings += 1
+                self._issues_total += 1
+                if len(self._shown_issues) < SHOWN_ISSUES:
+                    self._shown_issues.append(issue)
 
     def add_payload(self, row: int, payloads: list[dict[str, Any]]) -> None:
         """Dry run: one line per request the row would send. In a real run this does nothing."""
@@ -263,6 +269,8 @@ class ReportWriter:
                 text = summary_json(document)
             finally:
                 self._close_files()
+            page = render_html(json.loads(text), self._shown_issues, self._issues_total)
+            (self.folder / "report.html").write_text(page, encoding="utf-8")
             partial = self.folder / "summary.json.partial"
             partial.write_text(text, encoding="utf-8")
             os.replace(partial, self.folder / "summary.json")
