@@ -25,9 +25,12 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def fresh_sandbox(sandbox: SandboxServer) -> SandboxServer:
+def fresh_sandbox(sandbox: SandboxServer) -> Iterator[SandboxServer]:
+    """The session's sandbox with seed state, starting knobs and an empty log; put back that way afterwards, so
+    no knob a test turned on (a rate limit, faults) reaches the next test."""
     sandbox.reset(config=True)
-    return sandbox
+    yield sandbox
+    sandbox.reset(config=True)
 
 
 class SandboxApi:

@@ -155,17 +155,18 @@ def test_plan_without_key_is_a_one_line_error(tmp_path: Path, monkeypatch: pytes
     assert err.count("\n") == 1 and "SF_API_KEY" in err
 
 
-def test_plan_with_a_wrong_key_stops_after_one_request(sandbox: SandboxServer, tmp_path: Path,
+def test_plan_with_a_wrong_key_stops_after_one_request(fresh_sandbox: SandboxServer, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     sheet, mapping = write_inputs(tmp_path, ROWS)
     monkeypatch.setenv("SF_API_KEY", "wrong-key")
 
-    code = main(["run", str(sheet), "-m", str(mapping), "--plan", "--base-url", sandbox.base_url,
+    code = main(["run", str(sheet), "-m", str(mapping), "--plan", "--base-url", fresh_sandbox.base_url,
                  "--report-dir", str(tmp_path / "r"), "--quiet"])
 
     assert code == 2
     assert capsys.readouterr().err == "superfone-import: error: UnAuthorized, Please Provide Valid API Key\n"
+    assert len(fresh_sandbox.requests()) == 1
 
 
 def test_plan_row_detects_a_shared_primary_phone() -> None:

@@ -16,7 +16,7 @@ from importer.retry import RetryPolicy
 from importer.sandbox import SandboxServer
 from importer.sending import Job, Outcome, Sender
 
-FAST_RETRIES = RetryPolicy(max_attempts=8, base=0.01, cap=0.05)
+FAST_RETRIES = RetryPolicy(max_attempts=16, base=0.01, cap=0.05)  # enough that no row runs out by chance
 
 
 def phone(n: int) -> str:
