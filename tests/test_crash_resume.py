@@ -65,10 +65,12 @@ def test_kill_9_ten_times_then_finish(fresh_sandbox, tmp_path: Path) -> None:
     for _ in range(KILLS):
         fresh_sandbox.clear_requests()
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if started_sending(fresh_sandbox, process):
-            time.sleep(rng.uniform(0.0, 0.6))
-        process.send_signal(signal.SIGKILL)
-        kills += process.wait() == -signal.SIGKILL
+        try:
+            if started_sending(fresh_sandbox, process):
+                time.sleep(rng.uniform(0.0, 0.6))
+        finally:  # whatever happens, no importer is left running
+            process.send_signal(signal.SIGKILL)
+            kills += process.wait() == -signal.SIGKILL
     assert kills == KILLS, "a run finished before it could be killed"
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode in (0, 1), done.stderr
