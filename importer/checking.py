@@ -70,10 +70,9 @@ Checked = tuple[RowResult, tuple[str, ...] | None]
 def check_batch(checker: RowChecker, batch: list[Row], columns: list[str] | None = None) -> list[Checked]:
     out: list[Checked] = []
     for row in batch:
-        checked = checker.check(row)
-        requests = tuple(_dumps(r) for r in checked.requests)
+        requests, phones, issues = checker.check(row)
         values = tuple(row.cells.get(c, "") for c in columns) if columns is not None else None
-        out.append((RowResult(row.number, requests, checked.phones, checked.issues), values))
+        out.append((RowResult(row.number, tuple(_dumps(r) for r in requests), phones, issues), values))
     return out
 
 
@@ -126,7 +125,7 @@ def check_batches_dry(checker: RowChecker, batches: Iterable[list[Row]], part: s
             lines = []
             total += len(batch)
             for row in batch:
-                requests, phones, row_issues = checker.check_parts(row)
+                requests, phones, row_issues = checker.check(row)
                 number = row.number
                 if requests:
                     for request in requests:

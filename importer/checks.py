@@ -12,7 +12,6 @@ What is checked, and why it is an error or a warning:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from importer.catalog import Catalog, NameSet, suggestion_text
@@ -45,20 +44,6 @@ class MappingLike(Protocol):
     def column_for(self, field: str) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class CheckedRow:
-    """A row after mapping and checks. ``requests`` is empty when the row has an error."""
-
-    row: int
-    requests: tuple[dict[str, Any], ...]
-    phones: tuple[str, ...]
-    issues: tuple[Issue, ...]
-
-    @property
-    def valid(self) -> bool:
-        return bool(self.requests)
-
-
 class RowChecker:
     """Maps and checks one row at a time. ``catalog=None`` means offline: names are not checked."""
 
@@ -73,12 +58,9 @@ class RowChecker:
         usable = self.source_types
         self._usable_source_types = frozenset(t for t in usable.counts if usable.verdict(t) == "ok")
 
-    def check(self, row: Row) -> CheckedRow:
-        requests, phones, issues = self.check_parts(row)
-        return CheckedRow(row.number, requests, phones, issues)
-
-    def check_parts(self, row: Row) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...], tuple[Issue, ...]]:
-        """:meth:`check` as a plain tuple (requests, phones, issues): the hot path of a million-row run."""
+    def check(self, row: Row) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...], tuple[Issue, ...]]:
+        """(requests to send, the row's phones with the primary first, issues); no requests when the row has an
+        error. A plain tuple: this runs once per row, a million times in a large dry run."""
         if self.restore_cells:
             row = Row(row.number, {key: restore(value) for key, value in row.cells.items()})
         draft, issues = self.mapping.apply(row)

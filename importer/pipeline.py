@@ -191,9 +191,7 @@ class Importer:
     # --- pass one: map, check, index ----------------------------------------------------------------------
 
     def _pass_one(self, table: Table, mapping: Mapping, catalog: Catalog | None) -> Prepared:
-        checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
-        index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
-                              mapping.column_for("add_phones"))
+        checker, index = self._checker_and_index(table, mapping, catalog)
         spill: Spill[Spilled] = Spill()
         self.progress.start("checking", None)
         checked = check_table(table, checker, workers=self._workers(table), keep_values=not self.options.dry_run)
@@ -208,10 +206,15 @@ class Importer:
         self.progress.finish()
         return Prepared(table, mapping, spill, index.finish(), catalog, counts=(rows, invalid))
 
-    def _pass_one_dry(self, table: Table, mapping: Mapping, catalog: Catalog | None, parts_dir: Path) -> Prepared:
+    def _checker_and_index(self, table: Table, mapping: Mapping,
+                           catalog: Catalog | None) -> tuple[RowChecker, CrossRowIndex]:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
+        return checker, index
+
+    def _pass_one_dry(self, table: Table, mapping: Mapping, catalog: Catalog | None, parts_dir: Path) -> Prepared:
+        checker, index = self._checker_and_index(table, mapping, catalog)
         issues: Spill[Issue] = Spill()
         parts, rows, invalid = [], 0, 0
         self.progress.start("checking", None)

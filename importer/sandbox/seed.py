@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from importer.errors import ConfigError
-from importer.models import SOURCE_TYPES
+from importer.models import SOURCE_TYPES, Address
 from importer.phones import is_e164
 
 SEED_TIME = "2026-01-15T09:00:00.000Z"
@@ -75,14 +75,6 @@ class UserSeed(_SeedModel):
     active: bool = True
 
 
-class AddressSeed(_SeedModel):
-    text: str | None = None
-    additional: str | None = None
-    initials: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-
-
 class LeadSeed(_SeedModel):
     id: int
     phones: list[str] = Field(min_length=1)
@@ -97,7 +89,7 @@ class LeadSeed(_SeedModel):
     status: str | None = "ACTIVE"
     source: str | None = None
     source_type: str | None = None
-    address: AddressSeed = Field(default_factory=AddressSeed)
+    address: Address = Field(default_factory=Address)  # the API's own model
     assignee_user_id: int | None = None
     lead_stage_id: int | None = None
     lead_group_id: int | None = None
