@@ -1,4 +1,4 @@
-"""Single-core throughput of importer.phones.normalise_phone.
+"""Single-core throughput of importer.phones.normalise.normalise_phone.
 
 Run: .venv/bin/python benchmarks/bench_phones.py [--count N] [--repeats R]
 
@@ -20,7 +20,7 @@ import phonenumbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from importer.phones import Phone, _normalise_cached, normalise_phone  # noqa: E402
+from importer.phones.normalise import Phone, _normalise_cached, normalise_phone  # noqa: E402
 
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 

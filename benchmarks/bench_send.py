@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from importer.client import SuperfoneClient
+from importer.api.client import SuperfoneClient
+from importer.run.sending import Job, Outcome, Sender
 from importer.sandbox import SandboxConfig, SandboxServer
-from importer.sending import Job, Outcome, Sender
 
 API_KEY = "bench-key"
 

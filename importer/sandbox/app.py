@@ -29,7 +29,7 @@ from importer.models import (
     SuccessOut,
     UpsertLeadRequest,
 )
-from importer.phones import is_e164
+from importer.phones.normalise import is_e164
 from importer.sandbox.middleware import KnobsMiddleware
 from importer.sandbox.rules import Rejection, plan_upsert
 from importer.sandbox.state import Sandbox

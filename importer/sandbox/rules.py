@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from importer.models import ADDRESS_FIELDS, SOURCE_TYPES, UPSERT_FIELDS
-from importer.phones import is_e164
+from importer.phones.normalise import is_e164
 from importer.sandbox.catalog import Catalog
 from importer.sandbox.store import PLAIN_FIELDS, LeadChange, Store
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from importer.errors import ConfigError
 from importer.models import SOURCE_TYPES, Address
-from importer.phones import is_e164
+from importer.phones.normalise import is_e164
 
 SEED_TIME = "2026-01-15T09:00:00.000Z"
 PACKAGED_SEED = Path(__file__).with_name("default_seed.yaml")

@@ -1,0 +1,379 @@
+"""HTTP client of the Superfone Enterprise API: one pooled session, errors mapped onto errors.py.
+
+The client makes exactly one HTTP request per call: retrying is the caller's policy (importer.api.retry),
+so urllib3's own retries are switched off. It never follows redirects (the x-api-key header must not
+reach another host), refuses plain http:// except on loopback, and keeps the key out of every repr,
+message and log line.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError
+
+from importer.api.retry import parse_retry_after
+from importer.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    RejectedError,
+    TransientError,
+    UncertainError,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://prod-api.superfone.co.in/superfone"
+DEFAULT_POOL_SIZE = 32
+LIST_KINDS: tuple[str, ...] = ("label", "lead-stage", "lead-group", "product", "source-type")
+LIST_PAGE_SIZE = 100
+_MAX_PAGES = 10_000
+_LEAD_PATH = "/enterprise/api/lead"
+
+
+def check_base_url(base_url: str) -> str:
+    """Return ``base_url`` without a trailing slash, or raise ConfigError if it is unsafe or malformed."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(f"base URL must look like https://host/path, got {base_url!r}")
+    if parts.username or parts.password:
+        raise ConfigError("base URL must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise ConfigError("base URL must not contain a query or fragment")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"refusing plain http:// to {parts.hostname}: the API key would travel unencrypted (use https://)"
+        )
+    return base_url.strip().rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_api_key(api_key: str) -> None:
+    if not api_key:
+        raise ConfigError("the API key is empty (set SF_API_KEY)")
+    if not all(" " < char < "\x7f" for char in api_key):
+        raise ConfigError("the API key contains spaces, control or non-ASCII characters")
+
+
+class SuperfoneClient:
+    """Calls the Enterprise API. Thread-safe: the sender's workers share one client.
+
+    ``session`` may be supplied (for example with a custom CA bundle); a session created here is
+    closed by :meth:`close`, a supplied one is left open. ``timeout`` is (connect, read) in seconds.
+    """
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str = "",
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+    ) -> None:
+        _check_api_key(api_key)
+        try:
+            self.base_url = check_base_url(base_url)
+        except ConfigError as exc:  # arguments swapped by mistake must not print the key
+            raise ConfigError(mask_key(str(exc), api_key)) from None
+        self._auth = ApiKeyAuth(api_key)
+        self.timeout = timeout
+        self._owns_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._pool_size = 0
+        # Never weaken TLS: a supplied session that turned verification off gets it back per request. Its CA
+        # bundle is passed explicitly too, or requests would let REQUESTS_CA_BUNDLE replace it.
+        self._verify: bool | str | None = True if self._session.verify is False else self._session.verify
+        self._proxies: dict[str, str] | None = None
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        self._upsert_template: requests.PreparedRequest | None = None
+        if self._owns_session:
+            self.ensure_pool_size(pool_size)
+            self._read_environment_once()
+            upsert = requests.Request(
+                "POST", self.base_url + _LEAD_PATH, headers=self._headers, auth=self._auth, data=b"{}"
+            )
+            self._upsert_template = self._session.prepare_request(upsert)
+
+    def __repr__(self) -> str:
+        return f"SuperfoneClient(base_url={self.base_url!r})"
+
+    def __enter__(self) -> SuperfoneClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def _read_environment_once(self) -> None:
+        """Proxy and CA-bundle variables are read here, not on every request (it costs ~0.3 ms each)."""
+        settings = self._session.merge_environment_settings(self.base_url, {}, None, None, None)
+        self._proxies = dict(settings["proxies"]) or None
+        self._verify = settings["verify"] if settings["verify"] is not False else True
+        self._session.trust_env = False
+
+    def ensure_pool_size(self, size: int) -> None:
+        """Keep at least ``size`` connections alive to the API host (one per sending worker)."""
+        if not self._owns_session or size <= self._pool_size:
+            return
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=size, max_retries=0)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._pool_size = size
+
+    # --- endpoints -----------------------------------------------------------------------------------
+
+    def upsert(self, payload: dict[str, Any]) -> None:
+        """Create or update one lead. Raises AuthError, RejectedError, TransientError or UncertainError."""
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._request("POST", _LEAD_PATH, data=body)
+
+    def get_lead(self, phone: str) -> dict[str, Any] | None:
+        """The lead owning ``phone`` (primary or secondary), or None when there is none."""
+        try:
+            document = self._request("GET", _LEAD_PATH, params={"phone": phone})
+        except RejectedError as exc:
+            if exc.status == 404 and _same_message(exc.message, "Customer not found"):
+                return None
+            raise
+        data = document.get("data") if isinstance(document, dict) else None
+        if not isinstance(data, dict):
+            raise ApiError("unexpected get-lead response: no lead object in data", status=200)
+        return data
+
+    def list_all(self, kind: str) -> list[dict[str, Any]]:
+        """Every row of one catalogue list (``label``, ``lead-stage``, …), all pages."""
+        if kind not in LIST_KINDS:
+            raise ValueError(f"unknown list kind {kind!r}; expected one of {', '.join(LIST_KINDS)}")
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while page <= _MAX_PAGES:
+            params = {"page": page, "page_size": LIST_PAGE_SIZE}
+            data = _page_data(self._request("GET", f"/enterprise/api/{kind}", params=params), kind)
+            page_rows = data["rows"]
+            rows.extend(row for row in page_rows if isinstance(row, dict))
+            total_pages = data.get("total_pages")
+            if not page_rows or not isinstance(total_pages, int) or page >= total_pages:
+                break
+            page += 1
+        return rows
+
+    def list_labels(self) -> list[dict[str, Any]]:
+        return self.list_all("label")
+
+    def list_lead_stages(self) -> list[dict[str, Any]]:
+        return self.list_all("lead-stage")
+
+    def list_lead_groups(self) -> list[dict[str, Any]]:
+        return self.list_all("lead-group")
+
+    def list_products(self) -> list[dict[str, Any]]:
+        return self.list_all("product")
+
+    def list_source_types(self) -> list[dict[str, Any]]:
+        return self.list_all("source-type")
+
+    # --- transport -----------------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, *, data: bytes | None = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        """Send one request; return the decoded JSON body of a 2xx answer, or raise an ApiError."""
+        started = time.perf_counter()
+        try:
+            if self._upsert_template is not None and method == "POST" and path == _LEAD_PATH:
+                response = self._send_prepared(self._upsert_template, data)
+            else:
+                response = self._session.request(
+                    method,
+                    self.base_url + path,
+                    data=data,
+                    params=params,
+                    headers=self._headers,
+                    auth=self._auth,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    verify=self._verify,
+                    proxies=self._proxies,
+                )
+        except requests.RequestException as exc:
+            raise map_request_exception(exc, self.base_url) from exc
+        if logger.isEnabledFor(logging.DEBUG):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, elapsed_ms)
+        if 200 <= response.status_code < 300:
+            return _decode_json(response.content) if method == "GET" else None
+        raise error_for_response(response.status_code, response.content, response.headers, self._auth.redact)
+
+    def _send_prepared(self, template: requests.PreparedRequest, data: bytes | None) -> requests.Response:
+        """The upsert fast path: a copy of a request prepared once, with a new body (saves ~25% CPU)."""
+        prepared = template.copy()
+        prepared.prepare_body(data, None)
+        return self._session.send(
+            prepared,
+            timeout=self.timeout,
+            allow_redirects=False,
+            verify=self._verify,
+            proxies=self._proxies or {},
+            stream=False,
+            cert=self._session.cert,
+        )
+
+
+def _decode_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        raise ApiError("unexpected response: the body is not JSON", status=200) from None
+
+
+def _page_data(document: Any, kind: str) -> dict[str, Any]:
+    data = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+        raise ApiError(f"unexpected {kind} list response: no rows in data", status=200)
+    return data
+
+
+def _same_message(actual: str, expected: str) -> bool:
+    """Compare server messages leniently: case and trailing punctuation differ between endpoints."""
+    return actual.strip().rstrip(".").casefold() == expected.strip().rstrip(".").casefold()
+
+
+# --- error mapping ---------------------------------------------------------------------------------------
+
+_MAX_MESSAGE = 500
+
+
+class ApiKeyAuth(requests.auth.AuthBase):
+    """Adds the x-api-key header; its repr never shows the key."""
+
+    def __init__(self, api_key: str) -> None:
+        self._key = api_key
+
+    def __repr__(self) -> str:
+        return "ApiKeyAuth(***)"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["x-api-key"] = self._key
+        return request
+
+    def redact(self, text: str) -> str:
+        """``text`` with the key masked, in case a server or proxy echoed it back."""
+        return mask_key(text, self._key)
+
+
+def mask_key(text: str, key: str) -> str:
+    """``text`` with every whole occurrence of ``key`` (not the same letters inside a longer word) as ``***``."""
+    if not key or key not in text:
+        return text
+    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(key)}(?![A-Za-z0-9])", "***", text)
+
+
+def error_for_response(
+    status: int, content: bytes, headers: CaseInsensitiveDict[str], redact: Callable[[str], str]
+) -> ApiError:
+    """The ApiError for a non-2xx answer; its message is the server's, or "HTTP <status>"."""
+    message = redact(_server_message(content) or f"HTTP {status}")[:_MAX_MESSAGE]
+    if 300 <= status < 400:
+        return ApiError(
+            f"HTTP {status}: the API answered with a redirect, which is not followed (check the base URL)",
+            status=status,
+        )
+    if status == 401:
+        return AuthError(message, status=status)
+    if status in (429, 502, 503, 504, 408):
+        retry_after = parse_retry_after(headers.get("Retry-After"), time.time())
+        return TransientError(message, status=status, retry_after=retry_after)
+    if 400 <= status < 500:
+        return RejectedError(message, status=status)
+    if 500 <= status < 600:
+        return UncertainError(message, status=status)
+    return ApiError(message, status=status)
+
+
+def _server_message(content: bytes) -> str | None:
+    try:
+        document = json.loads(content)
+    except ValueError:
+        return None
+    message = document.get("message") if isinstance(document, dict) else None
+    return message if isinstance(message, str) and message.strip() else None
+
+
+def map_request_exception(exc: requests.RequestException, base_url: str) -> ApiError:
+    """Tell "could not connect" (never sent: TransientError) from "lost after sending" (UncertainError)."""
+    host = urlsplit(base_url).hostname
+    if isinstance(exc, requests.ConnectTimeout):
+        return TransientError(f"could not connect to {host}: connection timed out")
+    if isinstance(exc, requests.ReadTimeout):
+        return UncertainError(f"no answer from {host} in time after sending (it may have been applied)")
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TransientError(f"could not connect to {host}: TLS handshake failed")
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return TransientError(f"could not connect to {host}: the proxy refused the connection")
+    if isinstance(exc, requests.ConnectionError) and _never_sent(exc):
+        return TransientError(f"could not connect to {host}: {_connect_reason(exc)}")
+    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        return UncertainError(f"connection to {host} lost after sending (it may have been applied)")
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ApiError(f"invalid request URL for {host}")
+    return UncertainError(f"request to {host} failed after sending: {type(exc).__name__}")
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc``, its first argument if that is an exception, a MaxRetryError's reason, and their causes."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(seen) < 12:
+        current = pending.pop()
+        if current is None or any(current is known for known in seen):
+            continue
+        seen.append(current)
+        pending.append(current.__cause__)
+        pending.append(current.__context__)
+        if isinstance(current, MaxRetryError):
+            pending.append(current.reason)
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+    return seen
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection itself failed (refused, DNS, connect timeout): nothing reached the API."""
+    return any(isinstance(cause, ConnectTimeoutError | NewConnectionError | ProxyError) for cause in _causes(exc))
+
+
+def _connect_reason(exc: requests.ConnectionError) -> str:
+    causes = _causes(exc)
+    if any(type(cause).__name__ == "NameResolutionError" for cause in causes):
+        return "host name not found"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "connection refused"
+    return "connection failed"
+
+
+__all__ = ["DEFAULT_BASE_URL", "LIST_KINDS", "ApiKeyAuth", "SuperfoneClient", "check_base_url"]

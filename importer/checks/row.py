@@ -1,0 +1,169 @@
+"""Row checks: turn a mapped draft into the exact request(s) to send, plus the row's issues. Pure: no I/O.
+
+What is checked, and why it is an error or a warning:
+
+- phones (customer_phone, add_phones, assignee_user_phone) are normalised to E.164; one bad number fails the whole
+  request at the API, so it is an error here;
+- lead_stage_name / lead_group_name must name exactly one catalog item (the API answers 404 or 400): error;
+- add_labels / remove_labels / add_products names the account lacks are silently dropped by the API: warning;
+- source_type must be one of the account's source types: error;
+- add_labels with remove_labels in one row becomes two requests (the API refuses both in one): never an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from importer.api.catalog import Catalog, NameSet, suggestion_text
+from importer.models import Issue, Row
+from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text
+from importer.report.cells import restore
+
+_NAME_FIELDS = (
+    ("lead_stage_name", "stages", "stage"),
+    ("lead_group_name", "groups", "group"),
+)
+_PHONE_FIELDS = ("customer_phone", "add_phones", "assignee_user_phone")
+_LIST_NAME_FIELDS = (
+    ("add_labels", "labels", "label"),
+    ("remove_labels", "labels", "label"),
+    ("add_products", "products", "product"),
+)
+
+
+_CHECKED_FIELDS = (*_PHONE_FIELDS, "source_type", "lead_stage_name", "lead_group_name", "add_labels",
+                   "remove_labels", "add_products")
+
+
+class MappingLike(Protocol):
+    region: str
+    region_column: str | None
+
+    def apply(self, row: Row) -> tuple[dict[str, Any], list[Issue]]: ...
+
+    def column_for(self, field: str) -> str: ...
+
+
+class RowChecker:
+    """Maps and checks one row at a time. ``catalog=None`` means offline: names are not checked."""
+
+    def __init__(self, mapping: MappingLike, catalog: Catalog | None, *, restore_cells: bool = False) -> None:
+        """``restore_cells``: the input is one of our own report files (failures.csv): undo the apostrophe that
+        kept spreadsheets from running cells such as ``=1+2`` or ``-Ravi`` as formulas."""
+        self.mapping = mapping
+        self.catalog = catalog
+        self.source_types = (catalog or Catalog.offline()).source_types
+        self.restore_cells = restore_cells
+        self._column: dict[str, str] = {field: mapping.column_for(field) for field in _CHECKED_FIELDS}
+        usable = self.source_types
+        self._usable_source_types = frozenset(t for t in usable.counts if usable.verdict(t) == "ok")
+
+    def check(self, row: Row) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...], tuple[Issue, ...]]:
+        """(requests to send, the row's phones with the primary first, issues); no requests when the row has an
+        error. A plain tuple: this runs once per row, a million times in a large dry run."""
+        if self.restore_cells:
+            row = Row(row.number, {key: restore(value) for key, value in row.cells.items()})
+        draft, issues = self.mapping.apply(row)
+        region = self.mapping.region
+        if self.mapping.region_column:
+            region = row.cells.get(self.mapping.region_column, "").strip() or region
+        phones = self._phones(draft, region, row.number, issues)
+        source_type = draft.get("source_type")
+        if source_type is not None and source_type not in self._usable_source_types:
+            issues.append(self._unknown(self.source_types, "source-type", "source_type", source_type, row.number))
+        if self.catalog is not None:
+            self._names(draft, row.number, issues)
+        if not phones or (issues and any(issue.severity == "error" for issue in issues)):
+            return (), phones, tuple(issues)
+        if "remove_labels" in draft and "add_labels" in draft:
+            return split_labels(draft), phones, tuple(issues)
+        return (draft,), phones, tuple(issues)
+
+    # --- phones -------------------------------------------------------------------------------------------
+
+    def _phones(self, draft: dict[str, Any], region: str, number: int, issues: list[Issue]) -> tuple[str, ...]:
+        """Normalise every phone field in place; return the row's phones (primary first) for cross-row checks."""
+        raw = draft.get("customer_phone")
+        if raw is None:
+            column = self._column["customer_phone"]
+            issues.append(Issue(number, column, "error", "missing-phone", "no customer phone in this row"))
+            return ()
+        primary = self._phone("customer_phone", raw, region, number, issues)
+        if primary is None:
+            return ()
+        draft["customer_phone"] = primary
+        if "add_phones" in draft:
+            extra: list[str] = []
+            for value in draft["add_phones"]:
+                phone = self._phone("add_phones", value, region, number, issues)
+                if phone is not None and phone != primary and phone not in extra:
+                    extra.append(phone)
+            if extra:
+                draft["add_phones"] = extra
+            else:
+                del draft["add_phones"]
+        else:
+            extra = []
+        assignee = draft.get("assignee_user_phone")
+        if assignee is not None:
+            draft["assignee_user_phone"] = self._phone("assignee_user_phone", assignee, region, number, issues)
+        return (primary, *extra) if extra else (primary,)
+
+    def _phone(self, field: str, raw: str, region: str, number: int, issues: list[Issue]) -> str | None:
+        result = normalise_phone_text(raw, region)
+        if type(result) is Phone:
+            if result.extension:
+                message = f"extension {result.extension} dropped: the API stores E.164 numbers only"
+                issues.append(Issue(number, self._column[field], "warning", "phone-extension-dropped", message, raw))
+            return result.e164
+        assert isinstance(result, PhoneProblem)
+        issues.append(Issue(number, self._column[field], "error", result.code, result.message, raw))
+        return None
+
+    # --- names --------------------------------------------------------------------------------------------
+
+    def _names(self, draft: dict[str, Any], number: int, issues: list[Issue]) -> None:
+        """Stage, group, label and product names against the catalog."""
+        assert self.catalog is not None
+        for field, attr, noun in _NAME_FIELDS:
+            name = draft.get(field)
+            if name is None:
+                continue
+            names: NameSet = getattr(self.catalog, attr)
+            verdict = names.verdict(name)
+            if verdict == "unknown":
+                issues.append(self._unknown(names, noun, field, name, number))
+            elif verdict == "duplicated":
+                message = (f"{names.counts[name]} {noun}s in the account are named '{name}': "
+                           f"the API refuses ambiguous {noun} names; rename one in the dashboard")
+                issues.append(Issue(number, self._column[field], "error", f"duplicate-{noun}", message, name))
+        for field, attr, noun in _LIST_NAME_FIELDS:
+            names = getattr(self.catalog, attr)
+            for name in draft.get(field) or ():
+                if names.verdict(name) == "unknown":
+                    issue = self._unknown(names, noun, field, name, number, severity="warning")
+                    issues.append(issue)
+
+    def _unknown(self, names: NameSet, noun: str, field: str, name: str, number: int,
+                 severity: str = "error") -> Issue:
+        hint = suggestion_text(names.suggest(name))
+        if name in names.disabled:
+            hint = f" (it is disabled){hint}"
+        if severity == "warning":
+            message = f"the account has no {noun} named '{name}': the API would silently ignore it{hint}"
+        else:
+            message = f"the account has no {noun} named '{name}'{hint}"
+        column = self._column[field]
+        return Issue(number, column, "warning" if severity == "warning" else "error", f"unknown-{noun}", message, name)
+
+
+def split_labels(draft: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """One request, or two when labels are both added and removed (the API refuses both in one request).
+
+    The first request carries everything else (and the note); the second only removes labels from the same lead.
+    """
+    if not (draft.get("add_labels") and draft.get("remove_labels")):
+        return (draft,)
+    first = {key: value for key, value in draft.items() if key != "remove_labels"}
+    second = {"customer_phone": draft["customer_phone"], "remove_labels": draft["remove_labels"]}
+    return (first, second)

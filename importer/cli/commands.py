@@ -1,0 +1,195 @@
+"""Command line: parse arguments, call the library, turn errors into one line and an exit code.
+
+Exit codes: 0 every row succeeded (dry run: no row has an error); 1 finished, but some rows were invalid,
+failed or are in doubt; 2 could not run (bad arguments, mapping or input, 401, server unreachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from importer.errors import ImporterError
+
+if TYPE_CHECKING:
+    from importer.sandbox import SandboxServer
+
+EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2 (its own default is also 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_FATAL, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    parser = _Parser(prog="superfone-import", description="Sync spreadsheets of leads into Superfone.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    for name, help_text in (("run", "import a sheet into Superfone"),
+                            ("validate", "check a sheet and write the report; never sends (run --dry-run)"),
+                            ("verify", "read every row's lead back with get-lead and report differences")):
+        command = commands.add_parser(name, help=help_text)
+        _add_run_arguments(command, mode=name)
+        command.set_defaults(handler=_run)
+
+    catalog = commands.add_parser("catalog", help="show the account's labels, stages, groups and products")
+    catalog.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    _add_target_arguments(catalog)
+    catalog.set_defaults(handler=_catalog)
+
+    mapping = commands.add_parser("mapping", help="work with mapping files")
+    mapping_commands = mapping.add_subparsers(dest="mapping_command", required=True, parser_class=_Parser)
+    suggest = mapping_commands.add_parser("suggest", help="print a mapping guessed from a sheet's headers")
+    suggest.add_argument("sheet", metavar="SHEET")
+    suggest.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
+    suggest.set_defaults(handler=_suggest)
+
+    sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
+    if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for
+        from importer.sandbox import command as sandbox_command
+
+        sandbox_command.add_arguments(sandbox)
+        sandbox.set_defaults(handler=sandbox_command.run)
+    return parser
+
+
+def _positive(kind: type[int] | type[float]) -> Callable[[str], int | float]:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def _add_target_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
+                         help="API base URL (env SF_BASE_URL; default: the production URL)")
+    command.add_argument("--sandbox", action="store_true",
+                         help="start a local sandbox (seeded from sample_data/catalog.yaml) and use it")
+
+
+def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
+    command.add_argument("sheet", metavar="SHEET",
+                         help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file")
+    command.add_argument("-m", "--mapping", required=True, metavar="MAPPING", help="mapping YAML file")
+    command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
+    command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                         help="where run folders and the journal go (default: reports)")
+    command.add_argument("--on-duplicate", choices=("last", "first", "error"), default="last",
+                         help="which of several rows with the same customer phone is sent (default: last)")
+    if mode != "verify":
+        command.add_argument("--offline", action="store_true",
+                             help="do not read the account's catalog (names are then not checked)")
+    _add_target_arguments(command)
+    command.add_argument("--workers", type=_positive(int), metavar="N",
+                         help="checking processes (default: auto)")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+    if mode == "validate":
+        command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None,
+                             plan=False)
+        return
+    command.add_argument("--rate", type=_positive(float), default=10.0, metavar="PER_S",
+                         help="requests per second (default: 10)")
+    command.add_argument("--concurrency", type=_positive(int), default=8, metavar="N",
+                         help="requests in flight at once (default: 8)")
+    if mode == "verify":
+        command.set_defaults(dry_run=True, offline=False, fresh=False, retry_failed=None, plan=False)
+        return
+    command.add_argument("--dry-run", action="store_true", help="check and report, send nothing")
+    command.add_argument("--plan", action="store_true",
+                         help="dry run that also reads each row's lead (GET only) and says what would change")
+    command.add_argument("--fresh", action="store_true", help="ignore the journal of earlier runs")
+    command.add_argument("--retry-failed", type=Path, metavar="RUN_DIR",
+                         help="send only the failed and in-doubt rows of that earlier run")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from importer.api.client import DEFAULT_BASE_URL
+    from importer.cli.console import BarProgress, summary_lines
+    from importer.readback.plan import PlanImporter, plan_lines
+    from importer.readback.verify import VerifyImporter, verify_lines
+    from importer.run.importer import Importer
+    from importer.run.options import NullProgress, RunOptions
+
+    options = RunOptions(
+        sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
+        rate=args.rate, concurrency=args.concurrency, on_duplicate=args.on_duplicate, fresh=args.fresh,
+        retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
+        api_key=os.environ.get("SF_API_KEY") or None,
+    )
+    interactive = not args.quiet and sys.stderr.isatty()
+    progress = BarProgress() if interactive else NullProgress()
+    with ExitStack() as stack:
+        if args.sandbox:
+            server = stack.enter_context(_start_sandbox())
+            options.base_url, options.api_key, options.fresh = server.base_url, server.api_key, True
+            print(f"sandbox: {server.base_url} (in-process, fresh state)")
+        kind = VerifyImporter if args.command == "verify" else PlanImporter if args.plan else Importer
+        result = kind(args.sheet, args.mapping, options, progress).run()
+    lines = summary_lines(result.summary, str(result.folder))
+    extra = verify_lines if args.command == "verify" else plan_lines if args.plan else None
+    if extra is not None:
+        lines[-1:-1] = extra(result.summary)  # "report: <folder>" stays the last line
+    for line in lines:
+        print(line)
+    return result.exit_code
+
+
+def _catalog(args: argparse.Namespace) -> int:
+    from importer.api.client import DEFAULT_BASE_URL
+    from importer.cli.catalog_view import catalog_json, catalog_text, fetch_catalog
+
+    with ExitStack() as stack:
+        base_url, api_key = args.base_url or DEFAULT_BASE_URL, os.environ.get("SF_API_KEY") or None
+        if args.sandbox:
+            server = stack.enter_context(_start_sandbox())
+            base_url, api_key = server.base_url, server.api_key
+        catalog = fetch_catalog(base_url, api_key)
+    sys.stdout.write(catalog_json(catalog) if args.json else catalog_text(catalog))
+    return EXIT_OK
+
+
+def _suggest(args: argparse.Namespace) -> int:
+    from importer.sources import open_table
+    from importer.suggest.suggester import suggest_mapping
+
+    suggestion = suggest_mapping(open_table(args.sheet, args.sheet_name))
+    sys.stdout.write(suggestion.yaml)
+    return EXIT_OK
+
+
+def _start_sandbox() -> SandboxServer:
+    from importer.sandbox import SandboxConfig, SandboxServer
+
+    seed = Path("sample_data/catalog.yaml")
+    return SandboxServer(SandboxConfig(), seed=seed if seed.is_file() else None)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed as one line
+        return int(exc.code or 0)
+    try:
+        return int(args.handler(args))
+    except ImporterError as exc:
+        print(f"superfone-import: error: {exc}", file=sys.stderr)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        print("superfone-import: interrupted", file=sys.stderr)
+        return 130

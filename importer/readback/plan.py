@@ -1,0 +1,138 @@
+"""``run --plan``: a dry run that also reads the account and says what each row would do to it.
+
+After pass one, every valid row that would be sent is looked up with get-lead (by its customer phone, and
+by each ``add_phones`` number the lead does not already have) and classified:
+
+    create     no lead has the customer phone (create_if_missing false: "would fail: Customer not found.")
+    update     the lead whose primary phone is the customer phone exists; each change is named, old → new
+    unchanged  that lead already holds everything the row sets (a note would still be added: said so)
+    conflict   the row's phones belong to other leads: the customer phone is not the primary phone of the
+               lead get-lead finds (another lead's secondary phone, or several leads share it), or an
+               add_phones number is on another lead. The upsert would fail.
+    failed     the lookup itself failed (after retries); the row could not be planned
+
+plan.csv has one line per planned row; summary.json gets ``plan: {create, update, unchanged, conflict}``.
+Nothing is ever sent: only GET requests. Exit code 1 when any row is invalid, in conflict, would fail or
+could not be looked up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from importer.errors import ApiError
+from importer.readback.compare import compare, show
+from importer.readback.reader import Fetch, Lead, ReadbackImporter, Target, lead_name, lead_phones, primary_phone
+from importer.run.options import Tally
+
+__all__ = ["PLAN_COLUMNS", "PlanImporter", "RowPlan", "plan_lines", "plan_row"]
+
+PLAN_COLUMNS = ("_row", "action", "customer_phone", "lead_id", "changes", "message")
+CREATE_FLAG = "create_customer_if_customer_phone_not_found"
+WOULD_FAIL_NOT_FOUND = 'would fail: "Customer not found." (create_if_missing is false)'
+
+
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """What one row would do: ``action``, the lead it would touch, the changes by name, and notes."""
+
+    action: str
+    lead_id: int | None = None
+    changes: tuple[str, ...] = ()
+    message: str = ""
+    would_fail: bool = False
+
+
+def plan_row(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
+    """Classify one row's (merged) payload against the account, looking phones up with ``fetch``."""
+    phone = str(payload["customer_phone"])
+    lead = fetch(phone)
+    if lead is None:
+        return _plan_create(payload, fetch)
+    lead_id = _id(lead)
+    primary = primary_phone(lead)
+    if primary != phone:
+        return RowPlan("conflict", lead_id, message=(
+            f"customer phone {phone} is not the primary phone of lead {lead_name(lead)} (that is {primary}): "
+            "it is another lead's secondary phone, or several leads share it (\"Customer phone exists in "
+            "multiple contact\"); the upsert would fail"))
+    clash = _foreign_phone(payload, lead, fetch)
+    if clash is not None:
+        return clash
+    comparison = compare(payload, lead)
+    action = "update" if comparison.mismatches else "unchanged"
+    changes = tuple(mismatch.as_change() for mismatch in comparison.mismatches)
+    return RowPlan(action, lead_id, changes, "; ".join(comparison.notes))
+
+
+def _plan_create(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
+    clash = _foreign_phone(payload, None, fetch)
+    if clash is not None:
+        return clash
+    notes = []
+    would_fail = payload.get(CREATE_FLAG) is not True
+    if would_fail:
+        notes.append(WOULD_FAIL_NOT_FOUND)
+    if payload.get("customer_note"):
+        notes.append("note will be added")
+    return RowPlan("create", None, (), "; ".join(notes), would_fail)
+
+
+def _foreign_phone(payload: dict[str, Any], lead: Lead | None, fetch: Fetch) -> RowPlan | None:
+    """A conflict when an add_phones number the lead lacks belongs to another lead; else None."""
+    own = set(lead_phones(lead)) if lead is not None else {str(payload["customer_phone"])}
+    for extra in dict.fromkeys(payload.get("add_phones") or []):
+        if extra in own:
+            continue
+        other = fetch(extra)
+        if other is not None and (lead is None or _id(other) != _id(lead)):
+            return RowPlan("conflict", _id(lead) if lead is not None else None, message=(
+                f"add_phones {extra} belongs to lead {lead_name(other)}: the upsert would fail "
+                f"(\"Phone number {extra} in add_phones is already present in different customer\")"))
+    return None
+
+
+def _id(lead: Lead) -> int | None:
+    value = lead.get("id")
+    return value if isinstance(value, int) else None
+
+
+class PlanImporter(ReadbackImporter):
+    """``run --plan``: see :mod:`importer.readback.plan`."""
+
+    file_name = "plan.csv"
+    columns = PLAN_COLUMNS
+    summary_key = "plan"
+    statuses = ("create", "update", "unchanged", "conflict")
+    problems = ("conflict", "failed", "would_fail")
+    phase = "planning"
+
+    def examine(self, target: Target, fetch: Fetch) -> RowPlan:
+        return plan_row(target.payload, fetch)
+
+    def line(self, target: Target, outcome: RowPlan | ApiError) -> tuple[str, list[str]]:
+        if isinstance(outcome, ApiError):
+            outcome = RowPlan("failed", message=f"lookup failed: {outcome.message}")
+        if outcome.would_fail:
+            self.counts["would_fail"] += 1
+        lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
+        cells = [str(target.row), outcome.action, target.customer_phone, lead_id, "; ".join(outcome.changes),
+                 outcome.message]
+        return outcome.action, cells
+
+    def _exit_code(self, tally: Tally) -> int:
+        return 1 if tally.invalid or super()._exit_code(tally) else 0
+
+
+def plan_lines(summary: dict[str, Any]) -> list[str]:
+    """Summary lines of a plan: the counts per action, and what could not be planned."""
+    counts = summary.get("plan") or {}
+    parts = [f"{counts.get(action, 0)} {action}" for action in PlanImporter.statuses]
+    lines = ["plan: " + ", ".join(parts) + f" ({summary.get('lookups', 0)} lookups, nothing sent)"]
+    if counts.get("would_fail"):
+        lines.append(f"plan: {counts['would_fail']} created rows would fail ({show('Customer not found.')}: "
+                     "create_if_missing is false)")
+    if counts.get("failed"):
+        lines.append(f"plan: {counts['failed']} rows could not be looked up (see plan.csv)")
+    return lines

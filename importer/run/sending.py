@@ -1,0 +1,355 @@
+"""The sending engine: a pool of workers sharing one rate limiter, one retry policy and one client.
+
+- Jobs are read lazily, at most ``window`` admitted and unfinished at a time.
+- Rows that share any phone are never in flight together and keep sheet order: each job waits for the
+  last earlier job holding each of its phones (a chain per phone).
+- The very first request goes alone: a wrong key costs exactly one request, not one per worker, and
+  a server that cannot be reached at all stops the run (TransientError) after that row's retries.
+- A 401 stops the run: no new request starts, in-flight ones finish, then ``run`` raises AuthError.
+- A request whose outcome is unknown (UncertainError) is retried without ``customer_note`` and, if it
+  carried one, the row ends ``in_doubt`` ("note may not have been added"): a note is never sent twice.
+
+Concurrency default 8: by Little's law the pool sustains ``concurrency / latency`` requests per second,
+so 8 workers keep the default rate (10/s) up to 800 ms per request; raise it with the rate
+(``rate × latency × 1.5``, e.g. 16 for 50/s at 200 ms).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from importer.api.ratelimit import RateLimiter
+from importer.api.retry import RetryPolicy
+from importer.errors import ApiError, AuthError, UncertainError
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["succeeded", "failed", "in_doubt"]
+NOTE = "customer_note"
+NOTE_IN_DOUBT = "note may not have been added"
+DEFAULT_CONCURRENCY = 8
+
+
+class UpsertClient(Protocol):
+    def upsert(self, payload: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One sheet row to send: one payload, or two when add_labels and remove_labels were split.
+
+    ``phones`` holds every E.164 number of the row (customer_phone and add_phones). ``note_in_doubt``:
+    an earlier run may already have added this row's note, so it is stripped and the row ends in doubt.
+    """
+
+    row: int
+    requests: tuple[dict[str, Any], ...]
+    phones: frozenset[str]
+    note_in_doubt: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.requests) <= 2:
+            raise ValueError(f"row {self.row}: a job has one or two requests, not {len(self.requests)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one job ended. ``http_status`` is the last answer's status (None if no answer came)."""
+
+    row: int
+    status: Status
+    message: str = ""
+    attempts: int = 0
+    http_status: int | None = None
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    """A job admitted to the window, with its unfinished predecessors and its waiting successors."""
+
+    job: Job
+    waiting_for: int = 0
+    successors: list[_Entry] = field(default_factory=list)
+
+
+class Sender:
+    """Sends jobs through ``client`` with ``concurrency`` workers at most ``rate`` requests per second.
+
+    ``rate`` ``math.inf`` (or 0) means no client-side limit; the server's 429s and Retry-After still apply.
+    ``burst`` defaults to 50 ms worth of requests (see importer.api.ratelimit). ``window`` bounds how many
+    jobs are read ahead of the slowest unfinished one.
+    """
+
+    def __init__(
+        self,
+        client: UpsertClient,
+        rate: float = 10.0,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        burst: float | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        window: int | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.client = client
+        self.concurrency = concurrency
+        self.limiter = RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
+        self.policy = policy if policy is not None else RetryPolicy()
+        self.window = window if window is not None else max(256, concurrency * 32)
+        self._clock = clock
+        self._sleep = sleep
+        self._cond = threading.Condition()
+        self._callback_lock = threading.Lock()
+        self._ready: deque[_Entry] = deque()
+        self._tails: dict[str, _Entry] = {}
+        self._open = 0  # admitted and not finished
+        self._exhausted = False
+        self._stopping = False
+        self._fatal: BaseException | None = None
+        self._halted = False  # no request at all may start any more
+        self._gate_open = False
+        self._prober: int | None = None
+        ensure_pool_size = getattr(client, "ensure_pool_size", None)
+        if callable(ensure_pool_size):
+            ensure_pool_size(concurrency)
+
+    def stop(self) -> None:
+        """Graceful stop: jobs already started finish (with their retries); no other job starts."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def run(
+        self,
+        jobs: Iterable[Job],
+        on_start: Callable[[Job], None],
+        on_outcome: Callable[[Outcome], None],
+    ) -> None:
+        """Send every job; return when all finished (or the run stopped). Raises AuthError on a 401.
+
+        ``on_start`` and ``on_outcome`` are called from worker threads, one at a time.
+        """
+        workers = [
+            threading.Thread(target=self._work, args=(on_start, on_outcome), name=f"sender-{i}", daemon=True)
+            for i in range(self.concurrency)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            self._dispatch(iter(jobs))
+        except BaseException as exc:  # Ctrl-C or a failing job source: started jobs still finish
+            self._fail(exc, halt=False)
+        finally:
+            with self._cond:
+                self._exhausted = True
+                self._cond.notify_all()
+            self._join(workers)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _join(self, workers: list[threading.Thread]) -> None:
+        """Wait for the workers; a first Ctrl-C meanwhile stops gracefully, a second one leaves at once."""
+        try:
+            for worker in workers:
+                worker.join()
+        except KeyboardInterrupt as exc:
+            self._fail(exc, halt=False)
+            for worker in workers:
+                worker.join()
+
+    # --- dispatching ----------------------------------------------------------------------------------
+
+    def _dispatch(self, jobs: Iterator[Job]) -> None:
+        while True:
+            with self._cond:
+                while self._open >= self.window and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+            job = next(jobs, None)  # outside the lock: the source may be slow
+            if job is None:
+                return
+            with self._cond:
+                self._admit(job)
+
+    def _admit(self, job: Job) -> None:
+        entry = _Entry(job)
+        predecessors = {id(tail): tail for phone in job.phones if (tail := self._tails.get(phone)) is not None}
+        for predecessor in predecessors.values():
+            predecessor.successors.append(entry)
+        entry.waiting_for = len(predecessors)
+        for phone in job.phones:
+            self._tails[phone] = entry
+        self._open += 1
+        if entry.waiting_for == 0:
+            self._ready.append(entry)
+            self._cond.notify_all()
+
+    def _finish(self, entry: _Entry) -> None:
+        with self._cond:
+            for phone in entry.job.phones:
+                if self._tails.get(phone) is entry:
+                    del self._tails[phone]
+            for successor in entry.successors:
+                successor.waiting_for -= 1
+                if successor.waiting_for == 0:
+                    self._ready.append(successor)
+            self._open -= 1
+            self._cond.notify_all()
+
+    def _fail(self, exc: BaseException, halt: bool) -> None:
+        """Keep ``exc`` for run() to raise; stop. ``halt``: started jobs make no further request."""
+        with self._cond:
+            if self._fatal is None:
+                self._fatal = exc
+            self._stopping = True
+            self._halted = self._halted or halt
+            self._cond.notify_all()
+
+    # --- workers --------------------------------------------------------------------------------------
+
+    def _next_entry(self) -> _Entry | None:
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return None
+                if self._ready:
+                    return self._ready.popleft()
+                if self._exhausted and self._open == 0:
+                    return None
+                self._cond.wait()
+
+    def _work(self, on_start: Callable[[Job], None], on_outcome: Callable[[Outcome], None]) -> None:
+        try:
+            while (entry := self._next_entry()) is not None:
+                try:
+                    if not self._wait_for_gate(starting=True):
+                        break  # stopped before this job started: it stays unsent and unreported
+                    with self._callback_lock:
+                        on_start(entry.job)
+                    outcome = self._send_job(entry.job)
+                    with self._callback_lock:
+                        on_outcome(outcome)
+                finally:
+                    self._finish(entry)
+        except BaseException as exc:  # a failing callback or a bug: stop the run and re-raise from run()
+            self._fail(exc, halt=True)
+
+    def _wait_for_gate(self, starting: bool = False) -> bool:
+        """Let the first request of the run go alone. False once the run is halted (401, failing callback),
+        or when ``starting`` a new job once the run is stopping."""
+        with self._cond:
+            me = threading.get_ident()
+            if self._prober is None:
+                self._prober = me
+            while not self._gate_open and self._prober != me and not self._halted:
+                self._cond.wait()
+            return not (self._halted or (starting and self._stopping))
+
+    def _open_gate(self) -> None:
+        with self._cond:
+            if not self._gate_open:
+                self._gate_open = True
+                self._cond.notify_all()
+
+    def _send_job(self, job: Job) -> Outcome:
+        tracker = _JobTracker(job)
+        for index, payload in enumerate(job.requests):
+            body = _without_note(payload) if job.note_in_doubt else payload
+            outcome = self._send_request(tracker, body, index)
+            if outcome is not None:
+                return outcome
+        return tracker.outcome("succeeded", "", 200)
+
+    def _send_request(self, tracker: _JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
+        """Send one payload until it succeeds (None) or the job has to end (its Outcome)."""
+        attempt = 0
+        while True:
+            if not self._wait_for_gate():
+                return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
+            self.limiter.acquire()
+            attempt += 1
+            tracker.attempts += 1
+            try:
+                self.client.upsert(body)
+            except AuthError as exc:
+                self._open_gate()
+                self._fail(exc, halt=True)
+                return tracker.outcome("failed", exc.message, exc.status)
+            except ApiError as exc:
+                if exc.status is not None or isinstance(exc, UncertainError):
+                    self._open_gate()  # the server answered: it is reachable
+                tracker.last_status = exc.status
+                if isinstance(exc, UncertainError) and NOTE in body:
+                    tracker.note_maybe_applied = True
+                decision = self.policy.decide(exc, attempt)
+                if exc.status == 429:
+                    self.limiter.on_throttled()
+                if not decision.retry:
+                    if not self._gate_open:  # the run's first request never reached the server
+                        self._fail(exc, halt=True)
+                    return tracker.outcome("failed", _reason(exc, index), exc.status)
+                if decision.strip_note:
+                    body = _without_note(body)
+                logger.debug(
+                    "row %d: attempt %d failed (%s); retrying in %.2f s",
+                    tracker.job.row,
+                    attempt,
+                    exc.message,
+                    decision.delay,
+                )
+                self._wait_before_retry(exc, decision.delay)
+                continue
+            self._open_gate()
+            self.limiter.on_success()
+            return None
+
+    def _wait_before_retry(self, error: ApiError, delay: float) -> None:
+        if error.retry_after is not None:
+            self.limiter.pause_until(self._clock() + delay)  # everyone waits; acquire() does the waiting
+        elif delay > 0:
+            self._sleep(delay)
+
+
+@dataclass(slots=True)
+class _JobTracker:
+    job: Job
+    attempts: int = 0
+    note_maybe_applied: bool = False
+    last_status: int | None = None
+
+    def outcome(self, status: Status, message: str, http_status: int | None = None) -> Outcome:
+        if self.job.note_in_doubt or self.note_maybe_applied:
+            # The note may or may not be on the lead: neither "succeeded" nor "failed" is true.
+            message = f"{message}; {NOTE_IN_DOUBT}" if message else NOTE_IN_DOUBT
+            status = "in_doubt"
+        return Outcome(self.job.row, status, message, self.attempts, http_status)
+
+
+def _without_note(payload: dict[str, Any]) -> dict[str, Any]:
+    if NOTE not in payload:
+        return payload
+    return {key: value for key, value in payload.items() if key != NOTE}
+
+
+def _reason(error: ApiError, index: int) -> str:
+    if index > 0:
+        return f"second request (remove_labels) failed: {error.message}"
+    return error.message
+
+
+__all__ = ["DEFAULT_CONCURRENCY", "Job", "Outcome", "Sender", "UpsertClient"]

@@ -1,0 +1,98 @@
+"""Cross-row checks: duplicate customer phones (--on-duplicate) and phones claimed by two rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from importer.checks.crossrow import CrossRowIndex
+
+A, B, C, D = "+919845012345", "+919845054321", "+919900012345", "+919740011223"
+
+
+def index_of(rows: list[tuple[int, tuple[str, ...]]], on_duplicate: str = "last") -> CrossRowIndex:
+    index = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
+    for row, phones in rows:
+        index.add(row, phones)
+    return index
+
+
+def test_distinct_rows_raise_nothing() -> None:
+    verdicts = index_of([(2, (A,)), (3, (B, C)), (4, (D,))]).finish()
+    assert verdicts.skipped == set() and verdicts.invalid == set() and verdicts.issues == {}
+
+
+@pytest.mark.parametrize(("policy", "kept", "skipped"), [("last", 7, {2, 5}), ("first", 2, {5, 7})])
+def test_duplicates_keep_one_row_and_warn_on_every_row(policy: str, kept: int, skipped: set[int]) -> None:
+    verdicts = index_of([(2, (A,)), (3, (B,)), (5, (A,)), (7, (A, C))], policy).finish()
+    assert verdicts.skipped == skipped
+    assert verdicts.invalid == set()
+    assert sorted(verdicts.issues) == [2, 5, 7]
+    for row in (2, 5, 7):
+        (issue,) = verdicts.issues[row]
+        assert issue.code == "duplicate-phone" and issue.severity == "warning" and issue.column == "Phone"
+        assert "rows 2, 5, 7" in issue.message
+    assert "this row is sent" in verdicts.issues[kept][0].message
+
+
+def test_duplicates_with_error_policy_invalidate_every_row() -> None:
+    verdicts = index_of([(2, (A,)), (3, (B,)), (4, (A,))], "error").finish()
+    assert verdicts.invalid == {2, 4} and verdicts.skipped == set()
+    assert all(verdicts.issues[r][0].severity == "error" for r in (2, 4))
+
+
+def test_add_phone_owned_by_an_earlier_row_is_an_error_on_the_later_row() -> None:
+    verdicts = index_of([(2, (A, B)), (3, (C, B))]).finish()
+    assert verdicts.invalid == {3}
+    (issue,) = verdicts.issues[3]
+    assert issue.code == "phone-owned-by-other-row" and issue.column == "Mobile" and issue.value == B
+    assert "row 2" in issue.message
+
+
+def test_add_phone_equal_to_an_earlier_primary_is_an_error() -> None:
+    verdicts = index_of([(2, (A,)), (3, (C, A))]).finish()
+    assert verdicts.invalid == {3}
+
+
+def test_primary_equal_to_an_earlier_add_phone_is_an_error() -> None:
+    verdicts = index_of([(2, (A, B)), (3, (B,))]).finish()
+    assert verdicts.invalid == {3}
+    assert verdicts.issues[3][0].column == "Phone"
+
+
+def test_rows_of_one_lead_may_share_add_phones() -> None:
+    verdicts = index_of([(2, (A, B)), (3, (A, B))]).finish()
+    assert verdicts.invalid == set() and verdicts.skipped == {2}
+
+
+def test_invalid_rows_claim_no_phone() -> None:
+    index = CrossRowIndex("last")
+    index.add(2, (A,), valid=False)
+    index.add(3, (A,))
+    assert index.finish().issues == {}
+
+
+def feed_units(units: list[list[tuple[int, tuple[str, ...]]]], on_duplicate: str = "last") -> CrossRowIndex:
+    index = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
+    for unit in units:
+        rows = [row for row, _ in unit]
+        keys = [int(phones[0][1:]) for _, phones in unit]
+        add_rows = [row for row, phones in unit for _ in phones[1:]]
+        add_keys = [int(p[1:]) for _, phones in unit for p in phones[1:]]
+        index.add_many(rows, keys, add_rows, add_keys)
+    return index
+
+
+@pytest.mark.parametrize(
+    "units",
+    [
+        [[(2, (A,)), (3, (B, C))], [(4, (D,))]],                        # all fresh: the bulk path
+        [[(2, (A, B))], [(3, (C, B))]],                                 # add phone owned by an earlier unit
+        [[(2, (A,)), (3, (B,)), (5, (A,))], [(7, (A, C))]],             # duplicates within and across units
+        [[(2, (A, B)), (3, (B,))]],                                     # primary equal to an add phone
+    ],
+)
+def test_feeding_units_in_bulk_decides_as_feeding_rows_one_by_one(units) -> None:
+    one_by_one = index_of([row for unit in units for row in unit]).finish()
+    in_bulk = feed_units(units).finish()
+    assert (in_bulk.skipped, in_bulk.invalid, in_bulk.issues) == (one_by_one.skipped, one_by_one.invalid,
+                                                                  one_by_one.issues)

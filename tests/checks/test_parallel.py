@@ -1,0 +1,80 @@
+"""Parallel checking gives the same report as checking in one process; the payload encoder equals json.dumps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.checks.parallel import _dumps
+from importer.run.importer import Importer
+from importer.run.options import RunOptions
+from importer.sources import chunks
+
+MAPPING = """\
+version: 1
+fields:
+  customer_phone: Phone
+  add_phones: [Mobile]
+  first_name: Name
+  deal_value: {column: Value, type: number}
+  customer_note: {template: "note {Name}"}
+"""
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values)
+def test_payload_encoder_writes_what_json_dumps_writes(value: object) -> None:
+    assert _dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_sheet(path: Path, rows: int) -> None:
+    lines = ["Phone,Mobile,Name,Value"]
+    for i in range(rows):
+        phone = f"98{i % 700:08d}"  # repeats: duplicate phones across the sheet
+        mobile = f"97{i:08d}" if i % 5 == 0 else ""
+        value = "n/a" if i % 97 == 0 else str(i)
+        name = f'"Name, {i}"' if i % 11 == 0 else f"Lead {i}"
+        lines.append(f"{phone},{mobile},{name},{value}")
+        if i % 250 == 0:
+            lines.append("")  # blank rows are skipped but counted
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def report(sheet: Path, mapping: Path, out: Path, workers: int, on_duplicate: str) -> tuple[dict, str, str]:
+    options = RunOptions(dry_run=True, offline=True, report_dir=out, workers=workers,
+                         on_duplicate=on_duplicate)  # type: ignore[arg-type]
+    result = Importer(sheet, mapping, options).run()
+    summary = {k: v for k, v in result.summary.items() if not k.endswith("_at") and k != "duration_s"}
+    payloads = (result.folder / "payloads.jsonl").read_text(encoding="utf-8")
+    issues = (result.folder / "issues.csv").read_text(encoding="utf-8-sig")
+    return summary, payloads, issues
+
+
+@pytest.mark.parametrize("on_duplicate", ["last", "error"])
+def test_two_workers_write_the_same_report_as_one(tmp_path: Path, monkeypatch, on_duplicate: str) -> None:
+    monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)  # many ranges from a small file
+    planned = []
+    real_plan = chunks.plan_chunks
+    monkeypatch.setattr("importer.checks.parallel.plan_chunks", lambda t: planned.append(list(real_plan(t))) or planned[-1])
+    sheet, mapping = tmp_path / "leads.csv", tmp_path / "mapping.yaml"
+    write_sheet(sheet, 3000)
+    mapping.write_text(MAPPING, encoding="utf-8")
+    one = report(sheet, mapping, tmp_path / "one", 1, on_duplicate)
+    two = report(sheet, mapping, tmp_path / "two", 2, on_duplicate)
+    assert one == two
+    assert len(planned[0]) > 10  # the workers really read ranges of the file
+    summary, payloads, issues = one
+    assert summary["rows_total"] == 3000 and summary["invalid"] > 0
+    assert "duplicate-phone" in issues and "invalid-number" in issues
+    rows = [json.loads(line)["_row"] for line in payloads.splitlines()]
+    assert rows == sorted(rows)

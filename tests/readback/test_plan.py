@@ -1,0 +1,198 @@
+"""run --plan against the sandbox: exact classifications, plan.csv, summary counts, exit codes, GET only."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from importer.api.retry import RetryPolicy
+from importer.cli.commands import main
+from importer.readback.plan import PlanImporter, plan_row
+from importer.report import restore
+from importer.run.options import RunOptions
+from importer.sandbox import SandboxServer
+
+MAPPING = """\
+version: 1
+defaults:
+  region: IN
+  create_if_missing: {create}
+fields:
+  customer_phone: Phone
+  add_phones: [Mobile]
+  first_name: First Name
+  last_name: Last Name
+  city: City
+  deal_value: {{column: Deal Value, type: number}}
+  lead_stage_name: Stage
+  add_labels: {{column: Tags, split: ";"}}
+  customer_note: Notes
+"""
+
+HEADER = ["First Name", "Last Name", "Phone", "Mobile", "City", "Deal Value", "Stage", "Tags", "Notes"]
+ROWS = [
+    ["Asha", "Kumar", "+918000000001", "", "Bengaluru", "50000", "New Lead", "Hot", ""],  # 2 unchanged
+    ["Meera", "Iyer", "+919000000002", "+919000000003", "Mumbai", "120000.5", "Won", "Hot", "Called"],  # 3 update
+    ["Ravi", "Rao", "+919811100001", "", "Pune", "", "", "", ""],  # 4 create
+    ["Asha", "Kumar", "+918000000002", "", "", "", "", "", ""],  # 5 conflict: Asha's secondary phone
+    ["Kiran", "Das", "+919811100002", "+919000000001", "", "", "", "", ""],  # 6 conflict: add_phones of Vikram
+    ["", "", "12345", "", "", "", "", "", ""],  # 7 invalid phone
+]
+
+SECONDARY = ("customer phone +918000000002 is not the primary phone of lead 12345 (Asha Kumar) (that is "
+             "+918000000001): it is another lead's secondary phone, or several leads share it (\"Customer phone "
+             "exists in multiple contact\"); the upsert would fail")
+ADD_PHONE = ("add_phones +919000000001 belongs to lead 12346 (Vikram Singh): the upsert would fail (\"Phone "
+             "number +919000000001 in add_phones is already present in different customer\")")
+
+
+def write_inputs(folder: Path, rows: list[list[str]], create: bool = True) -> tuple[Path, Path]:
+    sheet = folder / "leads.csv"
+    with open(sheet, "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([HEADER, *rows])
+    mapping = folder / "mapping.yaml"
+    mapping.write_text(MAPPING.format(create="true" if create else "false"), encoding="utf-8")
+    return sheet, mapping
+
+
+def run_plan(server: SandboxServer, folder: Path, rows: list[list[str]], monkeypatch: pytest.MonkeyPatch,
+             create: bool = True) -> tuple[int, Path]:
+    monkeypatch.setenv("SF_API_KEY", server.api_key)
+    sheet, mapping = write_inputs(folder, rows, create)
+    reports = folder / "reports"
+    code = main(["run", str(sheet), "-m", str(mapping), "--plan", "--base-url", server.base_url,
+                 "--report-dir", str(reports), "--quiet", "--rate", "1000"])
+    (run_folder,) = reports.iterdir()
+    return code, run_folder
+
+
+def read_plan(folder: Path) -> list[dict[str, str]]:
+    with open(folder / "plan.csv", encoding="utf-8-sig", newline="") as stream:
+        return [{key: restore(value) for key, value in row.items()} for row in csv.DictReader(stream)]
+
+
+def test_plan_classifies_every_row(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, folder = run_plan(fresh_sandbox, tmp_path, ROWS, monkeypatch)
+
+    assert code == 1  # a conflict and an invalid row
+    plan = read_plan(folder)
+    assert [(p["_row"], p["action"], p["customer_phone"], p["lead_id"]) for p in plan] == [
+        ("2", "unchanged", "+918000000001", "12345"),
+        ("3", "update", "+919000000002", "12348"),
+        ("4", "create", "+919811100001", ""),
+        ("5", "conflict", "+918000000002", "12345"),
+        ("6", "conflict", "+919811100002", ""),
+    ]
+    assert [p["changes"] for p in plan] == [
+        "", 'city: "Chennai" → "Mumbai"; lead_stage_name: "Qualified" → "Won"; labels: + "Hot"', "", "", ""]
+    assert [p["message"] for p in plan] == ["", "note will be added", "", SECONDARY, ADD_PHONE]
+
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["plan"] == {"create": 1, "update": 1, "unchanged": 1, "conflict": 2}
+    assert (summary["rows_total"], summary["valid"], summary["invalid"], summary["sent"]) == (6, 5, 1, 0)
+    assert summary["dry_run"] is True
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == ["plan: 1 create, 1 update, 1 unchanged, 2 conflict (6 lookups, nothing sent)",
+                        f"report: {folder}"]
+
+
+def test_plan_sends_nothing_and_reads_only(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    before = fresh_sandbox.leads()
+    run_plan(fresh_sandbox, tmp_path, ROWS, monkeypatch)
+
+    log = fresh_sandbox.requests()
+    assert log and {entry["method"] for entry in log} == {"GET"}
+    lookups = [entry for entry in log if entry["path"].endswith("/enterprise/api/lead")]
+    assert len(lookups) == 6  # 5 customer phones + the add_phones number of row 6 (row 3 has its own)
+    assert fresh_sandbox.leads() == before
+
+
+def test_plan_without_changes_exits_0(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, folder = run_plan(fresh_sandbox, tmp_path, ROWS[:3], monkeypatch)
+
+    assert code == 0
+    assert [p["action"] for p in read_plan(folder)] == ["unchanged", "update", "create"]
+
+
+def test_plan_says_a_create_would_fail_without_create_if_missing(
+        fresh_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, folder = run_plan(fresh_sandbox, tmp_path, ROWS[2:3], monkeypatch, create=False)
+
+    assert code == 1
+    (row,) = read_plan(folder)
+    assert (row["action"], row["message"]) == (
+        "create", 'would fail: "Customer not found." (create_if_missing is false)')
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["plan"] == {"create": 1, "update": 0, "unchanged": 0, "conflict": 0, "would_fail": 1}
+
+
+def test_plan_cells_are_neutralised(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [["=HYPERLINK(1)", "Kumar", "+918000000001", "", "Bengaluru", "50000", "New Lead", "Hot", ""]]
+    _, folder = run_plan(fresh_sandbox, tmp_path, rows, monkeypatch)
+
+    text = (folder / "plan.csv").read_text(encoding="utf-8-sig")
+    assert "'+918000000001" in text
+    assert all(not cell.startswith(("=", "+", "-", "@")) for line in csv.reader(text.splitlines()) for cell in line)
+    assert read_plan(folder)[0]["changes"] == 'first_name: "Asha" → "=HYPERLINK(1)"'
+
+
+def test_plan_without_key_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("SF_API_KEY", raising=False)
+    sheet, mapping = write_inputs(tmp_path, ROWS[:1])
+
+    code = main(["run", str(sheet), "-m", str(mapping), "--plan", "--report-dir", str(tmp_path / "r")])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SF_API_KEY" in err
+
+
+def test_plan_with_a_wrong_key_stops_after_one_request(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    sheet, mapping = write_inputs(tmp_path, ROWS)
+    monkeypatch.setenv("SF_API_KEY", "wrong-key")
+
+    code = main(["run", str(sheet), "-m", str(mapping), "--plan", "--base-url", fresh_sandbox.base_url,
+                 "--report-dir", str(tmp_path / "r"), "--quiet"])
+
+    assert code == 2
+    assert capsys.readouterr().err == "superfone-import: error: UnAuthorized, Please Provide Valid API Key\n"
+    assert len(fresh_sandbox.requests()) == 1
+
+
+def test_plan_row_detects_a_shared_primary_phone() -> None:
+    """Several leads with one primary phone: get-lead answers with a lead listing another phone first."""
+    lead = {"id": 7, "first_name": "Vikram", "phones": [{"phone": "+919000000009"}, {"phone": "+919000000001"}]}
+    plan = plan_row({"customer_phone": "+919000000001"}, {"+919000000001": lead}.get)
+    assert (plan.action, plan.lead_id) == ("conflict", 7)
+    assert "Customer phone exists in multiple contact" in plan.message
+
+
+def test_plan_retries_server_errors_on_lookups(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
+    # seed 2: the five catalog lists get through, then three lookups in a row answer 503
+    fresh_sandbox.configure(fail_before=0.4, fault_reads=True, fault_seed=2)
+    sheet, mapping = write_inputs(tmp_path, ROWS)
+    options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000,
+                         report_dir=tmp_path / "reports")
+    policy = RetryPolicy(base=0.001, cap=0.01)
+
+    try:
+        result = PlanImporter(sheet, mapping, options, policy=policy).run()
+    finally:
+        fresh_sandbox.configure(fail_before=0.0, fault_reads=False)  # later tests may share the server
+
+    statuses = [entry["status"] for entry in fresh_sandbox.requests() if entry["path"].endswith("/api/lead")]
+    assert statuses.count(503) == 3 and statuses.count(200) + statuses.count(404) == 6
+    assert result.exit_code == 1
+    assert result.summary["plan"] == {"create": 1, "update": 1, "unchanged": 1, "conflict": 2}
+    assert [p["action"] for p in read_plan(result.folder)] == ["unchanged", "update", "create", "conflict",
+                                                               "conflict"]
