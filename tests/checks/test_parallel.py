@@ -65,7 +65,8 @@ def test_two_workers_write_the_same_report_as_one(tmp_path: Path, monkeypatch, o
     monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)  # many ranges from a small file
     planned = []
     real_plan = chunks.plan_chunks
-    monkeypatch.setattr("importer.checks.parallel.plan_chunks", lambda t: planned.append(list(real_plan(t))) or planned[-1])
+    monkeypatch.setattr("importer.checks.parallel.plan_chunks",
+                        lambda t: planned.append(list(real_plan(t))) or planned[-1])
     sheet, mapping = tmp_path / "leads.csv", tmp_path / "mapping.yaml"
     write_sheet(sheet, 3000)
     mapping.write_text(MAPPING, encoding="utf-8")

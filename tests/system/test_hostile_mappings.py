@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.system.test_hostile_inputs import assert_refused, posts, run_against
 
 from importer.errors import ConfigError
 from importer.mapping import load_mapping
+from tests.system.test_hostile_inputs import assert_refused, posts, run_against
 
 SHEET = "Phone,Name,Stage\r\n+919700000001,Asha,New Lead\r\n+919700000002,Ravi,Contacted\r\n"
 GOOD = "version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n"
