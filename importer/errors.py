@@ -7,7 +7,7 @@ Row problems are never exceptions: they are :class:`importer.models.Issue` recor
     ├── InputError         the sheet cannot be read (format, encoding, …) → exit 2, nothing sent
     └── ApiError           the Superfone API answered with an error, or could not be reached
         ├── AuthError      401: the key is missing or wrong; stops the whole run → exit 2
-        ├── TransientError connect error, 429, 502, 503, 504: retried, the request was not applied
+        ├── TransientError connect error, 408, 429, 502, 503, 504: retried, the request was not applied
         ├── UncertainError read timeout, dropped connection, 500 after sending: it may have been applied
         └── RejectedError  400 / 404: the row fails with the server's message; not retried
 
@@ -44,7 +44,7 @@ class AuthError(ApiError):
 
 
 class TransientError(ApiError):
-    """Certainly not applied (connect error, 429, 502, 503, 504): safe to retry as is."""
+    """Certainly not applied (connect error, 408, 429, 502, 503, 504): safe to retry as is."""
 
 
 class UncertainError(ApiError):

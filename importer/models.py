@@ -55,7 +55,14 @@ ADDRESS_FIELDS: dict[str, str] = {
     "longitude": "number",
 }
 
+#: The list endpoints that make up an account's catalog (the last segment of their path), in the order shown.
+LIST_KINDS: tuple[str, ...] = ("label", "lead-stage", "lead-group", "product", "source-type")
+
 Severity = Literal["error", "warning"]
+
+#: What finally became of a row that was sent (the journal's and the report's words).
+FinalStatus = Literal["succeeded", "failed", "in_doubt"]
+FINAL_STATUSES: tuple[FinalStatus, ...] = ("succeeded", "failed", "in_doubt")
 
 
 @dataclass(frozen=True, slots=True)

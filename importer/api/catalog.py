@@ -8,17 +8,14 @@ before sending turns those into row issues with suggestions instead of failed re
 from __future__ import annotations
 
 import difflib
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, Protocol
 
-from importer.api.retry import RetryPolicy
-from importer.errors import ApiError
-from importer.models import SOURCE_TYPES
-
-KINDS: tuple[str, ...] = ("label", "lead-stage", "lead-group", "product", "source-type")
+from importer.api.retry import Retrying
+from importer.models import LIST_KINDS, SOURCE_TYPES
 
 Verdict = Literal["ok", "unknown", "duplicated"]
 
@@ -95,30 +92,15 @@ class Catalog:
         )
 
     @classmethod
-    def fetch(cls, client: CatalogSource, policy: RetryPolicy | None = None,
-              sleep: Callable[[float], None] = time.sleep) -> Catalog:
+    def fetch(cls, client: CatalogSource, retrying: Retrying | None = None) -> Catalog:
         """Read every page of the five list endpoints once; 429 / 5xx / connect errors are retried like sends."""
-        policy = policy or RetryPolicy()
-        return cls.from_rows({kind: _list_with_retries(client, kind, policy, sleep) for kind in KINDS})
+        retrying = retrying or Retrying()
+        return cls.from_rows({kind: retrying.call(partial(client.list_all, kind)) for kind in LIST_KINDS})
 
     @classmethod
     def offline(cls) -> Catalog:
         """Only what is fixed by the system (the seven source types); names cannot be checked."""
         return cls.from_rows({})
-
-
-def _list_with_retries(client: CatalogSource, kind: str, policy: RetryPolicy,
-                       sleep: Callable[[float], None]) -> list[dict[str, Any]]:
-    attempt = 0
-    while True:
-        try:
-            return client.list_all(kind)
-        except ApiError as exc:
-            attempt += 1
-            decision = policy.decide(exc, attempt)
-            if not decision.retry:
-                raise
-            sleep(decision.delay)
 
 
 def suggestion_text(names: list[str]) -> str:

@@ -32,12 +32,12 @@ from importer.errors import (
     TransientError,
     UncertainError,
 )
+from importer.models import LIST_KINDS
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://prod-api.superfone.co.in/superfone"
 DEFAULT_POOL_SIZE = 32
-LIST_KINDS: tuple[str, ...] = ("label", "lead-stage", "lead-group", "product", "source-type")
 LIST_PAGE_SIZE = 100
 _MAX_PAGES = 10_000
 _LEAD_PATH = "/enterprise/api/lead"
@@ -376,4 +376,4 @@ def _connect_reason(exc: requests.ConnectionError) -> str:
     return "connection failed"
 
 
-__all__ = ["DEFAULT_BASE_URL", "LIST_KINDS", "ApiKeyAuth", "SuperfoneClient", "check_base_url"]
+__all__ = ["DEFAULT_BASE_URL", "ApiKeyAuth", "SuperfoneClient", "check_base_url"]

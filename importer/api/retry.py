@@ -2,8 +2,8 @@
 
     error                         retry?   delay                                   note
     ─────────────────────────────────────────────────────────────────────────────────────────────
-    TransientError (connect, 429,  yes     Retry-After if the server sent one,      kept
-      502, 503, 504)                       else full jitter U(0, min(cap, base·2ⁿ))
+    TransientError (connect, 408,  yes     Retry-After if the server sent one,      kept
+      429, 502, 503, 504)                  else full jitter U(0, min(cap, base·2ⁿ))
     UncertainError (read timeout,  yes     same                                     stripped: it may
       dropped connection, 500)                                                      already be on the lead
     RejectedError (400, 404)       no      —                                        —
@@ -11,17 +11,26 @@
     any other ApiError (3xx, …)    no      —                                        —
 
 ``n`` is the number of attempts made so far; after ``max_attempts`` the row fails with the last reason.
+
+:class:`Retrying` is the one retry loop of the package: sending, reading leads back and fetching the catalog all
+call the API through it, with the policy of the run (``RunOptions.retry``).
 """
 
 from __future__ import annotations
 
 import math
 import random as random_module
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 
+from importer.api.ratelimit import RateLimiter
 from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,62 @@ class RetryPolicy:
         """Full jitter: uniform in [0, min(cap, base · 2**attempt)]."""
         ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 64))
         return self._random.uniform(0.0, ceiling)
+
+
+class Retrying:
+    """Calls the API until a call succeeds or the policy gives up, pacing every attempt through ``limiter``.
+
+    A 429 tells the limiter (it may halve the rate); a Retry-After pauses every caller sharing the limiter,
+    other waits sleep this caller only. ``before_attempt`` runs before each attempt (the sender holds its
+    first-request gate there) and ``on_error`` sees each failure with the policy's decision before the wait
+    (the sender strips the note there when the outcome is unknown). Raises the last error when it gives up.
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.policy = policy if policy is not None else RetryPolicy()
+        self.limiter = limiter if limiter is not None else RateLimiter(math.inf, clock=clock, sleep=sleep)
+        self._clock = clock
+        self._sleep = sleep
+
+    def call(
+        self,
+        request: Callable[[], T],
+        *,
+        before_attempt: Callable[[], None] | None = None,
+        on_error: Callable[[ApiError, Decision], None] | None = None,
+    ) -> T:
+        attempt = 0
+        while True:
+            if before_attempt is not None:
+                before_attempt()
+            self.limiter.acquire()
+            attempt += 1
+            try:
+                result = request()
+            except ApiError as exc:
+                decision = self.policy.decide(exc, attempt)
+                if exc.status == 429:
+                    self.limiter.on_throttled()
+                if on_error is not None:
+                    on_error(exc, decision)
+                if not decision.retry:
+                    raise
+                self._wait(exc, decision.delay)
+                continue
+            self.limiter.on_success()
+            return result
+
+    def _wait(self, error: ApiError, delay: float) -> None:
+        if error.retry_after is not None:
+            self.limiter.pause_until(self._clock() + delay)  # everyone waits; acquire() does the waiting
+        elif delay > 0:
+            self._sleep(delay)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 
 from importer.errors import ConfigError
 from importer.models import (
+    LIST_KINDS,
     LabelRow,
     LeadGroupRow,
     LeadOut,
@@ -38,13 +39,9 @@ _SUCCESS = b'{"data":null,"message":"success"}'
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": MessageOut} for status in (400, 401, 404, 429, 500, 503)
 }
-_LIST_MODELS: dict[str, type] = {
-    "label": LabelRow,
-    "lead-stage": LeadStageRow,
-    "lead-group": LeadGroupRow,
-    "product": ProductRow,
-    "source-type": SourceTypeRow,
-}
+_LIST_MODELS: dict[str, type] = dict(
+    zip(LIST_KINDS, (LabelRow, LeadStageRow, LeadGroupRow, ProductRow, SourceTypeRow), strict=True)
+)
 
 
 def create_app(sandbox: Sandbox) -> FastAPI:

@@ -12,16 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from importer.models import LIST_KINDS
 from importer.sandbox.seed import Seed
 
 #: List endpoint name (the last path segment) → attribute of :class:`Seed`.
-LIST_ENDPOINTS: dict[str, str] = {
-    "label": "labels",
-    "lead-stage": "lead_stages",
-    "lead-group": "lead_groups",
-    "product": "products",
-    "source-type": "source_types",
-}
+LIST_ENDPOINTS: dict[str, str] = dict(
+    zip(LIST_KINDS, ("labels", "lead_stages", "lead_groups", "products", "source_types"), strict=True)
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importer.api.catalog import Catalog, NameSet, suggestion_text
 from importer.models import SOURCE_TYPES
+from tests.fakes import FakeClock
 
 
 def test_verdicts_count_titles() -> None:
@@ -50,7 +51,7 @@ def test_disabled_items_are_not_usable_but_are_named() -> None:
 def test_fetch_retries_transient_errors_and_gives_up_on_auth() -> None:
     import pytest
 
-    from importer.api.retry import RetryPolicy
+    from importer.api.retry import Retrying, RetryPolicy
     from importer.errors import AuthError, TransientError
 
     class Flaky:
@@ -63,9 +64,10 @@ def test_fetch_retries_transient_errors_and_gives_up_on_auth() -> None:
                 raise TransientError("Too many requests", 429, retry_after=0.25)
             return [{"title": f"{kind}-1"}]
 
-    slept: list[float] = []
+    clock = FakeClock()
+    slept = clock.sleeps
     source = Flaky()
-    catalog = Catalog.fetch(source, RetryPolicy(max_attempts=3), sleep=slept.append)
+    catalog = Catalog.fetch(source, Retrying(RetryPolicy(max_attempts=3), clock=clock, sleep=clock.sleep))
     assert catalog.labels.verdict("label-1") == "ok" and len(source.calls) == 10
     assert slept == [0.25] * 5
 
@@ -74,5 +76,5 @@ def test_fetch_retries_transient_errors_and_gives_up_on_auth() -> None:
             raise AuthError("UnAuthorized, Please Provide Valid API Key", 401)
 
     with pytest.raises(AuthError):
-        Catalog.fetch(Locked(), RetryPolicy(), sleep=slept.append)
+        Catalog.fetch(Locked(), Retrying(RetryPolicy(), clock=clock, sleep=clock.sleep))
     assert len(slept) == 5

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from importer.api.client import LIST_KINDS, SuperfoneClient
+from importer.api.client import SuperfoneClient
 from importer.errors import AuthError, RejectedError
+from importer.models import LIST_KINDS
 from importer.sandbox import SandboxServer
 
 PHONE = "+919700000101"
