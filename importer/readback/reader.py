@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from importer.api.client import SuperfoneClient
 from importer.api.ratelimit import RateLimiter
-from importer.api.retry import RetryPolicy
+from importer.api.retry import RetryPolicy, Retrying
 from importer.errors import ApiError, AuthError, ConfigError
 from importer.readback.compare import merge_requests
 from importer.report import ReportWriter, neutralise
@@ -66,42 +66,26 @@ class LeadReader:
         self.client = client
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate if rate > 0 else math.inf, clock=clock, sleep=sleep)
-        self.policy = policy if policy is not None else RetryPolicy()
+        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep)
         self.window = concurrency * 4
-        self._clock = clock
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._stop: ApiError | None = None
         self.requests = 0
 
     def get(self, phone: str) -> Lead | None:
         """The lead owning ``phone``, retried per the policy. Raises the last ApiError when it gives up."""
-        attempt = 0
-        while True:
+
+        def before_attempt() -> None:
             if self._stop is not None:
                 raise self._stop
-            self.limiter.acquire()
-            attempt += 1
             with self._lock:
                 self.requests += 1
-            try:
-                lead = self.client.get_lead(phone)
-            except AuthError as exc:
-                self._stop = exc
-                raise
-            except ApiError as exc:
-                if exc.status == 429:
-                    self.limiter.on_throttled()
-                decision = self.policy.decide(exc, attempt)
-                if not decision.retry:
-                    raise
-                if exc.retry_after is not None:
-                    self.limiter.pause_until(self._clock() + decision.delay)
-                elif decision.delay > 0:
-                    self._sleep(decision.delay)
-                continue
-            self.limiter.on_success()
-            return lead
+
+        try:
+            return self.retrying.call(lambda: self.client.get_lead(phone), before_attempt=before_attempt)
+        except AuthError as exc:
+            self._stop = exc
+            raise
 
     def read(
         self, items: Iterable[Item], task: Callable[[Item], Result]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from importer.api.ratelimit import RateLimiter
-from importer.api.retry import RetryPolicy
+from importer.api.retry import Decision, RetryPolicy, Retrying
 from importer.errors import ApiError, AuthError, UncertainError
 
 logger = logging.getLogger(__name__)
@@ -104,10 +104,8 @@ class Sender:
         self.client = client
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
-        self.policy = policy if policy is not None else RetryPolicy()
+        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep)
         self.window = window if window is not None else max(256, concurrency * 32)
-        self._clock = clock
-        self._sleep = sleep
         self._cond = threading.Condition()
         self._callback_lock = threading.Lock()
         self._ready: deque[_Entry] = deque()
@@ -277,52 +275,44 @@ class Sender:
 
     def _send_request(self, tracker: _JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
         """Send one payload until it succeeds (None) or the job has to end (its Outcome)."""
-        attempt = 0
-        while True:
-            if not self._wait_for_gate():
-                return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
-            self.limiter.acquire()
-            attempt += 1
-            tracker.attempts += 1
-            try:
-                self.client.upsert(body)
-            except AuthError as exc:
-                self._open_gate()
-                self._fail(exc, halt=True)
-                return tracker.outcome("failed", exc.message, exc.status)
-            except ApiError as exc:
-                if exc.status is not None or isinstance(exc, UncertainError):
-                    self._open_gate()  # the server answered: it is reachable
-                tracker.last_status = exc.status
-                if isinstance(exc, UncertainError) and NOTE in body:
-                    tracker.note_maybe_applied = True
-                decision = self.policy.decide(exc, attempt)
-                if exc.status == 429:
-                    self.limiter.on_throttled()
-                if not decision.retry:
-                    if not self._gate_open:  # the run's first request never reached the server
-                        self._fail(exc, halt=True)
-                    return tracker.outcome("failed", _reason(exc, index), exc.status)
-                if decision.strip_note:
-                    body = _without_note(body)
-                logger.debug(
-                    "row %d: attempt %d failed (%s); retrying in %.2f s",
-                    tracker.job.row,
-                    attempt,
-                    exc.message,
-                    decision.delay,
-                )
-                self._wait_before_retry(exc, decision.delay)
-                continue
-            self._open_gate()
-            self.limiter.on_success()
-            return None
+        sending = [body]  # without its note after an answer that leaves the outcome unknown
 
-    def _wait_before_retry(self, error: ApiError, delay: float) -> None:
-        if error.retry_after is not None:
-            self.limiter.pause_until(self._clock() + delay)  # everyone waits; acquire() does the waiting
-        elif delay > 0:
-            self._sleep(delay)
+        def before_attempt() -> None:
+            if not self._wait_for_gate():
+                raise _Halted
+            tracker.attempts += 1
+
+        def on_error(exc: ApiError, decision: Decision) -> None:
+            if exc.status is not None or isinstance(exc, UncertainError):
+                self._open_gate()  # the server answered: it is reachable
+            tracker.last_status = exc.status
+            if isinstance(exc, UncertainError) and NOTE in sending[0]:
+                tracker.note_maybe_applied = True
+            if decision.strip_note:
+                sending[0] = _without_note(sending[0])
+            if decision.retry:
+                logger.debug("row %d: attempt %d failed (%s); retrying in %.2f s",
+                             tracker.job.row, tracker.attempts, exc.message, decision.delay)
+
+        try:
+            self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
+                               on_error=on_error)
+        except _Halted:
+            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
+        except AuthError as exc:
+            self._open_gate()
+            self._fail(exc, halt=True)
+            return tracker.outcome("failed", exc.message, exc.status)
+        except ApiError as exc:
+            if not self._gate_open:  # the run's first request never reached the server
+                self._fail(exc, halt=True)
+            return tracker.outcome("failed", _reason(exc, index), exc.status)
+        self._open_gate()
+        return None
+
+
+class _Halted(Exception):
+    """The run was halted (a 401, a failing callback) before this attempt could start."""
 
 
 @dataclass(slots=True)
