@@ -1,7 +1,7 @@
 """The sandbox's seed: one account's catalogue, team and leads, loaded from YAML and validated with pydantic.
 
-The default seed is ``sample_data/catalog.yaml`` when running from a checkout, else the identical copy shipped
-as package data (``importer/sandbox/default_seed.yaml``).
+The default seed ships as package data, ``importer/sandbox/default_seed.yaml`` (:data:`DEFAULT_SEED`);
+a checkout's ``sample_data/catalog.yaml`` is a relative symlink to it, so there is one file to edit.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from importer.models import SOURCE_TYPES, Address
 from importer.phones.normalise import is_e164
 
 SEED_TIME = "2026-01-15T09:00:00.000Z"
-PACKAGED_SEED = Path(__file__).with_name("default_seed.yaml")
-CHECKOUT_SEED = Path(__file__).resolve().parents[2] / "sample_data" / "catalog.yaml"
+DEFAULT_SEED = Path(__file__).with_name("default_seed.yaml")
 
 Status = Literal["ACTIVE", "DISABLED"]
 
@@ -173,8 +172,8 @@ def _check_leads(seed: Seed) -> None:
 
 
 def default_seed_path() -> Path:
-    """The checkout's sample_data/catalog.yaml when present, else the packaged copy."""
-    return CHECKOUT_SEED if CHECKOUT_SEED.is_file() else PACKAGED_SEED
+    """The packaged seed (sample_data/catalog.yaml in a checkout links to it)."""
+    return DEFAULT_SEED
 
 
 def load_seed(path: str | Path | None = None) -> Seed:

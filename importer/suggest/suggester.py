@@ -9,6 +9,15 @@ A known export (at least 60% of a preset's columns present) starts from that pre
 columns exist. Otherwise each column is guessed from its header (synonyms, then words inside it, then difflib)
 and checked against a sample of its values; the most phone-like column becomes customer_phone. Pure: it reads
 the sheet and the preset files, nothing else.
+
+The presets ship inside the package, in ``importer/suggest/presets/`` (:data:`PRESETS_DIR`), so an installed
+wheel recognises them too; a checkout's ``mappings/<preset>.yaml`` are relative symlinks to those files, for users
+to copy. A preset's ``lookup`` file (``../sample_data/owners.csv``) is relative to the path the mapping is loaded
+from, symlinks not followed: ``-m mappings/leadsquared.yaml`` in a checkout reads ``sample_data/owners.csv``, as
+before. Loaded from the package folder itself, a preset with a lookup stops with "lookup file … not found": a
+preset is a template to copy and adjust (stage map, owners table), not a mapping to run from site-packages. A
+suggestion never carries a preset's lookup file: it leaves a commented ``lookup`` on ``owners.csv`` next to the
+suggested mapping.
 """
 
 from __future__ import annotations
@@ -25,11 +34,12 @@ from importer.sources import Table
 from importer.suggest.guess import guess_draft
 from importer.suggest.render import STAGE_HINT, Draft, Entry, flow, render, wrap
 
-#: The presets shipped in mappings/, by name.
+#: The presets shipped in :data:`PRESETS_DIR`, by name.
 PRESETS: tuple[str, ...] = ("leadsquared", "pollybot", "hubspot", "salesforce", "zoho")
 PRESET_THRESHOLD = 0.6
 SAMPLE_ROWS = 500
-MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+#: Package data (pyproject.toml: [tool.setuptools.package-data]); mappings/ in a checkout links here.
+PRESETS_DIR = Path(__file__).with_name("presets")
 
 
 @dataclass(frozen=True)
@@ -51,17 +61,17 @@ class PresetMatch:
     data: dict[str, Any]
 
 
-def preset_path(name: str, mappings_dir: Path | None = None) -> Path:
+def preset_path(name: str, presets_dir: Path | None = None) -> Path:
     """The YAML file of preset ``name`` (one of :data:`PRESETS`)."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r}; expected one of: {', '.join(PRESETS)}")
-    return (mappings_dir or MAPPINGS_DIR) / f"{name}.yaml"
+    return (presets_dir or PRESETS_DIR) / f"{name}.yaml"
 
 
-def suggest_mapping(table: Table, mappings_dir: Path | None = None) -> Suggestion:
+def suggest_mapping(table: Table, presets_dir: Path | None = None) -> Suggestion:
     """Suggest a mapping for ``table`` (see the module docstring)."""
     sample = next(table.batches(SAMPLE_ROWS), [])
-    match = recognise(table.columns, mappings_dir)
+    match = recognise(table.columns, presets_dir)
     draft = from_preset(match, table.columns) if match else guess_draft(table.columns, sample)
     draft.unmapped = [c for c in table.columns if c not in draft.mapped_columns() and not c.startswith("_")]
     _title(draft, table, match)
@@ -69,7 +79,7 @@ def suggest_mapping(table: Table, mappings_dir: Path | None = None) -> Suggestio
                       draft.unmapped)
 
 
-def recognise(columns: Sequence[str], mappings_dir: Path | None = None) -> PresetMatch | None:
+def recognise(columns: Sequence[str], presets_dir: Path | None = None) -> PresetMatch | None:
     """The preset whose columns are best covered by ``columns``.
 
     A preset qualifies when at least 60% of its columns are present, including one of its phone columns and
@@ -79,7 +89,7 @@ def recognise(columns: Sequence[str], mappings_dir: Path | None = None) -> Prese
     present = set(columns)
     best: PresetMatch | None = None
     for name in PRESETS:
-        path = preset_path(name, mappings_dir)
+        path = preset_path(name, presets_dir)
         if not path.is_file():
             continue
         data = read_document(path).data
@@ -173,7 +183,8 @@ def _title(draft: Draft, table: Table, match: PresetMatch | None) -> None:
     lines = [f"Mapping suggested by `superfone-import mapping suggest` for {table.path.name}."]
     if match:
         lines.append(f"Recognised preset {match.name!r} ({match.score:.0%} of its columns are present):")
-        lines.append(f"it starts from mappings/{match.path.name}, whose comments say what to adjust.")
+        lines.append(f"it starts from mappings/{match.path.name} (installed: importer/suggest/presets/), whose "
+                     "comments say what to adjust.")
     else:
         lines.append("Every field below is a guess from the headers and a sample of the values: check each.")
     lines += [

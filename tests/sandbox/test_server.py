@@ -18,7 +18,7 @@ import requests
 from importer.cli.commands import main
 from importer.errors import ConfigError
 from importer.sandbox import SandboxConfig, SandboxServer, load_seed
-from importer.sandbox.seed import CHECKOUT_SEED, PACKAGED_SEED
+from importer.sandbox.seed import DEFAULT_SEED, default_seed_path
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -55,9 +55,12 @@ def shape(value: Any) -> Any:
     return "number" if isinstance(value, int | float) else type(value).__name__
 
 
-def test_packaged_seed_is_identical_to_sample_data() -> None:
-    assert PACKAGED_SEED.read_bytes() == CHECKOUT_SEED.read_bytes()
-    assert load_seed(PACKAGED_SEED) == load_seed(CHECKOUT_SEED)
+def test_sample_data_catalog_links_to_the_packaged_seed() -> None:
+    checkout = REPO / "sample_data" / "catalog.yaml"
+    assert checkout.is_symlink() and not os.readlink(checkout).startswith("/")
+    assert checkout.resolve() == DEFAULT_SEED.resolve()
+    assert default_seed_path() == DEFAULT_SEED
+    assert load_seed() == load_seed(checkout)
 
 
 @pytest.mark.parametrize(

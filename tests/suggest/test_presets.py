@@ -1,5 +1,6 @@
-"""The migration presets in mappings/ and the sample exports in sample_data/: they load, fit their exports and
-import into the sandbox with the expected result, row by row."""
+"""The migration presets (packaged in importer/suggest/presets/, linked from mappings/) and the sample exports in
+sample_data/: they load, fit their exports and import into the sandbox with the expected result, row by row.
+They are loaded as users run them, ``-m mappings/<preset>.yaml``, so their lookup files resolve from mappings/."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from importer.run.importer import Importer, RunResult
 from importer.run.options import RunOptions
 from importer.sandbox import SandboxServer
 from importer.sources import open_table
-from importer.suggest.suggester import PRESETS, preset_path
+from importer.suggest.suggester import PRESETS, PRESETS_DIR, preset_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
@@ -76,6 +77,11 @@ def sample_for(name: str, tmp_path: Path) -> Path:
     return write_csv(tmp_path / f"{name}_export.csv", [OTHER_EXPORTS[name]])
 
 
+def checkout_preset(name: str) -> Path:
+    """``mappings/<name>.yaml``: the link users pass with ``-m``; lookup files resolve next to it."""
+    return ROOT / "mappings" / f"{name}.yaml"
+
+
 def preset_data(name: str) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(preset_path(name).read_text(encoding="utf-8"))
     return data
@@ -85,13 +91,13 @@ def preset_data(name: str) -> dict[str, Any]:
 
 
 def test_every_preset_file_is_listed() -> None:
-    shipped = {path.stem for path in (ROOT / "mappings").glob("*.yaml")} - {"example"}
-    assert shipped == set(PRESETS)
+    linked = {path.stem for path in (ROOT / "mappings").glob("*.yaml")} - {"example"}
+    assert linked == {path.stem for path in PRESETS_DIR.glob("*.yaml")} == set(PRESETS)
 
 
 @pytest.mark.parametrize("name", PRESETS)
 def test_preset_loads_and_fits_its_export(name: str, tmp_path: Path) -> None:
-    mapping = load_mapping(preset_path(name))
+    mapping = load_mapping(checkout_preset(name))
     table = open_table(sample_for(name, tmp_path))
     mapping.check_columns(table.columns, table.path.name)  # raises ConfigError on a missing column
     assert "customer_phone" in mapping.fields
@@ -115,7 +121,7 @@ def test_preset_stage_map_targets_the_accounts_stages(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["hubspot", "salesforce", "zoho"])
 def test_other_crm_presets_map_their_export_row(name: str) -> None:
-    mapping = load_mapping(preset_path(name))
+    mapping = load_mapping(checkout_preset(name))
     draft, issues = mapping.apply(Row(2, OTHER_EXPORTS[name]))
     assert issues == []
     assert draft.items() >= EXPECTED_DRAFT[name].items()
@@ -157,7 +163,7 @@ def client(fresh_sandbox: SandboxServer) -> Iterator[SuperfoneClient]:
 def run_import(server: SandboxServer, sheet: Path, preset: str, tmp_path: Path) -> RunResult:
     options = RunOptions(base_url=server.base_url, api_key=server.api_key, report_dir=tmp_path, fresh=True,
                          rate=500.0)
-    return Importer(sheet, preset_path(preset), options).run()
+    return Importer(sheet, checkout_preset(preset), options).run()
 
 
 def failures(result: RunResult) -> dict[str, str]:

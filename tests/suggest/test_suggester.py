@@ -4,6 +4,7 @@ and values; every suggestion loads with load_mapping and fits the sheet it was m
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from importer.models import Row
 from importer.sources import open_table
 from importer.suggest.headers import guess_header
 from importer.suggest.render import flow
-from importer.suggest.suggester import PRESETS, Suggestion, preset_path, suggest_mapping
+from importer.suggest.suggester import PRESETS, PRESETS_DIR, Suggestion, preset_path, suggest_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
@@ -127,7 +128,7 @@ def test_a_generic_sheet_is_not_taken_for_a_crm_export(tmp_path: Path) -> None:
 
 
 def test_preset_helpers() -> None:
-    assert preset_path("zoho") == ROOT / "mappings" / "zoho.yaml"
+    assert preset_path("zoho") == ROOT / "importer" / "suggest" / "presets" / "zoho.yaml"
     assert all(preset_path(name).is_file() for name in PRESETS)
     with pytest.raises(ConfigError, match="unknown preset 'pipedrive'"):
         preset_path("pipedrive")
@@ -135,7 +136,7 @@ def test_preset_helpers() -> None:
 
 def test_no_presets_folder_means_guessing(tmp_path: Path) -> None:
     table = open_table(SAMPLES / "leadsquared_leads.csv")
-    suggestion = suggest_mapping(table, mappings_dir=tmp_path / "nowhere")
+    suggestion = suggest_mapping(table, presets_dir=tmp_path / "nowhere")
     assert suggestion.preset is None and suggestion.score is None
     fields = yaml.safe_load(suggestion.yaml)["fields"]
     assert fields["customer_phone"] == {"columns": ["Phone", "Mobile"]}
@@ -267,3 +268,18 @@ def test_awkward_headers_and_values_are_quoted(tmp_path: Path) -> None:
 def test_flow_yaml(value: Any, text: str) -> None:
     assert flow(value) == text
     assert yaml.safe_load(f"k: {text}")["k"] == (value if value is not True else True)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_mappings_folder_links_to_the_packaged_presets(name: str) -> None:
+    checkout = ROOT / "mappings" / f"{name}.yaml"
+    assert checkout.is_symlink() and os.readlink(checkout) == f"../importer/suggest/presets/{name}.yaml"
+    assert checkout.resolve() == (PRESETS_DIR / f"{name}.yaml").resolve()
+
+
+def test_lookup_files_resolve_next_to_the_path_given_not_the_link_target() -> None:
+    mapping = load_mapping(ROOT / "mappings" / "leadsquared.yaml")  # ../sample_data/owners.csv from mappings/
+    draft, _ = mapping.apply(Row(2, {"Phone": "98450 12345", "OwnerIdEmailAddress": "ravi.patel@acme-sales.in"}))
+    assert draft["assignee_user_phone"] == "+919876543210"
+    with pytest.raises(ConfigError, match=r"presets/\.\./sample_data/owners\.csv' not found"):
+        load_mapping(preset_path("leadsquared"))
