@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from importer.issues import issue
 from importer.models import Issue
 
 OnDuplicate = Literal["last", "first", "error"]
@@ -55,15 +56,14 @@ class CrossRowIndex:
         owner = self._owner.get(_key(primary))
         if owner is not None and owner < 0:
             message = f"customer phone {primary} is already an additional phone of row {-owner}"
-            self._verdicts.add(Issue(row, self.phone_column, "error", "phone-owned-by-other-row", message, primary))
+            self._verdicts.add(issue("phone-owned-by-other-row", row, self.phone_column, message, primary))
             return
         group = owner if owner is not None else row
         for phone in extra:
             other = self._owner.get(_key(phone))
             if other is not None and abs(other) != group:
                 message = f"phone {phone} in add_phones is already a phone of row {abs(other)}"
-                issue = Issue(row, self.add_phones_column, "error", "phone-owned-by-other-row", message, phone)
-                self._verdicts.add(issue)
+                self._verdicts.add(issue("phone-owned-by-other-row", row, self.add_phones_column, message, phone))
                 return
         if owner is None:
             self._owner[_key(primary)] = row
@@ -105,7 +105,7 @@ class CrossRowIndex:
         if self.on_duplicate == "error":
             for row in rows:
                 message = f"the same customer phone is on rows {listed} (--on-duplicate error)"
-                self._verdicts.add(Issue(row, self.phone_column, "error", "duplicate-phone", message))
+                self._verdicts.add(issue("duplicate-phone", row, self.phone_column, message, severity="error"))
             return
         kept = rows[-1] if self.on_duplicate == "last" else rows[0]
         for row in rows:
@@ -116,4 +116,4 @@ class CrossRowIndex:
                 message = f"the same customer phone is on rows {listed}: row {kept} is sent instead " \
                           f"(--on-duplicate {self.on_duplicate})"
                 self._verdicts.skipped.add(row)
-            self._verdicts.add(Issue(row, self.phone_column, "warning", "duplicate-phone", message))
+            self._verdicts.add(issue("duplicate-phone", row, self.phone_column, message))

@@ -15,22 +15,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from importer.api.catalog import Catalog, NameSet, suggestion_text
+from importer.issues import issue
 from importer.models import Issue, Row
 from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text
 from importer.report.cells import restore
 
-_NAME_FIELDS = (
-    ("lead_stage_name", "stages", "stage"),
-    ("lead_group_name", "groups", "group"),
-)
 _PHONE_FIELDS = ("customer_phone", "add_phones", "assignee_user_phone")
-_LIST_NAME_FIELDS = (
-    ("add_labels", "labels", "label"),
-    ("remove_labels", "labels", "label"),
-    ("add_products", "products", "product"),
-)
-
-
 _CHECKED_FIELDS = (*_PHONE_FIELDS, "source_type", "lead_stage_name", "lead_group_name", "add_labels",
                    "remove_labels", "add_products")
 
@@ -70,10 +60,11 @@ class RowChecker:
         phones = self._phones(draft, region, row.number, issues)
         source_type = draft.get("source_type")
         if source_type is not None and source_type not in self._usable_source_types:
-            issues.append(self._unknown(self.source_types, "source-type", "source_type", source_type, row.number))
+            message = _unknown(self.source_types, "source-type", source_type)
+            issues.append(issue("unknown-source-type", row.number, self._column["source_type"], message, source_type))
         if self.catalog is not None:
             self._names(draft, row.number, issues)
-        if not phones or (issues and any(issue.severity == "error" for issue in issues)):
+        if not phones or (issues and any(found.severity == "error" for found in issues)):
             return (), phones, tuple(issues)
         if "remove_labels" in draft and "add_labels" in draft:
             return split_labels(draft), phones, tuple(issues)
@@ -86,7 +77,7 @@ class RowChecker:
         raw = draft.get("customer_phone")
         if raw is None:
             column = self._column["customer_phone"]
-            issues.append(Issue(number, column, "error", "missing-phone", "no customer phone in this row"))
+            issues.append(issue("missing-phone", number, column, "no customer phone in this row"))
             return ()
         primary = self._phone("customer_phone", raw, region, number, issues)
         if primary is None:
@@ -114,47 +105,58 @@ class RowChecker:
         if type(result) is Phone:
             if result.extension:
                 message = f"extension {result.extension} dropped: the API stores E.164 numbers only"
-                issues.append(Issue(number, self._column[field], "warning", "phone-extension-dropped", message, raw))
+                issues.append(issue("phone-extension-dropped", number, self._column[field], message, raw))
             return result.e164
         assert isinstance(result, PhoneProblem)
-        issues.append(Issue(number, self._column[field], "error", result.code, result.message, raw))
+        issues.append(issue(result.code, number, self._column[field], result.message, raw))  # a PhoneProblem code
         return None
 
     # --- names --------------------------------------------------------------------------------------------
 
     def _names(self, draft: dict[str, Any], number: int, issues: list[Issue]) -> None:
         """Stage, group, label and product names against the catalog."""
-        assert self.catalog is not None
-        for field, attr, noun in _NAME_FIELDS:
-            name = draft.get(field)
-            if name is None:
-                continue
-            names: NameSet = getattr(self.catalog, attr)
-            verdict = names.verdict(name)
+        catalog = self.catalog
+        assert catalog is not None
+        stage = draft.get("lead_stage_name")
+        if stage is not None and (verdict := catalog.stages.verdict(stage)) != "ok":
+            column = self._column["lead_stage_name"]
             if verdict == "unknown":
-                issues.append(self._unknown(names, noun, field, name, number))
-            elif verdict == "duplicated":
-                message = (f"{names.counts[name]} {noun}s in the account are named '{name}': "
-                           f"the API refuses ambiguous {noun} names; rename one in the dashboard")
-                issues.append(Issue(number, self._column[field], "error", f"duplicate-{noun}", message, name))
-        for field, attr, noun in _LIST_NAME_FIELDS:
-            names = getattr(self.catalog, attr)
+                issues.append(issue("unknown-stage", number, column, _unknown(catalog.stages, "stage", stage), stage))
+            else:
+                message = _duplicated(catalog.stages, "stage", stage)
+                issues.append(issue("duplicate-stage", number, column, message, stage))
+        group = draft.get("lead_group_name")
+        if group is not None and (verdict := catalog.groups.verdict(group)) != "ok":
+            column = self._column["lead_group_name"]
+            if verdict == "unknown":
+                issues.append(issue("unknown-group", number, column, _unknown(catalog.groups, "group", group), group))
+            else:
+                message = _duplicated(catalog.groups, "group", group)
+                issues.append(issue("duplicate-group", number, column, message, group))
+        for field in ("add_labels", "remove_labels"):
             for name in draft.get(field) or ():
-                if names.verdict(name) == "unknown":
-                    issue = self._unknown(names, noun, field, name, number, severity="warning")
-                    issues.append(issue)
+                if catalog.labels.verdict(name) == "unknown":
+                    message = _unknown(catalog.labels, "label", name, ignored=True)
+                    issues.append(issue("unknown-label", number, self._column[field], message, name))
+        for name in draft.get("add_products") or ():
+            if catalog.products.verdict(name) == "unknown":
+                message = _unknown(catalog.products, "product", name, ignored=True)
+                issues.append(issue("unknown-product", number, self._column["add_products"], message, name))
 
-    def _unknown(self, names: NameSet, noun: str, field: str, name: str, number: int,
-                 severity: str = "error") -> Issue:
-        hint = suggestion_text(names.suggest(name))
-        if name in names.disabled:
-            hint = f" (it is disabled){hint}"
-        if severity == "warning":
-            message = f"the account has no {noun} named '{name}': the API would silently ignore it{hint}"
-        else:
-            message = f"the account has no {noun} named '{name}'{hint}"
-        column = self._column[field]
-        return Issue(number, column, "warning" if severity == "warning" else "error", f"unknown-{noun}", message, name)
+
+def _unknown(names: NameSet, noun: str, name: str, *, ignored: bool = False) -> str:
+    """``ignored``: the API would drop the name silently (labels, products) rather than refuse the request."""
+    hint = suggestion_text(names.suggest(name))
+    if name in names.disabled:
+        hint = f" (it is disabled){hint}"
+    if ignored:
+        return f"the account has no {noun} named '{name}': the API would silently ignore it{hint}"
+    return f"the account has no {noun} named '{name}'{hint}"
+
+
+def _duplicated(names: NameSet, noun: str, name: str) -> str:
+    return (f"{names.counts[name]} {noun}s in the account are named '{name}': "
+            f"the API refuses ambiguous {noun} names; rename one in the dashboard")
 
 
 def split_labels(draft: dict[str, Any]) -> tuple[dict[str, Any], ...]:

@@ -9,6 +9,5 @@ Modules: ``document`` (YAML → data + line numbers), ``spec`` (schema), ``compi
 """
 
 from importer.mapping.loader import Mapping, load_mapping
-from importer.mapping.plans import ISSUE_CODES
 
-__all__ = ["ISSUE_CODES", "Mapping", "load_mapping"]
+__all__ = ["Mapping", "load_mapping"]

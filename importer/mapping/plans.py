@@ -2,7 +2,8 @@
 
 A plan reads its source (a column, the first non-blank of several columns, every column of a list, or a
 template), applies ``default``, ``split``, ``map`` / ``lookup`` and the value type, and writes the result
-into the draft. Problems become :class:`Issue` records; nothing here raises on cell content.
+into the draft. Problems become :class:`Issue` records (codes in :mod:`importer.issues`); nothing here
+raises on cell content.
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from importer.issues import issue
 from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool, parse_number
 from importer.models import Issue, Severity
 
 _MISSING: Any = object()
-
-ISSUE_CODES: frozenset[str] = frozenset(
-    {"invalid-number", "invalid-bool", "invalid-email", "unmapped-value", "unknown-lookup-value"}
-)
 
 
 class FieldPlan:
@@ -75,7 +73,7 @@ class FieldPlan:
             if target is _MISSING:
                 if self.strict:
                     message = f"{text!r} is not in the map (expected one of: {value_map.keys_text})"
-                    issues.append(Issue(number, column, "error", "unmapped-value", message, text))
+                    issues.append(issue("unmapped-value", number, column, message, text))
                     return OMIT
             elif not target:
                 return target if target is None else OMIT
@@ -86,7 +84,7 @@ class FieldPlan:
             if found is None:
                 message = f"{text!r} is not in {self.lookup_file}; {self.key} left out"
                 severity: Severity = "error" if self.strict else "warning"
-                issues.append(Issue(number, column, severity, "unknown-lookup-value", message, text))
+                issues.append(issue("unknown-lookup-value", number, column, message, text, severity=severity))
                 return OMIT
             if not found:
                 return OMIT
@@ -98,7 +96,7 @@ class FieldPlan:
             if is_email(text):
                 return text
             message = f"{text!r} is not an e-mail address; it was left out"
-            issues.append(Issue(number, column, "warning", "invalid-email", message, text))
+            issues.append(issue("invalid-email", number, column, message, text))
             return OMIT
         value = parse_number(text) if kind == "number" else parse_bool(text)
         if value is None:
@@ -109,9 +107,9 @@ class FieldPlan:
 
 def _invalid(kind: str, text: str, column: str, number: int) -> Issue:
     if kind == "number":
-        return Issue(number, column, "error", "invalid-number", f"{text!r} is not a number", text)
+        return issue("invalid-number", number, column, f"{text!r} is not a number", text)
     message = f"{text!r} is not true or false (expected true/false, yes/no, y/n, 1/0)"
-    return Issue(number, column, "error", "invalid-bool", message, text)
+    return issue("invalid-bool", number, column, message, text)
 
 
 class ScalarPlan(FieldPlan):

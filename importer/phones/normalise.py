@@ -40,7 +40,7 @@ class Phone:
 
 @dataclass(frozen=True, slots=True)
 class PhoneProblem:
-    """Why a cell is not a usable phone number: a stable kebab-case ``code`` and a message for people."""
+    """Why a cell is not a usable phone number: a ``code`` declared in :mod:`importer.issues`, a message for people."""
 
     code: str
     message: str

@@ -1,0 +1,90 @@
+"""Every issue code, declared once: its severity and what it means. The README's "Issue codes" table lists them.
+
+    issue("unknown-stage", row, column, message, value)       # an Issue with the code's severity
+    issue("duplicate-phone", row, column, message, severity="error")
+
+Emitters name their code literally (no f-strings), so ``grep unknown-stage importer/`` finds where it comes from.
+An undeclared code raises ``ValueError``, and so does a severity other than the declared one unless the code
+says when it may take the other (``otherwise``): a typo fails in the tests, not in a report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from importer.models import Issue, Severity
+
+__all__ = ["CODES", "IssueCode", "issue"]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueCode:
+    """One code: its (default) severity, a one-line meaning, and when it takes the other severity ("" = never)."""
+
+    severity: Severity
+    meaning: str
+    otherwise: str = ""
+
+
+CODES: dict[str, IssueCode] = {
+    # the mapping (importer.mapping.plans)
+    "unmapped-value":
+        IssueCode("error", "a cell is not one of the keys of its field's `map`, and the field is `strict`"),
+    "unknown-lookup-value":
+        IssueCode("warning", "a cell is not in its field's `lookup` file; the field is left out",
+                  otherwise="with `strict: true`"),
+    "invalid-email":
+        IssueCode("warning", "an `email` cell is not an e-mail address; it is left out"),
+    "invalid-number":
+        IssueCode("error", "a `number` field's cell is not a number"),
+    "invalid-bool":
+        IssueCode("error", "a `bool` field's cell is not true/false, yes/no, y/n or 1/0"),
+    # phones (importer.checks.row; PhoneProblem codes from importer.phones.normalise)
+    "missing-phone":
+        IssueCode("error", "the row has no customer phone"),
+    "empty-phone":
+        IssueCode("error", "a phone cell holds no digits once quotes, `tel:` and separators are removed"),
+    "invalid-phone":
+        IssueCode("error", "a phone cell is not a valid number (for the row's region when it has no `+`)"),
+    "lossy-excel-number":
+        IssueCode("error", "Excel rounded a phone to scientific notation (`9.87654E+09`); its digits are lost"),
+    "invalid-region":
+        IssueCode("error", "the region (`defaults.region` or the `region_column` cell) is not a known ISO code"),
+    "phone-extension-dropped":
+        IssueCode("warning", "a phone had an extension (`x123`), dropped: the API stores E.164 numbers only"),
+    # names against the account's catalog (importer.checks.row)
+    "unknown-source-type":
+        IssueCode("error", "`source_type` is not one of the account's source types (offline: the documented seven)"),
+    "unknown-stage":
+        IssueCode("error", "`lead_stage_name` is not the name of a lead stage of the account"),
+    "duplicate-stage":
+        IssueCode("error", "several lead stages of the account have that name, so the API refuses it"),
+    "unknown-group":
+        IssueCode("error", "`lead_group_name` is not the name of a lead group of the account"),
+    "duplicate-group":
+        IssueCode("error", "several lead groups of the account have that name, so the API refuses it"),
+    "unknown-label":
+        IssueCode("warning", "a label to add or remove is not in the account; the API would silently ignore it"),
+    "unknown-product":
+        IssueCode("warning", "a product to add is not in the account; the API would silently ignore it"),
+    # across rows (importer.checks.crossrow)
+    "duplicate-phone":
+        IssueCode("warning",
+                  "the same customer phone is on several rows; `--on-duplicate` picks which one, if any, is sent",
+                  otherwise="with `--on-duplicate error`"),
+    "phone-owned-by-other-row":
+        IssueCode("error", "a phone of the row is already a phone of another row's lead"),
+}
+
+
+def issue(code: str, row: int | None, column: str, message: str, value: str = "", *,
+          severity: Severity | None = None) -> Issue:
+    """An :class:`Issue` with ``code``'s declared severity; ``severity`` only for a code declared with ``otherwise``."""
+    declared = CODES.get(code)
+    if declared is None:
+        raise ValueError(f"undeclared issue code {code!r}: add it to importer.issues.CODES")
+    if severity is None:
+        severity = declared.severity
+    elif severity != declared.severity and not declared.otherwise:
+        raise ValueError(f"issue code {code!r} is always {declared.severity!r}, not {severity!r}")
+    return Issue(row, column, severity, code, message, value)
