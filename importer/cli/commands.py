@@ -57,7 +57,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         from importer.sandbox import command as sandbox_command
 
         sandbox_command.add_arguments(sandbox)
-        sandbox.set_defaults(handler=sandbox_command.run)
+        sandbox.set_defaults(handler=_sandbox)
     return parser
 
 
@@ -169,6 +169,15 @@ def _suggest(args: argparse.Namespace) -> int:
     suggestion = suggest_mapping(open_table(args.sheet, args.sheet_name))
     sys.stdout.write(suggestion.yaml)
     return EXIT_OK
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from importer.sandbox.command import serve
+
+    def announce(base_url: str, api_key: str) -> None:
+        print(f"Superfone sandbox: {base_url} (api key: {api_key})", flush=True)
+
+    return serve(args, on_ready=announce)
 
 
 def _start_sandbox() -> SandboxServer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from importer.errors import ConfigError
@@ -54,8 +55,9 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Serve until interrupted (Ctrl-C: exit code 0); prints the base URL and key first."""
+def serve(args: argparse.Namespace, on_ready: Callable[[str, str], None]) -> int:
+    """Serve until interrupted (Ctrl-C: exit code 0). Once the port is bound, ``on_ready(base_url, api_key)``
+    is called, so the caller can tell the user where the sandbox listens."""
     from importer.sandbox.seed import load_seed  # the server stack loads only when this command runs
     from importer.sandbox.server import bind_socket, uvicorn_server
     from importer.sandbox.state import Sandbox
@@ -66,10 +68,9 @@ def run(args: argparse.Namespace) -> int:
     sandbox = Sandbox(config, load_seed(args.seed), args.db)
     try:
         sock = bind_socket(args.host, args.port)
-        port = sock.getsockname()[1]
         host = f"[{args.host}]" if ":" in args.host else args.host
-        print(f"Superfone sandbox: http://{host}:{port}/superfone (api key: {config.api_key})", flush=True)
         try:
+            on_ready(f"http://{host}:{sock.getsockname()[1]}/superfone", config.api_key)
             uvicorn_server(sandbox).run(sockets=[sock])
         except KeyboardInterrupt:
             pass  # Ctrl-C is how the sandbox is meant to stop; uvicorn re-raises it after shutting down

@@ -1,0 +1,205 @@
+"""A sheet checked in three worker processes imports exactly as it does in one: the same report files, the same
+requests on the wire and in the sandbox's log, and the same leads in the end; a dry run writes the same files.
+
+The sheet is over 4 MiB, so both kinds of run cut it into several byte ranges (a real run's ranges are 1 MiB, a
+dry run's 4 MiB), with rows whose cells span lines, duplicates far apart and invalid rows in every range.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import requests
+from requests.adapters import HTTPAdapter
+
+from importer.run.importer import Importer
+from importer.run.options import RunOptions
+from importer.sandbox import SandboxServer
+
+
+def load_make_data() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "make_data.py"
+    spec = importlib.util.spec_from_file_location("make_data", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_data = load_make_data()
+
+ROWS = 3000
+MAPPING = """\
+version: 1
+defaults:
+  region: IN
+  create_if_missing: true
+fields:
+  customer_phone: Phone
+  add_phones: [Mobile]
+  first_name: First Name
+  last_name: Last Name
+  email: Email
+  business_name: Company
+  city: City
+  lead_stage_name: Stage
+  add_labels: {column: Tags, split: ";"}
+  deal_value: {column: Deal Value, type: number}
+  source: Source
+  customer_note: {template: "Imported from {Source}: {Notes}"}
+"""
+#: summary.json fields that depend on the clock, not on the rows.
+TIME_FIELDS = ("started_at", "finished_at", "duration_s")
+
+
+def history(index: int, row: dict[str, str]) -> str:
+    """An unmapped cell of about 1.4 kB over ten lines, with quotes, commas and non-ASCII text."""
+    calls = (
+        f'Call {index}.{n}: spoke to {row["First Name"]} about the "{row["Stage"]}" quote, ₹{n * 500};\n'
+        f"callback मंगलवार 10:{n:02d}, e-mail {row['Email'] or '—'}\n"
+        for n in range(10)
+    )
+    return "".join(calls).strip()
+
+
+def write_sheet(path: Path) -> Path:
+    """make_data's leads plus a History column, invalid phones, and duplicates of rows ~1,500 rows earlier
+    (other ranges) written in another format."""
+    rows = list(make_data.lead_rows(ROWS, seed=11))
+    original = [dict(row) for row in rows]
+    for index, row in enumerate(rows):
+        row["History"] = history(index, row)
+        if index % 97 == 13:
+            row["Phone"] = "12345"  # invalid-phone
+        elif index % 89 == 29:
+            row["Phone"] = ""  # missing-phone
+        elif index % 113 == 0 and index >= 1500:
+            digits = "".join(char for char in original[index - 1499]["Phone"] if char.isdigit())
+            row["Phone"] = "+91 " + digits[-10:]  # duplicate-phone: the same lead, typed another way
+        elif index % 211 == 5 and index + 700 < ROWS:
+            row["Mobile"] = original[index + 700]["Phone"]  # phone-owned-by-other-row, found 700 rows later
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, [*make_data.COLUMNS, "History"])
+        writer.writeheader()
+        writer.writerows(rows)
+    assert path.stat().st_size > 4 * 1024 * 1024
+    return path
+
+
+class WireLog:
+    """Every request to the API as it leaves this process: (method, path, body). Observation only: requests go
+    on to the sandbox unchanged."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+        self.sent: list[tuple[str, str, bytes]] = []
+        self._lock = threading.Lock()
+        send = HTTPAdapter.send
+
+        def recording_send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
+                           **kwargs: Any) -> requests.Response:
+            if (request.url or "").startswith(base_url):
+                body = request.body.encode() if isinstance(request.body, str) else request.body or b""
+                with self._lock:
+                    self.sent.append((request.method or "", request.path_url, body))
+            return send(adapter, request, *args, **kwargs)
+
+        monkeypatch.setattr(HTTPAdapter, "send", recording_send)
+
+
+@dataclass
+class Outcome:
+    folder: Path
+    summary: dict[str, Any]
+    exit_code: int
+    wire: Counter[tuple[str, str, bytes]]
+    log: Counter[tuple[Any, ...]]
+    leads: list[dict[str, Any]]
+
+
+def import_sheet(sheet: Path, mapping: Path, server: SandboxServer, wire: WireLog, report_dir: Path,
+                 workers: int, dry_run: bool = False) -> Outcome:
+    server.reset()  # seed state and an empty log
+    wire.sent.clear()
+    options = RunOptions(base_url=server.base_url, api_key=server.api_key, report_dir=report_dir,
+                         rate=1e6, concurrency=8, workers=workers, dry_run=dry_run)
+    result = Importer(sheet, mapping, options).run()
+    # The log's clock readings differ from run to run; what was asked and answered must not.
+    log = Counter(tuple(value for key, value in entry.items() if key not in ("started", "finished"))
+                  for entry in server.requests())
+    # Lead ids and timestamps follow the order in which concurrent requests arrived.
+    leads = sorted(({key: value for key, value in lead.items() if key not in ("id", "created_at", "updated_at")}
+                    for lead in server.leads()), key=lambda lead: lead["phones"])
+    return Outcome(result.folder, result.summary, result.exit_code, Counter(wire.sent), log, leads)
+
+
+def csv_records(path: Path) -> list[list[str]]:
+    """The records of a report CSV: the header (BOM included), then the rows sorted, since successes and
+    failures are written as answers come back, in an order the sending threads decide."""
+    text = path.read_bytes().decode("utf-8")
+    header, *rows = csv.reader(io.StringIO(text, newline=""))
+    return [header, *sorted(rows)]
+
+
+def report_files(outcome: Outcome) -> dict[str, Any]:
+    """The run folder's files, less what legitimately differs between two runs: the clock and row order."""
+    files: dict[str, Any] = {}
+    summary = json.loads((outcome.folder / "summary.json").read_text(encoding="utf-8"))
+    for path in sorted(outcome.folder.iterdir()):
+        if path.name == "summary.json":
+            files[path.name] = {key: value for key, value in summary.items() if key not in TIME_FIELDS}
+        elif path.name == "report.html":
+            page = path.read_text(encoding="utf-8")
+            for key in TIME_FIELDS:
+                page = page.replace(str(summary[key]), f"<{key}>")
+            files[path.name] = page
+        elif path.name in ("successes.csv", "failures.csv"):
+            files[path.name] = csv_records(path)
+        else:  # issues.csv and payloads.jsonl are written in sheet order: byte for byte
+            files[path.name] = path.read_bytes()
+    return files
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("workers")
+    mapping = folder / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    return write_sheet(folder / "leads.csv"), mapping
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real-run", "dry-run"])
+def test_three_workers_import_exactly_as_one(fresh_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path, sheet: tuple[Path, Path], dry_run: bool) -> None:
+    wire = WireLog(monkeypatch, fresh_sandbox.base_url)
+    one, three = (import_sheet(*sheet, fresh_sandbox, wire, tmp_path / f"workers-{workers}", workers, dry_run)
+                  for workers in (1, 3))
+
+    summary = one.summary
+    assert summary["rows_total"] == ROWS
+    for code in ("invalid-phone", "missing-phone", "phone-owned-by-other-row", "unknown-stage"):
+        assert summary["errors_by_code"][code] > 0, code
+    assert summary["warnings_by_code"]["duplicate-phone"] > 0 and summary["skipped"] > 0
+    posts = sum(count for (method, _, _), count in one.wire.items() if method == "POST")
+    assert posts == summary["sent"]  # the wire log sees every upsert (as long as the client sends through requests)
+    if not dry_run:
+        assert summary["sent"] == summary["succeeded"] == summary["valid"] - summary["skipped"]
+        assert sum(len(lead["notes"]) for lead in one.leads) >= summary["succeeded"]  # each lead sent got its note
+
+    files_one, files_three = report_files(one), report_files(three)
+    assert sorted(files_three) == sorted(files_one)
+    for name, content in files_one.items():
+        assert files_three[name] == content, f"{name}: three workers wrote another {name} than one"
+    assert three.exit_code == one.exit_code
+    assert three.wire == one.wire
+    assert three.log == one.log
+    assert three.leads == one.leads
