@@ -16,9 +16,17 @@ Every message is safe to print: none of them ever contains the API key.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ImporterError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    ``report_folder``: set when the run had begun its report before it stopped (a 401 in the middle of a run):
+    what was done is written there, and running the same command again resumes.
+    """
+
+    report_folder: Path | None = None
 
 
 class ConfigError(ImporterError):

@@ -1,12 +1,11 @@
 """Checks across rows: the same lead twice in one sheet, and a phone claimed by two leads.
 
 Rows are fed in sheet order; verdicts are known once every row has been seen (``--on-duplicate last`` cannot be
-decided earlier). The index keeps one small integer per phone, so a million rows fit in a little memory.
+decided earlier). The index keeps one row number per phone: about 120 MB for a million phones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -15,10 +14,6 @@ from importer.models import Issue
 
 OnDuplicate = Literal["last", "first", "error"]
 ON_DUPLICATE_CHOICES: tuple[str, ...] = ("last", "first", "error")
-
-
-def _key(phone: str) -> int:
-    return int(phone[1:])
 
 
 @dataclass
@@ -44,7 +39,7 @@ class CrossRowIndex:
         self.on_duplicate = on_duplicate
         self.phone_column = phone_column
         self.add_phones_column = add_phones_column
-        self._owner: dict[int, int] = {}
+        self._owner: dict[str, int] = {}
         self._duplicates: dict[int, list[int]] = {}
         self._verdicts = CrossRowVerdicts()
 
@@ -53,46 +48,24 @@ class CrossRowIndex:
         if not valid or not phones:
             return
         primary, extra = phones[0], phones[1:]
-        owner = self._owner.get(_key(primary))
+        owner = self._owner.get(primary)
         if owner is not None and owner < 0:
             message = f"customer phone {primary} is already an additional phone of row {-owner}"
             self._verdicts.add(issue("phone-owned-by-other-row", row, self.phone_column, message, primary))
             return
         group = owner if owner is not None else row
         for phone in extra:
-            other = self._owner.get(_key(phone))
+            other = self._owner.get(phone)
             if other is not None and abs(other) != group:
                 message = f"phone {phone} in add_phones is already a phone of row {abs(other)}"
                 self._verdicts.add(issue("phone-owned-by-other-row", row, self.add_phones_column, message, phone))
                 return
         if owner is None:
-            self._owner[_key(primary)] = row
+            self._owner[primary] = row
         else:
             self._duplicates.setdefault(group, [group]).append(row)
         for phone in extra:
-            self._owner.setdefault(_key(phone), -group)
-
-    def add_many(self, rows: Sequence[int], keys: Sequence[int], add_rows: Sequence[int],
-                 add_keys: Sequence[int]) -> None:
-        """Feed the valid rows of a unit, in sheet order, as integer phone keys (E.164 without "+"): row
-        ``rows[i]`` has primary ``keys[i]``; ``add_rows[j]`` has additional phone ``add_keys[j]``.
-
-        When no phone of the unit repeats, within it or with earlier rows (the usual case), every row is a
-        lead of its own and the keys go in at once; otherwise the rows are fed one by one.
-        """
-        owner = self._owner
-        fresh = len(set(keys).union(add_keys)) == len(keys) + len(add_keys)
-        if fresh and owner.keys().isdisjoint(keys) and owner.keys().isdisjoint(add_keys):
-            owner.update(zip(keys, rows, strict=True))
-            owner.update(zip(add_keys, (-row for row in add_rows), strict=True))
-            return
-        extra = 0
-        for row, key in zip(rows, keys, strict=True):
-            phones = [f"+{key}"]
-            while extra < len(add_rows) and add_rows[extra] == row:
-                phones.append(f"+{add_keys[extra]}")
-                extra += 1
-            self.add(row, tuple(phones))
+            self._owner.setdefault(phone, -group)
 
     def finish(self) -> CrossRowVerdicts:
         """Decide duplicates once every row has been seen."""

@@ -1,83 +1,78 @@
-"""Map and check rows in parallel, in batches, and hand results back in sheet order.
+"""Pass one: map and check every row, in worker processes for large inputs, and spill the results to disk.
 
-Mapping and phone checks are pure CPU work (phonenumbers alone manages ~49k numbers/s per core), so large inputs are
-checked in worker processes while the main process reads the next batches. Small inputs are checked inline: starting
-processes would cost more than it saves. Results carry each row's requests already serialised as JSON, so the main
-process only writes or sends them.
+Mapping and phone checks are pure CPU work, so an input of :data:`PARALLEL_THRESHOLD_BYTES` or more is checked
+in worker processes; a smaller one in this process (starting processes would cost more than it saves). Either
+way the same function checks a unit of rows and writes its results to a part file of its own
+(:mod:`importer.checks.spill`): only the unit's counts and the phones of its valid rows come back to this
+process, for the cross-row index. Figures (1,000,000-row CSV, 2 cores, ``benchmarks/bench_validate.py``): the
+results of a unit cross no process boundary, which keeps this process's work to the index and the replay.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import count
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from importer.checks.row import RowChecker
-from importer.models import Issue, Row
+from importer.checks.spill import CheckedResult, request_json, write_part
+from importer.models import Row
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk
 from importer.sources.delimited import DelimitedTable
 from importer.sources.table import Table
 
 T = TypeVar("T")
 
-#: Byte ranges whose full results (cells and requests) travel back to the main process.
-RESULT_CHUNK_BYTES = 1024 * 1024
-
-#: Inputs with fewer rows than this (as estimated from the file size) are checked without worker processes.
+#: Inputs smaller than this are checked without worker processes.
 PARALLEL_THRESHOLD_BYTES = 2_000_000
 
 
-class RowResult(NamedTuple):
-    """The outcome of checking one row: JSON of each request to send (none when invalid), phones, issues.
+class CheckedPart(NamedTuple):
+    """A unit of rows checked and spilled to ``path``: how many, how many invalid on their own, and the phones
+    of each valid row (primary first) in sheet order, for the cross-row index."""
 
-    A named tuple: a million of them cross process boundaries and a spill file, and tuples pickle fastest.
-    """
-
-    number: int
-    requests: tuple[str, ...]
-    phones: tuple[str, ...]
-    issues: tuple[Issue, ...]
+    path: str
+    rows: int
+    invalid: int
+    phones: list[tuple[int, tuple[str, ...]]]
 
 
-def _unserialisable(value: object) -> object:
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str,
+               columns: list[str] | None) -> CheckedPart:
+    """Check rows and write their results to ``path``; ``columns``: keep each row's cells in that order."""
+    total = invalid = 0
+    phones: list[tuple[int, tuple[str, ...]]] = []
+
+    def results() -> Iterator[list[CheckedResult]]:
+        nonlocal total, invalid
+        for batch in batches:
+            checked = [_result(checker, row, columns) for row in batch]
+            for result in checked:
+                if result.requests:
+                    phones.append((result.number, result.phones))
+                else:
+                    invalid += 1
+            total += len(checked)
+            yield checked
+
+    write_part(path, results())
+    return CheckedPart(path, total, invalid, phones)
 
 
-# json.dumps builds a new C encoder on every call; a million rows are cheaper with one encoder made up front.
-# It writes what json.dumps(payload, ensure_ascii=False, separators=(",", ":")) writes.
-_encoder = c_make_encoder(None, _unserialisable, encode_basestring, None, ":", ",", False, False, True) \
-    if c_make_encoder is not None else None
-
-
-def _dumps(payload: object) -> str:
-    if _encoder is None:
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return "".join(_encoder(payload, 0))
-
-
-Checked = tuple[RowResult, tuple[str, ...] | None]
-"""A row's result and, when the caller needs them (real runs), its cells in column order."""
-
-
-def check_batch(checker: RowChecker, batch: list[Row], columns: list[str] | None = None) -> list[Checked]:
-    out: list[Checked] = []
-    for row in batch:
-        requests, phones, issues = checker.check(row)
-        values = tuple(row.cells.get(c, "") for c in columns) if columns is not None else None
-        out.append((RowResult(row.number, tuple(_dumps(r) for r in requests), phones, issues), values))
-    return out
+def _result(checker: RowChecker, row: Row, columns: list[str] | None) -> CheckedResult:
+    requests, phones, issues = checker.check(row)
+    cells = tuple(row.cells.get(column, "") for column in columns) if columns is not None else None
+    return CheckedResult(row.number, tuple(request_json(request) for request in requests), phones, issues, cells)
 
 
 class _Worker:
-    """What a worker process holds: the checker, and the table when it reads ranges of the file itself."""
+    """What a worker process holds: the checker, the table when it reads ranges of the file itself, and the
+    columns whose cells the results keep."""
 
     checker: RowChecker
     table: Table | None
@@ -88,107 +83,43 @@ def _init_worker(checker: RowChecker, table: Table | None, columns: list[str] | 
     _Worker.checker, _Worker.table, _Worker.columns = checker, table, columns
 
 
-def _check_rows_in_worker(batch: list[Row]) -> list[Checked]:
-    return check_batch(_Worker.checker, batch, _Worker.columns)
-
-
-def _check_chunk_in_worker(chunk: Chunk) -> list[Checked]:
-    assert isinstance(_Worker.table, DelimitedTable)
-    out: list[Checked] = []
-    for batch in read_chunk(_Worker.table, chunk):
-        out.extend(check_batch(_Worker.checker, batch, _Worker.columns))
-    return out
-
-
-class DryUnit(NamedTuple):
-    """What a dry run keeps of a unit of rows. Payload lines went to the file ``part``; the phones of valid rows
-    come as integer keys (E.164 without "+"): ``rows[i]`` has primary ``keys[i]``, and ``add_rows[j]`` has the
-    additional phone ``add_keys[j]`` — arrays, because a million of them cross from the workers."""
-
-    part: str
-    total: int
-    invalid: int
-    rows: array[int]
-    keys: array[int]
-    add_rows: array[int]
-    add_keys: array[int]
-    issues: list[Issue]
-
-
-def check_batches_dry(checker: RowChecker, batches: Iterable[list[Row]], part: str) -> DryUnit:
-    """Check rows and write each valid row's payload lines (payloads.jsonl format) to the file ``part``."""
-    rows, keys, add_rows, add_keys = array("q"), array("q"), array("q"), array("q")
-    issues: list[Issue] = []
-    total = 0
-    with open(part, "w", encoding="utf-8") as out:
-        for batch in batches:
-            lines = []
-            total += len(batch)
-            for row in batch:
-                requests, phones, row_issues = checker.check(row)
-                number = row.number
-                if requests:
-                    for request in requests:
-                        lines.append(f'{{"_row": {number}, "payload": {_dumps(request)}}}\n')
-                    rows.append(number)
-                    keys.append(int(phones[0][1:]))
-                    for phone in phones[1:]:
-                        add_rows.append(number)
-                        add_keys.append(int(phone[1:]))
-                if row_issues:
-                    issues.extend(row_issues)
-            out.write("".join(lines))
-    return DryUnit(part, total, total - len(rows), rows, keys, add_rows, add_keys, issues)
-
-
-def _dry_unit_in_worker(unit: Chunk | list[Row], part: str) -> DryUnit:
+def _check_in_worker(unit: Chunk | list[Row], path: str) -> CheckedPart:
     if isinstance(unit, Chunk):
         assert isinstance(_Worker.table, DelimitedTable)
-        return check_batches_dry(_Worker.checker, read_chunk(_Worker.table, unit), part)
-    return check_batches_dry(_Worker.checker, [unit], part)
+        return check_unit(_Worker.checker, read_chunk(_Worker.table, unit), path, _Worker.columns)
+    return check_unit(_Worker.checker, [unit], path, _Worker.columns)
 
 
-def check_table_dry(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1) -> Iterator[DryUnit]:
-    """A dry run's pass one: like :func:`check_table`, but payloads never travel back to this process."""
-    names = (str(parts_dir / f"part-{n:06d}.jsonl") for n in count())
+def default_workers(table: Table) -> int:
+    """One process below :data:`PARALLEL_THRESHOLD_BYTES` (or on one core), else up to four."""
+    cores = os.cpu_count() or 1
+    try:
+        size = table.path.stat().st_size
+    except OSError:
+        size = 0
+    return max(1, min(4, cores)) if size >= PARALLEL_THRESHOLD_BYTES and cores > 1 else 1
+
+
+def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1,
+                keep_cells: bool = False) -> Iterator[CheckedPart]:
+    """Check every row of ``table``; yield the checked parts in sheet order.
+
+    ``workers > 1`` checks in that many processes: a CSV file in a splittable encoding is cut into byte ranges
+    that the workers read themselves; any other input is read here and handed to them in batches.
+    ``keep_cells``: results keep each row's cells (a real run writes them to successes.csv and failures.csv).
+    """
+    names = (str(parts_dir / f"part-{n:06d}.pickle") for n in count())
+    columns = table.columns if keep_cells else None
     if workers <= 1:
         for batch in table.batches():
-            yield check_batches_dry(checker, [batch], next(names))
+            yield check_unit(checker, [batch], next(names), columns)
         return
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks is not None else None, None)) as pool:
-        units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
-        yield from _in_order((pool.submit(_dry_unit_in_worker, u, next(names)) for u in units), workers * 2)
-
-
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def check_table(table: Table, checker: RowChecker, *, workers: int = 1,
-                keep_values: bool = False) -> Iterator[list[Checked]]:
-    """Yield lists of checked rows in sheet order. ``workers > 1`` checks in that many processes.
-
-    A CSV file in a splittable encoding is cut into byte ranges that the workers read themselves; any other
-    input is read here and handed to the workers in batches.
-    """
-    columns = table.columns if keep_values else None
-    if workers <= 1:
-        for batch in table.batches():
-            yield check_batch(checker, batch, columns)
-        return
-    # Results here carry every row's cells and requests back to this process: smaller ranges, less in flight.
-    chunks = plan_chunks(table, RESULT_CHUNK_BYTES) if isinstance(table, DelimitedTable) else None
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
                              initargs=(checker, table if chunks is not None else None, columns)) as pool:
-        if chunks is not None:
-            units: Iterable[Future[list[Checked]]] = (pool.submit(_check_chunk_in_worker, c) for c in chunks)
-        else:
-            units = (pool.submit(_check_rows_in_worker, batch) for batch in table.batches())
-        yield from _in_order(units, ahead=workers * 2)
+        units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
+        yield from _in_order((pool.submit(_check_in_worker, unit, next(names)) for unit in units), workers * 2)
 
 
 def _in_order(futures: Iterable[Future[T]], ahead: int) -> Iterator[T]:

@@ -119,9 +119,11 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
 def _run(args: argparse.Namespace) -> int:
     from importer.api.client import DEFAULT_BASE_URL
     from importer.cli.console import BarProgress, summary_lines
-    from importer.readback.plan import PlanImporter, plan_lines
-    from importer.readback.verify import VerifyImporter, verify_lines
+    from importer.readback.plan import Plan
+    from importer.readback.verify import Verify
+    from importer.run.delivery import Send
     from importer.run.importer import Importer
+    from importer.run.kind import DryRun, RunKind
     from importer.run.options import NullProgress, RunOptions
 
     options = RunOptions(
@@ -137,12 +139,11 @@ def _run(args: argparse.Namespace) -> int:
             server = stack.enter_context(_start_sandbox())
             options.base_url, options.api_key, options.fresh = server.base_url, server.api_key, True
             print(f"sandbox: {server.base_url} (in-process, fresh state)")
-        kind = VerifyImporter if args.command == "verify" else PlanImporter if args.plan else Importer
-        result = kind(args.sheet, args.mapping, options, progress).run()
+        kind: RunKind = (Verify() if args.command == "verify" else Plan() if args.plan
+                         else DryRun() if args.dry_run else Send())
+        result = Importer(args.sheet, args.mapping, options, progress, kind=kind).run()
     lines = summary_lines(result.summary, str(result.folder))
-    extra = verify_lines if args.command == "verify" else plan_lines if args.plan else None
-    if extra is not None:
-        lines[-1:-1] = extra(result.summary)  # "report: <folder>" stays the last line
+    lines[-1:-1] = kind.lines(result.summary)  # "report: <folder>" stays the last line
     for line in lines:
         print(line)
     return result.exit_code
@@ -198,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except ImporterError as exc:
         print(f"superfone-import: error: {exc}", file=sys.stderr)
+        if exc.report_folder is not None:  # the run had begun: what it did is reported there
+            print(f"report: {exc.report_folder}")
         return EXIT_FATAL
     except KeyboardInterrupt:
         print("superfone-import: interrupted", file=sys.stderr)

@@ -60,5 +60,7 @@ def summary_lines(summary: dict[str, Any], folder: str) -> list[str]:
         lines.append("top warnings: " + ", ".join(f"{code} ×{n}" for code, n in list(warnings.items())[:5]))
     if summary.get("offline_note"):
         lines.append("note: " + summary["offline_note"])
+    if summary.get("failures_xlsx_truncated"):
+        lines.append("note: failures.xlsx is full (a worksheet holds 1,048,575 rows): failures.csv has every failure")
     lines.append(f"report: {folder}")
     return lines

@@ -18,15 +18,18 @@ could not be looked up.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from importer.errors import ApiError
 from importer.readback.compare import compare, show
-from importer.readback.reader import Fetch, Lead, ReadbackImporter, Target, lead_name, lead_phones, primary_phone
-from importer.run.options import Tally
+from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone
+from importer.report import Summary
+from importer.run.kind import RunContext
+from importer.run.rows import CheckedRow
 
-__all__ = ["PLAN_COLUMNS", "PlanImporter", "RowPlan", "plan_lines", "plan_row"]
+__all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
 
 PLAN_COLUMNS = ("_row", "action", "customer_phone", "lead_id", "changes", "message")
 CREATE_FLAG = "create_customer_if_customer_phone_not_found"
@@ -98,37 +101,45 @@ def _id(lead: Lead) -> int | None:
     return value if isinstance(value, int) else None
 
 
-class PlanImporter(ReadbackImporter):
+PLAN = ReadBack("plan.csv", PLAN_COLUMNS, "plan", ("create", "update", "unchanged", "conflict"),
+                problems=("conflict", "failed", "would_fail"), phase="planning")
+
+
+class Plan:
     """``run --plan``: see :mod:`importer.readback.plan`."""
 
-    file_name = "plan.csv"
-    columns = PLAN_COLUMNS
-    summary_key = "plan"
-    statuses = ("create", "update", "unchanged", "conflict")
-    problems = ("conflict", "failed", "would_fail")
-    phase = "planning"
+    name = "plan"
+    writes = False
+    reads_account = True
 
-    def examine(self, target: Target, fetch: Fetch) -> RowPlan:
-        return plan_row(target.payload, fetch)
+    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
+        would_fail = 0
 
-    def line(self, target: Target, outcome: RowPlan | ApiError) -> tuple[str, list[str]]:
-        if isinstance(outcome, ApiError):
-            outcome = RowPlan("failed", message=f"lookup failed: {outcome.message}")
-        if outcome.would_fail:
-            self.counts["would_fail"] += 1
-        lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
-        cells = [str(target.row), outcome.action, target.customer_phone, lead_id, "; ".join(outcome.changes),
-                 outcome.message]
-        return outcome.action, cells
+        def line(target: Target, outcome: RowPlan | ApiError) -> tuple[str, list[str]]:
+            nonlocal would_fail
+            if isinstance(outcome, ApiError):
+                outcome = RowPlan("failed", message=f"lookup failed: {outcome.message}")
+            would_fail += outcome.would_fail
+            lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
+            changes = "; ".join(outcome.changes)
+            return outcome.action, [str(target.row), outcome.action, target.customer_phone, lead_id, changes,
+                                    outcome.message]
 
-    def _exit_code(self, tally: Tally) -> int:
-        return 1 if tally.invalid or super()._exit_code(tally) else 0
+        PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch), line)
+        if would_fail:
+            run.summary.extra["plan"]["would_fail"] = would_fail
+
+    def exit_code(self, summary: Summary) -> int:
+        return 1 if summary.invalid or PLAN.has_problems(summary) else 0
+
+    def lines(self, summary: dict[str, Any]) -> list[str]:
+        return plan_lines(summary)
 
 
 def plan_lines(summary: dict[str, Any]) -> list[str]:
     """Summary lines of a plan: the counts per action, and what could not be planned."""
     counts = summary.get("plan") or {}
-    parts = [f"{counts.get(action, 0)} {action}" for action in PlanImporter.statuses]
+    parts = [f"{counts.get(action, 0)} {action}" for action in PLAN.statuses]
     lines = ["plan: " + ", ".join(parts) + f" ({summary.get('lookups', 0)} lookups, nothing sent)"]
     if counts.get("would_fail"):
         lines.append(f"plan: {counts['would_fail']} created rows would fail ({show('Customer not found.')}: "

@@ -4,8 +4,8 @@
 limiter and one retry policy (429, 5xx and connection errors are retried, Retry-After pauses everyone, a 401
 stops the run), the first request alone so a wrong key costs one request. Results come back in input order.
 
-:class:`ReadbackImporter` is the pass two that plan and verify share: replay the checked rows, look up every
-valid row that would be sent, and write one line per row to a CSV in the run folder.
+:class:`ReadBack` is what plan and verify share: look up every checked row that would be sent, and write one
+line per row to a CSV in the run folder.
 """
 
 from __future__ import annotations
@@ -19,20 +19,17 @@ from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from importer.api.client import SuperfoneClient
 from importer.api.ratelimit import RateLimiter
-from importer.api.retry import RetryPolicy, Retrying
-from importer.errors import ApiError, AuthError, ConfigError
+from importer.api.retry import Retrying, RetryPolicy
+from importer.errors import ApiError, AuthError
 from importer.readback.compare import merge_requests
-from importer.report import ReportWriter, neutralise
-from importer.run.importer import Importer, Prepared
-from importer.run.options import Progress, RunOptions, Tally
+from importer.report import Summary, neutralise
+from importer.run.kind import RunContext
+from importer.run.rows import CheckedRow
 
-__all__ = ["Fetch", "LeadReader", "LeadSource", "ReadbackImporter", "Target"]
+__all__ = ["Fetch", "LeadReader", "LeadSource", "ReadBack", "Target"]
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -140,76 +137,61 @@ class Target:
         return str(self.payload.get("customer_phone", ""))
 
 
-class ReadbackImporter(Importer):
-    """A dry run whose pass two looks every row's lead up and writes ``file_name`` (one line per row).
+#: Looks a row's lead up (in a worker thread) and returns what it found; turns that into (status, CSV cells).
+Examine = Callable[[Target, Fetch], Any]
+Line = Callable[[Target, Any], tuple[str, list[str]]]
 
-    Subclasses give the CSV columns, the summary key and the statuses counted under it, and two methods:
-    :meth:`examine` (in a worker: look the row up, return a result) and :meth:`line` (the result's status and
-    CSV cells). ``counts`` holds every status, zeros included, in ``statuses`` order.
+
+@dataclass(frozen=True)
+class ReadBack:
+    """How a kind of run that reads leads back reports them: one CSV line per row, counted by status.
+
+    ``statuses`` are always in the summary (zeros included); ``problems`` make the exit code 1 (and count as
+    failed on the progress bar).
     """
 
-    payload_parts = False  # pass two replays every row and its requests from the spill
+    file_name: str
+    columns: tuple[str, ...]
+    summary_key: str
+    statuses: tuple[str, ...]
+    problems: tuple[str, ...]
+    phase: str
 
-    file_name: ClassVar[str]
-    columns: ClassVar[tuple[str, ...]]
-    summary_key: ClassVar[str]
-    statuses: ClassVar[tuple[str, ...]]
-    #: Statuses that make the exit code 1 (and count as failed on the progress bar).
-    problems: ClassVar[tuple[str, ...]]
-    phase: ClassVar[str] = "reading leads"
+    def run(self, rows: Iterator[CheckedRow], run: RunContext, examine: Examine, line: Line) -> Counter[str]:
+        """Write payloads.jsonl like a dry run, look up every row that would be sent, write ``file_name``."""
+        assert run.client is not None
+        counts: Counter[str] = Counter()
+        reader = LeadReader(run.client, run.options.rate, run.options.concurrency, run.options.retry)
+        run.progress.start(self.phase, None)
+        try:
+            with open(run.writer.folder / self.file_name, "w", encoding="utf-8-sig", newline="") as stream:
+                table = csv.writer(stream)
+                table.writerow([neutralise(c) for c in self.columns])
+                for target, outcome in reader.read(_targets(rows, run), lambda t: examine(t, reader.get)):
+                    status, cells = line(target, outcome)
+                    counts[status] += 1
+                    table.writerow([neutralise(cell) for cell in cells])
+                    run.progress.advance(1, failed=int(status in self.problems))
+        finally:
+            run.progress.finish()
+        found = {status: counts[status] for status in self.statuses}
+        found.update((status, n) for status, n in counts.items() if status not in found)
+        run.summary.extra.update({"mode": self.summary_key, self.summary_key: found, "lookups": reader.requests})
+        return counts
 
-    def __init__(self, sheet: str | Path, mapping: str | Path, options: RunOptions | None = None,
-                 progress: Progress | None = None, *, policy: RetryPolicy | None = None) -> None:
-        super().__init__(sheet, mapping, options, progress)
-        self.options.dry_run = True  # nothing is ever sent
-        self.policy = policy
-        self.counts: Counter[str] = Counter()
+    def has_problems(self, summary: Summary) -> bool:
+        counts = summary.extra.get(self.summary_key) or {}
+        return any(counts.get(status) for status in self.problems)
 
-    def _client(self) -> SuperfoneClient | None:
-        client = super()._client()
-        if client is None:
-            raise ConfigError(f"{self.summary_key} reads the account: set SF_API_KEY (or use --sandbox), "
-                              "and do not combine it with --offline")
-        return client
 
-    def _pass_two(self, client: SuperfoneClient | None, prepared: Prepared, writer: ReportWriter,
-                  started: datetime) -> tuple[Tally, dict[str, Any]]:
-        assert client is not None
-        tally = Tally()
-        reader = LeadReader(client, self.options.rate, self.options.concurrency, self.policy)
-        self.progress.start(self.phase, None)
-        with open(writer.folder / self.file_name, "w", encoding="utf-8-sig", newline="") as stream:
-            table = csv.writer(stream)
-            table.writerow([neutralise(c) for c in self.columns])
-            targets = self._targets(prepared, writer, tally)
-            for target, outcome in reader.read(targets, lambda t: self.examine(t, reader.get)):
-                status, cells = self.line(target, outcome)
-                self.counts[status] += 1
-                table.writerow([neutralise(cell) for cell in cells])
-                self.progress.advance(1, failed=int(status in self.problems))
-        self.progress.finish()
-        counts = {status: self.counts[status] for status in self.statuses}
-        counts.update((status, n) for status, n in self.counts.items() if status not in counts)
-        return tally, {"mode": self.summary_key, self.summary_key: counts, "lookups": reader.requests}
-
-    def _targets(self, prepared: Prepared, writer: ReportWriter, tally: Tally) -> Iterator[Target]:
-        """Replay pass one like a dry run (issues, payloads, counts) and yield the rows that would be sent."""
-        for spilled, _, verdict in prepared.replay(writer, tally):
-            if verdict != "send":
-                continue
-            result = spilled.result
-            writer.add_payload_json(result.number, result.requests)
-            payload = merge_requests(json.loads(text) for text in result.requests)
-            yield Target(result.number, payload, result.phones)
-
-    def _exit_code(self, tally: Tally) -> int:
-        return 1 if any(self.counts[status] for status in self.problems) else 0
-
-    def examine(self, target: Target, fetch: Fetch) -> Any:
-        raise NotImplementedError
-
-    def line(self, target: Target, outcome: Any) -> tuple[str, list[str]]:
-        raise NotImplementedError
+def _targets(rows: Iterator[CheckedRow], run: RunContext) -> Iterator[Target]:
+    """The rows that would be sent, their payloads written to payloads.jsonl as a dry run writes them."""
+    for row in rows:
+        if row.verdict != "send":
+            continue
+        run.writer.add_payloads(row.number, row.requests)
+        payload = merge_requests(json.loads(text) for text in row.requests)
+        yield Target(row.number, payload, row.phones)
 
 
 def lead_name(lead: Lead) -> str:

@@ -15,16 +15,19 @@ could not be looked up; invalid rows (never sent) are reported in issues.csv and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from importer.api.catalog import Catalog
 from importer.errors import ApiError
 from importer.readback.compare import compare
-from importer.readback.reader import Fetch, ReadbackImporter, Target, primary_phone
-from importer.run.options import Tally
+from importer.readback.reader import Fetch, ReadBack, Target, primary_phone
+from importer.report import Summary
+from importer.run.kind import RunContext
+from importer.run.rows import CheckedRow
 
-__all__ = ["UNCHECKED_NOTE", "VERIFY_COLUMNS", "RowCheck", "VerifyImporter", "verify_lines", "verify_row"]
+__all__ = ["UNCHECKED_NOTE", "VERIFY_COLUMNS", "RowCheck", "Verify", "verify_lines", "verify_row"]
 
 VERIFY_COLUMNS = ("_row", "status", "customer_phone", "lead_id", "differences")
 UNCHECKED_NOTE = "products and notes cannot be read back through the API: they were not checked"
@@ -68,41 +71,41 @@ def _known_names_only(payload: dict[str, Any], catalog: Catalog) -> dict[str, An
     return kept
 
 
-class VerifyImporter(ReadbackImporter):
+VERIFY = ReadBack("verify.csv", VERIFY_COLUMNS, "verify", ("ok", "missing", "different"),
+                  problems=("missing", "different", "failed"), phase="verifying")
+
+
+class Verify:
     """``verify``: see :mod:`importer.readback.verify`."""
 
-    file_name = "verify.csv"
-    columns = VERIFY_COLUMNS
-    summary_key = "verify"
-    statuses = ("ok", "missing", "different")
-    problems = ("missing", "different", "failed")
-    phase = "verifying"
+    name = "verify"
+    writes = False
+    reads_account = True
 
-    catalog: Catalog | None = None
+    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
+        catalog = run.catalog
+        VERIFY.run(rows, run, lambda target, fetch: verify_row(target.payload, fetch, catalog), _line)
+        run.summary.extra["verify_note"] = UNCHECKED_NOTE
 
-    def _pass_two(self, client: Any, prepared: Any, writer: Any, started: Any) -> Any:
-        self.catalog = prepared.catalog
-        return super()._pass_two(client, prepared, writer, started)
+    def exit_code(self, summary: Summary) -> int:
+        return 1 if VERIFY.has_problems(summary) else 0
 
-    def examine(self, target: Target, fetch: Fetch) -> RowCheck:
-        return verify_row(target.payload, fetch, self.catalog)
+    def lines(self, summary: dict[str, Any]) -> list[str]:
+        return verify_lines(summary)
 
-    def line(self, target: Target, outcome: RowCheck | ApiError) -> tuple[str, list[str]]:
-        if isinstance(outcome, ApiError):
-            outcome = RowCheck("failed", None, (f"lookup failed: {outcome.message}",))
-        lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
-        differences = "; ".join(outcome.differences)
-        cells = [str(target.row), outcome.status, target.customer_phone, lead_id, differences]
-        return outcome.status, cells
 
-    def _summary(self, prepared: Any, tally: Tally, started: Any, extra: dict[str, Any]) -> dict[str, Any]:
-        return {**super()._summary(prepared, tally, started, extra), "verify_note": UNCHECKED_NOTE}
+def _line(target: Target, outcome: RowCheck | ApiError) -> tuple[str, list[str]]:
+    if isinstance(outcome, ApiError):
+        outcome = RowCheck("failed", None, (f"lookup failed: {outcome.message}",))
+    lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
+    differences = "; ".join(outcome.differences)
+    return outcome.status, [str(target.row), outcome.status, target.customer_phone, lead_id, differences]
 
 
 def verify_lines(summary: dict[str, Any]) -> list[str]:
     """Summary lines of a verify run: counts per status and the note about products and notes."""
     counts = summary.get("verify") or {}
-    parts = [f"{counts.get(status, 0)} {status}" for status in VerifyImporter.statuses]
+    parts = [f"{counts.get(status, 0)} {status}" for status in VERIFY.statuses]
     if counts.get("failed"):
         parts.append(f"{counts['failed']} not looked up")
     return ["verify: " + ", ".join(parts), "note: " + UNCHECKED_NOTE]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from importer.models import Issue
 
 __all__ = ["SUMMARY_KEYS", "Summary", "duration_s", "ordered_summary", "summary_json"]
 
@@ -34,7 +37,8 @@ SUMMARY_KEYS: tuple[str, ...] = (
 
 @dataclass
 class Summary:
-    """The figures of one run. ``as_dict()`` gives summary.json's content (times left out when unset)."""
+    """The figures of one run, counted as its rows are recorded. ``as_dict()`` gives summary.json's content
+    (times left out when unset); ``extra`` holds the keys a kind of run adds (plan counts, journal key, …)."""
 
     input: str
     mapping: str
@@ -48,10 +52,39 @@ class Summary:
     in_doubt: int = 0
     skipped: int = 0
     warnings: int = 0
-    errors_by_code: dict[str, int] = field(default_factory=dict)
+    errors_by_code: dict[str, int] = field(default_factory=Counter)
+    warnings_by_code: dict[str, int] = field(default_factory=Counter)
+    resumed: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- counting -------------------------------------------------------------------------------------------
+
+    def count_row(self, verdict: str, issues: Iterable[Issue]) -> None:
+        """A row left the check stage: ``send``, ``skipped`` (a duplicate sent elsewhere) or ``invalid``."""
+        self.rows_total += 1
+        for issue in issues:
+            if issue.is_error:
+                self.errors_by_code[issue.code] = self.errors_by_code.get(issue.code, 0) + 1
+            else:
+                self.warnings_by_code[issue.code] = self.warnings_by_code.get(issue.code, 0) + 1
+                self.warnings += 1
+        if verdict == "invalid":
+            self.invalid += 1
+            return
+        self.valid += 1
+        if verdict == "skipped":
+            self.skipped += 1
+
+    def count_outcome(self, status: str) -> None:
+        """A row of a real run ended ``succeeded``, ``failed`` or ``in_doubt``."""
+        if status == "succeeded":
+            self.succeeded += 1
+        elif status == "in_doubt":
+            self.in_doubt += 1
+        else:
+            self.failed += 1
 
     def check_invariant(self) -> None:
         """Raise ValueError unless the row counts add up.
@@ -74,15 +107,26 @@ class Summary:
             raise ValueError(f"rows_total {self.rows_total} != {terms} = {sum(parts.values())}")
 
     def as_dict(self) -> dict[str, Any]:
-        """Contract keys in contract order (the times and ``duration_s`` only when set), then ``extra``."""
+        """Contract keys in contract order (the times and ``duration_s`` only when set), then the issue counts
+        by code (most frequent first), then ``extra``."""
         values: dict[str, Any] = {}
         for name in SUMMARY_KEYS:
             if name == "duration_s":
                 if self.started_at is not None and self.finished_at is not None:
                     values[name] = duration_s(self.started_at, self.finished_at)
+            elif name == "errors_by_code":
+                values[name] = _by_frequency(self.errors_by_code)
             elif getattr(self, name) is not None:
                 values[name] = getattr(self, name)
+        values["warnings_by_code"] = _by_frequency(self.warnings_by_code)
+        if not self.dry_run:
+            values["resumed"] = self.resumed
         return {**values, **self.extra}
+
+
+def _by_frequency(counts: Mapping[str, int]) -> dict[str, int]:
+    """Most frequent first; codes as frequent as each other in the order they were first met."""
+    return dict(Counter(counts).most_common())
 
 
 def duration_s(started_at: datetime, finished_at: datetime) -> float:

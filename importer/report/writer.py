@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +17,7 @@ from importer.errors import ConfigError
 from importer.models import Issue, Row
 from importer.report.cells import safe_cells, xlsx_text
 from importer.report.html import SHOWN_ISSUES, render_html
+from importer.report.payloads import payload_lines
 from importer.report.summary import Summary, duration_s, summary_json
 
 __all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
@@ -173,40 +173,13 @@ class ReportWriter:
                 if len(self._shown_issues) < SHOWN_ISSUES:
                     self._shown_issues.append(issue)
 
-    def add_payload(self, row: int, payloads: list[dict[str, Any]]) -> None:
-        """Dry run: one line per request the row would send. In a real run this does nothing."""
+    def add_payloads(self, row: int, requests: Iterable[str]) -> None:
+        """Dry run: one payloads.jsonl line per request (JSON text) the row would send. A real run writes none."""
         if self._payloads is None:
             return
-        lines = "".join(
-            json.dumps({"_row": row, "payload": payload}, ensure_ascii=False, allow_nan=False) + "\n"
-            for payload in payloads
-        )
+        lines = payload_lines(row, requests)
         with self._lock:
             self._payloads.write(lines)
-
-    def add_payload_json(self, row: int, payload_texts: Iterable[str]) -> None:
-        """Like :meth:`add_payload`, for payloads already serialised as JSON objects (written as they are)."""
-        if self._payloads is None:
-            return
-        lines = "".join(f'{{"_row": {int(row)}, "payload": {text}}}\n' for text in payload_texts)
-        with self._lock:
-            self._payloads.write(lines)
-
-    def add_payload_lines(self, text: str) -> None:
-        """Append lines already in payloads.jsonl format (``{"_row": n, "payload": {...}}``, one per line)."""
-        if self._payloads is None:
-            return
-        with self._lock:
-            self._payloads.write(text)
-
-    def add_payload_file(self, path: str | Path) -> None:
-        """Append a UTF-8 file of lines in payloads.jsonl format, copied as bytes."""
-        if self._payloads is None:
-            return
-        with self._lock, open(path, "rb") as source:
-            self._payloads.flush()
-            target = self._payloads.buffer  # type: ignore[attr-defined]  # a TextIOWrapper: flushed above
-            shutil.copyfileobj(source, target, 1 << 20)
 
     def add_success(self, row: Row) -> None:
         """Append the row's original cells and ``_row`` to successes.csv."""

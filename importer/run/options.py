@@ -1,8 +1,7 @@
-"""Options, counters and the progress interface of a run (shared by the pipeline and the delivery stage)."""
+"""The options of a run and the progress interface it reports through."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -10,7 +9,6 @@ from typing import Protocol
 from importer.api.client import DEFAULT_BASE_URL
 from importer.api.retry import RetryPolicy
 from importer.checks.crossrow import OnDuplicate
-from importer.models import Issue
 
 
 class Progress(Protocol):
@@ -36,6 +34,11 @@ class NullProgress:
 
 @dataclass
 class RunOptions:
+    """How to run: what to read, where to report, the target account and how hard to push it.
+
+    ``dry_run`` chooses the kind of run when the importer is not handed one (a dry run, or a real run).
+    """
+
     sheet: str | None = None
     dry_run: bool = False
     offline: bool = False
@@ -48,30 +51,5 @@ class RunOptions:
     workers: int | None = None
     base_url: str = DEFAULT_BASE_URL
     api_key: str | None = field(default=None, repr=False)  # never in a repr, log or traceback
-    #: Library use only (tests, embedding): the retry table for sending; None = the default policy.
-    retry: RetryPolicy | None = None
-
-
-@dataclass
-class Tally:
-    """Running counts for summary.json."""
-
-    rows_total: int = 0
-    valid: int = 0
-    invalid: int = 0
-    skipped: int = 0
-    sent: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    in_doubt: int = 0
-    resumed: int = 0
-    errors_by_code: Counter[str] = field(default_factory=Counter)
-    warnings_by_code: Counter[str] = field(default_factory=Counter)
-
-    def count_issues(self, issues: tuple[Issue, ...] | list[Issue]) -> None:
-        for issue in issues:
-            (self.errors_by_code if issue.is_error else self.warnings_by_code)[issue.code] += 1
-
-    @property
-    def warnings(self) -> int:
-        return sum(self.warnings_by_code.values())
+    #: The retry table of every API call of the run: sends, read-back and the catalog fetch.
+    retry: RetryPolicy = field(default_factory=RetryPolicy)

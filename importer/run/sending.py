@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from importer.api.ratelimit import RateLimiter
-from importer.api.retry import Decision, RetryPolicy, Retrying
+from importer.api.retry import Decision, Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, UncertainError
 
 logger = logging.getLogger(__name__)

@@ -12,13 +12,16 @@ and, where known, the row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from os import PathLike
 from pathlib import Path
+from typing import Any, cast
 
 from importer.models import Row
 from importer.sources.delimited import DelimitedTable, open_delimited
 from importer.sources.jsonfile import JsonTable, open_json
+from importer.sources.records import RecordsTable, open_dataframe, open_records
 from importer.sources.table import DEFAULT_BATCH_SIZE, MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
 from importer.sources.workbook import WorkbookTable, cell_text, open_workbook
 
@@ -44,9 +47,12 @@ __all__ = [
     "MAX_COLUMNS",
     "DelimitedTable",
     "JsonTable",
+    "RecordsTable",
+    "Source",
     "Table",
     "WorkbookTable",
     "cell_text",
+    "open_source",
     "open_table",
     "read_rows",
 ]
@@ -74,6 +80,24 @@ def open_table(path: str | PathLike[str], sheet: str | int | None = None) -> Tab
     if kind in ("json", "jsonl"):
         return open_json(path, kind)
     return open_delimited(path, kind)
+
+
+#: What an import reads: a file path, a pandas DataFrame, or an iterable of dicts (column → value).
+Source = str | PathLike[str] | Iterable[Mapping[str, Any]] | Any
+
+
+def open_source(source: Source, sheet: str | int | None = None) -> Table:
+    """Open any source as a :class:`Table`. pandas is never imported here: a DataFrame can only exist once the
+    caller has imported it."""
+    if isinstance(source, str | PathLike):
+        return open_table(source, sheet)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(source, pandas.DataFrame):
+        return open_dataframe(source)
+    if isinstance(source, Iterable) and not isinstance(source, str | bytes | Mapping):
+        return open_records(cast(Iterable[Mapping[str, Any]], source))
+    raise TypeError(f"cannot import from a {type(source).__name__}: give a file path, a pandas DataFrame "
+                    "or an iterable of dicts")
 
 
 def read_rows(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 import types
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
@@ -46,6 +47,14 @@ class Table:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path.name!r} kind={self.kind} columns={len(self.columns)}>"
+
+    def digest(self) -> str:
+        """SHA-256 (hex) of the input's bytes: the same digest means the same input."""
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def batches(self, size: int = DEFAULT_BATCH_SIZE) -> Iterator[list[Row]]:
         """Yield the data rows in lists of at most ``size`` rows, blank rows skipped (but counted)."""

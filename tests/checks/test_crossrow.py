@@ -69,30 +69,3 @@ def test_invalid_rows_claim_no_phone() -> None:
     index.add(2, (A,), valid=False)
     index.add(3, (A,))
     assert index.finish().issues == {}
-
-
-def feed_units(units: list[list[tuple[int, tuple[str, ...]]]], on_duplicate: str = "last") -> CrossRowIndex:
-    index = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
-    for unit in units:
-        rows = [row for row, _ in unit]
-        keys = [int(phones[0][1:]) for _, phones in unit]
-        add_rows = [row for row, phones in unit for _ in phones[1:]]
-        add_keys = [int(p[1:]) for _, phones in unit for p in phones[1:]]
-        index.add_many(rows, keys, add_rows, add_keys)
-    return index
-
-
-@pytest.mark.parametrize(
-    "units",
-    [
-        [[(2, (A,)), (3, (B, C))], [(4, (D,))]],                        # all fresh: the bulk path
-        [[(2, (A, B))], [(3, (C, B))]],                                 # add phone owned by an earlier unit
-        [[(2, (A,)), (3, (B,)), (5, (A,))], [(7, (A, C))]],             # duplicates within and across units
-        [[(2, (A, B)), (3, (B,))]],                                     # primary equal to an add phone
-    ],
-)
-def test_feeding_units_in_bulk_decides_as_feeding_rows_one_by_one(units) -> None:
-    one_by_one = index_of([row for unit in units for row in unit]).finish()
-    in_bulk = feed_units(units).finish()
-    assert (in_bulk.skipped, in_bulk.invalid, in_bulk.issues) == (one_by_one.skipped, one_by_one.invalid,
-                                                                  one_by_one.issues)

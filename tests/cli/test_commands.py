@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from importer.cli.commands import main
+from importer.run.options import NullProgress
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "leads.csv"
@@ -111,6 +113,34 @@ def test_wrong_key_stops_after_the_first_request(capsys, tmp_path: Path, fresh_s
                            "--report-dir", str(tmp_path))
     assert code == 2 and "UnAuthorized" in err and "wrong-key-canary" not in err
     assert len(fresh_sandbox.requests()) == 1
+
+
+def test_a_key_revoked_mid_run_stops_and_prints_the_report_folder(capsys, tmp_path: Path, fresh_sandbox,
+                                                                   monkeypatch) -> None:
+    def revoke_when_sending_starts(self, phase: str, total: int | None) -> None:
+        if phase == "sending":  # the catalog was read with the key; now the account revokes it
+            state = fresh_sandbox._sandbox
+            state.config = dataclasses.replace(state.config, api_key="revoked")
+
+    monkeypatch.setattr(NullProgress, "start", revoke_when_sending_starts)
+    monkeypatch.setenv("SF_API_KEY", fresh_sandbox.api_key)
+    code, lines, err = run_cli(capsys, "run", str(SAMPLE), "-m", str(EXAMPLE), "--base-url", fresh_sandbox.base_url,
+                               "--report-dir", str(tmp_path))
+    assert code == 2 and err.startswith("superfone-import: error: UnAuthorized")
+    summary = summary_of(lines)  # the last line names the run folder, whose summary says why it stopped
+    assert summary["stopped"].startswith("UnAuthorized") and summary["sent"] == 1 and summary["failed"] == 1
+
+
+def test_a_full_failures_workbook_is_reported(capsys, tmp_path: Path, fresh_sandbox, monkeypatch) -> None:
+    monkeypatch.setattr("importer.report.writer.XLSX_MAX_ROWS", 2)  # a worksheet's limit, scaled down
+    monkeypatch.setenv("SF_API_KEY", fresh_sandbox.api_key)
+    code, lines, _ = run_cli(capsys, "run", str(SAMPLE.with_suffix(".xlsx")), "-m", str(EXAMPLE), "--base-url",
+                             fresh_sandbox.base_url, "--report-dir", str(tmp_path))
+    assert code == 1
+    assert "note: failures.xlsx is full (a worksheet holds 1,048,575 rows): failures.csv has every failure" in lines
+    assert summary_of(lines)["failures_xlsx_truncated"] is True
+    failures = (report_of(lines) / "failures.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(failures) - 1 == 8  # 5 invalid and 3 refused rows, all in the CSV
 
 
 def test_run_sandbox_shows_the_whole_journey(capsys, tmp_path: Path, monkeypatch) -> None:

@@ -10,8 +10,9 @@ import pytest
 
 from importer.api.retry import RetryPolicy
 from importer.cli.commands import main
-from importer.readback.plan import PlanImporter, plan_row
+from importer.readback.plan import Plan, plan_row
 from importer.report import restore
+from importer.run.importer import Importer
 from importer.run.options import RunOptions
 from importer.sandbox import SandboxServer
 
@@ -182,11 +183,10 @@ def test_plan_retries_server_errors_on_lookups(fresh_sandbox: SandboxServer, tmp
     fresh_sandbox.configure(fail_before=0.4, fault_reads=True, fault_seed=2)
     sheet, mapping = write_inputs(tmp_path, ROWS)
     options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000,
-                         report_dir=tmp_path / "reports")
-    policy = RetryPolicy(base=0.001, cap=0.01)
+                         report_dir=tmp_path / "reports", retry=RetryPolicy(base=0.001, cap=0.01))
 
     try:
-        result = PlanImporter(sheet, mapping, options, policy=policy).run()
+        result = Importer(sheet, mapping, options, kind=Plan()).run()
     finally:
         fresh_sandbox.configure(fail_before=0.0, fault_reads=False)  # later tests may share the server
 

@@ -53,8 +53,8 @@ def read_csv(path: Path) -> list[list[str]]:
 def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=True)
     writer.add_issues(ISSUES)
-    writer.add_payload(2, [{"customer_phone": "+919876543211", "first_name": "Ásha"}])
-    writer.add_payload_json(
+    writer.add_payloads(2, ['{"customer_phone": "+919876543211", "first_name": "Ásha"}'])
+    writer.add_payloads(
         3, ['{"customer_phone": "+919876543210"}', '{"customer_phone": "+919876543210", "x": 1}']
     )
     writer.add_success(PLAIN)
@@ -116,8 +116,7 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
 
 def test_real_run_with_workbook_reads_back_safe_and_exact(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False, workbook=True)
-    writer.add_payload(2, [{"customer_phone": "+919876543211"}])  # real run: not written
-    writer.add_payload_json(2, ['{"customer_phone": "+919876543211"}'])
+    writer.add_payloads(2, ['{"customer_phone": "+919876543211"}'])  # real run: not written
     writer.add_success(PLAIN)
     writer.add_failure(HOSTILE, "=cmd|' /C calc'!A0")
     writer.add_failure(Row(9, {"Phone": "-1", "First Name": "\tTab", "Notes": "bell\x07"}), "@SUM(1)")
@@ -147,7 +146,7 @@ def test_real_run_with_workbook_reads_back_safe_and_exact(tmp_path: Path) -> Non
     calamine = CalamineWorkbook.from_path(str(folder / "failures.xlsx")).get_sheet_by_name("failures")
     assert calamine.to_python() == values
     summary_read = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert list(summary_read) == list(SUMMARY_KEYS)
+    assert list(summary_read) == [*SUMMARY_KEYS, "warnings_by_code", "resumed"]
     assert summary_read["dry_run"] is False and summary_read["errors_by_code"] == {}
 
 
@@ -240,10 +239,10 @@ def test_summary_invariant() -> None:
     dry = Summary("a.csv", "m.yaml", True, rows_total=3, valid=2, invalid=1)
     dry.check_invariant()
     assert list(dry.as_dict()) == [
-        key for key in SUMMARY_KEYS if key not in ("started_at", "finished_at", "duration_s")
+        *(key for key in SUMMARY_KEYS if key not in ("started_at", "finished_at", "duration_s")), "warnings_by_code"
     ]
     timed = Summary("a.csv", "m.yaml", True, started_at=STARTED, finished_at=FINISHED, extra={"z": 1})
-    assert list(timed.as_dict()) == [*SUMMARY_KEYS, "z"]
+    assert list(timed.as_dict()) == [*SUMMARY_KEYS, "warnings_by_code", "z"]
     assert timed.as_dict()["duration_s"] == 12.346
 
 
@@ -268,7 +267,7 @@ def test_calls_from_several_threads_keep_lines_whole(tmp_path: Path) -> None:
     def work(first: int) -> None:
         for number in range(first, first + 300):
             writer.add_failure(Row(number, {"Phone": "+91", "Notes": "x" * 50}), "bad")
-            writer.add_payload(number, [{"customer_phone": "+919876543210"}])
+            writer.add_payloads(number, ['{"customer_phone":"+919876543210"}'])
 
     threads = [threading.Thread(target=work, args=(start,)) for start in (0, 1000, 2000)]
     for thread in threads:
