@@ -1,29 +1,115 @@
-"""superfone-importer: sync spreadsheets of sales leads into the Superfone CRM."""
+"""superfone-importer: sync spreadsheets of sales leads into the Superfone CRM.
 
-from importer.errors import (
-    ApiError,
-    AuthError,
-    ConfigError,
-    ImporterError,
-    InputError,
-    RejectedError,
-    TransientError,
-    UncertainError,
-)
-from importer.models import Issue, Row
+    import importer
+
+    options = importer.RunOptions(api_key="...", report_dir=Path("reports"))
+    result = importer.Importer("leads.csv", "mapping.yaml", options).run()     # a path, a DataFrame or dicts
+    result.exit_code, result.folder, result.summary["succeeded"]
+
+What is listed in ``__all__`` is the public API; everything else may move. Names are loaded on first use, so
+``import importer`` stays cheap for the checking processes, which need only a few modules.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "ApiError": "importer.errors",
+    "AuthError": "importer.errors",
+    "ConfigError": "importer.errors",
+    "ImporterError": "importer.errors",
+    "InputError": "importer.errors",
+    "RejectedError": "importer.errors",
+    "TransientError": "importer.errors",
+    "UncertainError": "importer.errors",
+    "Issue": "importer.models",
+    "Row": "importer.models",
+    "Phone": "importer.phones",
+    "PhoneProblem": "importer.phones",
+    "normalise_phone": "importer.phones",
+    "Mapping": "importer.mapping",
+    "load_mapping": "importer.mapping",
+    "RetryPolicy": "importer.api.retry",
+    "SuperfoneClient": "importer.api.client",
+    "Progress": "importer.run.options",
+    "RunOptions": "importer.run.options",
+    "Importer": "importer.run.importer",
+    "RunResult": "importer.run.importer",
+    "DryRun": "importer.run.kind",
+    "RunKind": "importer.run.kind",
+    "Send": "importer.run.delivery",
+    "Plan": "importer.readback.plan",
+    "Verify": "importer.readback.verify",
+}
 
 __all__ = [
     "ApiError",
     "AuthError",
     "ConfigError",
+    "DryRun",
+    "Importer",
     "ImporterError",
     "InputError",
     "Issue",
+    "Mapping",
+    "Phone",
+    "PhoneProblem",
+    "Plan",
+    "Progress",
     "RejectedError",
+    "RetryPolicy",
     "Row",
+    "RunKind",
+    "RunOptions",
+    "RunResult",
+    "Send",
+    "SuperfoneClient",
     "TransientError",
     "UncertainError",
+    "Verify",
     "__version__",
+    "load_mapping",
+    "normalise_phone",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'importer' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from importer.api.client import SuperfoneClient
+    from importer.api.retry import RetryPolicy
+    from importer.errors import (
+        ApiError,
+        AuthError,
+        ConfigError,
+        ImporterError,
+        InputError,
+        RejectedError,
+        TransientError,
+        UncertainError,
+    )
+    from importer.mapping import Mapping, load_mapping
+    from importer.models import Issue, Row
+    from importer.phones import Phone, PhoneProblem, normalise_phone
+    from importer.readback.plan import Plan
+    from importer.readback.verify import Verify
+    from importer.run.delivery import Send
+    from importer.run.importer import Importer, RunResult
+    from importer.run.kind import DryRun, RunKind
+    from importer.run.options import Progress, RunOptions

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from importer.checks.row import RowChecker
-from importer.checks.spill import CheckedResult, request_json, write_part
+from importer.checks.spill import CheckedBatch, acyclic, request_body, write_part
 from importer.models import Row
+from importer.report.payloads import payload_line
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk
 from importer.sources.delimited import DelimitedTable
 from importer.sources.table import Table
@@ -33,41 +34,59 @@ PARALLEL_THRESHOLD_BYTES = 2_000_000
 
 
 class CheckedPart(NamedTuple):
-    """A unit of rows checked and spilled to ``path``: how many, how many invalid on their own, and the phones
-    of each valid row (primary first) in sheet order, for the cross-row index."""
+    """A unit of rows checked and spilled to ``path``: how many, how many invalid on their own, and the row
+    numbers and phones (primary first) of its valid rows in sheet order, for the cross-row index."""
 
     path: str
     rows: int
     invalid: int
-    phones: list[tuple[int, tuple[str, ...]]]
+    numbers: list[int]
+    phones: list[tuple[str, ...]]
 
 
 def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str,
                columns: list[str] | None) -> CheckedPart:
-    """Check rows and write their results to ``path``; ``columns``: keep each row's cells in that order."""
+    """Check rows and write them to ``path``; ``columns``: keep each row's cells in that order."""
     total = invalid = 0
-    phones: list[tuple[int, tuple[str, ...]]] = []
+    numbers: list[int] = []
+    phones: list[tuple[str, ...]] = []
 
-    def results() -> Iterator[list[CheckedResult]]:
+    def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
-        for batch in batches:
-            checked = [_result(checker, row, columns) for row in batch]
-            for result in checked:
-                if result.requests:
-                    phones.append((result.number, result.phones))
-                else:
-                    invalid += 1
-            total += len(checked)
-            yield checked
+        for rows in batches:
+            batch = check_batch(checker, rows, columns)
+            for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
+                if verdict == "send":
+                    numbers.append(number)
+                    phones.append(row_phones)
+            total += len(batch)
+            invalid += batch.verdicts.count("invalid")
+            yield batch
 
-    write_part(path, results())
-    return CheckedPart(path, total, invalid, phones)
+    with acyclic():  # reading, checking and spilling a unit makes no reference cycle
+        write_part(path, checked())
+    return CheckedPart(path, total, invalid, numbers, phones)
 
 
-def _result(checker: RowChecker, row: Row, columns: list[str] | None) -> CheckedResult:
-    requests, phones, issues = checker.check(row)
-    cells = tuple(row.cells.get(column, "") for column in columns) if columns is not None else None
-    return CheckedResult(row.number, tuple(request_json(request) for request in requests), phones, issues, cells)
+def check_batch(checker: RowChecker, rows: list[Row], columns: list[str] | None) -> CheckedBatch:
+    """Map and check rows; ``columns``: keep each row's cells in that order."""
+    batch = CheckedBatch(keep_cells=columns is not None)
+    lines = bytearray()
+    for row in rows:
+        requests, phones, issues = checker.check(row)
+        number = row.number
+        for request in requests:
+            lines += payload_line(number, request_body(request))
+        batch.ends.append(len(lines))
+        batch.numbers.append(number)
+        batch.phones.append(phones)
+        batch.verdicts.append("send" if requests else "invalid")
+        if issues:
+            batch.issues[number] = issues
+        if batch.cells is not None:
+            batch.cells.append(tuple(row.cells.get(column, "") for column in columns or ()))
+    batch.lines = bytes(lines)
+    return batch
 
 
 class _Worker:

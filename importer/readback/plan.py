@@ -27,7 +27,7 @@ from importer.readback.compare import compare, show
 from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone
 from importer.report import Summary
 from importer.run.kind import RunContext
-from importer.run.rows import CheckedRow
+from importer.run.rows import CheckedBatch
 
 __all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
 
@@ -112,7 +112,7 @@ class Plan:
     writes = False
     reads_account = True
 
-    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
+    def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         would_fail = 0
 
         def line(target: Target, outcome: RowPlan | ApiError) -> tuple[str, list[str]]:
@@ -125,7 +125,7 @@ class Plan:
             return outcome.action, [str(target.row), outcome.action, target.customer_phone, lead_id, changes,
                                     outcome.message]
 
-        PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch), line)
+        PLAN.run(batches, run, lambda target, fetch: plan_row(target.payload, fetch), line)
         if would_fail:
             run.summary.extra["plan"]["would_fail"] = would_fail
 

@@ -11,7 +11,6 @@ line per row to a CSV in the run folder.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import threading
 import time
@@ -27,7 +26,7 @@ from importer.errors import ApiError, AuthError
 from importer.readback.compare import merge_requests
 from importer.report import Summary, neutralise
 from importer.run.kind import RunContext
-from importer.run.rows import CheckedRow
+from importer.run.rows import CheckedBatch
 
 __all__ = ["Fetch", "LeadReader", "LeadSource", "ReadBack", "Target"]
 
@@ -157,7 +156,7 @@ class ReadBack:
     problems: tuple[str, ...]
     phase: str
 
-    def run(self, rows: Iterator[CheckedRow], run: RunContext, examine: Examine, line: Line) -> Counter[str]:
+    def run(self, batches: Iterator[CheckedBatch], run: RunContext, examine: Examine, line: Line) -> Counter[str]:
         """Write payloads.jsonl like a dry run, look up every row that would be sent, write ``file_name``."""
         assert run.client is not None
         counts: Counter[str] = Counter()
@@ -167,7 +166,7 @@ class ReadBack:
             with open(run.writer.folder / self.file_name, "w", encoding="utf-8-sig", newline="") as stream:
                 table = csv.writer(stream)
                 table.writerow([neutralise(c) for c in self.columns])
-                for target, outcome in reader.read(_targets(rows, run), lambda t: examine(t, reader.get)):
+                for target, outcome in reader.read(_targets(batches, run), lambda t: examine(t, reader.get)):
                     status, cells = line(target, outcome)
                     counts[status] += 1
                     table.writerow([neutralise(cell) for cell in cells])
@@ -184,14 +183,13 @@ class ReadBack:
         return any(counts.get(status) for status in self.problems)
 
 
-def _targets(rows: Iterator[CheckedRow], run: RunContext) -> Iterator[Target]:
+def _targets(batches: Iterator[CheckedBatch], run: RunContext) -> Iterator[Target]:
     """The rows that would be sent, their payloads written to payloads.jsonl as a dry run writes them."""
-    for row in rows:
-        if row.verdict != "send":
-            continue
-        run.writer.add_payloads(row.number, row.requests)
-        payload = merge_requests(json.loads(text) for text in row.requests)
-        yield Target(row.number, payload, row.phones)
+    for batch in batches:
+        run.writer.add_payloads(batch.sent_lines())
+        for row in batch:
+            if row.verdict == "send":
+                yield Target(row.number, merge_requests(row.requests), row.phones)
 
 
 def lead_name(lead: Lead) -> str:

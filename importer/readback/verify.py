@@ -25,7 +25,7 @@ from importer.readback.compare import compare
 from importer.readback.reader import Fetch, ReadBack, Target, primary_phone
 from importer.report import Summary
 from importer.run.kind import RunContext
-from importer.run.rows import CheckedRow
+from importer.run.rows import CheckedBatch
 
 __all__ = ["UNCHECKED_NOTE", "VERIFY_COLUMNS", "RowCheck", "Verify", "verify_lines", "verify_row"]
 
@@ -82,9 +82,9 @@ class Verify:
     writes = False
     reads_account = True
 
-    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
+    def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         catalog = run.catalog
-        VERIFY.run(rows, run, lambda target, fetch: verify_row(target.payload, fetch, catalog), _line)
+        VERIFY.run(batches, run, lambda target, fetch: verify_row(target.payload, fetch, catalog), _line)
         run.summary.extra["verify_note"] = UNCHECKED_NOTE
 
     def exit_code(self, summary: Summary) -> int:

@@ -8,7 +8,7 @@ html      report.html
 """
 
 from importer.report.cells import TRIGGERS, neutralise, restore
-from importer.report.payloads import payload_lines, read_payloads
+from importer.report.payloads import parse_payload_lines, payload_line, read_payloads
 from importer.report.summary import SUMMARY_KEYS, Summary
 from importer.report.writer import ISSUE_COLUMNS, ReportWriter, run_folder_name
 
@@ -19,7 +19,8 @@ __all__ = [
     "ReportWriter",
     "Summary",
     "neutralise",
-    "payload_lines",
+    "parse_payload_lines",
+    "payload_line",
     "read_payloads",
     "restore",
     "run_folder_name",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -61,21 +61,23 @@ class Summary:
 
     # --- counting -------------------------------------------------------------------------------------------
 
-    def count_row(self, verdict: str, issues: Iterable[Issue]) -> None:
-        """A row left the check stage: ``send``, ``skipped`` (a duplicate sent elsewhere) or ``invalid``."""
-        self.rows_total += 1
+    def count_rows(self, verdicts: Sequence[str], issues: Iterable[Issue]) -> None:
+        """Rows left the check stage, each with its verdict: ``send``, ``skipped`` (a duplicate sent elsewhere)
+        or ``invalid``; ``issues`` are all of theirs."""
+        invalid, skipped = verdicts.count("invalid"), verdicts.count("skipped")
+        self.rows_total += len(verdicts)
+        self.invalid += invalid
+        self.valid += len(verdicts) - invalid
+        self.skipped += skipped
+        self.count_issues(issues)
+
+    def count_issues(self, issues: Iterable[Issue]) -> None:
         for issue in issues:
             if issue.is_error:
                 self.errors_by_code[issue.code] = self.errors_by_code.get(issue.code, 0) + 1
             else:
                 self.warnings_by_code[issue.code] = self.warnings_by_code.get(issue.code, 0) + 1
                 self.warnings += 1
-        if verdict == "invalid":
-            self.invalid += 1
-            return
-        self.valid += 1
-        if verdict == "skipped":
-            self.skipped += 1
 
     def count_outcome(self, status: str) -> None:
         """A row of a real run ended ``succeeded``, ``failed`` or ``in_doubt``."""

@@ -17,7 +17,6 @@ from importer.errors import ConfigError
 from importer.models import Issue, Row
 from importer.report.cells import safe_cells, xlsx_text
 from importer.report.html import SHOWN_ISSUES, render_html
-from importer.report.payloads import payload_lines
 from importer.report.summary import Summary, duration_s, summary_json
 
 __all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
@@ -130,7 +129,7 @@ class ReportWriter:
         self._issues_total = 0
         self._shown_issues: list[Issue] = []  # the first few, for report.html
         self._errors_by_code: Counter[str] = Counter()
-        self._open: list[IO[str]] = []
+        self._open: list[IO[Any]] = []
         self._closed = False
         self._workbook: _FailuresWorkbook | None = None
         try:
@@ -138,13 +137,18 @@ class ReportWriter:
             self._issues = self._open_csv("issues.csv", list(ISSUE_COLUMNS))
             self._successes = self._open_csv("successes.csv", [*self._columns, "_row"])
             self._failures = self._open_csv("failures.csv", [*self._columns, *RESERVED_COLUMNS])
-            self._payloads = self._open_text("payloads.jsonl", "utf-8") if dry_run else None
+            self._payloads = self._open_binary("payloads.jsonl") if dry_run else None
             if workbook:
                 header = [*self._columns, *RESERVED_COLUMNS]
                 self._workbook = _FailuresWorkbook(self.folder / "failures.xlsx", header)
         except OSError as exc:
             self._close_files()
             raise ConfigError(f"cannot write the report in {report_dir}: {exc.strerror or exc}") from None
+
+    def _open_binary(self, name: str) -> IO[bytes]:
+        stream = open(self.folder / name, "wb")
+        self._open.append(stream)
+        return stream
 
     def _open_text(self, name: str, encoding: str) -> IO[str]:
         stream = open(self.folder / name, "w", encoding=encoding, newline="")
@@ -173,11 +177,11 @@ class ReportWriter:
                 if len(self._shown_issues) < SHOWN_ISSUES:
                     self._shown_issues.append(issue)
 
-    def add_payloads(self, row: int, requests: Iterable[str]) -> None:
-        """Dry run: one payloads.jsonl line per request (JSON text) the row would send. A real run writes none."""
+    def add_payloads(self, lines: bytes) -> None:
+        """Dry run: append payloads.jsonl lines (made by :func:`~importer.report.payloads.payload_line`). A real
+        run writes none."""
         if self._payloads is None:
             return
-        lines = payload_lines(row, requests)
         with self._lock:
             self._payloads.write(lines)
 

@@ -22,7 +22,7 @@ from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.journal import Journal, RowState
 from importer.run.kind import RunContext
-from importer.run.rows import CheckedRow
+from importer.run.rows import CheckedBatch, CheckedRow
 from importer.run.sending import NOTE, Job, Outcome, Sender
 
 JOURNAL_NAME = "journal.sqlite"
@@ -35,8 +35,8 @@ class Send:
     writes = True
     reads_account = False
 
-    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
-        Delivery(run).run(rows)
+    def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
+        Delivery(run).run(row for batch in batches for row in batch)
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if (summary.invalid or summary.failed or summary.in_doubt) else 0
@@ -113,8 +113,7 @@ class Delivery:
                 self._pending[checked.number] = row
             note_in_doubt = state is not None and (
                 (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
-            requests = tuple(json.loads(text) for text in checked.requests)
-            yield Job(checked.number, requests, frozenset(checked.phones), note_in_doubt)
+            yield Job(checked.number, checked.requests, frozenset(checked.phones), note_in_doubt)
 
     def _resume(self, row: Row, state: RowState) -> None:
         """A row a previous, interrupted run already finished: report it, do not send it again."""

@@ -32,7 +32,7 @@ from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
 from importer.run.kind import DryRun, RunContext, RunKind
 from importer.run.options import NullProgress, Progress, RunOptions
-from importer.run.rows import CheckedRow, CheckedRows, check_rows
+from importer.run.rows import CheckedBatch, CheckedRows, check_rows
 from importer.sources import Source, Table, open_source
 
 #: A column only the importer's own report files have: such an input is a failures file being re-imported.
@@ -160,13 +160,14 @@ class Importer:
         return self.mapping if isinstance(self.mapping, str | Path) else mapping.path
 
 
-def recorded(rows: Iterable[CheckedRow], writer: ReportWriter, summary: Summary) -> Iterator[CheckedRow]:
+def recorded(batches: Iterable[CheckedBatch], writer: ReportWriter, summary: Summary) -> Iterator[CheckedBatch]:
     """The record stage of the check's results: each row's issues are written and counted as it passes."""
-    for row in rows:
-        summary.count_row(row.verdict, row.issues)
-        if row.issues:
-            writer.add_issues(row.issues)
-        yield row
+    for batch in batches:
+        issues = batch.all_issues()
+        summary.count_rows(batch.verdicts, issues)
+        if issues:
+            writer.add_issues(issues)
+        yield batch
 
 
 def _needs_key(kind: RunKind) -> str:

@@ -17,7 +17,7 @@ from importer.api.client import SuperfoneClient
 from importer.mapping import Mapping
 from importer.report import ReportWriter, Summary
 from importer.run.options import Progress, RunOptions
-from importer.run.rows import CheckedRow, CheckedRows
+from importer.run.rows import CheckedBatch, CheckedRows
 from importer.sources import Table
 
 
@@ -46,7 +46,7 @@ class RunKind(Protocol):
     writes: bool
     reads_account: bool
 
-    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
+    def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         """Decide and act on every row, in sheet order (the importer has recorded each one's issues)."""
         ...
 
@@ -66,10 +66,9 @@ class DryRun:
     writes = False
     reads_account = False
 
-    def act(self, rows: Iterator[CheckedRow], run: RunContext) -> None:
-        for row in rows:
-            if row.verdict == "send":
-                run.writer.add_payloads(row.number, row.requests)
+    def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
+        for batch in batches:
+            run.writer.add_payloads(batch.sent_lines())
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid else 0

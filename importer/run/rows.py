@@ -1,5 +1,8 @@
 """The rows of a run after the check stage: each one with all its issues and its verdict, in sheet order.
 
+Rows travel in batches (lists of rows, a few thousand at a time) from the spill to the kind of run: one code path
+at any size, whose per-batch steps (writing a dry run's payloads, counting) cost nothing per row.
+
 Pass one (:func:`check_rows`) maps and checks every row, spills the results and feeds the cross-row index;
 :meth:`CheckedRows.replay` then walks the rows again with the cross-row verdicts. The replay is pure: it writes
 nothing and counts nothing; the importer records each row, and the kind of run acts on it.
@@ -10,41 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Literal, NamedTuple
 
 from importer.checks.crossrow import CrossRowIndex, CrossRowVerdicts
 from importer.checks.parallel import CheckedPart, check_table
 from importer.checks.row import RowChecker
-from importer.checks.spill import read_part
-from importer.models import Issue, Row
+from importer.checks.spill import CheckedBatch, CheckedRow, Verdict, read_part
 from importer.run.options import NullProgress, Progress
 from importer.sources import Table
 
-#: What the check stage decided for a row: ``send`` it, ``skipped`` (another row with the same customer phone is
-#: sent instead) or ``invalid`` (an error of its own or across rows).
-Verdict = Literal["send", "skipped", "invalid"]
-
-
-class CheckedRow(NamedTuple):
-    """One row on its way: its number, the JSON text of each request (none when invalid), its phones (primary
-    first), every issue (its own, then the cross-row ones), its verdict, and its cells when the run keeps them."""
-
-    number: int
-    requests: tuple[str, ...]
-    phones: tuple[str, ...]
-    issues: tuple[Issue, ...]
-    verdict: Verdict
-    cells: tuple[str, ...] | None
-
-    def row(self, columns: list[str]) -> Row:
-        """The row as read, for successes.csv and failures.csv (its cells must have been kept)."""
-        return Row(self.number, dict(zip(columns, self.cells or (), strict=False)))
-
-    def first_error(self) -> str:
-        """The row's errors in one line, for failures.csv."""
-        errors = [f"{issue.code}: {issue.message}" for issue in self.issues if issue.is_error]
-        return "; ".join(errors) if errors else "invalid row"
-
+__all__ = ["CheckedBatch", "CheckedRow", "CheckedRows", "Verdict", "check_rows"]
 
 class CheckedRows:
     """Pass one's output: the spilled parts, the cross-row verdicts and the counts. Close it to remove the parts."""
@@ -62,16 +39,15 @@ class CheckedRows:
         dropped = self.verdicts.invalid | self.verdicts.skipped
         return self.total - self.invalid_alone - len(dropped)
 
-    def replay(self) -> Iterator[CheckedRow]:
-        """Every row in sheet order with its issues and verdict. Pure: may be called again."""
-        invalid, skipped, extra = self.verdicts.invalid, self.verdicts.skipped, self.verdicts.issues
+    def replay(self) -> Iterator[CheckedBatch]:
+        """Every row in sheet order with its issues and verdict, in batches. Pure: may be called again."""
+        verdicts = self.verdicts
+        settled = verdicts.invalid | verdicts.skipped | verdicts.issues.keys()
         for part in self.parts:
-            for number, requests, phones, issues, cells in read_part(part.path):
-                if number in extra:
-                    issues = issues + tuple(extra[number])
-                verdict: Verdict = ("invalid" if not requests or number in invalid
-                                    else "skipped" if number in skipped else "send")
-                yield CheckedRow(number, requests, phones, issues, verdict, cells)
+            for batch in read_part(part.path):
+                if settled and not settled.isdisjoint(batch.numbers):
+                    batch = batch.settled(verdicts)
+                yield batch
 
     def close(self) -> None:
         self._spill.cleanup()
@@ -92,9 +68,9 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
     progress.start("checking", None)
     try:
         for part in check_table(table, checker, Path(spill.name), workers=workers, keep_cells=keep_cells):
-            for number, phones in part.phones:
+            for number, phones in zip(part.numbers, part.phones, strict=True):
                 index.add(number, phones)
-            parts.append(part._replace(phones=[]))  # the index has them now
+            parts.append(part._replace(numbers=[], phones=[]))  # the index has them now
             progress.advance(part.rows)
     except BaseException:
         spill.cleanup()

@@ -19,7 +19,9 @@ from importer.sources.delimited import DelimitedTable, _read_error, _reader
 
 #: Encodings whose quote and newline bytes never appear inside another character.
 SPLITTABLE = frozenset({"utf-8", "utf-8-sig", "ascii", "cp1252", "latin-1", "iso-8859-1", "windows-1252"})
-CHUNK_BYTES = 4 * 1024 * 1024
+#: Size of a range: small enough that the last one leaves the other workers idle only briefly (a 1,000,000-row
+#: dry run on 2 cores: 14.5 s with 2 MB, 15.0 s with 1 MB, 15.1 s with 4 MB).
+CHUNK_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from importer.errors import ConfigError
 from importer.models import Issue, Row
-from importer.report import SUMMARY_KEYS, TRIGGERS, ReportWriter, Summary, restore, run_folder_name
+from importer.report import SUMMARY_KEYS, TRIGGERS, ReportWriter, Summary, payload_line, restore, run_folder_name
 
 IST = timezone(timedelta(hours=5, minutes=30))
 STARTED = datetime(2024, 5, 1, 9, 30, 5, tzinfo=IST)
@@ -53,9 +53,10 @@ def read_csv(path: Path) -> list[list[str]]:
 def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=True)
     writer.add_issues(ISSUES)
-    writer.add_payloads(2, ['{"customer_phone": "+919876543211", "first_name": "Ásha"}'])
+    writer.add_payloads(payload_line(2, '{"customer_phone": "+919876543211", "first_name": "Ásha"}'.encode()))
     writer.add_payloads(
-        3, ['{"customer_phone": "+919876543210"}', '{"customer_phone": "+919876543210", "x": 1}']
+        payload_line(3, b'{"customer_phone": "+919876543210"}')
+        + payload_line(3, b'{"customer_phone": "+919876543210", "x": 1}')
     )
     writer.add_success(PLAIN)
     writer.add_failure(HOSTILE, "-: bad name")
@@ -116,7 +117,7 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
 
 def test_real_run_with_workbook_reads_back_safe_and_exact(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False, workbook=True)
-    writer.add_payloads(2, ['{"customer_phone": "+919876543211"}'])  # real run: not written
+    writer.add_payloads(payload_line(2, b'{"customer_phone": "+919876543211"}'))  # real run: not written
     writer.add_success(PLAIN)
     writer.add_failure(HOSTILE, "=cmd|' /C calc'!A0")
     writer.add_failure(Row(9, {"Phone": "-1", "First Name": "\tTab", "Notes": "bell\x07"}), "@SUM(1)")
@@ -267,7 +268,7 @@ def test_calls_from_several_threads_keep_lines_whole(tmp_path: Path) -> None:
     def work(first: int) -> None:
         for number in range(first, first + 300):
             writer.add_failure(Row(number, {"Phone": "+91", "Notes": "x" * 50}), "bad")
-            writer.add_payloads(number, ['{"customer_phone":"+919876543210"}'])
+            writer.add_payloads(payload_line(number, b'{"customer_phone":"+919876543210"}'))
 
     threads = [threading.Thread(target=work, args=(start,)) for start in (0, 1000, 2000)]
     for thread in threads:
