@@ -6,8 +6,7 @@ import csv
 import json
 import os
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +16,7 @@ from importer.errors import ConfigError
 from importer.models import Issue, Row
 from importer.report.cells import safe_cells, xlsx_text
 from importer.report.html import SHOWN_ISSUES, render_html
-from importer.report.summary import Summary, duration_s, summary_json
+from importer.report.summary import Summary, summary_json
 
 __all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
 
@@ -125,10 +124,8 @@ class ReportWriter:
         self._clock = clock
         self._lock = threading.Lock()
         self._columns = [column for column in columns if column not in RESERVED_COLUMNS]
-        self._warnings = 0
         self._issues_total = 0
         self._shown_issues: list[Issue] = []  # the first few, for report.html
-        self._errors_by_code: Counter[str] = Counter()
         self._open: list[IO[Any]] = []
         self._closed = False
         self._workbook: _FailuresWorkbook | None = None
@@ -163,16 +160,12 @@ class ReportWriter:
     # --- rows ---------------------------------------------------------------------------------------------
 
     def add_issues(self, issues: Iterable[Issue]) -> None:
-        """Append issues to issues.csv and count them for the summary."""
+        """Append issues to issues.csv (the summary counts them)."""
         with self._lock:
             for issue in issues:
                 row = "" if issue.row is None else str(issue.row)
                 cells = (row, issue.column, issue.severity, issue.code, issue.message, issue.value)
                 self._issues.writerow(safe_cells(cells))
-                if issue.is_error:
-                    self._errors_by_code[issue.code] += 1
-                else:
-                    self._warnings += 1
                 self._issues_total += 1
                 if len(self._shown_issues) < SHOWN_ISSUES:
                     self._shown_issues.append(issue)
@@ -205,45 +198,24 @@ class ReportWriter:
     # --- figures ------------------------------------------------------------------------------------------
 
     @property
-    def warnings(self) -> int:
-        """Warnings written to issues.csv so far."""
-        return self._warnings
-
-    @property
-    def errors_by_code(self) -> dict[str, int]:
-        """Errors written to issues.csv so far, per code (sorted by code)."""
-        return dict(sorted(self._errors_by_code.items()))
-
-    @property
     def workbook_truncated(self) -> bool:
         """True when failures.xlsx hit the worksheet's row limit (failures.csv still has every row)."""
         return self._workbook is not None and self._workbook.truncated
 
     # --- closing ------------------------------------------------------------------------------------------
 
-    def finish(self, summary: Mapping[str, Any] | Summary, *, finished_at: datetime | None = None) -> Path:
-        """Close every file and write summary.json; return the run folder.
+    def finish(self, summary: Summary, *, finished_at: datetime | None = None) -> Path:
+        """Close every file and write summary.json (and report.html) from ``summary``; return the run folder.
 
-        Keys the summary lacks that the writer knows are filled in: ``input``, ``dry_run``, ``started_at``,
-        ``finished_at``, ``duration_s``, ``warnings``, ``errors_by_code``. Any other missing contract key is a
-        ValueError (the other files are closed all the same).
+        The summary's start time defaults to the writer's, its finish time to ``finished_at`` or now. A value in
+        ``summary.extra`` that is not JSON is a TypeError (the other files are closed all the same).
         """
         with self._lock:
-            finished = _aware(finished_at) if finished_at is not None else self._clock()
-            document = dict(summary.as_dict() if isinstance(summary, Summary) else summary)
-            known = {
-                "input": str(self.input_path),
-                "dry_run": self.dry_run,
-                "started_at": self.started_at,
-                "finished_at": finished,
-                "duration_s": duration_s(self.started_at, finished),
-                "warnings": self._warnings,
-                "errors_by_code": dict(sorted(self._errors_by_code.items())),
-            }
-            for name, value in known.items():
-                document.setdefault(name, value)
+            summary.started_at = summary.started_at or self.started_at
+            summary.finished_at = _aware(finished_at) if finished_at is not None else (
+                summary.finished_at or self._clock())
             try:
-                text = summary_json(document)
+                text = summary_json(summary.as_dict())
             finally:
                 self._close_files()
             page = render_html(json.loads(text), self._shown_issues, self._issues_total)

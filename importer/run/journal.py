@@ -24,13 +24,14 @@ from types import TracebackType
 from typing import Literal, get_args
 
 from importer.errors import ConfigError
+from importer.models import FINAL_STATUSES, FinalStatus
 
 __all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
 
-Status = Literal["in_flight", "succeeded", "failed", "in_doubt"]
-STATUSES: tuple[str, ...] = get_args(Status)
-#: The statuses :meth:`Journal.record` accepts: what finally became of a row.
-FINAL_STATUSES: tuple[str, ...] = ("succeeded", "failed", "in_doubt")
+#: A row being sent, or what finally became of it (:data:`importer.models.FINAL_STATUSES`: what
+#: :meth:`Journal.record` accepts).
+Status = Literal["in_flight", FinalStatus]
+STATUSES: tuple[str, ...] = ("in_flight", *FINAL_STATUSES)
 
 SCHEMA_VERSION = 1
 #: ``PRAGMA application_id`` of a journal ("SFIJ"), so a foreign SQLite file is recognised as such.

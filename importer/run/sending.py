@@ -23,15 +23,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, UncertainError
+from importer.models import FinalStatus
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["succeeded", "failed", "in_doubt"]
 NOTE = "customer_note"
 NOTE_IN_DOUBT = "note may not have been added"
 DEFAULT_CONCURRENCY = 8
@@ -64,7 +64,7 @@ class Outcome:
     """How one job ended. ``http_status`` is the last answer's status (None if no answer came)."""
 
     row: int
-    status: Status
+    status: FinalStatus
     message: str = ""
     attempts: int = 0
     http_status: int | None = None
@@ -322,7 +322,7 @@ class _JobTracker:
     note_maybe_applied: bool = False
     last_status: int | None = None
 
-    def outcome(self, status: Status, message: str, http_status: int | None = None) -> Outcome:
+    def outcome(self, status: FinalStatus, message: str, http_status: int | None = None) -> Outcome:
         if self.job.note_in_doubt or self.note_maybe_applied:
             # The note may or may not be on the lead: neither "succeeded" nor "failed" is true.
             message = f"{message}; {NOTE_IN_DOUBT}" if message else NOTE_IN_DOUBT

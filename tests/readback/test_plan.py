@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -196,3 +197,13 @@ def test_plan_retries_server_errors_on_lookups(fresh_sandbox: SandboxServer, tmp
     assert result.summary["plan"] == {"create": 1, "update": 1, "unchanged": 1, "conflict": 2}
     assert [p["action"] for p in read_plan(result.folder)] == ["unchanged", "update", "create", "conflict",
                                                                "conflict"]
+
+
+def test_a_plan_leaves_the_callers_options_alone(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
+    sheet, mapping = write_inputs(tmp_path, ROWS)
+    options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000,
+                         report_dir=tmp_path / "reports")
+    before = dataclasses.replace(options)
+    result = Importer(sheet, mapping, options, kind=Plan()).run()
+    assert result.summary["dry_run"] is True and result.summary["sent"] == 0
+    assert options == before and options.dry_run is False  # the same options can run the import next

@@ -35,6 +35,12 @@ ISSUES = [
 COUNTS = {"rows_total": 4, "valid": 2, "invalid": 2, "sent": 2, "succeeded": 1, "failed": 1}
 
 
+def summary_of(issues: list[Issue], dry_run: bool = True, **counts: int) -> Summary:
+    summary = Summary("in/leads.csv", "m.yaml", dry_run, **{**COUNTS, **counts})  # type: ignore[arg-type]
+    summary.count_issues(issues)
+    return summary
+
+
 def starts_with_trigger(cell: str) -> bool:
     return cell[:1] != "" and cell[0] in TRIGGERS
 
@@ -60,7 +66,7 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
     )
     writer.add_success(PLAIN)
     writer.add_failure(HOSTILE, "-: bad name")
-    folder = writer.finish({"mapping": "m.yaml", **COUNTS, "in_doubt": 0, "skipped": 0}, finished_at=FINISHED)
+    folder = writer.finish(summary_of(ISSUES), finished_at=FINISHED)
 
     assert folder == tmp_path / "reports" / "20240501-093005-leads"
     assert sorted(path.name for path in folder.iterdir()) == [
@@ -110,6 +116,9 @@ def test_dry_run_writes_exactly_these_files(tmp_path: Path) -> None:
         '  "errors_by_code": {\n'
         '    "invalid-phone": 2,\n'
         '    "unknown-column": 1\n'
+        "  },\n"
+        '  "warnings_by_code": {\n'
+        '    "formula-like-text": 1\n'
         "  }\n"
         "}\n"
     )
@@ -153,7 +162,7 @@ def test_real_run_with_workbook_reads_back_safe_and_exact(tmp_path: Path) -> Non
 
 def test_files_exist_with_headers_when_nothing_happened(tmp_path: Path) -> None:
     with make_writer(tmp_path, dry_run=True, workbook=True, columns=[]) as writer:
-        folder = writer.finish({"mapping": "m.yaml", **dict.fromkeys(COUNTS, 0), "in_doubt": 0, "skipped": 0})
+        folder = writer.finish(summary_of([], **dict.fromkeys(COUNTS, 0)))
     assert read_csv(folder / "issues.csv") == [["_row", "column", "severity", "code", "message", "value"]]
     assert read_csv(folder / "successes.csv") == [["_row"]]
     assert read_csv(folder / "failures.csv") == [["_row", "_error"]]
@@ -180,32 +189,25 @@ def test_folder_names_are_unique(tmp_path: Path) -> None:
     assert folders == ["20240501-093005-leads", "20240501-093005-leads-2", "20240501-093005-leads-3"]
 
 
-def test_summary_keeps_contract_order_then_extra_keys_and_caller_values(tmp_path: Path) -> None:
+def test_summary_keeps_contract_order_then_extra_keys(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False)
     writer.add_issues(ISSUES[:2])
-    extra_first = {
-        "run_key": "abc",
-        "mapping": "m.yaml",
-        "warnings": 7,
-        **COUNTS,
-        "in_doubt": 0,
-        "skipped": 1,
-    }
-    folder = writer.finish(extra_first, finished_at=FINISHED)
+    summary = summary_of(ISSUES[:2], dry_run=False, skipped=1)
+    summary.extra["run_key"] = "abc"
+    folder = writer.finish(summary, finished_at=FINISHED)
     written = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert list(written) == [*SUMMARY_KEYS, "run_key"]
-    assert written["warnings"] == 7  # the caller's figure wins
-    assert written["errors_by_code"] == {"invalid-phone": 1}  # the writer's count fills the gap
+    assert list(written) == [*SUMMARY_KEYS, "warnings_by_code", "resumed", "run_key"]
+    assert written["warnings"] == 1 and written["warnings_by_code"] == {"formula-like-text": 1}
+    assert written["errors_by_code"] == {"invalid-phone": 1}
 
 
-def test_a_missing_summary_key_is_an_error_but_files_are_closed(tmp_path: Path) -> None:
+def test_a_summary_that_is_not_json_is_an_error_but_files_are_closed(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False, workbook=True)
     writer.add_failure(PLAIN, "boom")
-    with pytest.raises(ValueError, match="summary is missing mapping, sent"):
-        writer.finish(
-            {k: 0 for k in ("rows_total", "valid", "invalid", "succeeded", "failed")}
-            | {"skipped": 0, "in_doubt": 0}
-        )
+    summary = summary_of([], dry_run=False)
+    summary.extra["oops"] = object()
+    with pytest.raises(TypeError, match="summary value of type object is not JSON"):
+        writer.finish(summary)
     assert not (writer.folder / "summary.json").exists()
     assert read_csv(writer.folder / "failures.csv")[1] == ["9876543211", "Ásha", "likes, commas", "2", "boom"]
     assert (writer.folder / "failures.xlsx").exists()
@@ -213,10 +215,7 @@ def test_a_missing_summary_key_is_an_error_but_files_are_closed(tmp_path: Path) 
 
 def test_naive_start_time_is_written_with_a_zone(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=True, started_at=datetime(2024, 5, 1, 9, 30))
-    folder = writer.finish(
-        {"mapping": "m.yaml", **COUNTS, "in_doubt": 0, "skipped": 0},
-        finished_at=datetime(2024, 5, 1, 9, 31, tzinfo=UTC),
-    )
+    folder = writer.finish(summary_of([]), finished_at=datetime(2024, 5, 1, 9, 31, tzinfo=UTC))
     written = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert datetime.fromisoformat(written["started_at"]).tzinfo is not None
     assert folder.name == "20240501-093000-leads"
@@ -290,7 +289,9 @@ def test_report_html_escapes_every_value_and_lists_the_first_issues(tmp_path: Pa
     hostile = "<script>alert('x')</script>"
     writer.add_issues(Issue(n, "Phone", "error", "invalid-phone", f"bad {hostile}", hostile)
                       for n in range(2, SHOWN_ISSUES + 12))
-    folder = writer.finish({"mapping": "m.yaml", **COUNTS, "in_doubt": 0, "skipped": 0}, finished_at=FINISHED)
+    issues = [Issue(n, "Phone", "error", "invalid-phone", f"bad {hostile}", hostile)
+              for n in range(2, SHOWN_ISSUES + 12)]
+    folder = writer.finish(summary_of(issues), finished_at=FINISHED)
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert f"The first {SHOWN_ISSUES} of {SHOWN_ISSUES + 10} issues" in page

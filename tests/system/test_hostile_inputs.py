@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from importer.models import Issue, Row
-from importer.report import TRIGGERS, ReportWriter, restore
+from importer.report import TRIGGERS, ReportWriter, Summary, restore
 from importer.sandbox import SandboxServer
 
 MEMORY_LIMIT = 512 * 1024 * 1024
@@ -469,8 +469,7 @@ def _write_report(folder: Path, rows: list[list[str]]) -> Path:
         writer.add_issues([Issue(number, name, "error", "invalid-phone", error, phone)])
         writer.add_success(row)
         writer.add_failure(row, error)
-    counts = dict.fromkeys(("rows_total", "valid", "invalid", "sent", "succeeded", "failed", "in_doubt", "skipped"), 0)
-    return writer.finish({"mapping": "m.yaml", **counts})
+    return writer.finish(Summary(str(folder / "leads.xlsx"), "m.yaml", dry_run=False))
 
 
 def _csv_cells(path: Path) -> list[list[str]]:
