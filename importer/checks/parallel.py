@@ -4,8 +4,7 @@ Mapping and phone checks are pure CPU work, so an input of :data:`PARALLEL_THRES
 in worker processes; a smaller one in this process (starting processes would cost more than it saves). Either
 way the same function checks a unit of rows and writes its results to a part file of its own
 (:mod:`importer.checks.spill`): only the unit's counts and the phones of its valid rows come back to this
-process, for the cross-row index. Figures (1,000,000-row CSV, 2 cores, ``benchmarks/bench_validate.py``): the
-results of a unit cross no process boundary, which keeps this process's work to the index and the replay.
+process, for the cross-row index. The checked rows themselves never cross a process boundary.
 """
 
 from __future__ import annotations
