@@ -8,35 +8,22 @@ dry run's 4 MiB), with rows whose cells span lines, duplicates far apart and inv
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from benchmarks import make_data
 from importer.run.importer import Importer
 from importer.run.options import RunOptions
 from importer.sandbox import SandboxServer
-
-
-def load_make_data() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "make_data.py"
-    spec = importlib.util.spec_from_file_location("make_data", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_data = load_make_data()
 
 ROWS = 3000
 MAPPING = """\

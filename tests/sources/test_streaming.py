@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tracemalloc
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from benchmarks import make_data
 from importer.models import Row
 from importer.sources import open_table
 from importer.sources.table import row_factory
-
-
-def load_make_data() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "make_data.py"
-    spec = importlib.util.spec_from_file_location("make_data", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_data = load_make_data()
 
 
 def test_generated_csv_is_deterministic_and_realistic(tmp_path: Path) -> None:
