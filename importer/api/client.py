@@ -231,7 +231,9 @@ class SuperfoneClient:
         raise error_for_response(response.status_code, response.content, response.headers, self._auth.redact)
 
     def _send_prepared(self, template: requests.PreparedRequest, data: bytes | None) -> requests.Response:
-        """The upsert fast path: a copy of a request prepared once, with a new body (saves ~25% CPU)."""
+        """The upsert fast path: a copy of a request prepared once, with a new body. ``benchmarks/bench_send.py``
+        (unlimited sandbox): 530 µs of CPU per request and 1,630 rows/s, against 685 µs and 1,365 rows/s when
+        every upsert is prepared anew."""
         prepared = template.copy()
         prepared.prepare_body(data, None)
         return self._session.send(
