@@ -1,0 +1,74 @@
+"""The sync state file: leads per account and job, notes per account and lead, runs for history."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from importer.errors import ConfigError
+from importer.run.state import SyncState, row_digest
+from importer.run.sync import confirmed_after
+
+ACCOUNT = "http://127.0.0.1:1/superfone#org-7"
+PHONE = "+919845012345"
+
+
+def test_leads_are_kept_per_job_and_read_back(tmp_path: Path) -> None:
+    with SyncState(tmp_path / "state.sqlite") as state:
+        nightly, other = state.job(ACCOUNT, "nightly"), state.job(ACCOUNT, "other")
+        assert state.job(ACCOUNT, "nightly") == nightly != other
+        run = state.start_run(nightly, "2026-11-30T01:00:00+00:00", "leads.csv", "reports/x")
+        confirmed = confirmed_after(None, {"customer_phone": PHONE, "city": "Pune", "add_labels": ["Hot"]})
+        state.confirm(nightly, run, PHONE, row_digest([b"{}"]), confirmed)
+        stored = state.leads(nightly, [PHONE, "+910000000000"])
+        assert list(stored) == [PHONE] and stored[PHONE].confirmed == confirmed
+        assert state.digests(nightly, [PHONE]) == {PHONE: row_digest([b"{}"])}
+        assert state.leads(other, [PHONE]) == {} and state.phones(nightly) == [PHONE]
+
+
+def test_many_phones_are_looked_up_in_chunks(tmp_path: Path) -> None:
+    with SyncState(tmp_path / "state.sqlite") as state:
+        job = state.job(ACCOUNT, "nightly")
+        phones = [f"+9198{i:08d}" for i in range(2500)]
+        for phone in phones:
+            state.confirm(job, 1, phone, b"d", confirmed_after(None, {"customer_phone": phone}))
+        assert len(state.digests(job, phones)) == 2500
+
+
+def test_notes_are_per_account_and_lead_whatever_the_job(tmp_path: Path) -> None:
+    with SyncState(tmp_path / "state.sqlite") as state:
+        assert state.note_status(ACCOUNT, PHONE, "hello") is None
+        state.set_note(ACCOUNT, PHONE, "hello", "sending", 1)
+        assert state.note_status(ACCOUNT, PHONE, "hello") == "sending"
+        state.set_note(ACCOUNT, PHONE, "hello", "delivered", 1)
+        assert state.note_status(ACCOUNT, PHONE, "hello") == "delivered"
+        assert state.note_status(ACCOUNT, PHONE, "hello!") is None
+        assert state.note_status("another account", PHONE, "hello") is None
+        state.set_note(ACCOUNT, "+911111111111", "x", "sending", 1)
+        state.set_note(ACCOUNT, "+911111111111", "x", None, 1)  # refused: it never reached the lead
+        assert state.note_status(ACCOUNT, "+911111111111", "x") is None
+
+
+def test_runs_are_history(tmp_path: Path) -> None:
+    with SyncState(tmp_path / "state.sqlite") as state:
+        job = state.job(ACCOUNT, "nightly")
+        first = state.start_run(job, "t1", "a.csv", "r1")
+        state.finish_run(first, "t2", {"rows_total": 10, "invalid": 1}, 1)
+        second = state.start_run(job, "t3", "b.csv", "r2")  # still running (or killed)
+        assert state.last_finished(job) == {"rows_total": 10, "invalid": 1}
+        runs = state.runs("nightly")
+        assert [run.id for run in runs] == [second, first] and runs[1].exit_code == 1 and runs[0].finished_at is None
+        assert [run.id for run in state.runs(limit=1)] == [second] and state.runs("other") == []
+
+
+def test_a_foreign_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(ConfigError, match="is an SQLite file but not a sync state"):
+        SyncState(path)
+    text = tmp_path / "text.sqlite"
+    text.write_text("not a database at all, but long enough to look like a header........")
+    with pytest.raises(ConfigError, match="not a usable sync state"):
+        SyncState(text)
