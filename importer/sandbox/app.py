@@ -175,6 +175,13 @@ def _admin_router(sandbox: Sandbox) -> APIRouter:
     async def leads() -> Response:
         return JSONResponse(sandbox.store.dump())
 
+    @router.delete("/leads/{phone}", summary="Delete the lead with this phone (any position), as a person would")
+    async def delete_lead(phone: str) -> Response:
+        lead_id = sandbox.store.delete_lead(phone)
+        if lead_id is None:
+            raise Rejection(404, f"No lead has the phone {phone}")
+        return JSONResponse({"message": "deleted", "id": lead_id})
+
     @router.get("/requests", summary="The request log, oldest first")
     async def requests_log() -> Response:
         return JSONResponse(sandbox.log.as_json())

@@ -156,6 +156,8 @@ class LoggedRequest:
     finished: float | None = None
     fault: str | None = None
     retry_after: float | None = None
+    #: An upsert's top-level body keys, sorted (None for other requests and bodies that are not JSON objects).
+    fields: list[str] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -168,6 +170,7 @@ class LoggedRequest:
             "has_note": self.has_note,
             "fault": self.fault,
             "retry_after": self.retry_after,
+            "fields": self.fields,
         }
 
 

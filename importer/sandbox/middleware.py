@@ -92,7 +92,7 @@ class KnobsMiddleware:
         sandbox = self.sandbox
         generation = sandbox.generation
         if scope["method"] == "POST":
-            receive = await _buffered(receive, entry)
+            receive = await _buffered(scope, receive, entry)
         recorded = _recording(send, entry)
         wait = sandbox.bucket.take() if sandbox.bucket is not None else 0.0
         if wait:
@@ -170,8 +170,8 @@ def _recording(send: Send, entry: LoggedRequest) -> Send:
     return recording_send
 
 
-async def _buffered(receive: Receive, entry: LoggedRequest) -> Receive:
-    """Read the whole body (to log its phone and note) and give the app a receive that replays it."""
+async def _buffered(scope: Scope, receive: Receive, entry: LoggedRequest) -> Receive:
+    """Read the whole body (to log its phone, note and fields) and give the app a receive that replays it."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -181,7 +181,7 @@ async def _buffered(receive: Receive, entry: LoggedRequest) -> Receive:
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)
-    _describe_body(body, entry)
+    _describe_body(body, entry, upsert=scope["path"] == LEAD_PATH)
     replayed = False
 
     async def replay() -> Message:
@@ -194,7 +194,8 @@ async def _buffered(receive: Receive, entry: LoggedRequest) -> Receive:
     return replay
 
 
-def _describe_body(body: bytes, entry: LoggedRequest) -> None:
+def _describe_body(body: bytes, entry: LoggedRequest, upsert: bool) -> None:
+    """Log the body's phone, whether it has a note and (upserts) which fields it carries; never other values."""
     try:
         document = json.loads(body)
     except ValueError:
@@ -203,3 +204,5 @@ def _describe_body(body: bytes, entry: LoggedRequest) -> None:
         phone = document.get("customer_phone")
         entry.customer_phone = phone if isinstance(phone, str) else None
         entry.has_note = bool(document.get("customer_note"))
+        if upsert:
+            entry.fields = sorted(document)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import uvicorn
@@ -165,6 +166,16 @@ class SandboxServer:
     def lead(self, phone: str) -> dict[str, Any] | None:
         """The inspected lead that has ``phone`` in any position, or None."""
         return next((lead for lead in self.leads() if phone in lead["phones"]), None)
+
+    def delete_lead(self, phone: str) -> bool:
+        """Delete the lead that has ``phone`` in any position, as a person does in the dashboard; False if none."""
+        if self._session is None:
+            raise RuntimeError("the sandbox server is not running")
+        response = self._session.delete(f"{self.admin_url}/leads/{quote(phone, safe='')}", timeout=30)
+        if response.status_code == 404:
+            return False
+        response.raise_for_status()
+        return True
 
     def requests(self) -> list[dict[str, Any]]:
         """The request log, oldest first."""

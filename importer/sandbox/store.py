@@ -1,8 +1,9 @@
 """Lead state in SQLite (stdlib ``sqlite3``): in memory by default, or a file that survives restarts.
 
-Only leads change (phones, labels, products, notes and plain fields); the catalogue is the seed's, in memory.
-A lead's phones are kept in order, primary first. Every public method takes the store's lock, so one store can
-be shared between threads; :meth:`Store.transaction` lets a caller check and write atomically.
+Only leads change (phones, labels, products, notes and plain fields; a whole lead may be deleted); the catalogue
+is the seed's, in memory. A lead's phones are kept in order, primary first. Every public method takes the store's
+lock, so one store can be shared between threads; :meth:`Store.transaction` lets a caller check and write
+atomically.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class Store:
         with self.transaction():
             for table in ("lead", "lead_phone", "lead_label", "lead_product", "lead_note"):
                 self._conn.execute(f"DELETE FROM {table}")
+            self._conn.execute("DELETE FROM sandbox_meta WHERE key = 'deleted_lead_id'")
             for lead in self._seed.leads:
                 self._insert_seed_lead(lead)
             self._conn.execute("INSERT OR REPLACE INTO sandbox_meta VALUES ('seeded', '1')")
@@ -271,7 +273,8 @@ class Store:
         now = iso_timestamp(self._clock())
         columns = {name: _column_value(name, value) for name, value in change.columns.items()}
         if change.lead_id is None:
-            lead_id = self._insert_lead_row(None, {"status": "ACTIVE", **columns, "created_at": now})
+            values = {"status": "ACTIVE", **columns, "created_at": now}
+            lead_id = self._insert_lead_row(self._next_lead_id(), values)
             phones = [change.customer_phone, *change.new_phones]
             start = 0
         else:
@@ -298,6 +301,35 @@ class Store:
         if change.note is not None:
             self._add_note(lead_id, change.note, now)
         return lead_id
+
+    def delete_lead(self, phone: str) -> int | None:
+        """Delete the lead get-lead shows for ``phone`` (any position) with everything attached; its id, or None.
+
+        As in the dashboard, one lead goes at a time: of two leads sharing the phone, the lowest id. Ids are
+        never handed out again, so a lead created later with the same phone is told apart by its new id.
+        """
+        with self.transaction():
+            owners = self.owners(phone)
+            if not owners:
+                return None
+            lead_id = owners[0]
+            self._conn.execute("DELETE FROM lead WHERE id = ?", (lead_id,))
+            for table in ("lead_phone", "lead_label", "lead_product", "lead_note"):
+                self._conn.execute(f"DELETE FROM {table} WHERE lead_id = ?", (lead_id,))
+            self._conn.execute(
+                "INSERT INTO sandbox_meta VALUES ('deleted_lead_id', ?) ON CONFLICT (key) DO UPDATE"
+                " SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (lead_id,),
+            )
+            return lead_id
+
+    def _next_lead_id(self) -> int | None:
+        """None (SQLite's next rowid) unless a deleted lead had an id at or above it: then the id after that."""
+        row = self._conn.execute("SELECT value FROM sandbox_meta WHERE key = 'deleted_lead_id'").fetchone()
+        if row is None:
+            return None
+        highest = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM lead").fetchone()[0]
+        return max(highest, int(row[0])) + 1
 
     def _add_note(self, lead_id: int, text: str, created_at: str) -> None:
         self._conn.execute(

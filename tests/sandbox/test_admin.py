@@ -1,4 +1,5 @@
-"""Sandbox admin API under /__sandbox: lead inspection, request log, knobs, reset, and the loopback guard."""
+"""Sandbox admin API under /__sandbox: lead inspection and deletion, request log, knobs, reset, and the loopback
+guard."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from conftest import SandboxApi
 
 ASHA = "+918000000001"
+LOG_KEYS = {"method", "path", "status", "started", "finished", "customer_phone", "has_note", "fault", "retry_after",
+            "fields"}
 
 
 def test_leads_show_everything_including_products_and_notes(api: SandboxApi) -> None:
@@ -65,11 +68,30 @@ def test_request_log_records_each_api_request(api: SandboxApi) -> None:
         (None, False),
     ]
     for entry in log:
+        assert set(entry) == LOG_KEYS
         assert entry["started"] <= entry["finished"]
         assert entry["fault"] is None and entry["retry_after"] is None
+    assert [entry["fields"] for entry in log] == [["customer_note", "customer_phone"], ["customer_phone"], None]
     assert log[0]["finished"] <= log[1]["started"]
     api.server.clear_requests()
     assert api.server.requests() == []
+
+
+def test_request_log_names_an_upserts_fields_but_never_their_values(api: SandboxApi) -> None:
+    api.upsert({"customer_phone": ASHA, "first_name": "Zanele", "customer_note": "call after 6", "add_labels": []})
+    api.upsert({})
+    api.upsert([{"customer_phone": ASHA}])
+    api.post_raw(b'{"customer_phone": ')
+    api.get("label")
+    log = api.server.requests()
+    assert [(entry["status"], entry["fields"]) for entry in log] == [
+        (200, ["add_labels", "customer_note", "customer_phone", "first_name"]),
+        (400, []),
+        (400, None),
+        (400, None),
+        (200, None),
+    ]
+    assert "Zanele" not in json.dumps(log) and "call after 6" not in json.dumps(log)
 
 
 def test_config_patch_merges_and_validates(api: SandboxApi) -> None:
@@ -99,6 +121,62 @@ def test_reset_restores_seed_and_clears_log_but_keeps_knobs(api: SandboxApi) -> 
     assert api.server.config_now()["latency_ms"] == 0
 
 
+def test_deleting_a_lead_by_a_secondary_phone(api: SandboxApi) -> None:
+    api.upsert({"customer_phone": ASHA, "add_labels": ["Warm"], "add_products": ["Growth Plan"], "customer_note": "n"})
+    assert api.server.delete_lead("+918000000002") is True
+    assert [lead["id"] for lead in api.server.leads()] == [12346, 12347, 12348]
+    assert api.server.lead(ASHA) is None
+    for phone in (ASHA, "+918000000002"):
+        response = api.get_lead(phone)
+        assert (response.status_code, response.json()) == (404, {"message": "Customer not found"})
+
+
+def test_after_a_delete_upsert_fails_or_creates_a_new_lead(api: SandboxApi) -> None:
+    assert api.server.delete_lead(ASHA) is True
+    for flag in ({}, {"create_customer_if_customer_phone_not_found": False}):
+        response = api.upsert({"customer_phone": ASHA, **flag})
+        assert (response.status_code, response.json()) == (400, {"message": "Customer not found."})
+    created = api.upsert({"customer_phone": ASHA, "create_customer_if_customer_phone_not_found": True})
+    assert created.status_code == 200
+    lead = api.get_lead(ASHA).json()["data"]
+    assert lead["id"] not in (12345, 12346, 12347, 12348)
+    assert ([phone["phone"] for phone in lead["phones"]], lead["labels"]) == ([ASHA], [])
+    inspected = api.server.lead(ASHA)
+    assert inspected is not None and (inspected["products"], inspected["notes"]) == ([], [])
+    assert api.get_lead("+918000000002").status_code == 404  # the old secondary phone went with the old lead
+
+
+def test_a_recreated_lead_never_gets_the_deleted_leads_id(api: SandboxApi) -> None:
+    last = "+919000000002"  # the seed's highest id
+    assert api.get_lead(last).json()["data"]["id"] == 12348
+    assert api.server.delete_lead(last) is True
+    api.upsert({"customer_phone": last, "create_customer_if_customer_phone_not_found": True})
+    assert api.get_lead(last).json()["data"]["id"] == 12349
+
+
+def test_deleting_a_shared_phone_takes_one_lead_at_a_time(api: SandboxApi) -> None:
+    shared = "+919000000001"  # the primary phone of 12346 and 12347
+    assert api.server.delete_lead(shared) is True
+    assert api.get_lead(shared).json()["data"]["id"] == 12347
+    assert api.server.delete_lead(shared) is True
+    assert api.server.delete_lead(shared) is False
+    assert [lead["id"] for lead in api.server.leads()] == [12345, 12348]
+
+
+def test_deleting_an_unknown_phone_is_404_json(api: SandboxApi) -> None:
+    before = api.server.leads()
+    response = requests.delete(api.server.admin_url + "/leads/%2B919999999999", timeout=30)
+    assert (response.status_code, response.json()) == (404, {"message": "No lead has the phone +919999999999"})
+    assert api.server.delete_lead("+919999999999") is False
+    assert api.server.leads() == before
+
+
+def test_delete_needs_no_key_and_is_not_logged(api: SandboxApi) -> None:
+    response = requests.delete(api.server.admin_url + "/leads/%2B918000000001", timeout=30)
+    assert (response.status_code, response.json()) == (200, {"message": "deleted", "id": 12345})
+    assert api.server.requests() == []
+
+
 def test_admin_needs_no_key_and_is_not_logged(api: SandboxApi) -> None:
     assert requests.get(api.server.admin_url + "/config", timeout=30).status_code == 200
     api.server.leads()
@@ -110,12 +188,12 @@ def test_unknown_admin_path_is_404_json(api: SandboxApi) -> None:
     assert (response.status_code, response.json()) == (404, {"message": "Not found"})
 
 
-async def _call(app: Any, path: str, client: tuple[str, int]) -> tuple[int, Any]:
+async def _call(app: Any, path: str, client: tuple[str, int], method: str = "GET") -> tuple[int, Any]:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": method,
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
@@ -150,3 +228,14 @@ def test_admin_answers_loopback_clients_only(host: str, status: int) -> None:
     assert got == status
     if status == 403:
         assert body == {"message": "The sandbox admin API only answers loopback clients"}
+
+
+@pytest.mark.parametrize(("host", "status"), [("10.0.0.5", 403), ("127.0.0.1", 200)])
+def test_delete_answers_loopback_clients_only(host: str, status: int) -> None:
+    sandbox = Sandbox(SandboxConfig(), load_seed())
+    try:
+        got, _ = asyncio.run(_call(create_app(sandbox), f"/__sandbox/leads/{ASHA}", (host, 40000), "DELETE"))
+        still_there = sandbox.store.find_lead(ASHA) is not None
+    finally:
+        sandbox.close()
+    assert (got, still_there) == (status, status == 403)

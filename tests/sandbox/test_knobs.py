@@ -84,6 +84,7 @@ class TestFaults:
         assert notes(api) == ["dropped"]
         entry = api.server.requests()[-1]
         assert (entry["fault"], entry["customer_phone"], entry["has_note"]) == ("drop_after", ASHA, True)
+        assert entry["fields"] == ["customer_note", "customer_phone"]
         api.server.configure(drop_after=0.0)
         assert api.upsert(note_body("next")).status_code == 200  # the client recovers on a new connection
 
