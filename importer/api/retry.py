@@ -11,6 +11,7 @@
     any other ApiError (3xx, …)    no      —                                        —
 
 ``n`` is the number of attempts made so far; after ``max_attempts`` the row fails with the last reason.
+Each retry and each 429 is logged at INFO on ``importer.api.retry`` (what a ``--log-file`` keeps).
 
 :class:`Retrying` is the one retry loop of the package: sending, reading leads back and fetching the catalog all
 call the API through it, with the policy of the run (``RunOptions.retry``).
@@ -18,6 +19,7 @@ call the API through it, with the policy of the run (``RunOptions.retry``).
 
 from __future__ import annotations
 
+import logging
 import math
 import random as random_module
 import time
@@ -31,6 +33,8 @@ from importer.api.ratelimit import RateLimiter
 from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,7 @@ class Retrying:
     other waits sleep this caller only. ``before_attempt`` runs before each attempt (the sender holds its
     first-request gate there) and ``on_error`` sees each failure with the policy's decision before the wait
     (the sender strips the note there when the outcome is unknown). Raises the last error when it gives up.
+    ``subject`` names what is being sent in the log lines of retries and 429s (the sender: ``row 7``).
     """
 
     def __init__(
@@ -126,6 +131,7 @@ class Retrying:
         *,
         before_attempt: Callable[[], None] | None = None,
         on_error: Callable[[ApiError, Decision], None] | None = None,
+        subject: str = "request",
     ) -> T:
         attempt = 0
         while True:
@@ -141,6 +147,8 @@ class Retrying:
                     self.limiter.on_throttled()
                 if on_error is not None:
                     on_error(exc, decision)
+                if decision.retry or exc.status == 429:
+                    _log_retry(subject, attempt, exc, decision)
                 if not decision.retry:
                     raise
                 self._wait(exc, decision.delay)
@@ -153,6 +161,17 @@ class Retrying:
             self.limiter.pause_until(self._clock() + delay)  # everyone waits; acquire() does the waiting
         elif delay > 0:
             self._sleep(delay)
+
+
+def _log_retry(subject: str, attempt: int, error: ApiError, decision: Decision) -> None:
+    """One line per retry and per 429: what, which attempt, why, and how long until the next one."""
+    reason = error.message if error.status is None or error.message.startswith("HTTP") \
+        else f"HTTP {error.status}: {error.message}"
+    then = f"retrying in {decision.delay:.2f} s" if decision.retry else "giving up"
+    if error.status == 429:
+        logger.info("%s: throttled (429) on attempt %d (%s); %s", subject, attempt, reason, then)
+    else:
+        logger.info("%s: attempt %d failed (%s); %s", subject, attempt, reason, then)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

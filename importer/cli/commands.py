@@ -7,16 +7,20 @@ failed or are in doubt; 2 could not run (bad arguments, mapping or input, 401, s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from importer.errors import ImporterError
 
 if TYPE_CHECKING:
+    from importer.report.notify import Target
+    from importer.run.importer import RunResult
+    from importer.run.kind import RunKind
     from importer.sandbox import SandboxServer
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
@@ -97,6 +101,7 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     command.add_argument("--workers", type=_positive(int), metavar="N",
                          help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_unattended_arguments(command)
     if mode == "validate":
         command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None,
                              plan=False)
@@ -116,14 +121,57 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
                          help="send only the failed and in-doubt rows of that earlier run")
 
 
+def _add_unattended_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--notify", action="append", default=[], metavar="TARGET",
+                         help="tell the outcome to an https:// webhook (Slack, Teams) or mailto:ADDRESS "
+                              "(SMTP server in env SF_SMTP_URL); repeatable")
+    command.add_argument("--notify-on", choices=("failure", "always"), default="failure",
+                         help="failure: when the exit code is not 0 (default); always: after every run")
+    command.add_argument("--log-file", type=Path, metavar="FILE",
+                         help="append timestamped lines: start, end, retries, 429s, fatal errors")
+    command.add_argument("-v", "--verbose", action="store_true", help="debug lines on stderr (and in the log file)")
+
+
 def _run(args: argparse.Namespace) -> int:
+    from importer.cli.logs import log_end, log_fatal, run_logging
+    from importer.report.notify import outcome_text, parse_target
+
+    smtp_url = os.environ.get("SF_SMTP_URL") or None
+    targets: list[Target] = [parse_target(text, smtp_url) for text in args.notify]  # usage errors: before all
+    with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url)) as masking:
+        try:
+            result = _import(args)
+        except ImporterError as exc:
+            log_fatal(str(exc), exc.report_folder)
+            _tell(args, targets, masking.secrets, EXIT_FATAL, _fatal_summary(args, exc), exc.report_folder, str(exc))
+            raise
+        except KeyboardInterrupt:
+            log_fatal("interrupted")
+            raise
+        log_end(outcome_text(result.summary, result.exit_code, result.folder))
+        _tell(args, targets, masking.secrets, result.exit_code, result.summary, result.folder)
+    return result.exit_code
+
+
+def _secrets(targets: Sequence[Target], smtp_url: str | None) -> list[str | None]:
+    """What no log line may show: the API key, the SMTP URL and password, the webhooks' tokens."""
+    from importer.report.notify import SmtpServer
+
+    secrets = [os.environ.get("SF_API_KEY"), smtp_url, *(secret for target in targets for secret in target.secrets)]
+    if smtp_url:
+        try:
+            secrets.append(SmtpServer.parse(smtp_url).password)
+        except ImporterError:  # malformed: unused without a mailto: target, and masked whole
+            pass
+    return secrets
+
+
+def _import(args: argparse.Namespace) -> RunResult:
+    """The run itself: options, kind, the journey, the closing summary on stdout."""
     from importer.api.client import DEFAULT_BASE_URL
     from importer.cli.console import BarProgress, summary_lines
-    from importer.readback.plan import Plan
-    from importer.readback.verify import Verify
-    from importer.run.delivery import Send
+    from importer.cli.logs import log_start
     from importer.run.importer import Importer
-    from importer.run.kind import DryRun, RunKind
     from importer.run.options import NullProgress, RunOptions
 
     options = RunOptions(
@@ -139,14 +187,51 @@ def _run(args: argparse.Namespace) -> int:
             server = stack.enter_context(_start_sandbox())
             options.base_url, options.api_key, options.fresh = server.base_url, server.api_key, True
             print(f"sandbox: {server.base_url} (in-process, fresh state)")
-        kind: RunKind = (Verify() if args.command == "verify" else Plan() if args.plan
-                         else DryRun() if args.dry_run else Send())
+        kind, kind_name = _kind(args)
+        log_start(args.sheet, args.mapping, kind_name, options.base_url)
         result = Importer(args.sheet, args.mapping, options, progress, kind=kind).run()
     lines = summary_lines(result.summary, str(result.folder))
     lines[-1:-1] = kind.lines(result.summary)  # "report: <folder>" stays the last line
     for line in lines:
         print(line)
-    return result.exit_code
+    return result
+
+
+def _kind(args: argparse.Namespace) -> tuple[RunKind, str]:
+    """What the run does with the checked rows, and its name in the log."""
+    from importer.readback.plan import Plan
+    from importer.readback.verify import Verify
+    from importer.run.delivery import Send
+    from importer.run.kind import DryRun
+
+    if args.command == "verify":
+        return Verify(), "verify"
+    if args.plan:
+        return Plan(), "plan (dry run)"
+    if args.dry_run:
+        return DryRun(), "dry run"
+    return Send(), "real run"
+
+
+def _tell(args: argparse.Namespace, targets: Sequence[Target], secrets: Sequence[str], exit_code: int,
+          summary: dict[str, Any], folder: Path | None, error: str | None = None) -> None:
+    """Notify the targets when ``--notify-on`` says so; a failure is a warning line (logged), never an exit code."""
+    from importer.report.notify import notify, should_notify
+
+    if targets and should_notify(args.notify_on, exit_code):
+        notify(targets, summary, exit_code, folder, error=error, secrets=secrets)
+
+
+def _fatal_summary(args: argparse.Namespace, exc: ImporterError) -> dict[str, Any]:
+    """summary.json of a run stopped after it had begun its report; else what was asked for."""
+    if exc.report_folder is not None:
+        try:
+            summary = json.loads((exc.report_folder / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            summary = None
+        if isinstance(summary, dict):
+            return summary
+    return {"input": args.sheet, "mapping": args.mapping}
 
 
 def _catalog(args: argparse.Namespace) -> int:

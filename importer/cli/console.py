@@ -7,6 +7,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from importer.report.notify import counts_line
+
 _PHASES = {"catalog": "reading the account's catalog", "checking": "checking rows", "sending": "sending"}
 
 
@@ -40,16 +42,7 @@ class BarProgress:
 
 def summary_lines(summary: dict[str, Any], folder: str) -> list[str]:
     """The short closing summary; the last line is always ``report: <folder>``."""
-    name = summary["input"].replace("\\", "/").rsplit("/", 1)[-1]
-    total = summary["rows_total"]
-    if summary["dry_run"]:
-        head = (f"{name}: {total} rows: {summary['valid']} valid, {summary['invalid']} invalid, "
-                f"{summary['warnings']} warnings (dry run, nothing sent)")
-    else:
-        head = (f"{name}: {total} rows: {summary['succeeded']} succeeded, {summary['failed']} failed, "
-                f"{summary['in_doubt']} in doubt, {summary['skipped']} skipped, {summary['invalid']} invalid; "
-                f"{summary['warnings']} warnings")
-    lines = [head]
+    lines = [counts_line(summary)]
     if summary.get("resumed"):
         lines.append(f"resumed: {summary['resumed']} rows were already done by an earlier run (journal)")
     errors = summary.get("errors_by_code") or {}

@@ -290,13 +290,10 @@ class Sender:
                 tracker.note_maybe_applied = True
             if decision.strip_note:
                 sending[0] = _without_note(sending[0])
-            if decision.retry:
-                logger.debug("row %d: attempt %d failed (%s); retrying in %.2f s",
-                             tracker.job.row, tracker.attempts, exc.message, decision.delay)
 
-        try:
+        try:  # the retry loop logs each retry and 429 (importer.api.retry, INFO) under the row's number
             self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
-                               on_error=on_error)
+                               on_error=on_error, subject=f"row {tracker.job.row}")
         except _Halted:
             return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
         except AuthError as exc:
