@@ -74,6 +74,10 @@ CODES: dict[str, IssueCode] = {
                   otherwise="with `--on-duplicate error`"),
     "phone-owned-by-other-row":
         IssueCode("error", "a phone of the row is already a phone of another row's lead"),
+    # the sync's decide stage (importer.run.ledger)
+    "note-in-doubt":
+        IssueCode("warning", "the row's note may already be on the lead (an earlier delivery is in doubt): not sent "
+                             "again unless `--repeat-notes`"),
 }
 
 

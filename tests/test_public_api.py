@@ -107,7 +107,7 @@ def test_records_with_different_keys_and_other_sources() -> None:
         open_source([{"Phone": "1"}, "oops"])
 
 
-def test_a_dataframe_imports_into_the_sandbox_and_resumes(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_a_dataframe_imports_into_the_sandbox_and_syncs(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
     options = importer.RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000,
                                   report_dir=tmp_path)
     first = importer.Importer(sheet_as_text(), EXAMPLE, options).run()
@@ -115,9 +115,9 @@ def test_a_dataframe_imports_into_the_sandbox_and_resumes(fresh_sandbox: Sandbox
     lead = fresh_sandbox.leads()
     assert any(entry.get("first_name") == "Rahul" for entry in lead)
     sent = len(fresh_sandbox.requests())
-    again = importer.Importer(sheet_as_text(), EXAMPLE, options).run()  # same data: the journal knows it
-    assert again.summary["resumed"] == 18 and again.summary["sent"] == 0
-    assert len(fresh_sandbox.requests()) == sent + 5  # the catalog lists only
+    again = importer.Importer(sheet_as_text(), EXAMPLE, options).run()  # the same data: only the refused rows go
+    assert again.summary["unchanged"] == 15 and again.summary["sent"] == 3 and again.summary["failed"] == 3
+    assert len(fresh_sandbox.requests()) == sent + 5 + 3  # the catalog lists, then the three refused rows again
 
 
 def readme_example() -> str:

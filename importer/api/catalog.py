@@ -91,6 +91,15 @@ class Catalog:
             rows=rows,
         )
 
+    @property
+    def org_id(self) -> int | None:
+        """The account's id as its list rows carry it (labels, stages, groups, products), if any row does."""
+        for kind in LIST_KINDS:
+            for row in self.rows.get(kind, []):
+                if isinstance(row.get("org_id"), int):
+                    return int(row["org_id"])
+        return None
+
     @classmethod
     def fetch(cls, client: CatalogSource, retrying: Retrying | None = None) -> Catalog:
         """Read every page of the five list endpoints once; 429 / 5xx / connect errors are retried like sends."""

@@ -67,6 +67,10 @@ class CrossRowIndex:
         for phone in extra:
             self._owner.setdefault(phone, -group)
 
+    def primaries(self) -> set[str]:
+        """Every customer phone fed so far."""
+        return {phone for phone, owner in self._owner.items() if owner > 0}
+
     def finish(self) -> CrossRowVerdicts:
         """Decide duplicates once every row has been seen."""
         for rows in self._duplicates.values():

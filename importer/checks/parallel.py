@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from importer.checks.row import RowChecker
-from importer.checks.spill import CheckedBatch, acyclic, request_body, write_part
+from importer.checks.spill import CheckedBatch, acyclic, request_body, row_digest, write_part
 from importer.models import Row
 from importer.report.payloads import payload_line
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk
@@ -41,6 +41,8 @@ class CheckedPart(NamedTuple):
     invalid: int
     numbers: list[int]
     phones: list[tuple[str, ...]]
+    #: The customer phones of the unit's invalid rows that have one: their leads are in the sheet too.
+    others: list[str]
 
 
 def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str,
@@ -49,6 +51,7 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str,
     total = invalid = 0
     numbers: list[int] = []
     phones: list[tuple[str, ...]] = []
+    others: list[str] = []
 
     def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
@@ -58,13 +61,15 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str,
                 if verdict == "send":
                     numbers.append(number)
                     phones.append(row_phones)
+                elif row_phones:
+                    others.append(row_phones[0])
             total += len(batch)
             invalid += batch.verdicts.count("invalid")
             yield batch
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle
         write_part(path, checked())
-    return CheckedPart(path, total, invalid, numbers, phones)
+    return CheckedPart(path, total, invalid, numbers, phones, others)
 
 
 def check_batch(checker: RowChecker, rows: list[Row], columns: list[str] | None) -> CheckedBatch:
@@ -74,9 +79,11 @@ def check_batch(checker: RowChecker, rows: list[Row], columns: list[str] | None)
     for row in rows:
         requests, phones, issues = checker.check(row)
         number = row.number
-        for request in requests:
-            lines += payload_line(number, request_body(request))
+        bodies = [request_body(request) for request in requests]
+        for body in bodies:
+            lines += payload_line(number, body)
         batch.ends.append(len(lines))
+        batch.digests.append(row_digest(bodies) if bodies else b"")
         batch.numbers.append(number)
         batch.phones.append(phones)
         batch.verdicts.append("send" if requests else "invalid")

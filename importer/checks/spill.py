@@ -11,6 +11,7 @@ whatever the input's size.
 from __future__ import annotations
 
 import gc
+import hashlib
 import pickle
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -95,7 +96,7 @@ class CheckedBatch:
     Iterating a batch gives its rows as :class:`CheckedRow`; ``issues`` holds only the rows that have some.
     """
 
-    __slots__ = ("numbers", "phones", "verdicts", "issues", "cells", "lines", "ends")
+    __slots__ = ("numbers", "phones", "verdicts", "issues", "cells", "lines", "ends", "digests")
 
     def __init__(self, keep_cells: bool) -> None:
         self.numbers: list[int] = []
@@ -105,6 +106,8 @@ class CheckedBatch:
         self.cells: list[tuple[str, ...]] | None = [] if keep_cells else None
         self.lines = b""
         self.ends: list[int] = []
+        #: Per row, a digest of its request bodies (empty for an invalid row): a sync tells an unchanged row by it.
+        self.digests: list[bytes] = []
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -146,10 +149,20 @@ class CheckedBatch:
         return [issue for number in self.numbers if number in self.issues for issue in self.issues[number]]
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends
+        return self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends, self.digests
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends = state
+        (self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends,
+         self.digests) = state
+
+
+def row_digest(bodies: Iterable[bytes]) -> bytes:
+    """A short digest of a row's request bodies: equal digests, equal requests."""
+    digest = hashlib.blake2b(digest_size=12)
+    for body in bodies:
+        digest.update(body)
+        digest.update(b"\n")
+    return digest.digest()
 
 
 def write_part(path: str, batches: Iterable[CheckedBatch]) -> None:

@@ -56,6 +56,15 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     suggest.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     suggest.set_defaults(handler=_suggest)
 
+    history = commands.add_parser("history", help="each sync job's past runs, from the state file")
+    history.add_argument("--job", metavar="NAME", help="only this job's runs")
+    history.add_argument("--json", action="store_true", help="print a JSON list instead of text")
+    history.add_argument("--limit", type=_positive(int), metavar="N", help="the N newest runs")
+    history.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                         help="where the runs' state is (default: reports)")
+    history.add_argument("--state", type=Path, metavar="FILE", help="the state file (default: DIR/state.sqlite)")
+    history.set_defaults(handler=_history)
+
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
     if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for
         from importer.sandbox import command as sandbox_command
@@ -102,6 +111,7 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
                          help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_unattended_arguments(command)
+    _add_sync_arguments(command, mode)
     if mode == "validate":
         command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None,
                              plan=False)
@@ -119,6 +129,53 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     command.add_argument("--fresh", action="store_true", help="ignore the journal of earlier runs")
     command.add_argument("--retry-failed", type=Path, metavar="RUN_DIR",
                          help="send only the failed and in-doubt rows of that earlier run")
+
+
+def _on_missing(text: str) -> str:
+    from importer.run.missing import parse_on_missing
+
+    try:
+        parse_on_missing(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 100, got {text}")
+    return value
+
+
+def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
+    """A real run sends only what changed since the job's last confirmed sync; a dry run says what that is."""
+    defaults = {"full": False, "job": None, "state": None, "repeat_notes": False, "allow_shrink": False,
+                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0}
+    if mode == "verify":
+        command.set_defaults(**defaults)
+        return
+    command.add_argument("--job", metavar="NAME", help="the sync job (default: the mapping file's name)")
+    command.add_argument("--state", type=Path, metavar="FILE",
+                         help="the sync state file (default: DIR/state.sqlite of --report-dir)")
+    command.add_argument("--full", action="store_true", help="send every valid row whole, changed or not")
+    if mode == "validate":
+        command.set_defaults(**{k: v for k, v in defaults.items() if k not in ("full", "job", "state")})
+        return
+    command.add_argument("--repeat-notes", action="store_true",
+                         help="send a row's note even if this tool already delivered that text to the lead")
+    command.add_argument("--allow-shrink", action="store_true",
+                         help="import an input with fewer than half the rows of the job's last run")
+    command.add_argument("--allow-invalid", action="store_true",
+                         help="import an input with 20 points more invalid rows than the job's last run")
+    command.add_argument("--on-missing", type=_on_missing, default="keep", metavar="keep|label:NAME|stage:NAME",
+                         help="leads the job synced before that the input lacks: keep (default), add a label, "
+                              "or move to a stage")
+    command.add_argument("--max-missing", type=_percent, default=10.0, metavar="PCT",
+                         help="refuse to touch more than this share of the job's leads (default: 10)")
 
 
 def _add_unattended_arguments(command: argparse.ArgumentParser) -> None:
@@ -178,7 +235,9 @@ def _import(args: argparse.Namespace) -> RunResult:
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
         rate=args.rate, concurrency=args.concurrency, on_duplicate=args.on_duplicate, fresh=args.fresh,
         retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
-        api_key=os.environ.get("SF_API_KEY") or None,
+        api_key=os.environ.get("SF_API_KEY") or None, full=args.full, job=args.job, state=args.state,
+        repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
+        on_missing=args.on_missing, max_missing=args.max_missing,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()
@@ -245,6 +304,20 @@ def _catalog(args: argparse.Namespace) -> int:
             base_url, api_key = server.base_url, server.api_key
         catalog = fetch_catalog(base_url, api_key)
     sys.stdout.write(catalog_json(catalog) if args.json else catalog_text(catalog))
+    return EXIT_OK
+
+
+def _history(args: argparse.Namespace) -> int:
+    from importer.cli.history import history_json, history_text
+    from importer.errors import ConfigError
+    from importer.run.state import SyncState
+
+    path = args.state or args.report_dir / "state.sqlite"
+    if not path.is_file():
+        raise ConfigError(f"no sync state at {path}: no real run has used it yet (see --report-dir, --state)")
+    with SyncState(path) as state:
+        runs = state.runs(args.job, args.limit)
+    sys.stdout.write(history_json(runs) if args.json else history_text(runs))
     return EXIT_OK
 
 

@@ -176,11 +176,12 @@ def counts_line(summary: Mapping[str, Any]) -> str:
     total = summary.get("rows_total")
     if total is None:
         return name
+    unchanged = f", {summary['unchanged']} unchanged" if summary.get("unchanged") else ""
     if summary.get("dry_run"):
-        return (f"{name}: {total} rows: {summary['valid']} valid, {summary['invalid']} invalid, "
+        return (f"{name}: {total} rows: {summary['valid']} valid{unchanged}, {summary['invalid']} invalid, "
                 f"{summary['warnings']} warnings (dry run, nothing sent)")
     return (f"{name}: {total} rows: {summary['succeeded']} succeeded, {summary['failed']} failed, "
-            f"{summary['in_doubt']} in doubt, {summary['skipped']} skipped, {summary['invalid']} invalid; "
+            f"{summary['in_doubt']} in doubt, {summary['skipped']} skipped{unchanged}, {summary['invalid']} invalid; "
             f"{summary['warnings']} warnings")
 
 

@@ -55,6 +55,8 @@ class Summary:
     errors_by_code: dict[str, int] = field(default_factory=Counter)
     warnings_by_code: dict[str, int] = field(default_factory=Counter)
     resumed: int = 0
+    #: Rows a sync did not send: the job last confirmed exactly these values for their leads.
+    unchanged: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -91,7 +93,7 @@ class Summary:
     def check_invariant(self) -> None:
         """Raise ValueError unless the row counts add up.
 
-        A real run: ``rows_total = succeeded + failed + in_doubt + skipped + invalid``.
+        A real run: ``rows_total = succeeded + failed + in_doubt + skipped + invalid + unchanged``.
         A dry run: ``rows_total = valid + invalid``.
         """
         if self.dry_run:
@@ -103,6 +105,7 @@ class Summary:
                 "in_doubt": self.in_doubt,
                 "skipped": self.skipped,
                 "invalid": self.invalid,
+                "unchanged": self.unchanged,
             }
         if sum(parts.values()) != self.rows_total:
             terms = " + ".join(f"{name} {count}" for name, count in parts.items())
@@ -121,8 +124,10 @@ class Summary:
             elif getattr(self, name) is not None:
                 values[name] = getattr(self, name)
         values["warnings_by_code"] = _by_frequency(self.warnings_by_code)
-        if not self.dry_run:
-            values["resumed"] = self.resumed
+        if not self.dry_run or self.unchanged:
+            if not self.dry_run:
+                values["resumed"] = self.resumed
+            values["unchanged"] = self.unchanged
         return {**values, **self.extra}
 
 

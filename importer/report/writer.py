@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -134,6 +135,7 @@ class ReportWriter:
             self._issues = self._open_csv("issues.csv", list(ISSUE_COLUMNS))
             self._successes = self._open_csv("successes.csv", [*self._columns, "_row"])
             self._failures = self._open_csv("failures.csv", [*self._columns, *RESERVED_COLUMNS])
+            self._unchanged: _CsvWriter | None = None
             self._payloads = self._open_binary("payloads.jsonl") if dry_run else None
             if workbook:
                 header = [*self._columns, *RESERVED_COLUMNS]
@@ -177,6 +179,13 @@ class ReportWriter:
             return
         with self._lock:
             self._payloads.write(lines)
+
+    def add_unchanged(self, number: int, phone: str) -> None:
+        """A row a sync did not send (its lead already holds it): a line of unchanged.csv, made on first use."""
+        with self._lock:
+            if self._unchanged is None:
+                self._unchanged = self._open_csv("unchanged.csv", ["_row", "customer_phone"])
+            self._unchanged.writerow(safe_cells([str(number), phone]))
 
     def add_success(self, row: Row) -> None:
         """Append the row's original cells and ``_row`` to successes.csv."""
@@ -224,6 +233,12 @@ class ReportWriter:
             partial.write_text(text, encoding="utf-8")
             os.replace(partial, self.folder / "summary.json")
         return self.folder
+
+    def discard(self) -> None:
+        """Close the files and remove the run folder: the run was refused before it did anything."""
+        with self._lock:
+            self._close_files()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def close(self) -> None:
         """Close the files without a summary (an aborted run); what was written stays. Idempotent."""

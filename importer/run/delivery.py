@@ -1,7 +1,13 @@
 """A real run (:class:`Send`): decide which checked rows to send, send them, and record every outcome twice —
 in the journal (so a killed run resumes) and in the report (so people see each success and failure).
 
-Resume rules, keyed by (input content, mapping, target) and row number:
+The decide stage is the sync's (:mod:`importer.run.ledger`): per job and account, a row whose lead already holds
+it is ``unchanged`` and not sent; another sends only what changed; a note never reaches a lead twice. One run at a
+time per state file (:mod:`importer.run.lock`); guards stop a broken nightly file before anything is sent; leads
+gone from the input may be labelled or moved (``--on-missing``, :mod:`importer.run.missing`).
+
+Resume rules of a run that did not go to the end (killed, stopped), keyed by (input content, mapping, target) and
+row number:
 - a row the journal has as succeeded, failed or in doubt is not sent again; its outcome goes into this report;
 - a row left in flight by a killed run is sent again; if it carried a note, the note is dropped and the row is
   reported in doubt (the note may already be on the lead's timeline);
@@ -13,6 +19,8 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +30,12 @@ from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.journal import Journal, RowState
 from importer.run.kind import RunContext
+from importer.run.ledger import Decided, Pending, SyncLedger
+from importer.run.lock import RunLock
+from importer.run.missing import MissingLeads
 from importer.run.rows import CheckedBatch, CheckedRow
 from importer.run.sending import NOTE, Job, Outcome, Sender
+from importer.run.state import SyncState
 
 JOURNAL_NAME = "journal.sqlite"
 
@@ -36,7 +48,7 @@ class Send:
     reads_account = False
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
-        Delivery(run).run(row for batch in batches for row in batch)
+        Delivery(run).run(batches)
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if (summary.invalid or summary.failed or summary.in_doubt) else 0
@@ -68,52 +80,98 @@ class Delivery:
         self.writer = run.writer
         self._columns = run.table.columns
         self._lock = threading.Lock()
-        self._pending: dict[int, Row] = {}
+        self._pending: dict[int, tuple[Row, Pending | None]] = {}
         # The target is part of the key: the same sheet imported into two accounts is two imports.
         self.key = Journal.run_key(run.table.digest(), f"{run.mapping.digest}|{run.options.base_url}")
         self._journal: Journal | None = None
+        self._ledger: SyncLedger | None = None
+        self._missing = MissingLeads(run)
 
-    def run(self, rows: Iterator[CheckedRow]) -> None:
+    def run(self, batches: Iterator[CheckedBatch]) -> None:
         run, options = self.run_context, self.run_context.options
         self.summary.extra["journal_key"] = self.key
-        options.report_dir.mkdir(parents=True, exist_ok=True)
-        with Journal(options.report_dir / JOURNAL_NAME) as journal:
-            self._journal = journal
+        state_path = options.state_path()
+        with RunLock(state_path), SyncState(state_path) as state, \
+                Journal(options.report_dir / JOURNAL_NAME) as journal:
+            self._journal, self._ledger = journal, self._open_ledger(state)
+            missing = self._missing.jobs(state, self._ledger.job)
             if options.fresh:
                 journal.forget(self.key)
             only = retry_rows(journal, self.key, options.retry_failed) if options.retry_failed else None
-            states = journal.states(self.key)
+            states = journal.states(self.key) if journal.interrupted(self.key) else {}
             journal.record_run(self.key, str(self.writer.folder), run.started.isoformat())
-            sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry)
-            run.progress.start("sending", None if only is not None else run.checked.to_send)
+            self._ledger.run_id = state.start_run(self._ledger.job, run.started.isoformat(timespec="milliseconds"),
+                                                  self.summary.input,
+                                                  str(self.writer.folder))
             try:
-                sender.run(self._jobs(rows, states, only), on_start=self._on_start, on_outcome=self._on_outcome)
-            finally:
-                run.progress.finish()
+                self._send(chain(self._jobs(batches, states, only), missing), only is not None)
+            except BaseException:
+                state.finish_run(self._ledger.run_id, _now(), self._counts(), 2)
+                raise
+            journal.record_end(self.key, str(self.writer.folder))
+            state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
+
+    def _open_ledger(self, state: SyncState) -> SyncLedger:
+        run = self.run_context
+        ledger = SyncLedger.of(state, run.options, run.catalog.org_id if run.catalog else None, run.mapping.path)
+        invalid = run.checked.invalid_alone + len(run.checked.verdicts.invalid)
+        ledger.guard(run.table.path.name, run.checked.total, invalid)
+        self.summary.extra.update({"job": ledger.job_name, "state": str(state.path)})
+        return ledger
+
+    def _send(self, jobs: Iterator[Job], partial: bool) -> None:
+        run, options = self.run_context, self.run_context.options
+        sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry)
+        run.progress.start("sending", None if partial else run.checked.to_send)
+        try:
+            sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome)
+        finally:
+            run.progress.finish()
+
+    def _counts(self) -> dict[str, int]:
+        summary = self.summary
+        return {name: getattr(summary, name) for name in (
+            "rows_total", "valid", "invalid", "sent", "succeeded", "failed", "in_doubt", "skipped", "unchanged")}
 
     # --- decide ---------------------------------------------------------------------------------------------
 
-    def _jobs(self, rows: Iterator[CheckedRow], states: dict[int, RowState], only: set[int] | None) -> Iterator[Job]:
-        for checked in rows:
-            if checked.verdict == "skipped":
-                continue
-            row = checked.row(self._columns)
-            if checked.verdict == "invalid":
-                self.writer.add_failure(row, checked.first_error())
-                continue
-            if only is not None and checked.number not in only:
-                with self._lock:
-                    self.summary.skipped += 1
-                continue
-            state = states.get(checked.number)
-            with self._lock:
-                if only is None and state is not None and state.status in FINAL_STATUSES:
-                    self._resume(row, state)
+    def _jobs(self, batches: Iterator[CheckedBatch], states: dict[int, RowState],
+              only: set[int] | None) -> Iterator[Job]:
+        assert self._ledger is not None
+        for batch in batches:
+            decided = {row.number: (row, decision) for row, _, decision in self._ledger.decide_batch(batch)}
+            for checked in batch:
+                if checked.verdict == "skipped":
                     continue
-                self._pending[checked.number] = row
-            note_in_doubt = state is not None and (
-                (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
-            yield Job(checked.number, checked.requests, frozenset(checked.phones), note_in_doubt)
+                if checked.verdict == "invalid":
+                    self.writer.add_failure(checked.row(self._columns), checked.first_error())
+                    continue
+                job = self._job(checked, decided[checked.number][1], states.get(checked.number), only)
+                if job is not None:
+                    yield job
+
+    def _job(self, checked: CheckedRow, decided: Decided, state: RowState | None, only: set[int] | None) -> Job | None:
+        """The job of a row that passed the checks, or None when the row is not sent (and is reported here)."""
+        row = checked.row(self._columns)
+        with self._lock:
+            if only is not None and checked.number not in only:
+                self.summary.skipped += 1
+                return None
+            if only is None and state is not None and state.status in FINAL_STATUSES:
+                self._resume(row, state)
+                return None
+            if decided.issues:
+                self.summary.count_issues(decided.issues)
+                self.writer.add_issues(decided.issues)
+            if decided.unchanged:
+                self.summary.unchanged += 1
+                self.writer.add_unchanged(checked.number, checked.phones[0])
+                self.run_context.progress.advance(1)
+                return None
+            self._pending[checked.number] = (row, decided.pending)
+        note_in_doubt = state is not None and (
+            (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
+        return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback)
 
     def _resume(self, row: Row, state: RowState) -> None:
         """A row a previous, interrupted run already finished: report it, do not send it again."""
@@ -123,17 +181,28 @@ class Delivery:
     # --- act and record (sender callbacks, called one at a time) --------------------------------------------
 
     def _on_start(self, job: Job) -> None:
-        assert self._journal is not None
+        assert self._journal is not None and self._ledger is not None
+        if job.row < 0:  # a lead gone from the input
+            return
         has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
         self._journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
+        pending = self._pending[job.row][1]
+        if pending is not None:
+            self._ledger.sending(pending)
         with self._lock:
             self.summary.sent += 1
 
     def _on_outcome(self, outcome: Outcome) -> None:
-        assert self._journal is not None
+        assert self._journal is not None and self._ledger is not None
+        if outcome.row < 0:
+            self._missing.record(outcome)
+            return
         self._journal.record(self.key, outcome.row, outcome.status, outcome.message)
         with self._lock:
-            self._record(self._pending.pop(outcome.row), outcome.status, outcome.message)
+            row, pending = self._pending.pop(outcome.row)
+            if pending is not None:
+                self._ledger.outcome(pending, outcome.status, outcome.fell_back)
+            self._record(row, outcome.status, outcome.message)
 
     def _record(self, row: Row, status: str, message: str) -> None:
         self.summary.count_outcome(status)
@@ -142,3 +211,7 @@ class Delivery:
         else:
             self.writer.add_failure(row, message)
         self.run_context.progress.advance(1, failed=int(status != "succeeded"))
+
+
+def _now() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")

@@ -105,6 +105,9 @@ class Importer:
     def _act(self, run: RunContext) -> None:
         try:
             self.kind.act(recorded(run.checked.replay(), run.writer, run.summary), run)
+        except ConfigError:
+            run.writer.discard()  # refused before anything was sent (a guard, another run holding the state)
+            raise
         except (ApiError, KeyboardInterrupt) as exc:
             # The run stops (401, Ctrl-C): keep the report of what was done; the journal resumes the rest.
             run.summary.extra["stopped"] = str(exc) if isinstance(exc, ApiError) else "interrupted"

@@ -62,6 +62,14 @@ PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
+_RUN_END = """
+CREATE TABLE IF NOT EXISTS run_end (
+    key_id INTEGER NOT NULL REFERENCES run_key (id),
+    run_dir TEXT NOT NULL,
+    PRIMARY KEY (key_id, run_dir)
+) WITHOUT ROWID
+"""
+
 # has_note is sticky: once a request carrying the row's note may have been sent, a later attempt without the
 # note must not make a resumed run forget it (a note must never reach a lead twice).
 _MARK_IN_FLIGHT = """
@@ -162,6 +170,7 @@ class Journal:
         db.execute("PRAGMA synchronous = NORMAL")
         if not has_tables:
             db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
+        db.execute(_RUN_END)  # added after version 1's first files: created in those too
 
     # --- keys ---------------------------------------------------------------------------------------------
 
@@ -258,6 +267,23 @@ class Journal:
                 "INSERT OR REPLACE INTO run (key_id, run_dir, started_at) VALUES (?, ?, ?)",
                 (key_id, str(run_dir), _aware(started_at).isoformat()),
             )
+
+    def record_end(self, key: str, run_dir: Path | str) -> None:
+        """The run writing ``run_dir`` went to the end: the next run of the same key starts afresh."""
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            self._db.execute("INSERT OR IGNORE INTO run_end (key_id, run_dir) VALUES (?, ?)", (key_id, str(run_dir)))
+
+    def interrupted(self, key: str) -> bool:
+        """True when the last run under ``key`` did not go to the end (killed, stopped): it is to be resumed."""
+        runs = self.runs(key)
+        if not runs:
+            return False
+        with self._lock:
+            key_id = self._key_id(key, create=False)
+            ended = self._db.execute("SELECT 1 FROM run_end WHERE key_id = ? AND run_dir = ?",
+                                     (key_id, str(runs[-1].run_dir))).fetchone()
+        return ended is None
 
     def runs(self, key: str) -> list[RunRecord]:
         """The report folders written under ``key``, oldest first."""

@@ -14,10 +14,14 @@ from typing import Any, Protocol
 
 from importer.api.catalog import Catalog
 from importer.api.client import SuperfoneClient
+from importer.checks.spill import request_body
 from importer.mapping import Mapping
 from importer.report import ReportWriter, Summary
+from importer.report.payloads import payload_line
+from importer.run.ledger import SyncLedger
 from importer.run.options import Progress, RunOptions
 from importer.run.rows import CheckedBatch, CheckedRows
+from importer.run.state import SyncState
 from importer.sources import Table
 
 
@@ -60,15 +64,37 @@ class RunKind(Protocol):
 
 
 class DryRun:
-    """Check and report, send nothing: payloads.jsonl holds exactly what a real run would send."""
+    """Check and report, send nothing: payloads.jsonl holds exactly what a real run would send — under the sync's
+    rules when the account is known and its job has a state: rows its leads already hold are counted
+    ``unchanged``, and the others show only what would be sent."""
 
     name = "dry run"
     writes = False
     reads_account = False
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
-        for batch in batches:
-            run.writer.add_payloads(batch.sent_lines())
+        state_path = run.options.state_path()
+        if run.client is None or run.options.full or not state_path.is_file():
+            for batch in batches:
+                run.writer.add_payloads(batch.sent_lines())
+            return
+        with SyncState(state_path) as state:
+            ledger = SyncLedger.of(state, run.options, run.catalog.org_id if run.catalog else None, run.mapping.path)
+            run.summary.extra.update({"job": ledger.job_name, "state": str(state_path)})
+            for batch in batches:
+                run.writer.add_payloads(b"".join(self._decided_lines(ledger, batch, run)))
+
+    @staticmethod
+    def _decided_lines(ledger: SyncLedger, batch: CheckedBatch, run: RunContext) -> Iterator[bytes]:
+        summary = run.summary
+        for row, _, decided in ledger.decide_batch(batch):
+            if decided.issues:
+                summary.count_issues(decided.issues)
+                run.writer.add_issues(decided.issues)
+            if decided.unchanged:
+                summary.unchanged += 1
+            for request in decided.requests:
+                yield payload_line(row.number, request_body(request))
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid else 0

@@ -53,3 +53,19 @@ class RunOptions:
     api_key: str | None = field(default=None, repr=False)  # never in a repr, log or traceback
     #: The retry table of every API call of the run: sends, read-back and the catalog fetch.
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # --- sync (a real run; see importer.run.ledger) ---
+    #: Send every valid row whole, as if the job had never run (the state is still updated).
+    full: bool = False
+    #: The job's name (default: the mapping file's stem) and the state file (default: report_dir/state.sqlite).
+    job: str | None = None
+    state: Path | None = None
+    #: Send a row's note even when this tool delivered (or may have delivered) that text to the lead already.
+    repeat_notes: bool = False
+    allow_shrink: bool = False
+    allow_invalid: bool = False
+    #: What to do with the leads this job synced before that tonight's input lacks: keep, label:NAME, stage:NAME.
+    on_missing: str = "keep"
+    max_missing: float = 10.0
+
+    def state_path(self) -> Path:
+        return self.state if self.state is not None else self.report_dir / "state.sqlite"

@@ -10,7 +10,7 @@ nothing and counts nothing; the importer records each row, and the kind of run a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
@@ -26,8 +26,10 @@ __all__ = ["CheckedBatch", "CheckedRow", "CheckedRows", "Verdict", "check_rows"]
 class CheckedRows:
     """Pass one's output: the spilled parts, the cross-row verdicts and the counts. Close it to remove the parts."""
 
-    def __init__(self, parts: list[CheckedPart], verdicts: CrossRowVerdicts, spill: TemporaryDirectory[str]) -> None:
+    def __init__(self, parts: list[CheckedPart], verdicts: CrossRowVerdicts, spill: TemporaryDirectory[str],
+                 present: Callable[[], set[str]] = set) -> None:
         self.parts = parts
+        self.present = present  #: every customer phone of the input (valid rows or not), computed when asked
         self.verdicts = verdicts
         self._spill = spill
         self.total = sum(part.rows for part in parts)
@@ -65,16 +67,18 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
     progress = progress or NullProgress()
     spill = TemporaryDirectory(prefix="superfone-import-")
     parts: list[CheckedPart] = []
+    others: list[str] = []
     progress.start("checking", None)
     try:
         for part in check_table(table, checker, Path(spill.name), workers=workers, keep_cells=keep_cells):
             for number, phones in zip(part.numbers, part.phones, strict=True):
                 index.add(number, phones)
-            parts.append(part._replace(numbers=[], phones=[]))  # the index has them now
+            others.extend(part.others)
+            parts.append(part._replace(numbers=[], phones=[], others=[]))  # the index has them now
             progress.advance(part.rows)
     except BaseException:
         spill.cleanup()
         raise
     finally:
         progress.finish()
-    return CheckedRows(parts, index.finish(), spill)
+    return CheckedRows(parts, index.finish(), spill, lambda: index.primaries() | set(others))

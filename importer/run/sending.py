@@ -22,7 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from importer.api.ratelimit import RateLimiter
@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 NOTE = "customer_note"
 NOTE_IN_DOUBT = "note may not have been added"
+#: The API's answer when no lead has the customer phone and the request may not create one.
+CUSTOMER_NOT_FOUND = "Customer not found"
 DEFAULT_CONCURRENCY = 8
 
 
@@ -47,12 +49,15 @@ class Job:
 
     ``phones`` holds every E.164 number of the row (customer_phone and add_phones). ``note_in_doubt``:
     an earlier run may already have added this row's note, so it is stripped and the row ends in doubt.
+    ``fallback``: sent instead when the API answers that no lead has the customer phone (a sync's partial
+    request for a lead deleted since: the whole row, with the mapping's create flag).
     """
 
     row: int
     requests: tuple[dict[str, Any], ...]
     phones: frozenset[str]
     note_in_doubt: bool = False
+    fallback: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.requests) <= 2:
@@ -68,6 +73,8 @@ class Outcome:
     message: str = ""
     attempts: int = 0
     http_status: int | None = None
+    #: The job's fallback requests were sent (the lead did not exist any more).
+    fell_back: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -266,8 +273,14 @@ class Sender:
 
     def _send_job(self, job: Job) -> Outcome:
         tracker = _JobTracker(job)
-        for index, payload in enumerate(job.requests):
-            body = _without_note(payload) if job.note_in_doubt else payload
+        outcome = self._send_requests(tracker, job.requests)
+        if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
+            return replace(self._send_requests(tracker, job.fallback), fell_back=True)
+        return outcome
+
+    def _send_requests(self, tracker: _JobTracker, requests: tuple[dict[str, Any], ...]) -> Outcome:
+        for index, payload in enumerate(requests):
+            body = _without_note(payload) if tracker.job.note_in_doubt else payload
             outcome = self._send_request(tracker, body, index)
             if outcome is not None:
                 return outcome

@@ -17,7 +17,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ from typing import Any, Literal
 from importer.errors import ConfigError
 from importer.run.sync import Confirmed
 
-__all__ = ["JobRun", "NoteStatus", "StoredLead", "SyncState", "note_digest", "row_digest"]
+__all__ = ["JobRun", "NoteStatus", "StoredLead", "SyncState", "note_digest"]
 
 SCHEMA_VERSION = 1
 #: ``PRAGMA application_id`` of a sync state ("SFIS").
@@ -68,15 +68,6 @@ PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 _LOOKUP_CHUNK = 900  # SQL variables per lookup: well under SQLite's limit
-
-
-def row_digest(payloads: Iterable[bytes]) -> bytes:
-    """A short digest of a row's request bodies: equal digests, equal rows."""
-    digest = hashlib.blake2b(digest_size=12)
-    for body in payloads:
-        digest.update(body)
-        digest.update(b"\n")
-    return digest.digest()
 
 
 def note_digest(text: str) -> bytes:

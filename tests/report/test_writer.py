@@ -156,7 +156,7 @@ def test_real_run_with_workbook_reads_back_safe_and_exact(tmp_path: Path) -> Non
     calamine = CalamineWorkbook.from_path(str(folder / "failures.xlsx")).get_sheet_by_name("failures")
     assert calamine.to_python() == values
     summary_read = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert list(summary_read) == [*SUMMARY_KEYS, "warnings_by_code", "resumed"]
+    assert list(summary_read) == [*SUMMARY_KEYS, "warnings_by_code", "resumed", "unchanged"]
     assert summary_read["dry_run"] is False and summary_read["errors_by_code"] == {}
 
 
@@ -196,7 +196,7 @@ def test_summary_keeps_contract_order_then_extra_keys(tmp_path: Path) -> None:
     summary.extra["run_key"] = "abc"
     folder = writer.finish(summary, finished_at=FINISHED)
     written = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert list(written) == [*SUMMARY_KEYS, "warnings_by_code", "resumed", "run_key"]
+    assert list(written) == [*SUMMARY_KEYS, "warnings_by_code", "resumed", "unchanged", "run_key"]
     assert written["warnings"] == 1 and written["warnings_by_code"] == {"formula-like-text": 1}
     assert written["errors_by_code"] == {"invalid-phone": 1}
 

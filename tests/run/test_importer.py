@@ -78,12 +78,12 @@ def test_same_command_after_a_finished_run_sends_nothing(fresh_sandbox, tmp_path
     assert first["succeeded"] == 20 and first["exit_code"] == 0
     fresh_sandbox.clear_requests()
     second = run(sheet, mapping, fresh_sandbox, tmp_path / "reports")
-    assert second["resumed"] == 20 and second["succeeded"] == 20 and second["sent"] == 0
+    assert second["unchanged"] == 20 and second["resumed"] == 0 and second["sent"] == 0
     assert [r for r in fresh_sandbox.requests() if r["method"] == "POST"] == []
-    third = run(sheet, mapping, fresh_sandbox, tmp_path / "reports", fresh=True)
+    third = run(sheet, mapping, fresh_sandbox, tmp_path / "reports", fresh=True, full=True)
     assert third["sent"] == 20
     assert sorted(len(n) for n in notes_by_phone(fresh_sandbox).values() if n and n[0].startswith("note for")) \
-        == [2] * 20  # --fresh sends every row again, notes included: one note per run
+        == [1] * 20  # --full sends every row again, but a note never twice
 
 
 def test_retry_failed_sends_only_that_runs_failures(fresh_sandbox, tmp_path: Path) -> None:

@@ -47,6 +47,8 @@ fields:
 """
 #: summary.json fields that depend on the clock, not on the rows.
 TIME_FIELDS = ("started_at", "finished_at", "duration_s")
+#: Where each run keeps its sync state: a file in its own report folder.
+PLACE_FIELDS = ("state",)
 
 
 def history(index: int, row: dict[str, str]) -> str:
@@ -121,7 +123,8 @@ def import_sheet(sheet: Path, mapping: Path, server: SandboxServer, wire: WireLo
                          rate=1e6, concurrency=8, workers=workers, dry_run=dry_run)
     result = Importer(sheet, mapping, options).run()
     # The log's clock readings differ from run to run; what was asked and answered must not.
-    log = Counter(tuple(value for key, value in entry.items() if key not in ("started", "finished"))
+    log = Counter(tuple(tuple(value) if isinstance(value, list) else value
+                        for key, value in entry.items() if key not in ("started", "finished"))
                   for entry in server.requests())
     # Lead ids and timestamps follow the order in which concurrent requests arrived.
     leads = sorted(({key: value for key, value in lead.items() if key not in ("id", "created_at", "updated_at")}
@@ -143,11 +146,13 @@ def report_files(outcome: Outcome) -> dict[str, Any]:
     summary = json.loads((outcome.folder / "summary.json").read_text(encoding="utf-8"))
     for path in sorted(outcome.folder.iterdir()):
         if path.name == "summary.json":
-            files[path.name] = {key: value for key, value in summary.items() if key not in TIME_FIELDS}
+            files[path.name] = {key: value for key, value in summary.items()
+                                if key not in TIME_FIELDS + PLACE_FIELDS}
         elif path.name == "report.html":
             page = path.read_text(encoding="utf-8")
-            for key in TIME_FIELDS:
-                page = page.replace(str(summary[key]), f"<{key}>")
+            for key in (*TIME_FIELDS, *PLACE_FIELDS):
+                if key in summary:
+                    page = page.replace(str(summary[key]), f"<{key}>")
             files[path.name] = page
         elif path.name in ("successes.csv", "failures.csv"):
             files[path.name] = csv_records(path)

@@ -1,0 +1,157 @@
+"""What a sync run reads from and writes to the sync state: the decide stage of a real run, and its record.
+
+Per row that passed the checks (see :mod:`importer.run.sync` for the rules): a row whose requests are byte for
+byte those this job last confirmed for its lead is ``unchanged``; any other is decided field by field. A note
+this tool delivered to the lead (or may have) is never sent again, unless ``--repeat-notes``. An outcome confirms
+what was sent only when it succeeded; a failed or in-doubt row is decided afresh by the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from importer.checks.row import split_labels
+from importer.checks.spill import CheckedBatch, CheckedRow
+from importer.errors import ConfigError
+from importer.issues import issue
+from importer.models import Issue
+from importer.run.options import RunOptions
+from importer.run.state import NoteStatus, StoredLead, SyncState
+from importer.run.sync import NOTE, Confirmed, confirmed_after, decide
+
+__all__ = ["GuardError", "Pending", "SyncLedger", "account_key"]
+
+#: The invalid share of rows may grow by this many points over the job's last run before the guard stops a run.
+INVALID_MARGIN = 20.0
+
+
+class GuardError(ConfigError):
+    """A nightly file looks broken (far fewer rows, far more invalid ones): nothing is sent, exit 2."""
+
+
+def account_key(base_url: str, org_id: int | None) -> str:
+    """The target account: the API's base URL and the account's id (never the API key)."""
+    return f"{base_url.rstrip('/')}#org={org_id if org_id is not None else 'unknown'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """What a row sent, so that its outcome can be confirmed: the requests decided, the whole row (sent instead
+    when the lead is gone), what was confirmed before, and the row's digest and note."""
+
+    phone: str
+    digest: bytes
+    request: dict[str, Any]
+    whole: dict[str, Any]
+    before: Confirmed | None
+    note: str | None
+
+
+@dataclass
+class Decided:
+    """The decide stage's answer for one row: ``unchanged``, or a job's requests, fallback and pending record."""
+
+    unchanged: bool
+    requests: tuple[dict[str, Any], ...] = ()
+    fallback: tuple[dict[str, Any], ...] = ()
+    pending: Pending | None = None
+    issues: tuple[Issue, ...] = ()
+
+
+class SyncLedger:
+    """One job's sync state for the length of one run."""
+
+    def __init__(self, state: SyncState, account: str, job_name: str, options: RunOptions) -> None:
+        self.state = state
+        self.account = account
+        self.job_name = job_name
+        self.job = state.job(account, job_name)
+        self.options = options
+        self.run_id = 0
+
+    @classmethod
+    def of(cls, state: SyncState, options: RunOptions, org_id: int | None, mapping_path: Path) -> SyncLedger:
+        """The ledger of the job a run belongs to (``--job``, by default the mapping file's stem)."""
+        return cls(state, account_key(options.base_url, org_id), options.job or mapping_path.stem, options)
+
+    # --- guards -------------------------------------------------------------------------------------------
+
+    def guard(self, input_name: str, rows: int, invalid: int) -> None:
+        """Refuse a nightly file that looks broken next to the job's last run (before anything is sent)."""
+        last = self.state.last_finished(self.job)
+        if last is None or not last.get("rows_total"):
+            return
+        before = int(last["rows_total"])
+        if rows < before / 2 and not self.options.allow_shrink:
+            raise GuardError(f"{input_name}: {rows} rows, fewer than half of the {before} rows of the last run of "
+                             f"job '{self.job_name}': nothing sent (--allow-shrink imports it anyway)")
+        share, was = 100.0 * invalid / rows, 100.0 * int(last.get("invalid", 0)) / before
+        if share > was + INVALID_MARGIN and not self.options.allow_invalid:
+            raise GuardError(f"{input_name}: {share:.0f}% of the rows are invalid, against {was:.0f}% in the last "
+                             f"run of job '{self.job_name}' (a renamed column? phones turned into numbers?): "
+                             "nothing sent (--allow-invalid imports it anyway)")
+
+    # --- decide -------------------------------------------------------------------------------------------
+
+    def decide_batch(self, batch: CheckedBatch) -> Iterator[tuple[CheckedRow, bytes, Decided]]:
+        """Each row of the batch whose verdict is ``send``, with the decide stage's answer."""
+        phones = [row_phones[0] for row_phones, verdict in zip(batch.phones, batch.verdicts, strict=True)
+                  if verdict == "send"]
+        stored = {} if self.options.full else self.state.digests(self.job, phones)
+        for row, digest in zip(batch, batch.digests, strict=True):
+            if row.verdict == "send":
+                yield row, digest, self.decide(row, digest, stored.get(row.phones[0]))
+
+    def decide(self, row: CheckedRow, digest: bytes, stored_digest: bytes | None) -> Decided:
+        payload = {key: value for request in row.requests for key, value in request.items()}
+        phone = str(payload["customer_phone"])
+        note = payload.get(NOTE)
+        known, issues = self._note_known(row.number, phone, note)
+        if stored_digest == digest and (note is None or known):
+            return Decided(unchanged=True, issues=issues)
+        before = None if self.options.full else self._stored(phone)
+        decision = decide(payload, before.confirmed if before is not None else None, known)
+        if decision.request is None:
+            return Decided(unchanged=True, issues=issues)
+        whole = {key: value for key, value in payload.items() if not (key == NOTE and known)}
+        fallback = split_labels(whole) if not decision.whole else ()
+        pending = Pending(phone, digest, decision.request, whole, before.confirmed if before else None,
+                          decision.request.get(NOTE))
+        return Decided(False, split_labels(decision.request), fallback, pending, issues)
+
+    def _stored(self, phone: str) -> StoredLead | None:
+        return self.state.leads(self.job, [phone]).get(phone)
+
+    def _note_known(self, number: int, phone: str, note: Any) -> tuple[bool, tuple[Issue, ...]]:
+        if note is None or self.options.repeat_notes:
+            return False, ()
+        status = self.state.note_status(self.account, phone, str(note))
+        if status in ("in_doubt", "sending"):
+            message = ("this note may already be on the lead (an earlier delivery is in doubt): not sent again "
+                       "(--repeat-notes sends it)")
+            return True, (issue("note-in-doubt", number, NOTE, message, str(note)[:60]),)
+        return status is not None, ()
+
+    # --- record -------------------------------------------------------------------------------------------
+
+    def sending(self, pending: Pending) -> None:
+        """Just before a row's first request: its note counts as perhaps delivered from now on."""
+        if pending.note is not None:
+            self.state.set_note(self.account, pending.phone, pending.note, "sending", self.run_id)
+
+    def outcome(self, pending: Pending, status: str, fell_back: bool) -> None:
+        """A row's outcome: on success the whole row is what the lead now holds (the fields not sent were
+        confirmed before; a re-created lead holds exactly the row); its note is delivered, in doubt, or — refused
+        — forgotten, so that the next run sends it."""
+        if status == "succeeded":
+            before = None if fell_back else pending.before
+            self.state.confirm(self.job, self.run_id, pending.phone, pending.digest,
+                               confirmed_after(before, pending.whole))
+        note = (pending.whole if fell_back else pending.request).get(NOTE)
+        final: NoteStatus | None = "delivered" if status == "succeeded" else "in_doubt" if status == "in_doubt" \
+            else None
+        for text in {pending.note, note} - {None}:
+            self.state.set_note(self.account, pending.phone, str(text), final, self.run_id)
