@@ -16,7 +16,6 @@ import pickle
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from copy import copy
-from itertools import repeat
 from json import encoder as json_encoder
 from typing import Any, Literal, NamedTuple
 
@@ -113,14 +112,16 @@ class CheckedBatch:
         return len(self.numbers)
 
     def __iter__(self) -> Iterator[CheckedRow]:
-        issues, no_issues = self.issues, ()
-        cells = self.cells if self.cells is not None else repeat(None)
-        start = 0
-        for number, phones, verdict, end, row_cells in zip(
-                self.numbers, self.phones, self.verdicts, self.ends, cells, strict=False):
-            requests = tuple(payload for _, payload in parse_payload_lines(self.lines[start:end]))
-            start = end
-            yield CheckedRow(number, requests, phones, issues.get(number, no_issues), verdict, row_cells)
+        return (self.row_at(index) for index in range(len(self.numbers)))
+
+    def row_at(self, index: int) -> CheckedRow:
+        """The batch's ``index``-th row, its requests read back from its payloads.jsonl lines."""
+        number = self.numbers[index]
+        start, end = self.ends[index - 1] if index else 0, self.ends[index]
+        requests = tuple(payload for _, payload in parse_payload_lines(self.lines[start:end]))
+        cells = self.cells[index] if self.cells is not None else None
+        return CheckedRow(number, requests, self.phones[index], self.issues.get(number, ()), self.verdicts[index],
+                          cells)
 
     def sent_lines(self) -> bytes:
         """The payloads.jsonl lines of the rows whose verdict is ``send``."""

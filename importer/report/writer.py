@@ -31,6 +31,8 @@ XLSX_MAX_ROWS = 1_048_575
 class _CsvWriter(Protocol):
     def writerow(self, row: Iterable[str], /) -> Any: ...
 
+    def writerows(self, rows: Iterable[Iterable[object]], /) -> Any: ...
+
 
 def run_folder_name(started_at: datetime, input_path: Path | str) -> str:
     """``<YYYYmmdd-HHMMSS>-<input stem>``, the time as given (its own zone)."""
@@ -180,12 +182,16 @@ class ReportWriter:
         with self._lock:
             self._payloads.write(lines)
 
-    def add_unchanged(self, number: int, phone: str) -> None:
-        """A row a sync did not send (its lead already holds it): a line of unchanged.csv, made on first use."""
+    def add_unchanged(self, rows: list[tuple[int, str]]) -> None:
+        """Rows a sync did not send (their leads already hold them): lines of unchanged.csv, made on first use."""
+        if not rows:
+            return
         with self._lock:
             if self._unchanged is None:
                 self._unchanged = self._open_csv("unchanged.csv", ["_row", "customer_phone"])
-            self._unchanged.writerow(safe_cells([str(number), phone]))
+            # A customer phone is E.164 ("+…"): written with the apostrophe that keeps spreadsheets from
+            # reading it as a formula, as safe_cells would.
+            self._unchanged.writerows((number, f"'{phone}") for number, phone in rows)
 
     def add_success(self, row: Row) -> None:
         """Append the row's original cells and ``_row`` to successes.csv."""

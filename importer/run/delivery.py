@@ -30,7 +30,7 @@ from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.journal import Journal, RowState
 from importer.run.kind import RunContext
-from importer.run.ledger import Decided, Pending, SyncLedger
+from importer.run.ledger import Pending, SyncLedger
 from importer.run.lock import RunLock
 from importer.run.missing import MissingLeads
 from importer.run.rows import CheckedBatch, CheckedRow
@@ -139,19 +139,33 @@ class Delivery:
               only: set[int] | None) -> Iterator[Job]:
         assert self._ledger is not None
         for batch in batches:
-            decided = {row.number: (row, decision) for row, _, decision in self._ledger.decide_batch(batch)}
-            for checked in batch:
-                if checked.verdict == "skipped":
+            unchanged = self._ledger.unchanged(batch)
+            listed: list[tuple[int, str]] = []
+            for index, (number, verdict) in enumerate(zip(batch.numbers, batch.verdicts, strict=True)):
+                if verdict == "skipped":
                     continue
-                if checked.verdict == "invalid":
+                if verdict == "invalid":
+                    checked = batch.row_at(index)
                     self.writer.add_failure(checked.row(self._columns), checked.first_error())
                     continue
-                job = self._job(checked, decided[checked.number][1], states.get(checked.number), only)
+                state = states.get(number)
+                if index in unchanged and only is None and not (state and state.status in FINAL_STATUSES):
+                    listed.append((number, batch.phones[index][0]))
+                    continue
+                job = self._job(batch.row_at(index), batch.digests[index], state, only)
                 if job is not None:
                     yield job
+            self._list_unchanged(listed)
 
-    def _job(self, checked: CheckedRow, decided: Decided, state: RowState | None, only: set[int] | None) -> Job | None:
+    def _list_unchanged(self, rows: list[tuple[int, str]]) -> None:
+        with self._lock:
+            self.summary.unchanged += len(rows)
+            self.writer.add_unchanged(rows)
+        self.run_context.progress.advance(len(rows))
+
+    def _job(self, checked: CheckedRow, digest: bytes, state: RowState | None, only: set[int] | None) -> Job | None:
         """The job of a row that passed the checks, or None when the row is not sent (and is reported here)."""
+        assert self._ledger is not None
         row = checked.row(self._columns)
         with self._lock:
             if only is not None and checked.number not in only:
@@ -160,18 +174,22 @@ class Delivery:
             if only is None and state is not None and state.status in FINAL_STATUSES:
                 self._resume(row, state)
                 return None
+        decided = self._ledger.decide(checked, digest)
+        with self._lock:
             if decided.issues:
                 self.summary.count_issues(decided.issues)
                 self.writer.add_issues(decided.issues)
             if decided.unchanged:
-                self.summary.unchanged += 1
-                self.writer.add_unchanged(checked.number, checked.phones[0])
-                self.run_context.progress.advance(1)
+                self._list_unchanged_locked(checked)
                 return None
             self._pending[checked.number] = (row, decided.pending)
         note_in_doubt = state is not None and (
             (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
         return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback)
+
+    def _list_unchanged_locked(self, checked: CheckedRow) -> None:
+        self.summary.unchanged += 1
+        self.writer.add_unchanged([(checked.number, checked.phones[0])])
 
     def _resume(self, row: Row, state: RowState) -> None:
         """A row a previous, interrupted run already finished: report it, do not send it again."""

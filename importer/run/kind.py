@@ -87,12 +87,17 @@ class DryRun:
     @staticmethod
     def _decided_lines(ledger: SyncLedger, batch: CheckedBatch, run: RunContext) -> Iterator[bytes]:
         summary = run.summary
-        for row, _, decided in ledger.decide_batch(batch):
+        unchanged = ledger.unchanged(batch)
+        summary.unchanged += len(unchanged)
+        for index, verdict in enumerate(batch.verdicts):
+            if verdict != "send" or index in unchanged:
+                continue
+            row = batch.row_at(index)
+            decided = ledger.decide(row, batch.digests[index])
             if decided.issues:
                 summary.count_issues(decided.issues)
                 run.writer.add_issues(decided.issues)
-            if decided.unchanged:
-                summary.unchanged += 1
+            summary.unchanged += decided.unchanged
             for request in decided.requests:
                 yield payload_line(row.number, request_body(request))
 

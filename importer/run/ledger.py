@@ -8,7 +8,6 @@ what was sent only when it succeeded; a failed or in-doubt row is decided afresh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,22 +95,21 @@ class SyncLedger:
 
     # --- decide -------------------------------------------------------------------------------------------
 
-    def decide_batch(self, batch: CheckedBatch) -> Iterator[tuple[CheckedRow, bytes, Decided]]:
-        """Each row of the batch whose verdict is ``send``, with the decide stage's answer."""
-        phones = [row_phones[0] for row_phones, verdict in zip(batch.phones, batch.verdicts, strict=True)
-                  if verdict == "send"]
-        stored = {} if self.options.full else self.state.digests(self.job, phones)
-        for row, digest in zip(batch, batch.digests, strict=True):
-            if row.verdict == "send":
-                yield row, digest, self.decide(row, digest, stored.get(row.phones[0]))
+    def unchanged(self, batch: CheckedBatch) -> set[int]:
+        """The indices of the batch's rows to send whose requests are byte for byte those the job last confirmed
+        (the common case of a nightly run: told by one lookup a batch, without reading the rows back)."""
+        if self.options.full:
+            return set()
+        sent = [index for index, verdict in enumerate(batch.verdicts) if verdict == "send"]
+        stored = self.state.digests(self.job, [batch.phones[index][0] for index in sent])
+        return {index for index in sent if stored.get(batch.phones[index][0]) == batch.digests[index]}
 
-    def decide(self, row: CheckedRow, digest: bytes, stored_digest: bytes | None) -> Decided:
+    def decide(self, row: CheckedRow, digest: bytes) -> Decided:
+        """A row to send whose requests differ from those last confirmed (or that the job has never sent)."""
         payload = {key: value for request in row.requests for key, value in request.items()}
         phone = str(payload["customer_phone"])
         note = payload.get(NOTE)
         known, issues = self._note_known(row.number, phone, note)
-        if stored_digest == digest and (note is None or known):
-            return Decided(unchanged=True, issues=issues)
         before = None if self.options.full else self._stored(phone)
         decision = decide(payload, before.confirmed if before is not None else None, known)
         if decision.request is None:

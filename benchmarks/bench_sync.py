@@ -1,0 +1,137 @@
+"""Nightly sync, measured: what a second run of a sheet costs, and what it sends.
+
+    python benchmarks/bench_sync.py                                  # 1,000,000 rows, then 200,000 with 1% changed
+    python benchmarks/bench_sync.py --rows 100000 --changed-rows 20000
+
+(a) A CSV is imported into a sandbox (another process, no rate limit), then the same command runs again on the
+    unchanged file: it must send 0 requests, in at most 1.5 × the time of the dry run of the same file against the
+    same account (`run --dry-run`: the same checks against the account's names, nothing sent).
+    The state file's size after the first run is the size per that many leads.
+(b) Another CSV is imported, then 1% of its imported rows get a new City and the command runs again: it must send
+    exactly that many requests, each carrying only customer_phone, the create flag and city.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_import import API_KEY, MAPPING, free_port  # noqa: E402
+from benchmarks.make_data import make_csv  # noqa: E402
+
+
+def start_sandbox(port: int, db: Path) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--api-key", API_KEY,
+               "--db", str(db)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    import socket
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("the sandbox did not start")
+
+
+def importer(*args: str) -> tuple[float, list[str]]:
+    env = {**os.environ, "SF_API_KEY": API_KEY}
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "importer", *args, "--quiet"], env=env, capture_output=True,
+                          text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()}")
+    return seconds, done.stdout.splitlines()
+
+
+def posts(port: int) -> list[dict]:
+    import requests
+
+    log = requests.get(f"http://127.0.0.1:{port}/__sandbox/requests", timeout=60).json()
+    return [entry for entry in log if entry["method"] == "POST"]
+
+
+def clear_log(port: int) -> None:
+    import requests
+
+    requests.delete(f"http://127.0.0.1:{port}/__sandbox/requests", timeout=60)
+
+
+def unchanged_rerun(folder: Path, port: int, rows: int) -> None:
+    sheet = make_csv(folder / "leads.csv", rows, seed=5)
+    target = ["--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(folder / "reports"),
+              "--rate", "100000", "--concurrency", "16"]
+    first, lines = importer("run", str(sheet), "-m", str(MAPPING), *target)
+    print(f"(a) first run: {rows:,} rows in {first:.1f} s: {lines[0]}")
+    size = (folder / "reports" / "state.sqlite").stat().st_size
+    print(f"    state file: {size / 2**20:.0f} MB for {rows:,} rows ({size / rows:.0f} bytes a lead)")
+    clear_log(port)
+    second, lines = importer("run", str(sheet), "-m", str(MAPPING), *target)
+    sent = len(posts(port))
+    dry, _ = importer("run", str(sheet), "-m", str(MAPPING), "--dry-run", *target)
+    verdict = "PASS" if sent == 0 and second <= 1.5 * dry else "FAIL"
+    print(f"    second run of the unchanged file: {second:.1f} s, {sent} requests: {lines[0]}")
+    print(f"    run --dry-run of the same file: {dry:.1f} s; ratio {second / dry:.2f} (goal <= 1.5) -> {verdict}")
+
+
+def changed_rerun(folder: Path, port: int, rows: int) -> None:
+    sheet = make_csv(folder / "changed.csv", rows, seed=6)
+    target = ["--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(folder / "reports-b"),
+              "--rate", "100000", "--concurrency", "16"]
+    first, lines = importer("run", str(sheet), "-m", str(MAPPING), *target)
+    print(f"(b) first run: {rows:,} rows in {first:.1f} s: {lines[0]}")
+    imported = sorted(int(record["_row"]) for record in csv.DictReader(
+        (Path(lines[-1].removeprefix("report: ")) / "successes.csv").open(encoding="utf-8-sig")))
+    changed = set(imported[::100])
+    with sheet.open(encoding="utf-8", newline="") as stream:
+        table = list(csv.reader(stream))
+    city = table[0].index("City")
+    for number in changed:
+        table[number - 1][city] = f"Moved {number}"
+    with sheet.open("w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows(table)
+    clear_log(port)
+    second, lines = importer("run", str(sheet), "-m", str(MAPPING), *target)
+    sent = posts(port)
+    only_city = all(entry["fields"] == ["city", "create_customer_if_customer_phone_not_found", "customer_phone"]
+                    for entry in sent)
+    verdict = "PASS" if len(sent) == len(changed) and only_city else "FAIL"
+    print(f"    {len(changed):,} rows changed ({100 * len(changed) / rows:.1f}%): second run {second:.1f} s, "
+          f"{len(sent):,} requests, each only the changed field: {only_city} -> {verdict}")
+    print(f"    {lines[0]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--changed-rows", type=int, default=200_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as name:
+        folder = Path(name)
+        port = free_port()
+        server = start_sandbox(port, folder / "sandbox.db")
+        try:
+            if args.changed_rows:
+                changed_rerun(folder, port, args.changed_rows)
+            if args.rows:
+                unchanged_rerun(folder, port, args.rows)
+        finally:
+            server.terminate()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
