@@ -22,11 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from importer.checks.spill import request_body
 from importer.errors import ApiError
-from importer.readback.compare import compare, show
-from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone
+from importer.readback.compare import compare, merge_requests, show
+from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone, targets
 from importer.report import Summary
+from importer.report.payloads import payload_line
 from importer.run.kind import RunContext
+from importer.run.ledger import SyncLedger, reading_ledger
 from importer.run.rows import CheckedBatch
 
 __all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
@@ -125,7 +128,10 @@ class Plan:
             return outcome.action, [str(target.row), outcome.action, target.customer_phone, lead_id, changes,
                                     outcome.message]
 
-        PLAN.run(batches, run, lambda target, fetch: plan_row(target.payload, fetch), line)
+        with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
+                            online=True) as ledger:
+            rows = targets(batches, run) if ledger is None else _sync_targets(batches, run, ledger)
+            PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch), line)
         if would_fail:
             run.summary.extra["plan"]["would_fail"] = would_fail
 
@@ -136,11 +142,33 @@ class Plan:
         return plan_lines(summary)
 
 
+def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: SyncLedger) -> Iterator[Target]:
+    """Under the sync's rules: rows the job's leads already hold are not planned (counted unchanged); the others
+    are planned with what a run would send them (only the changed fields of a lead the job has synced)."""
+    run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
+    for batch in batches:
+        unchanged = ledger.unchanged(batch)
+        run.summary.unchanged += len(unchanged)
+        lines: list[bytes] = []
+        for index, verdict in enumerate(batch.verdicts):
+            if verdict != "send" or index in unchanged:
+                continue
+            row = batch.row_at(index)
+            decided = ledger.decide(row, batch.digests[index])
+            run.summary.unchanged += decided.unchanged
+            if decided.requests:
+                lines.extend(payload_line(row.number, request_body(request)) for request in decided.requests)
+                yield Target(row.number, merge_requests(decided.requests), row.phones)
+        run.writer.add_payloads(b"".join(lines))
+
+
 def plan_lines(summary: dict[str, Any]) -> list[str]:
     """Summary lines of a plan: the counts per action, and what could not be planned."""
     counts = summary.get("plan") or {}
     parts = [f"{counts.get(action, 0)} {action}" for action in PLAN.statuses]
     lines = ["plan: " + ", ".join(parts) + f" ({summary.get('lookups', 0)} lookups, nothing sent)"]
+    if summary.get("unchanged"):
+        lines.append(f"plan: {summary['unchanged']} rows unchanged since the job's last run: not sent, not looked up")
     if counts.get("would_fail"):
         lines.append(f"plan: {counts['would_fail']} created rows would fail ({show('Customer not found.')}: "
                      "create_if_missing is false)")

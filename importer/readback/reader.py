@@ -156,8 +156,8 @@ class ReadBack:
     problems: tuple[str, ...]
     phase: str
 
-    def run(self, batches: Iterator[CheckedBatch], run: RunContext, examine: Examine, line: Line) -> Counter[str]:
-        """Write payloads.jsonl like a dry run, look up every row that would be sent, write ``file_name``."""
+    def run(self, targets: Iterator[Target], run: RunContext, examine: Examine, line: Line) -> Counter[str]:
+        """Look up every row that would be sent (``targets``), write ``file_name``."""
         assert run.client is not None
         counts: Counter[str] = Counter()
         reader = LeadReader(run.client, run.options.rate, run.options.concurrency, run.options.retry)
@@ -166,7 +166,7 @@ class ReadBack:
             with open(run.writer.folder / self.file_name, "w", encoding="utf-8-sig", newline="") as stream:
                 table = csv.writer(stream)
                 table.writerow([neutralise(c) for c in self.columns])
-                for target, outcome in reader.read(_targets(batches, run), lambda t: examine(t, reader.get)):
+                for target, outcome in reader.read(targets, lambda t: examine(t, reader.get)):
                     status, cells = line(target, outcome)
                     counts[status] += 1
                     table.writerow([neutralise(cell) for cell in cells])
@@ -183,7 +183,7 @@ class ReadBack:
         return any(counts.get(status) for status in self.problems)
 
 
-def _targets(batches: Iterator[CheckedBatch], run: RunContext) -> Iterator[Target]:
+def targets(batches: Iterator[CheckedBatch], run: RunContext) -> Iterator[Target]:
     """The rows that would be sent, their payloads written to payloads.jsonl as a dry run writes them."""
     for batch in batches:
         run.writer.add_payloads(batch.sent_lines())

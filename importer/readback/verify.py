@@ -22,7 +22,7 @@ from typing import Any
 from importer.api.catalog import Catalog
 from importer.errors import ApiError
 from importer.readback.compare import compare
-from importer.readback.reader import Fetch, ReadBack, Target, primary_phone
+from importer.readback.reader import Fetch, ReadBack, Target, primary_phone, targets
 from importer.report import Summary
 from importer.run.kind import RunContext
 from importer.run.rows import CheckedBatch
@@ -84,7 +84,7 @@ class Verify:
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         catalog = run.catalog
-        VERIFY.run(batches, run, lambda target, fetch: verify_row(target.payload, fetch, catalog), _line)
+        VERIFY.run(targets(batches, run), run, lambda target, fetch: verify_row(target.payload, fetch, catalog), _line)
         run.summary.extra["verify_note"] = UNCHECKED_NOTE
 
     def exit_code(self, summary: Summary) -> int:

@@ -18,10 +18,9 @@ from importer.checks.spill import request_body
 from importer.mapping import Mapping
 from importer.report import ReportWriter, Summary
 from importer.report.payloads import payload_line
-from importer.run.ledger import SyncLedger
+from importer.run.ledger import SyncLedger, reading_ledger
 from importer.run.options import Progress, RunOptions
 from importer.run.rows import CheckedBatch, CheckedRows
-from importer.run.state import SyncState
 from importer.sources import Table
 
 
@@ -73,14 +72,13 @@ class DryRun:
     reads_account = False
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
-        state_path = run.options.state_path()
-        if run.client is None or run.options.full or not state_path.is_file():
-            for batch in batches:
-                run.writer.add_payloads(batch.sent_lines())
-            return
-        with SyncState(state_path) as state:
-            ledger = SyncLedger.of(state, run.options, run.catalog.org_id if run.catalog else None, run.mapping.path)
-            run.summary.extra.update({"job": ledger.job_name, "state": str(state_path)})
+        with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
+                            online=run.client is not None) as ledger:
+            if ledger is None:
+                for batch in batches:
+                    run.writer.add_payloads(batch.sent_lines())
+                return
+            run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
             for batch in batches:
                 run.writer.add_payloads(b"".join(self._decided_lines(ledger, batch, run)))
 

@@ -8,6 +8,8 @@ what was sent only when it succeeded; a failed or in-doubt row is decided afresh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,19 @@ class Decided:
     fallback: tuple[dict[str, Any], ...] = ()
     pending: Pending | None = None
     issues: tuple[Issue, ...] = ()
+
+
+@contextmanager
+def reading_ledger(options: RunOptions, org_id: int | None, mapping_path: Path,
+                   online: bool) -> Iterator[SyncLedger | None]:
+    """The job's ledger for a run that only says what a real run would send (a dry run, a plan): None when the
+    account is not known (offline), with ``--full``, or when no real run has written a state yet."""
+    path = options.state_path()
+    if not online or options.full or not path.is_file():
+        yield None
+        return
+    with SyncState(path) as state:
+        yield SyncLedger.of(state, options, org_id, mapping_path)
 
 
 class SyncLedger:

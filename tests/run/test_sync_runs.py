@@ -236,3 +236,25 @@ def test_history_lists_the_runs_of_each_job(fresh_sandbox, tmp_path: Path, mappi
     assert main(["history", "--report-dir", str(tmp_path / "r"), "--job", "nightly", "--limit", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and "nightly  leads.csv: 5 rows: 0 succeeded" in lines[0] and "5 unchanged" in lines[0]
+
+
+def test_a_dry_run_and_a_plan_say_what_a_run_would_send(fresh_sandbox, tmp_path: Path, mapping: Path) -> None:
+    from importer.readback.plan import Plan
+    from importer.report import read_payloads
+
+    rows = leads(10)
+    sheet = write_sheet(tmp_path / "leads.csv", rows)
+    sync(fresh_sandbox, sheet, mapping, tmp_path / "r")
+    rows[2]["City"] = "Goa"
+    write_sheet(sheet, rows)
+    fresh_sandbox.clear_requests()
+    dry = sync(fresh_sandbox, sheet, mapping, tmp_path / "r", dry_run=True)
+    assert dry["unchanged"] == 9 and list(read_payloads(dry["folder"] / "payloads.jsonl")) == [
+        (4, {"customer_phone": "+919600000002", "create_customer_if_customer_phone_not_found": False, "city": "Goa"})]
+    options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, rate=1000.0,
+                         report_dir=tmp_path / "r")
+    plan = Importer(sheet, mapping, options, kind=Plan()).run()
+    assert plan.summary["unchanged"] == 9 and plan.summary["plan"]["update"] == 1 and plan.summary["lookups"] == 1
+    planned = (plan.folder / "plan.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(planned) == 2 and 'city: ""Pune"" → ""Goa""' in planned[1]
+    assert posts(fresh_sandbox) == []
