@@ -170,17 +170,7 @@ def _reject_constant(name: str) -> Any:
 
 def _admin_router(sandbox: Sandbox) -> APIRouter:
     router = APIRouter(tags=["sandbox admin (loopback only, no API key)"])
-
-    @router.get("/leads", summary="Every lead, with products and notes")
-    async def leads() -> Response:
-        return JSONResponse(sandbox.store.dump())
-
-    @router.delete("/leads/{phone}", summary="Delete the lead with this phone (any position), as a person would")
-    async def delete_lead(phone: str) -> Response:
-        lead_id = sandbox.store.delete_lead(phone)
-        if lead_id is None:
-            raise Rejection(404, f"No lead has the phone {phone}")
-        return JSONResponse({"message": "deleted", "id": lead_id})
+    _lead_routes(router, sandbox)
 
     @router.get("/requests", summary="The request log, oldest first")
     async def requests_log() -> Response:
@@ -212,6 +202,19 @@ def _admin_router(sandbox: Sandbox) -> APIRouter:
         return JSONResponse({"message": "reset"})
 
     return router
+
+
+def _lead_routes(router: APIRouter, sandbox: Sandbox) -> None:
+    @router.get("/leads", summary="Every lead, with products and notes")
+    async def leads() -> Response:
+        return JSONResponse(sandbox.store.dump())
+
+    @router.delete("/leads/{phone}", summary="Delete the lead with this phone (any position), as a person would")
+    async def delete_lead(phone: str) -> Response:
+        lead_id = sandbox.store.delete_lead(phone)
+        if lead_id is None:
+            raise Rejection(404, f"No lead has the phone {phone}")
+        return JSONResponse({"message": "deleted", "id": lead_id})
 
 
 def _inline_schema(model: type[UpsertLeadRequest]) -> dict[str, Any]:
