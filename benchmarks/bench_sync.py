@@ -95,7 +95,8 @@ def changed_rerun(folder: Path, port: int, rows: int) -> None:
     print(f"(b) first run: {rows:,} rows in {first:.1f} s: {lines[0]}")
     imported = sorted(int(record["_row"]) for record in csv.DictReader(
         (Path(lines[-1].removeprefix("report: ")) / "successes.csv").open(encoding="utf-8-sig")))
-    changed = set(imported[::100])
+    wanted = rows // 100  # 1% of the sheet's rows, all of them rows the first run imported
+    changed = set(imported[::max(1, len(imported) // wanted)][:wanted])
     with sheet.open(encoding="utf-8", newline="") as stream:
         table = list(csv.reader(stream))
     city = table[0].index("City")
