@@ -33,8 +33,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_sandbox(port: int, args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--api-key", API_KEY]
+def start_sandbox(port: int, args: argparse.Namespace, *extra: str) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--api-key", API_KEY, *extra]
     if args.rate:
         command += ["--rate", str(args.rate), "--burst", str(args.burst)]
     if args.latency_ms:

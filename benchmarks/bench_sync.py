@@ -25,25 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_import import API_KEY, MAPPING, free_port  # noqa: E402
+from benchmarks.bench_import import API_KEY, MAPPING, free_port, start_sandbox  # noqa: E402
 from benchmarks.make_data import make_csv  # noqa: E402
-
-
-def start_sandbox(port: int, db: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "importer", "sandbox", "--port", str(port), "--api-key", API_KEY,
-               "--db", str(db)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("the sandbox did not start")
 
 
 def importer(*args: str) -> tuple[float, list[str]]:
@@ -123,7 +106,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as name:
         folder = Path(name)
         port = free_port()
-        server = start_sandbox(port, folder / "sandbox.db")
+        unlimited = argparse.Namespace(rate=0, latency_ms=0)
+        server = start_sandbox(port, unlimited, "--db", str(folder / "sandbox.db"))
         try:
             if args.changed_rows:
                 changed_rerun(folder, port, args.changed_rows)

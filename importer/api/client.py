@@ -52,14 +52,15 @@ def check_base_url(base_url: str) -> str:
         raise ConfigError("base URL must not contain a user name or password")
     if parts.query or parts.fragment:
         raise ConfigError("base URL must not contain a query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"refusing plain http:// to {parts.hostname}: the API key would travel unencrypted (use https://)"
         )
     return base_url.strip().rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address: where plain http:// may carry a secret."""
     if host.lower() == "localhost":
         return True
     try:

@@ -12,7 +12,6 @@ ever in a message sent, a log line or an exception: URLs are shown by ``scrub_ur
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import smtplib
@@ -29,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from importer.api.client import mask_key
+from importer.api.client import is_loopback, mask_key
 from importer.errors import ConfigError
 
 __all__ = ["SmtpServer", "Target", "counts_line", "notify", "outcome_text", "parse_target", "scrub_url",
@@ -136,7 +135,7 @@ def parse_target(text: str, smtp_url: str | None = None) -> Target:
         raise ConfigError(f"--notify: expected an https:// URL, http:// on loopback or mailto:ADDRESS, got {shown}")
     if parts.username or parts.password:
         raise ConfigError(f"--notify {scrub_url(text)}: the URL must not contain a user name or password")
-    if scheme == "http" and not _is_loopback(parts.hostname):
+    if scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(f"--notify {scrub_url(text)}: plain http:// is for loopback only (use https://)")
     return Target(text)
 
@@ -153,14 +152,6 @@ def _mail_target(address: str, smtp_url: str | None) -> Target:
     except ConfigError as exc:
         raise ConfigError(f"--notify mailto: {exc}") from None
 
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def should_notify(notify_on: str, exit_code: int) -> bool:
@@ -282,7 +273,7 @@ def _send_mail(target: Target, message: EmailMessage, timeout: float) -> None:
         if not server.implicit_tls and smtp.has_extn("starttls"):
             smtp.starttls(context=context)
             smtp.ehlo()
-        elif not server.implicit_tls and server.password and not _is_loopback(server.host):
+        elif not server.implicit_tls and server.password and not is_loopback(server.host):
             raise _Refused(f"{server.host} offers no STARTTLS: the password is not sent unencrypted")
         if server.user:
             smtp.login(server.user, server.password or "")

@@ -23,8 +23,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, get_args
 
-from importer.errors import ConfigError
 from importer.models import FINAL_STATUSES, FinalStatus
+from importer.run.database import open_database
 
 __all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
 
@@ -140,37 +140,8 @@ class Journal:
     # --- opening ------------------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the journal {self.path}: {exc}") from None
-        try:
-            self._prepare(db)
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise ConfigError(f"{self.path} is not a usable importer journal ({exc})") from None
-        except ConfigError:
-            db.close()
-            raise
-        return db
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ConfigError(
-                f"{self.path} was written by a newer importer (journal version {version}, this one reads "
-                f"{SCHEMA_VERSION}): upgrade, or use another --report-dir"
-            )
-        application_id = db.execute("PRAGMA application_id").fetchone()[0]
-        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if has_tables and application_id != APPLICATION_ID:
-            raise ConfigError(f"{self.path} is an SQLite file but not an importer journal")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        if not has_tables:
-            db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
-        db.execute(_RUN_END)  # added after version 1's first files: created in those too
+        return open_database(self.path, what="an importer journal", application_id=APPLICATION_ID,
+                             version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END)
 
     # --- keys ---------------------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from importer.errors import ConfigError
+from importer.run.database import open_database
 from importer.run.sync import Confirmed
 
 __all__ = ["JobRun", "NoteStatus", "StoredLead", "SyncState", "note_digest"]
@@ -106,29 +106,8 @@ class SyncState:
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"cannot open the sync state {self.path}: {exc}") from None
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise ConfigError(f"{self.path} was written by a newer importer (state version {version})")
-            has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-            if has_tables and db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-                raise ConfigError(f"{self.path} is an SQLite file but not a sync state")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            if not has_tables:
-                db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} COMMIT;")
-        except sqlite3.DatabaseError as exc:
-            db.close()
-            raise ConfigError(f"{self.path} is not a usable sync state ({exc})") from None
-        except ConfigError:
-            db.close()
-            raise
-        return db
+        return open_database(self.path, what="a sync state", application_id=APPLICATION_ID, version=SCHEMA_VERSION,
+                             schema=_SCHEMA)
 
     # --- jobs and runs ------------------------------------------------------------------------------------
 

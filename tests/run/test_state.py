@@ -71,5 +71,5 @@ def test_a_foreign_file_is_refused_in_one_line(tmp_path: Path) -> None:
         SyncState(path)
     text = tmp_path / "text.sqlite"
     text.write_text("not a database at all, but long enough to look like a header........")
-    with pytest.raises(ConfigError, match="not a usable sync state"):
+    with pytest.raises(ConfigError, match="not usable as a sync state"):
         SyncState(text)
