@@ -150,26 +150,21 @@ class SyncState:
 
     def leads(self, job: int, phones: Sequence[str]) -> dict[str, StoredLead]:
         """What the job confirmed for each of ``phones`` it has seen."""
-        found: dict[str, StoredLead] = {}
-        with self._lock:
-            for start in range(0, len(phones), _LOOKUP_CHUNK):
-                chunk = phones[start:start + _LOOKUP_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for phone, digest, fields, added in self._db.execute(
-                        f"SELECT phone, digest, fields, added FROM lead WHERE job_id = ? AND phone IN ({marks})",
-                        (job, *chunk)):
-                    found[phone] = StoredLead(digest, _confirmed(fields, added))
-        return found
+        return {phone: StoredLead(digest, _confirmed(fields, added))
+                for phone, digest, fields, added in self._lookup(job, phones, "digest, fields, added")}
 
     def digests(self, job: int, phones: Sequence[str]) -> dict[str, bytes]:
         """Only the row digests: enough to tell unchanged rows, without decoding their fields."""
-        found: dict[str, bytes] = {}
+        return dict(self._lookup(job, phones, "digest"))
+
+    def _lookup(self, job: int, phones: Sequence[str], columns: str) -> list[tuple[Any, ...]]:
+        found: list[tuple[Any, ...]] = []
         with self._lock:
             for start in range(0, len(phones), _LOOKUP_CHUNK):
                 chunk = phones[start:start + _LOOKUP_CHUNK]
                 marks = ",".join("?" * len(chunk))
-                found.update(self._db.execute(
-                    f"SELECT phone, digest FROM lead WHERE job_id = ? AND phone IN ({marks})", (job, *chunk)))
+                found.extend(self._db.execute(
+                    f"SELECT phone, {columns} FROM lead WHERE job_id = ? AND phone IN ({marks})", (job, *chunk)))
         return found
 
     def confirm(self, job: int, run: int, phone: str, digest: bytes, confirmed: Confirmed) -> None:
