@@ -24,13 +24,14 @@ from importer.api.catalog import Catalog
 from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying
 from importer.checks.crossrow import CrossRowIndex
-from importer.checks.parallel import default_workers
+from importer.checks.parallel import Keep, default_workers
 from importer.checks.row import RowChecker
 from importer.errors import ApiError, ConfigError, InputError
 from importer.mapping import Mapping, load_mapping
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
 from importer.run.kind import DryRun, RunContext, RunKind
+from importer.run.ledger import sync_state_exists
 from importer.run.options import NullProgress, Progress, RunOptions
 from importer.run.rows import CheckedBatch, CheckedRows, check_rows
 from importer.sources import Source, Table, open_source
@@ -79,7 +80,7 @@ class Importer:
             if client is not None:
                 stack.callback(client.close)
             catalog = self._catalog(client)
-            checked = stack.enter_context(self._check(table, mapping, catalog))      # check
+            checked = stack.enter_context(self._check(table, mapping, catalog, client is not None))  # check
             if checked.total == 0:
                 raise InputError(f"{table.path.name}: no data rows below the header: nothing to import")
             writer = stack.enter_context(ReportWriter(
@@ -94,13 +95,16 @@ class Importer:
 
     # --- the journey --------------------------------------------------------------------------------------
 
-    def _check(self, table: Table, mapping: Mapping, catalog: Catalog | None) -> CheckedRows:
+    def _check(self, table: Table, mapping: Mapping, catalog: Catalog | None, online: bool) -> CheckedRows:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
         workers = self.options.workers or default_workers(table)
-        return check_rows(table, checker, index, workers=workers, keep_cells=self.kind.writes,
-                          progress=self.progress)
+        # A real run writes the cells to its report files; it, and a run that says what a sync would send,
+        # tell unchanged rows by their digests.
+        digests = self.kind.writes or (online and sync_state_exists(self.options))
+        keep = Keep(table.columns if self.kind.writes else None, digests)
+        return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress)
 
     def _act(self, run: RunContext) -> None:
         try:

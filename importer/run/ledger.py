@@ -62,16 +62,20 @@ class Decided:
     issues: tuple[Issue, ...] = ()
 
 
+def sync_state_exists(options: RunOptions) -> bool:
+    """A run that does not write uses the sync's state only when a real run has written one (and not ``--full``)."""
+    return not options.full and options.state_path().is_file()
+
+
 @contextmanager
 def reading_ledger(options: RunOptions, org_id: int | None, mapping_path: Path,
                    online: bool) -> Iterator[SyncLedger | None]:
     """The job's ledger for a run that only says what a real run would send (a dry run, a plan): None when the
     account is not known (offline), with ``--full``, or when no real run has written a state yet."""
-    path = options.state_path()
-    if not online or options.full or not path.is_file():
+    if not online or not sync_state_exists(options):
         yield None
         return
-    with SyncState(path) as state:
+    with SyncState(options.state_path()) as state:
         yield SyncLedger.of(state, options, org_id, mapping_path)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from importer.checks.crossrow import CrossRowIndex, CrossRowVerdicts
-from importer.checks.parallel import CheckedPart, check_table
+from importer.checks.parallel import CheckedPart, Keep, check_table
 from importer.checks.row import RowChecker
 from importer.checks.spill import CheckedBatch, CheckedRow, Verdict, read_part
 from importer.run.options import NullProgress, Progress
@@ -62,7 +62,7 @@ class CheckedRows:
 
 
 def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, workers: int = 1,
-               keep_cells: bool = False, progress: Progress | None = None) -> CheckedRows:
+               keep: Keep | None = None, progress: Progress | None = None) -> CheckedRows:
     """Pass one: check every row (in ``workers`` processes), spill the results, settle the cross-row checks."""
     progress = progress or NullProgress()
     spill = TemporaryDirectory(prefix="superfone-import-")
@@ -70,7 +70,7 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
     others: list[str] = []
     progress.start("checking", None)
     try:
-        for part in check_table(table, checker, Path(spill.name), workers=workers, keep_cells=keep_cells):
+        for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep()):
             for number, phones in zip(part.numbers, part.phones, strict=True):
                 index.add(number, phones)
             others.extend(part.others)
