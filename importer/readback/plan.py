@@ -28,7 +28,7 @@ from importer.readback.compare import compare, merge_requests, show
 from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone, targets
 from importer.report import Summary
 from importer.report.payloads import payload_line
-from importer.run.kind import RunContext
+from importer.run.kind import RunContext, sync_decisions
 from importer.run.ledger import SyncLedger, reading_ledger
 from importer.run.rows import CheckedBatch
 
@@ -147,18 +147,10 @@ def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: Sync
     are planned with what a run would send them (only the changed fields of a lead the job has synced)."""
     run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
     for batch in batches:
-        unchanged = ledger.unchanged(batch)
-        run.summary.unchanged += len(unchanged)
         lines: list[bytes] = []
-        for index, verdict in enumerate(batch.verdicts):
-            if verdict != "send" or index in unchanged:
-                continue
-            row = batch.row_at(index)
-            decided = ledger.decide(row, batch.digests[index])
-            run.summary.unchanged += decided.unchanged
-            if decided.requests:
-                lines.extend(payload_line(row.number, request_body(request)) for request in decided.requests)
-                yield Target(row.number, merge_requests(decided.requests), row.phones)
+        for row, decided in sync_decisions(ledger, batch, run):
+            lines.extend(payload_line(row.number, request_body(request)) for request in decided.requests)
+            yield Target(row.number, merge_requests(decided.requests), row.phones)
         run.writer.add_payloads(b"".join(lines))
 
 

@@ -18,9 +18,9 @@ from importer.checks.spill import request_body
 from importer.mapping import Mapping
 from importer.report import ReportWriter, Summary
 from importer.report.payloads import payload_line
-from importer.run.ledger import SyncLedger, reading_ledger
+from importer.run.ledger import Decided, SyncLedger, reading_ledger
 from importer.run.options import Progress, RunOptions
-from importer.run.rows import CheckedBatch, CheckedRows
+from importer.run.rows import CheckedBatch, CheckedRow, CheckedRows
 from importer.sources import Table
 
 
@@ -62,6 +62,25 @@ class RunKind(Protocol):
         ...
 
 
+def sync_decisions(ledger: SyncLedger, batch: CheckedBatch,
+                   run: RunContext) -> Iterator[tuple[CheckedRow, Decided]]:
+    """For a run that says what a sync run would send (a dry run, a plan): the batch's rows that would be sent,
+    with what would be sent. Unchanged rows are counted, and the decide stage's issues recorded, here."""
+    unchanged = ledger.unchanged(batch)
+    run.summary.unchanged += len(unchanged)
+    for index, verdict in enumerate(batch.verdicts):
+        if verdict != "send" or index in unchanged:
+            continue
+        row = batch.row_at(index)
+        decided = ledger.decide(row, batch.digests[index])
+        if decided.issues:
+            run.summary.count_issues(decided.issues)
+            run.writer.add_issues(decided.issues)
+        run.summary.unchanged += decided.unchanged
+        if decided.requests:
+            yield row, decided
+
+
 class DryRun:
     """Check and report, send nothing: payloads.jsonl holds exactly what a real run would send — under the sync's
     rules when the account is known and its job has a state: rows its leads already hold are counted
@@ -80,24 +99,9 @@ class DryRun:
                 return
             run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
             for batch in batches:
-                run.writer.add_payloads(b"".join(self._decided_lines(ledger, batch, run)))
-
-    @staticmethod
-    def _decided_lines(ledger: SyncLedger, batch: CheckedBatch, run: RunContext) -> Iterator[bytes]:
-        summary = run.summary
-        unchanged = ledger.unchanged(batch)
-        summary.unchanged += len(unchanged)
-        for index, verdict in enumerate(batch.verdicts):
-            if verdict != "send" or index in unchanged:
-                continue
-            row = batch.row_at(index)
-            decided = ledger.decide(row, batch.digests[index])
-            if decided.issues:
-                summary.count_issues(decided.issues)
-                run.writer.add_issues(decided.issues)
-            summary.unchanged += decided.unchanged
-            for request in decided.requests:
-                yield payload_line(row.number, request_body(request))
+                run.writer.add_payloads(b"".join(
+                    payload_line(row.number, request_body(request))
+                    for row, decided in sync_decisions(ledger, batch, run) for request in decided.requests))
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid else 0
