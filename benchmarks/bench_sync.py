@@ -53,10 +53,15 @@ def clear_log(port: int) -> None:
     requests.delete(f"http://127.0.0.1:{port}/__sandbox/requests", timeout=60)
 
 
+def sync_args(port: int, reports: Path) -> list[str]:
+    """A sync run into the sandbox on ``port``, as fast as it goes, its state in ``reports``."""
+    return ["--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(reports), "--rate", "100000",
+            "--concurrency", "16"]
+
+
 def unchanged_rerun(folder: Path, port: int, rows: int) -> None:
     sheet = make_csv(folder / "leads.csv", rows, seed=5)
-    target = ["--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(folder / "reports"),
-              "--rate", "100000", "--concurrency", "16"]
+    target = sync_args(port, folder / "reports")
     first, lines = importer("run", str(sheet), "-m", str(MAPPING), *target)
     print(f"(a) first run: {rows:,} rows in {first:.1f} s: {lines[0]}")
     size = (folder / "reports" / "state.sqlite").stat().st_size
@@ -72,8 +77,7 @@ def unchanged_rerun(folder: Path, port: int, rows: int) -> None:
 
 def changed_rerun(folder: Path, port: int, rows: int) -> None:
     sheet = make_csv(folder / "changed.csv", rows, seed=6)
-    target = ["--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(folder / "reports-b"),
-              "--rate", "100000", "--concurrency", "16"]
+    target = sync_args(port, folder / "reports-b")
     first, lines = importer("run", str(sheet), "-m", str(MAPPING), *target)
     print(f"(b) first run: {rows:,} rows in {first:.1f} s: {lines[0]}")
     imported = sorted(int(record["_row"]) for record in csv.DictReader(
