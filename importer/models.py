@@ -58,6 +58,11 @@ ADDRESS_FIELDS: dict[str, str] = {
 #: The list endpoints that make up an account's catalog (the last segment of their path), in the order shown.
 LIST_KINDS: tuple[str, ...] = ("label", "lead-stage", "lead-group", "product", "source-type")
 
+#: Task types (reference §4.1). Every type but REMINDER is a "non-reminder": creating one completes the lead's other
+#: open non-reminder tasks.
+TASK_TYPES: tuple[str, ...] = ("FOLLOW_UP_CALL", "FIRST_CALL", "CALLBACK_REQUEST", "SITE_VISIT", "REMINDER", "BOOKING")
+REMINDER = "REMINDER"
+
 Severity = Literal["error", "warning"]
 
 #: What finally became of a row that was sent (the journal's and the report's words).
@@ -282,6 +287,40 @@ class ProductRow(BaseModel):
     updated_by: int | None
     created_at: str
     updated_at: str
+
+
+class CreateTaskRequest(ApiModel):
+    """Body of ``POST /enterprise/api/lead/:lead_id/task`` (reference §4.1)."""
+
+    type: str
+    due_date: str
+    notify_at: str | None = None
+    customer_note: str | None = None
+
+
+class Task(BaseModel):
+    """A task as list-tasks, create-task and complete-task return it (reference §4)."""
+
+    id: int
+    org_id: int
+    customer_id: int
+    title: str | None
+    type: str
+    due_date: str
+    notify_at: str | None
+    notify: bool
+    task_status: str
+    status: str
+    assignee_user_id: int | None
+    created_by: int | None
+    updated_by: int | None
+    created_at: str
+    updated_at: str | None
+
+
+class TaskOut(BaseModel):
+    data: Task
+    message: str = "success"
 
 
 RowT = TypeVar("RowT")

@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://prod-api.superfone.co.in/superfone"
 DEFAULT_POOL_SIZE = 32
 LIST_PAGE_SIZE = 100
+#: The task list's page size: its documented maximum (a larger one is refused with 400).
+TASK_PAGE_SIZE = 20
 _MAX_PAGES = 10_000
 _LEAD_PATH = "/enterprise/api/lead"
 
@@ -184,6 +187,41 @@ class SuperfoneClient:
             page += 1
         return rows
 
+    # --- tasks (keyed by the lead's id, as get-lead gives it) ----------------------------------------------
+
+    def create_task(self, lead_id: int, task: dict[str, Any]) -> dict[str, Any]:
+        """Create a task (``type``, ``due_date``, ``notify_at``, ``customer_note``) on a lead; the created task.
+
+        The API completes the lead's other open non-reminder tasks when this one is not a REMINDER."""
+        body = json.dumps(task, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _task_data(self._request("POST", _task_path(lead_id), data=body, decode=True), "create-task")
+
+    def complete_task(self, lead_id: int) -> dict[str, Any]:
+        """Complete the lead's most recently created open task; the task as completed."""
+        return _task_data(self._request("POST", _task_path(lead_id) + "/complete", decode=True), "complete-task")
+
+    def task_page(self, lead_id: int, page: int = 1) -> dict[str, Any]:
+        """One page of the lead's tasks, newest first (``rows``, ``total_pages``, …): one request."""
+        params = {"page": page, "page_size": TASK_PAGE_SIZE}
+        return _page_data(self._request("GET", _task_path(lead_id), params=params), "task")
+
+    def list_tasks(self, lead_id: int, each: Callable[[Callable[[], Any]], Any] | None = None) -> list[dict[str, Any]]:
+        """Every task of the lead (open and completed), newest first, reading every page.
+
+        ``each`` makes each page's request (``Retrying.call`` does, so that every page is paced and retried on its
+        own); by default the page is requested once."""
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while page <= _MAX_PAGES:
+            data = (each or _once)(partial(self.task_page, lead_id, page))
+            page_rows = data["rows"]
+            rows.extend(row for row in page_rows if isinstance(row, dict))
+            total_pages = data.get("total_pages")
+            if not page_rows or not isinstance(total_pages, int) or page >= total_pages:
+                break
+            page += 1
+        return rows
+
     def list_labels(self) -> list[dict[str, Any]]:
         return self.list_all("label")
 
@@ -202,9 +240,11 @@ class SuperfoneClient:
     # --- transport -----------------------------------------------------------------------------------
 
     def _request(
-        self, method: str, path: str, *, data: bytes | None = None, params: dict[str, Any] | None = None
+        self, method: str, path: str, *, data: bytes | None = None, params: dict[str, Any] | None = None,
+        decode: bool = False,
     ) -> Any:
-        """Send one request; return the decoded JSON body of a 2xx answer, or raise an ApiError."""
+        """Send one request; return the decoded JSON body of a 2xx answer (of a GET, or when ``decode``; else
+        None), or raise an ApiError."""
         started = time.perf_counter()
         try:
             if self._upsert_template is not None and method == "POST" and path == _LEAD_PATH:
@@ -228,7 +268,7 @@ class SuperfoneClient:
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, elapsed_ms)
         if 200 <= response.status_code < 300:
-            return _decode_json(response.content) if method == "GET" else None
+            return _decode_json(response.content) if method == "GET" or decode else None
         raise error_for_response(response.status_code, response.content, response.headers, self._auth.redact)
 
     def _send_prepared(self, template: requests.PreparedRequest, data: bytes | None) -> requests.Response:
@@ -260,6 +300,21 @@ def _page_data(document: Any, kind: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
         raise ApiError(f"unexpected {kind} list response: no rows in data", status=200)
     return data
+
+
+def _task_path(lead_id: int) -> str:
+    return f"{_LEAD_PATH}/{int(lead_id)}/task"
+
+
+def _task_data(document: Any, what: str) -> dict[str, Any]:
+    data = document.get("data") if isinstance(document, dict) else None
+    if not isinstance(data, dict):
+        raise ApiError(f"unexpected {what} response: no task object in data", status=200)
+    return data
+
+
+def _once(request: Callable[[], Any]) -> Any:
+    return request()
 
 
 def _same_message(actual: str, expected: str) -> bool:

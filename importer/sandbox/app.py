@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from importer.errors import ConfigError
 from importer.models import (
     LIST_KINDS,
+    CreateTaskRequest,
     LabelRow,
     LeadGroupRow,
     LeadOut,
@@ -28,12 +29,15 @@ from importer.models import (
     ProductRow,
     SourceTypeRow,
     SuccessOut,
+    Task,
+    TaskOut,
     UpsertLeadRequest,
 )
 from importer.phones.normalise import is_e164
 from importer.sandbox.middleware import KnobsMiddleware
 from importer.sandbox.rules import Rejection, plan_upsert
 from importer.sandbox.state import Sandbox
+from importer.sandbox.tasks import MAX_PAGE_SIZE, TaskBook, lead_id_of
 
 _SUCCESS = b'{"data":null,"message":"success"}'
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -113,7 +117,32 @@ def _api_router(sandbox: Sandbox) -> APIRouter:
             summary=f"List {endpoint} rows (text filter, paging)",
             openapi_extra=_LIST_PARAMETERS,
         )
+    _task_routes(router, TaskBook(sandbox.store, sandbox.catalog.org_id))
     return router
+
+
+def _task_routes(router: APIRouter, book: TaskBook) -> None:
+    """Reference §4; the rules are in :mod:`importer.sandbox.tasks`."""
+
+    @router.post("/lead/{lead_id}/task", response_model=TaskOut, summary="Create a task on a lead",
+                 openapi_extra=_TASK_BODY)
+    async def create_task(lead_id: str, request: Request) -> Response:
+        number = lead_id_of(lead_id)
+        body = _json_object(await request.body())
+        return JSONResponse({"data": book.create(number, body), "message": "success"})
+
+    @router.post("/lead/{lead_id}/task/complete", response_model=TaskOut,
+                 summary="Complete the lead's most recently created open task")
+    async def complete_task(lead_id: str) -> Response:
+        return JSONResponse({"data": book.complete(lead_id_of(lead_id)), "message": "success"})
+
+    @router.get("/lead/{lead_id}/task", response_model=PageOut[Task],
+                summary="List a lead's tasks, newest first", openapi_extra=_TASK_LIST_PARAMETERS)
+    async def list_tasks(lead_id: str, request: Request) -> Response:
+        number = lead_id_of(lead_id)
+        page = _positive_int(request.query_params.get("page"), "page", 1)
+        page_size = _positive_int(request.query_params.get("page_size"), "page_size", MAX_PAGE_SIZE)
+        return JSONResponse({"data": book.page(number, page, page_size), "message": "success"})
 
 
 def _query_parameters(*parameters: tuple[str, str, str]) -> dict[str, Any]:
@@ -217,7 +246,7 @@ def _lead_routes(router: APIRouter, sandbox: Sandbox) -> None:
         return JSONResponse({"message": "deleted", "id": lead_id})
 
 
-def _inline_schema(model: type[UpsertLeadRequest]) -> dict[str, Any]:
+def _inline_schema(model: type[UpsertLeadRequest] | type[CreateTaskRequest]) -> dict[str, Any]:
     """The model's JSON schema with its ``$defs`` inlined (OpenAPI cannot resolve ``#/$defs``)."""
     schema = model.model_json_schema()
     definitions = schema.pop("$defs", {})
@@ -237,4 +266,10 @@ def _inline_schema(model: type[UpsertLeadRequest]) -> dict[str, Any]:
 
 
 _UPSERT_JSON = {"application/json": {"schema": _inline_schema(UpsertLeadRequest)}}
+_TASK_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": _inline_schema(CreateTaskRequest)}}}}
+_TASK_LIST_PARAMETERS = _query_parameters(
+    ("page", "integer", "Page number, from 1 (default 1)"),
+    ("page_size", "integer", f"Rows per page (default and maximum {MAX_PAGE_SIZE})"),
+)
 _UPSERT_BODY = {"requestBody": {"required": True, "content": _UPSERT_JSON}}

@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the Retry-After of those 429s, in seconds; may be fractional (default 1)")
     parser.add_argument("--fault-seed", type=int, help="seed of the fault draws, for reproducible runs")
     parser.add_argument("--fault-reads", action="store_true", help="let faults hit GET requests too")
+    parser.add_argument("--fault-tasks", action="store_true", help="let faults hit task creation too")
+    parser.add_argument("--spare-upserts", action="store_true",
+                        help="keep faults off POST /lead (with --fault-tasks: only tasks fail)")
 
 
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
@@ -52,6 +55,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         throttle_retry_after=args.throttle_retry_after,
         fault_seed=args.fault_seed,
         fault_reads=args.fault_reads,
+        fault_tasks=args.fault_tasks,
+        fault_upserts=not args.spare_upserts,
     )
 
 

@@ -22,7 +22,8 @@ FAULTS: tuple[str, ...] = ("fail_before", "fail_after", "drop_after", "slow")
 class SandboxConfig:
     """Everything that can be tuned. ``rate`` None means no rate limit; ``burst`` None means ``ceil(rate)``.
 
-    Faults hit POST /lead only, unless ``fault_reads`` extends them to every API request. Each such request
+    Faults hit POST /lead only, unless ``fault_reads`` extends them to every API request; ``fault_tasks`` makes
+    them hit task creation (POST /lead/:id/task) too, and ``fault_upserts`` false spares POST /lead. Each such request
     draws once per fault, in :data:`FAULTS` order, and gets the first fault whose draw falls under its
     probability; ``fault_seed`` makes that sequence reproducible. The after-faults replace whatever the
     route answered (a 400 included), as a proxy failing after the backend would. The API key is left out
@@ -44,6 +45,8 @@ class SandboxConfig:
     throttle_retry_after: float = 1.0
     fault_seed: int | None = None
     fault_reads: bool = False
+    fault_tasks: bool = False
+    fault_upserts: bool = True
     log_limit: int = 1_000_000
 
     def __post_init__(self) -> None:

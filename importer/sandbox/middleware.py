@@ -21,7 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from importer.sandbox.knobs import LoggedRequest, retry_after_seconds
+from importer.sandbox.knobs import LoggedRequest, SandboxConfig, retry_after_seconds
 from importer.sandbox.state import Sandbox
 
 API_PREFIX = "/superfone"
@@ -109,7 +109,7 @@ class KnobsMiddleware:
         if not _authorised(scope, config.api_key):
             await send_json(recorded, 401, {"message": UNAUTHORIZED})
             return
-        faultable = config.fault_reads or (scope["method"] == "POST" and scope["path"] == LEAD_PATH)
+        faultable = _faultable(scope["method"], scope["path"], config)
         if faultable and sandbox.faults.throttled(config):
             entry.fault, entry.retry_after = "throttle", config.throttle_retry_after
             retry = (b"retry-after", _seconds_text(config.throttle_retry_after).encode())
@@ -139,6 +139,17 @@ class KnobsMiddleware:
             await asyncio.sleep(self.sandbox.config.slow_ms / 1000)
             for message in held:
                 await send(message)
+
+
+def _faultable(method: str, path: str, config: SandboxConfig) -> bool:
+    """Whether the fault knobs apply to this request (see :class:`SandboxConfig`)."""
+    if method != "POST":
+        return config.fault_reads
+    if path == LEAD_PATH:
+        return config.fault_upserts or config.fault_reads
+    if path.startswith(LEAD_PATH + "/") and path.endswith("/task"):
+        return config.fault_tasks or config.fault_reads
+    return config.fault_reads
 
 
 def _seconds_text(seconds: float) -> str:

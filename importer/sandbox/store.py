@@ -67,8 +67,15 @@ CREATE TABLE IF NOT EXISTS lead_product (
 CREATE TABLE IF NOT EXISTS lead_note (
     seq INTEGER PRIMARY KEY, lead_id INTEGER NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS lead_note_by_lead ON lead_note (lead_id, seq);
+CREATE TABLE IF NOT EXISTS lead_task (
+    id INTEGER PRIMARY KEY, lead_id INTEGER NOT NULL, type TEXT NOT NULL, due_date TEXT NOT NULL,
+    notify_at TEXT, task_status TEXT NOT NULL, assignee_user_id INTEGER, note TEXT, created_at TEXT NOT NULL,
+    updated_by INTEGER, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS lead_task_by_lead ON lead_task (lead_id, id);
 CREATE TABLE IF NOT EXISTS sandbox_meta (key TEXT PRIMARY KEY, value TEXT);
 """
+#: Tables holding a lead's belongings: emptied with the lead.
+_LEAD_TABLES = ("lead_phone", "lead_label", "lead_product", "lead_note", "lead_task")
 
 
 @dataclass(slots=True)
@@ -119,6 +126,16 @@ class Store:
         with self._lock:
             self._conn.close()
 
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The store's connection, for the task book (:mod:`importer.sandbox.tasks`): use it inside
+        :meth:`transaction` or while holding the lock."""
+        return self._conn
+
+    @property
+    def now(self) -> float:
+        return self._clock()
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Hold the lock and one SQLite transaction: everything inside is written, or nothing."""
@@ -134,7 +151,7 @@ class Store:
     def reset(self) -> None:
         """Forget every change: the leads are the seed's again."""
         with self.transaction():
-            for table in ("lead", "lead_phone", "lead_label", "lead_product", "lead_note"):
+            for table in ("lead", *_LEAD_TABLES):
                 self._conn.execute(f"DELETE FROM {table}")
             self._conn.execute("DELETE FROM sandbox_meta WHERE key = 'deleted_lead_id'")
             for lead in self._seed.leads:
@@ -314,7 +331,7 @@ class Store:
                 return None
             lead_id = owners[0]
             self._conn.execute("DELETE FROM lead WHERE id = ?", (lead_id,))
-            for table in ("lead_phone", "lead_label", "lead_product", "lead_note"):
+            for table in _LEAD_TABLES:
                 self._conn.execute(f"DELETE FROM {table} WHERE lead_id = ?", (lead_id,))
             self._conn.execute(
                 "INSERT INTO sandbox_meta VALUES ('deleted_lead_id', ?) ON CONFLICT (key) DO UPDATE"
@@ -330,6 +347,10 @@ class Store:
             return None
         highest = self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM lead").fetchone()[0]
         return max(highest, int(row[0])) + 1
+
+    def add_note(self, lead_id: int, text: str, created_at: str) -> None:
+        """Append a note to the lead's timeline (a task's note lands there too)."""
+        self._add_note(lead_id, text, created_at)
 
     def _add_note(self, lead_id: int, text: str, created_at: str) -> None:
         self._conn.execute(

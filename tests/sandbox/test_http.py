@@ -74,7 +74,8 @@ def test_malformed_bodies_are_400_json(api: SandboxApi, data: bytes, message: st
     ("method", "path", "status", "message"),
     [
         ("GET", "/superfone/enterprise/api/leads", 404, "Not found"),
-        ("GET", "/superfone/enterprise/api/lead/12345/task", 404, "Not found"),
+        ("GET", "/superfone/enterprise/api/lead/12345/tasks", 404, "Not found"),
+        ("PUT", "/superfone/enterprise/api/lead/12345/task", 405, "Method not allowed"),
         ("GET", "/superfone/", 404, "Not found"),
         ("GET", "/nowhere", 404, "Not found"),
         ("DELETE", "/superfone/enterprise/api/lead", 405, "Method not allowed"),
