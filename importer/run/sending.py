@@ -29,6 +29,7 @@ from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, UncertainError
 from importer.models import FinalStatus
+from importer.run.tasks import TaskOutcome, TaskSender, unsent
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ class Job:
     ``phones`` holds every E.164 number of the row (customer_phone and add_phones). ``note_in_doubt``:
     an earlier run may already have added this row's note, so it is stripped and the row ends in doubt.
     ``fallback``: sent instead when the API answers that no lead has the customer phone (a sync's partial
-    request for a lead deleted since: the whole row, with the mapping's create flag).
+    request for a lead deleted since: the whole row, with the mapping's create flag). ``tasks``: created on the
+    lead once its requests succeeded (:mod:`importer.run.tasks`); a job of tasks alone has no request.
     """
 
     row: int
@@ -58,9 +60,10 @@ class Job:
     phones: frozenset[str]
     note_in_doubt: bool = False
     fallback: tuple[dict[str, Any], ...] = ()
+    tasks: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.requests) <= 2:
+        if not (0 if self.tasks else 1) <= len(self.requests) <= 2:
             raise ValueError(f"row {self.row}: a job has one or two requests, not {len(self.requests)}")
 
 
@@ -75,6 +78,8 @@ class Outcome:
     http_status: int | None = None
     #: The job's fallback requests were sent (the lead did not exist any more).
     fell_back: bool = False
+    #: What became of each of the job's tasks (:class:`importer.run.tasks.TaskOutcome`).
+    tasks: tuple[TaskOutcome, ...] = ()
 
 
 @dataclass(eq=False, slots=True)
@@ -112,6 +117,7 @@ class Sender:
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
         self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep)
+        self.task_sender = TaskSender(client, self.retrying)
         self.window = window if window is not None else max(256, concurrency * 32)
         self._cond = threading.Condition()
         self._callback_lock = threading.Lock()
@@ -275,8 +281,30 @@ class Sender:
         tracker = _JobTracker(job)
         outcome = self._send_requests(tracker, job.requests)
         if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
-            return replace(self._send_requests(tracker, job.fallback), fell_back=True)
-        return outcome
+            outcome = replace(self._send_requests(tracker, job.fallback), fell_back=True)
+        if not job.tasks:
+            return outcome
+        if not tracker.delivered:
+            return replace(outcome, tasks=unsent(job.tasks, "not created: the lead's upsert did not go through"))
+        return replace(outcome, tasks=self._send_tasks(job))
+
+    def _send_tasks(self, job: Job) -> tuple[TaskOutcome, ...]:
+        """The job's tasks, once its lead is written (a 401 halts the run, as for any request)."""
+        def before_attempt() -> None:
+            if not self._wait_for_gate():
+                raise _Halted
+
+        # get-lead finds a lead by any of its phones, and the lead holds all of the row's once its upsert succeeded
+        phone = str(job.requests[0]["customer_phone"]) if job.requests else min(job.phones)
+        try:
+            return self.task_sender.send(job.row, phone, job.tasks, before_attempt)
+        except _Halted:
+            return unsent(job.tasks, "not finished: the run was halted")
+        except AuthError as exc:
+            self._fail(exc, halt=True)
+            return unsent(job.tasks, exc.message)
+        finally:
+            self._open_gate()
 
     def _send_requests(self, tracker: _JobTracker, requests: tuple[dict[str, Any], ...]) -> Outcome:
         for index, payload in enumerate(requests):
@@ -284,6 +312,7 @@ class Sender:
             outcome = self._send_request(tracker, body, index)
             if outcome is not None:
                 return outcome
+        tracker.delivered = True
         return tracker.outcome("succeeded", "", 200)
 
     def _send_request(self, tracker: _JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
@@ -331,6 +360,8 @@ class _JobTracker:
     attempts: int = 0
     note_maybe_applied: bool = False
     last_status: int | None = None
+    #: Every request of the job went through: the lead holds the row (its tasks may be created).
+    delivered: bool = False
 
     def outcome(self, status: FinalStatus, message: str, http_status: int | None = None) -> Outcome:
         if self.job.note_in_doubt or self.note_maybe_applied:
