@@ -1,53 +1,143 @@
-"""report.html: the run folder's summary for people — counts, issues by code, the first issues — in one
-self-contained page. Every value is HTML-escaped; the CSV files stay the complete record."""
+"""report.html: the run folder's summary for people — what happened to the rows, issues by code, the first issues —
+in one self-contained page with inline SVG charts (importer.report.charts) and a print stylesheet. It loads
+nothing: no script, no stylesheet, no font or image from anywhere. Every value is HTML-escaped; the CSV files
+stay the complete record.
+
+The same page serves every kind of run: a dry run, a real run, a plan and a verify (``mode`` in summary.json
+names the counts of a kind that reads leads back), and any later kind that writes its counts the same way.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from html import escape
 from typing import Any
 
 from importer.models import Issue
+from importer.report.charts import Bar, bar_chart, escape_text, number
 
 #: How many issues the page lists; issues.csv has them all.
 SHOWN_ISSUES = 500
+#: How many issue codes the chart shows (the table lists every one).
+CHARTED_CODES = 30
 
 _COUNTS = ("rows_total", "valid", "invalid", "sent", "succeeded", "failed", "in_doubt", "skipped", "warnings")
 _STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
-.error{color:#b00020}.warning{color:#8a5a00}.num{text-align:right}"""
+.error{color:#b00020}.warning{color:#8a5a00}.num{text-align:right}
+figure{margin:1em 0}svg.chart{max-width:100%;height:auto;display:block}.charts{max-width:640px}
+@media print{body{margin:0;font-size:10pt;color:#000}h1{font-size:15pt}h2{break-after:avoid}
+figure,svg,tr{break-inside:avoid}th{background:none}td,th{border-color:#888}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}@page{margin:14mm}"""
+
+#: Styles of the outcome bars a kind of run may count (anything else is drawn neutral).
+_OUTCOME_STYLES = {
+    "succeeded": "good", "would be sent": "good", "ok": "good",
+    "failed": "bad", "invalid": "bad", "conflict": "bad", "missing": "bad", "different": "bad",
+    "in doubt": "doubt",
+    "skipped (duplicate)": "muted", "unchanged": "muted", "unchanged since the last run": "muted",
+    "not sent (stopped)": "muted",
+}
+#: Counts of a kind that are a part of another of its counts, not an outcome of their own.
+_SUBSETS = frozenset({"would_fail"})
 
 
 def _cell(value: Any, css: str = "") -> str:
-    attribute = f' class="{css}"' if css else ""
-    return f"<td{attribute}>{escape(str(value))}</td>"
+    attribute = f' class="{escape_text(css)}"' if css else ""
+    return f"<td{attribute}>{escape_text(str(value))}</td>"
 
 
 def _table(header: Iterable[str], rows: Iterable[str]) -> str:
-    head = "".join(f"<th>{escape(name)}</th>" for name in header)
+    head = "".join(f"<th>{escape_text(name)}</th>" for name in header)
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _count(summary: Mapping[str, Any], key: str) -> int:
+    value = summary.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def kind_of(summary: Mapping[str, Any]) -> str:
+    """What the page calls the run: ``plan``, ``verify`` (its ``mode``), ``dry run`` or ``import``."""
+    mode = summary.get("mode")
+    if isinstance(mode, str) and mode:
+        return mode
+    return "dry run" if summary.get("dry_run") else "import"
+
+
+def outcome_bars(summary: Mapping[str, Any]) -> list[Bar]:
+    """What became of every row, in bars that add up to ``rows_total``: a real run's outcomes, a dry run's
+    verdicts, or the counts of a kind that reads leads back (``summary[mode]``), then the rows none of them saw."""
+    mode = summary.get("mode")
+    counts = summary.get(mode) if isinstance(mode, str) else None
+    if isinstance(counts, Mapping):
+        named = [(str(name).replace("_", " "), n) for name, n in counts.items()
+                 if name not in _SUBSETS and isinstance(n, int)]
+        named += [("skipped (duplicate)", _count(summary, "skipped")), ("invalid", _count(summary, "invalid"))]
+        if _count(summary, "unchanged"):
+            named.append(("unchanged since the last run", _count(summary, "unchanged")))
+    elif summary.get("dry_run"):
+        unchanged, skipped = _count(summary, "unchanged"), _count(summary, "skipped")
+        named = [("would be sent", _count(summary, "valid") - skipped - unchanged),
+                 ("skipped (duplicate)", skipped), ("invalid", _count(summary, "invalid"))]
+        if "unchanged" in summary:
+            named.insert(1, ("unchanged", unchanged))
+    else:
+        named = [(name.replace("_", " "), _count(summary, name)) for name in ("succeeded", "failed", "in_doubt")]
+        named += [("skipped (duplicate)", _count(summary, "skipped")), ("invalid", _count(summary, "invalid")),
+                  ("unchanged", _count(summary, "unchanged"))]
+    if "rows_left" in summary:
+        named.append(("not sent (stopped)", _count(summary, "rows_left")))
+    return [Bar(name, n, _OUTCOME_STYLES.get(name, "neutral")) for name, n in named]
+
+
+def code_bars(summary: Mapping[str, Any]) -> list[Bar]:
+    """One bar per issue code: errors first, then warnings, each most frequent first."""
+    bars = [Bar(str(code), n, "bad", "error") for code, n in _codes(summary, "errors_by_code")]
+    bars += [Bar(str(code), n, "warning", "warning") for code, n in _codes(summary, "warnings_by_code")]
+    return bars
+
+
+def _codes(summary: Mapping[str, Any], key: str) -> list[tuple[str, int]]:
+    counts = summary.get(key) or {}
+    return [(code, n) for code, n in counts.items() if isinstance(n, int)] if isinstance(counts, Mapping) else []
+
+
+def _outcomes_figure(summary: Mapping[str, Any]) -> str:
+    bars = outcome_bars(summary)
+    total = _count(summary, "rows_total")
+    desc = f"{number(total)} rows: " + ", ".join(f"{number(bar.value)} {bar.label}" for bar in bars) + "."
+    return f"<figure>{bar_chart('outcomes', 'What became of the rows', desc, bars)}</figure>"
+
+
+def _codes_figure(bars: list[Bar]) -> str:
+    shown = bars[:CHARTED_CODES]
+    desc = "; ".join(f"{bar.label} ({bar.note}): {number(bar.value)}" for bar in shown) + "."
+    more = (f"<figcaption>The {len(shown)} most frequent codes of {len(bars)}; the table lists every one."
+            "</figcaption>" if len(bars) > len(shown) else "")
+    return f"<figure>{bar_chart('issues', 'Issues by code', desc, shown)}{more}</figure>"
 
 
 def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: int) -> str:
     """The page for one run: ``issues`` are the first ones written, ``issues_total`` how many there are."""
-    kind = "dry run" if summary.get("dry_run") else "import"
-    title = f"{kind}: {summary.get('input', '')}"
-    counts = _table(("", "rows"), (f"<tr><th>{escape(key)}</th>{_cell(summary.get(key, 0), 'num')}</tr>"
+    title = f"{kind_of(summary)}: {summary.get('input', '')}"
+    counts = _table(("", "rows"), (f"<tr><th>{escape_text(key)}</th>{_cell(summary.get(key, 0), 'num')}</tr>"
                                    for key in _COUNTS if key in summary))
-    by_code = [(code, n, "error") for code, n in (summary.get("errors_by_code") or {}).items()]
-    by_code += [(code, n, "warning") for code, n in (summary.get("warnings_by_code") or {}).items()]
+    by_code = code_bars(summary)
     codes = _table(("code", "severity", "rows"),
-                   (f"<tr>{_cell(code, css)}{_cell(css)}{_cell(n, 'num')}</tr>" for code, n, css in by_code))
+                   (f"<tr>{_cell(b.label, b.note)}{_cell(b.note)}{_cell(number(b.value), 'num')}</tr>"
+                    for b in by_code))
     listed = _table(("row", "column", "severity", "code", "message", "value"), (
         f"<tr>{_cell('' if i.row is None else i.row)}{_cell(i.column)}{_cell(i.severity, i.severity)}"
         f"{_cell(i.code)}{_cell(i.message)}{_cell(i.value)}</tr>" for i in issues))
     more = (f"<p>The first {len(issues)} of {issues_total} issues; issues.csv has every one.</p>"
             if issues_total > len(issues) else "")
-    facts = " · ".join(escape(f"{key}: {summary[key]}") for key in ("mapping", "started_at", "duration_s")
+    facts = " · ".join(escape_text(f"{key}: {summary[key]}") for key in ("mapping", "started_at", "duration_s")
                        if key in summary)
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1><p>{facts}</p>{counts}"
-            f"<h2>Issues by code</h2>{codes if by_code else '<p>None.</p>'}"
-            f"<h2>Issues</h2>{more}{listed if issues else '<p>None.</p>'}"
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape_text(title)}</title>'
+            f"<style>{_STYLE}</style></head><body><h1>{escape_text(title)}</h1><p>{facts}</p>"
+            f'<h2>Rows</h2><div class="charts">{_outcomes_figure(summary)}</div>{counts}'
+            "<h2>Issues by code</h2>"
+            + (f'<div class="charts">{_codes_figure(by_code)}</div>{codes}' if by_code else "<p>None.</p>")
+            + f"<h2>Issues</h2>{more}{listed if issues else '<p>None.</p>'}"
             "<p>Files: summary.json, issues.csv, failures.csv, successes.csv, payloads.jsonl (dry run).</p>"
             "</body></html>\n")
