@@ -65,6 +65,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     history.add_argument("--state", type=Path, metavar="FILE", help="the state file (default: DIR/state.sqlite)")
     history.set_defaults(handler=_history)
 
+    from importer.cli import apply
+
+    apply.add_command(commands, _positive)
+
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
     if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for
         from importer.sandbox import command as sandbox_command

@@ -12,6 +12,9 @@ by each ``add_phones`` number the lead does not already have) and classified:
     failed     the lookup itself failed (after retries); the row could not be planned
 
 plan.csv has one line per planned row; summary.json gets ``plan: {create, update, unchanged, conflict}``.
+plan.jsonl (:mod:`importer.report.planned`) holds the same rows machine-readable: the exact requests and the
+lead's values the plan read, under a header with the input's and the mapping's digests; ``superfone-import apply``
+sends exactly that. The summary says how many requests apply will make and how long that takes at ``--rate``.
 Nothing is ever sent: only GET requests. Exit code 1 when any row is invalid, in conflict, would fail or
 could not be looked up.
 """
@@ -20,14 +23,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import IO, Any
 
 from importer.checks.spill import request_body
 from importer.errors import ApiError
 from importer.readback.compare import compare, merge_requests, show
 from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone, targets
+from importer.readback.snapshot import lead_values
 from importer.report import Summary
 from importer.report.payloads import payload_line
+from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_line, planned_line
 from importer.run.kind import RunContext, sync_decisions
 from importer.run.ledger import SyncLedger, reading_ledger
 from importer.run.rows import CheckedBatch
@@ -48,6 +54,8 @@ class RowPlan:
     changes: tuple[str, ...] = ()
     message: str = ""
     would_fail: bool = False
+    #: The lead's values of the fields the row sets (None: no lead has the phone).
+    read: dict[str, Any] | None = None
 
 
 def plan_row(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
@@ -56,20 +64,20 @@ def plan_row(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
     lead = fetch(phone)
     if lead is None:
         return _plan_create(payload, fetch)
-    lead_id = _id(lead)
+    lead_id, read = _id(lead), lead_values(payload, lead)
     primary = primary_phone(lead)
     if primary != phone:
-        return RowPlan("conflict", lead_id, message=(
+        return RowPlan("conflict", lead_id, read=read, message=(
             f"customer phone {phone} is not the primary phone of lead {lead_name(lead)} (that is {primary}): "
             "it is another lead's secondary phone, or several leads share it (\"Customer phone exists in "
             "multiple contact\"); the upsert would fail"))
     clash = _foreign_phone(payload, lead, fetch)
     if clash is not None:
-        return clash
+        return RowPlan(clash.action, clash.lead_id, message=clash.message, read=read)
     comparison = compare(payload, lead)
     action = "update" if comparison.mismatches else "unchanged"
     changes = tuple(mismatch.as_change() for mismatch in comparison.mismatches)
-    return RowPlan(action, lead_id, changes, "; ".join(comparison.notes))
+    return RowPlan(action, lead_id, changes, "; ".join(comparison.notes), read=read)
 
 
 def _plan_create(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
@@ -117,29 +125,85 @@ class Plan:
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         would_fail = 0
+        recorder = PlanRecorder(run)
 
         def line(target: Target, outcome: RowPlan | ApiError) -> tuple[str, list[str]]:
             nonlocal would_fail
             if isinstance(outcome, ApiError):
                 outcome = RowPlan("failed", message=f"lookup failed: {outcome.message}")
             would_fail += outcome.would_fail
+            recorder.add(target, outcome)
             lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
             changes = "; ".join(outcome.changes)
             return outcome.action, [str(target.row), outcome.action, target.customer_phone, lead_id, changes,
                                     outcome.message]
 
         with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
-                            online=True) as ledger:
+                            online=True) as ledger, recorder:
             rows = targets(batches, run) if ledger is None else _sync_targets(batches, run, ledger)
             PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch), line)
         if would_fail:
             run.summary.extra["plan"]["would_fail"] = would_fail
+        run.summary.extra["apply"] = recorder.estimate(run.options.rate)
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid or PLAN.has_problems(summary) else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
         return plan_lines(summary)
+
+
+class PlanRecorder:
+    """Writes plan.jsonl as the plan goes (its header first) and counts the requests apply will make."""
+
+    def __init__(self, run: RunContext) -> None:
+        self.run = run
+        self.upserts = 0
+        self.lookups = 0
+        self._stream: IO[bytes] | None = None
+
+    def __enter__(self) -> PlanRecorder:
+        run = self.run
+        self._stream = open(run.writer.folder / PLAN_FILE, "wb")
+        self._stream.write(header_line(plan_header(run)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._stream is not None:
+            self._stream.close()
+
+    def add(self, target: Target, plan: RowPlan) -> None:
+        assert self._stream is not None
+        planned = PlannedRow(target.row, plan.action, target.customer_phone, plan.lead_id,
+                             target.requests, target.fallback, plan.read, plan.message)
+        if planned.sent:
+            self.upserts += len(planned.requests)
+            self.lookups += 1
+        self._stream.write(planned_line(planned))
+
+    def estimate(self, rate: float) -> dict[str, Any]:
+        """What apply will send: the planned upserts, one lookup a lead first, and the time at ``rate``."""
+        requests = self.upserts + self.lookups
+        return {"requests": requests, "upserts": self.upserts, "lookups": self.lookups, "rate": rate,
+                "seconds": round(requests / rate, 1) if rate > 0 else 0.0}
+
+
+def plan_header(run: RunContext) -> PlanHeader:
+    """plan.jsonl's first line: what apply checks before it sends anything."""
+    options = run.options
+    try:
+        input_digest = run.table.digest()
+    except OSError:  # rows handed in as a DataFrame or dicts: there is no file to check against
+        input_digest = ""
+    return PlanHeader(
+        input=str(run.table.path.resolve()), input_digest=input_digest, mapping=str(run.mapping.path.resolve()),
+        mapping_digest=run.mapping.digest, base_url=options.base_url,
+        org_id=run.catalog.org_id if run.catalog else None, sheet=options.sheet,
+        options={"on_duplicate": options.on_duplicate, "job": options.job,
+                 "state": str(options.state) if options.state else None, "full": options.full,
+                 "repeat_notes": options.repeat_notes, "allow_shrink": options.allow_shrink,
+                 "allow_invalid": options.allow_invalid},
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: SyncLedger) -> Iterator[Target]:
@@ -150,7 +214,8 @@ def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: Sync
         lines: list[bytes] = []
         for row, decided in sync_decisions(ledger, batch, run):
             lines.extend(payload_line(row.number, request_body(request)) for request in decided.requests)
-            yield Target(row.number, merge_requests(decided.requests), row.phones)
+            yield Target(row.number, merge_requests(decided.requests), row.phones, decided.requests,
+                         decided.fallback)
         run.writer.add_payloads(b"".join(lines))
 
 
@@ -159,6 +224,10 @@ def plan_lines(summary: dict[str, Any]) -> list[str]:
     counts = summary.get("plan") or {}
     parts = [f"{counts.get(action, 0)} {action}" for action in PLAN.statuses]
     lines = ["plan: " + ", ".join(parts) + f" ({summary.get('lookups', 0)} lookups, nothing sent)"]
+    apply = summary.get("apply")
+    if apply:
+        lines.append(f"plan: apply will make {apply['requests']} requests ({apply['upserts']} upserts, "
+                     f"{apply['lookups']} lookups): {_duration(apply['seconds'])} at {apply['rate']:g}/s")
     if summary.get("unchanged"):
         lines.append(f"plan: {summary['unchanged']} rows unchanged since the job's last run: not sent, not looked up")
     if counts.get("would_fail"):
@@ -167,3 +236,16 @@ def plan_lines(summary: dict[str, Any]) -> list[str]:
     if counts.get("failed"):
         lines.append(f"plan: {counts['failed']} rows could not be looked up (see plan.csv)")
     return lines
+
+
+def _duration(seconds: float) -> str:
+    """``about 4.2 s``, ``about 12 min 30 s``, ``about 3 h 5 min``, ``under 0.1 s``."""
+    if seconds < 0.1:
+        return "under 0.1 s"
+    if seconds < 60:
+        return f"about {seconds:g} s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"about {minutes} min {rest} s" if rest else f"about {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"

@@ -125,11 +125,14 @@ class LeadReader:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A valid row that would be sent: its number, its requests merged into one payload, its phones."""
+    """A valid row that would be sent: its number, its requests merged into one payload, its phones, and the
+    requests themselves (``fallback``: sent instead when the lead turns out deleted, see the sync)."""
 
     row: int
     payload: dict[str, Any]
     phones: tuple[str, ...]
+    requests: tuple[dict[str, Any], ...] = ()
+    fallback: tuple[dict[str, Any], ...] = ()
 
     @property
     def customer_phone(self) -> str:
@@ -189,7 +192,7 @@ def targets(batches: Iterator[CheckedBatch], run: RunContext) -> Iterator[Target
         run.writer.add_payloads(batch.sent_lines())
         for row in batch:
             if row.verdict == "send":
-                yield Target(row.number, merge_requests(row.requests), row.phones)
+                yield Target(row.number, merge_requests(row.requests), row.phones, row.requests)
 
 
 def lead_name(lead: Lead) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from importer.api.client import SuperfoneClient
 from importer.errors import ConfigError
@@ -30,11 +30,11 @@ from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.journal import Journal, RowState
 from importer.run.kind import RunContext
-from importer.run.ledger import Pending, SyncLedger
+from importer.run.ledger import Decided, Pending, SyncLedger
 from importer.run.lock import RunLock
 from importer.run.missing import MissingLeads
 from importer.run.rows import CheckedBatch, CheckedRow
-from importer.run.sending import NOTE, Job, Outcome, Sender
+from importer.run.sending import NOTE, Job, Outcome, Prepare, Sender
 from importer.run.state import SyncState
 
 JOURNAL_NAME = "journal.sqlite"
@@ -69,10 +69,44 @@ def retry_rows(journal: Journal, key: str, run_dir: Path) -> set[int]:
     return {row for row, state in journal.states(key).items() if state.status in ("failed", "in_doubt")}
 
 
+class Decide(Protocol):
+    """How a real run decides what to send. A run: the sync's rules (:class:`SyncDecide`); apply: its plan.
+
+    ``key_extras`` set the run apart in the journal; ``prepare`` sees each job just before its first write
+    (:class:`~importer.run.sending.Sender`)."""
+
+    @property
+    def key_extras(self) -> tuple[str, ...]: ...
+
+    @property
+    def prepare(self) -> Prepare | None: ...
+
+    def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
+        """Indices of the batch's rows to send that are not sent: their leads hold them already."""
+        ...
+
+    def decide(self, row: CheckedRow, digest: bytes, ledger: SyncLedger) -> Decided:
+        """What one of the other rows sends."""
+        ...
+
+
+class SyncDecide:
+    """The sync's rules (:mod:`importer.run.ledger`): only what changed since the job's last confirmed run."""
+
+    key_extras: tuple[str, ...] = ()
+    prepare: Prepare | None = None
+
+    def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
+        return ledger.unchanged(batch)
+
+    def decide(self, row: CheckedRow, digest: bytes, ledger: SyncLedger) -> Decided:
+        return ledger.decide(row, digest)
+
+
 class Delivery:
     """One real run's decide, act and record stages, over the rows the importer hands it."""
 
-    def __init__(self, run: RunContext) -> None:
+    def __init__(self, run: RunContext, decider: Decide | None = None) -> None:
         assert run.client is not None
         self.run_context = run
         self.client: SuperfoneClient = run.client
@@ -81,8 +115,10 @@ class Delivery:
         self._columns = run.table.columns
         self._lock = threading.Lock()
         self._pending: dict[int, tuple[Row, Pending | None]] = {}
+        self.decider: Decide = decider or SyncDecide()
         # The target is part of the key: the same sheet imported into two accounts is two imports.
-        self.key = Journal.run_key(run.table.digest(), f"{run.mapping.digest}|{run.options.base_url}")
+        self.key = Journal.run_key(run.table.digest(), f"{run.mapping.digest}|{run.options.base_url}",
+                                   *self.decider.key_extras)
         self._journal: Journal | None = None
         self._ledger: SyncLedger | None = None
         self._missing = MissingLeads(run)
@@ -124,7 +160,7 @@ class Delivery:
         sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry)
         run.progress.start("sending", None if partial else run.checked.to_send)
         try:
-            sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome)
+            sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome, prepare=self.decider.prepare)
         finally:
             run.progress.finish()
 
@@ -139,7 +175,7 @@ class Delivery:
               only: set[int] | None) -> Iterator[Job]:
         assert self._ledger is not None
         for batch in batches:
-            unchanged = self._ledger.unchanged(batch)
+            unchanged = self.decider.unchanged(batch, self._ledger)
             listed: list[tuple[int, str]] = []
             for index, (number, verdict) in enumerate(zip(batch.numbers, batch.verdicts, strict=True)):
                 if verdict == "skipped":
@@ -174,11 +210,14 @@ class Delivery:
             if only is None and state is not None and state.status in FINAL_STATUSES:
                 self._resume(row, state)
                 return None
-        decided = self._ledger.decide(checked, digest)
+        decided = self.decider.decide(checked, digest, self._ledger)
         with self._lock:
             if decided.issues:
                 self.summary.count_issues(decided.issues)
                 self.writer.add_issues(decided.issues)
+            if decided.refused:
+                self._record(row, "failed", decided.refused)
+                return None
             if decided.unchanged:
                 self._list_unchanged_locked(checked)
                 return None

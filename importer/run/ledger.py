@@ -60,6 +60,8 @@ class Decided:
     fallback: tuple[dict[str, Any], ...] = ()
     pending: Pending | None = None
     issues: tuple[Issue, ...] = ()
+    #: Not sent, and the row fails with this message (apply: a row its plan found in conflict).
+    refused: str = ""
 
 
 def sync_state_exists(options: RunOptions) -> bool:

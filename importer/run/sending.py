@@ -8,6 +8,9 @@
 - A 401 stops the run: no new request starts, in-flight ones finish, then ``run`` raises AuthError.
 - A request whose outcome is unknown (UncertainError) is retried without ``customer_note`` and, if it
   carried one, the row ends ``in_doubt`` ("note may not have been added"): a note is never sent twice.
+- ``prepare`` (optional) sees each job just before its first write, with a function that reads a lead through
+  the same limiter and retries (get-lead): it returns the job to send (perhaps other requests), or the row's
+  outcome when nothing is to be sent (apply: a lead changed since its plan; undo: nothing left to restore).
 
 Concurrency default 8: by Little's law the pool sustains ``concurrency / latency`` requests per second,
 so 8 workers keep the default rate (10/s) up to 800 ms per request; raise it with the rate
@@ -23,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
@@ -42,6 +45,16 @@ DEFAULT_CONCURRENCY = 8
 
 class UpsertClient(Protocol):
     def upsert(self, payload: dict[str, Any]) -> None: ...
+
+
+class LeadClient(UpsertClient, Protocol):
+    def get_lead(self, phone: str) -> dict[str, Any] | None: ...
+
+
+#: Reads the lead that has a phone (None: no lead has it), through the sender's limiter and retries.
+ReadLead = Callable[[str], dict[str, Any] | None]
+#: Just before a job's first write: the job to send, or the row's outcome when nothing is to be sent.
+Prepare = Callable[["Job", ReadLead], "Job | Outcome"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +162,16 @@ class Sender:
         jobs: Iterable[Job],
         on_start: Callable[[Job], None],
         on_outcome: Callable[[Outcome], None],
+        prepare: Prepare | None = None,
     ) -> None:
         """Send every job; return when all finished (or the run stopped). Raises AuthError on a 401.
 
-        ``on_start`` and ``on_outcome`` are called from worker threads, one at a time.
+        ``on_start`` and ``on_outcome`` are called from worker threads, one at a time; ``on_start`` only for a
+        job that is sent (``prepare`` may end a row without sending it: then only ``on_outcome``).
         """
         workers = [
-            threading.Thread(target=self._work, args=(on_start, on_outcome), name=f"sender-{i}", daemon=True)
+            threading.Thread(target=self._work, args=(on_start, on_outcome, prepare), name=f"sender-{i}",
+                             daemon=True)
             for i in range(self.concurrency)
         ]
         for worker in workers:
@@ -244,21 +260,58 @@ class Sender:
                     return None
                 self._cond.wait()
 
-    def _work(self, on_start: Callable[[Job], None], on_outcome: Callable[[Outcome], None]) -> None:
+    def _work(self, on_start: Callable[[Job], None], on_outcome: Callable[[Outcome], None],
+              prepare: Prepare | None) -> None:
         try:
             while (entry := self._next_entry()) is not None:
                 try:
                     if not self._wait_for_gate(starting=True):
                         break  # stopped before this job started: it stays unsent and unreported
-                    with self._callback_lock:
-                        on_start(entry.job)
-                    outcome = self._send_job(entry.job)
+                    job = entry.job if prepare is None else self._prepare(prepare, entry.job)
+                    if isinstance(job, Job):
+                        with self._callback_lock:
+                            on_start(job)
+                        outcome = self._send_job(job)
+                    else:
+                        outcome = job
                     with self._callback_lock:
                         on_outcome(outcome)
                 finally:
                     self._finish(entry)
         except BaseException as exc:  # a failing callback or a bug: stop the run and re-raise from run()
             self._fail(exc, halt=True)
+
+    def _prepare(self, prepare: Prepare, job: Job) -> Job | Outcome:
+        """``prepare`` the job; a read that fails (after its retries) fails the row, a 401 stops the run."""
+        try:
+            return prepare(job, self.read_lead)
+        except _Halted:
+            return Outcome(job.row, "failed", "not finished: the run was halted")
+        except AuthError as exc:
+            self._open_gate()
+            self._fail(exc, halt=True)
+            return Outcome(job.row, "failed", exc.message, http_status=exc.status)
+        except ApiError as exc:
+            if not self._gate_open:
+                self._fail(exc, halt=True)
+            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status)
+
+    def read_lead(self, phone: str) -> dict[str, Any] | None:
+        """get-lead through the run's limiter and retry policy (the run's first request still goes alone)."""
+        client = cast(LeadClient, self.client)
+
+        def before_attempt() -> None:
+            if not self._wait_for_gate():
+                raise _Halted
+
+        def on_error(exc: ApiError, decision: Decision) -> None:
+            if exc.status is not None or isinstance(exc, UncertainError):
+                self._open_gate()
+
+        lead = self.retrying.call(lambda: client.get_lead(phone), before_attempt=before_attempt,
+                                  on_error=on_error, subject=f"lookup of {phone}")
+        self._open_gate()
+        return lead
 
     def _wait_for_gate(self, starting: bool = False) -> bool:
         """Let the first request of the run go alone. False once the run is halted (401, failing callback),
@@ -383,4 +436,4 @@ def _reason(error: ApiError, index: int) -> str:
     return error.message
 
 
-__all__ = ["DEFAULT_CONCURRENCY", "Job", "Outcome", "Sender", "UpsertClient"]
+__all__ = ["DEFAULT_CONCURRENCY", "Job", "LeadClient", "Outcome", "Prepare", "ReadLead", "Sender", "UpsertClient"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from importer.api.retry import RetryPolicy
 from importer.cli.commands import main
+from importer.mapping import load_mapping
 from importer.readback.plan import Plan, plan_row
 from importer.report import restore
 from importer.run.importer import Importer
@@ -98,7 +100,8 @@ def test_plan_classifies_every_row(fresh_sandbox: SandboxServer, tmp_path: Path,
     assert (summary["rows_total"], summary["valid"], summary["invalid"], summary["sent"]) == (6, 5, 1, 0)
     assert summary["dry_run"] is True
     out = capsys.readouterr().out.splitlines()
-    assert out[-2:] == ["plan: 1 create, 1 update, 1 unchanged, 2 conflict (6 lookups, nothing sent)",
+    assert out[-3:] == ["plan: 1 create, 1 update, 1 unchanged, 2 conflict (6 lookups, nothing sent)",
+                        "plan: apply will make 4 requests (2 upserts, 2 lookups): under 0.1 s at 1000/s",
                         f"report: {folder}"]
 
 
@@ -207,3 +210,29 @@ def test_a_plan_leaves_the_callers_options_alone(fresh_sandbox: SandboxServer, t
     result = Importer(sheet, mapping, options, kind=Plan()).run()
     assert result.summary["dry_run"] is True and result.summary["sent"] == 0
     assert options == before and options.dry_run is False  # the same options can run the import next
+
+
+def test_plan_jsonl_holds_the_requests_and_the_values_read(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _, folder = run_plan(fresh_sandbox, tmp_path, ROWS, monkeypatch)
+
+    header, *rows = [json.loads(line) for line in (folder / "plan.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert header["plan"] == 1 and header["org_id"] == 42 and header["base_url"] == fresh_sandbox.base_url
+    assert header["input"] == str((tmp_path / "leads.csv").resolve())
+    assert header["input_digest"] == hashlib.sha256((tmp_path / "leads.csv").read_bytes()).hexdigest()
+    assert header["mapping_digest"] == load_mapping(tmp_path / "mapping.yaml").digest
+    assert [(row["_row"], row["verdict"], row["lead_id"]) for row in rows] == [
+        (2, "unchanged", 12345), (3, "update", 12348), (4, "create", None), (5, "conflict", 12345),
+        (6, "conflict", None)]
+    update = rows[1]
+    assert update["requests"] == [{
+        "create_customer_if_customer_phone_not_found": True, "customer_phone": "+919000000002",
+        "first_name": "Meera", "last_name": "Iyer", "city": "Mumbai", "lead_stage_name": "Won",
+        "customer_note": "Called", "add_phones": ["+919000000003"], "deal_value": 120000.5, "add_labels": ["Hot"]}]
+    assert update["read"] == {"first_name": "Meera", "last_name": "Iyer", "city": "Chennai",
+                              "lead_stage_name": "Qualified", "add_phones": ["+919000000003"],
+                              "deal_value": 120000.5, "add_labels": []}
+    assert rows[2]["read"] is None
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    # apply re-reads each lead it writes (row 3 and row 4) and sends their one request each
+    assert summary["apply"] == {"requests": 4, "upserts": 2, "lookups": 2, "rate": 1000.0, "seconds": 0.0}

@@ -1,0 +1,62 @@
+"""``superfone-import apply PLAN_DIR``: send exactly what ``run --plan`` planned (see :mod:`importer.run.apply`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from importer.errors import ConfigError
+
+
+def add_target_options(command: argparse.ArgumentParser, positive: Any) -> None:
+    """What apply and undo share with run: where to report, the account, how hard to push it."""
+    command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                         help="where run folders and the journal go (default: reports)")
+    command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
+                         help="API base URL (env SF_BASE_URL; default: the one the plan or run used)")
+    command.add_argument("--rate", type=positive(float), default=10.0, metavar="PER_S",
+                         help="requests per second (default: 10)")
+    command.add_argument("--concurrency", type=positive(int), default=8, metavar="N",
+                         help="requests in flight at once (default: 8)")
+    command.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_command(commands: Any, positive: Any) -> None:
+    command = commands.add_parser("apply", help="send exactly what a plan (run --plan) planned, once")
+    command.add_argument("plan_dir", type=Path, metavar="PLAN_DIR", help="the report folder of a run --plan")
+    add_target_options(command, positive)
+    command.set_defaults(handler=run_apply)
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from importer.cli.console import BarProgress, summary_lines
+    from importer.report.planned import read_header
+    from importer.run.apply import Apply, check_plan
+    from importer.run.importer import Importer
+    from importer.run.options import NullProgress, RunOptions
+
+    header = read_header(args.plan_dir)
+    check_plan(args.plan_dir, header)
+    base_url = args.base_url or header.base_url
+    if base_url.rstrip("/") != header.base_url.rstrip("/"):
+        raise ConfigError(f"{args.plan_dir}: the plan was made against {header.base_url}, not {base_url}")
+    planned = header.options
+    options = RunOptions(
+        sheet=header.sheet, report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
+        base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None,
+        on_duplicate=planned.get("on_duplicate", "last"), job=planned.get("job"),
+        state=Path(planned["state"]) if planned.get("state") else None, full=bool(planned.get("full")),
+        repeat_notes=bool(planned.get("repeat_notes")), allow_shrink=bool(planned.get("allow_shrink")),
+        allow_invalid=bool(planned.get("allow_invalid")),
+    )
+    progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
+    kind = Apply(args.plan_dir)
+    result = Importer(header.input, header.mapping, options, progress, kind=kind).run()
+    lines = summary_lines(result.summary, str(result.folder))
+    lines[-1:-1] = kind.lines(result.summary)
+    for line in lines:
+        print(line)
+    return result.exit_code

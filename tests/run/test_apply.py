@@ -1,0 +1,192 @@
+"""apply PLAN_DIR against the sandbox: exactly the planned requests, stale leads, once only, digests checked."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from importer.cli.commands import main
+from importer.sandbox import SandboxServer
+from tests.conftest import SandboxApi
+
+MAPPING = """\
+version: 1
+defaults:
+  region: IN
+  create_if_missing: true
+fields:
+  customer_phone: Phone
+  first_name: First Name
+  city: City
+  lead_stage_name: Stage
+  lead_group_name: Group
+  add_labels: {column: Tags, split: ";"}
+  customer_note: Notes
+"""
+HEADER = ["First Name", "Phone", "City", "Stage", "Group", "Tags", "Notes"]
+ROWS = [
+    ["Meera", "+919000000002", "Mumbai", "Won", "Inbound", "Hot", "Called"],  # 2 update
+    ["Asha", "+918000000001", "Bengaluru", "New Lead", "Inbound", "Hot", ""],  # 3 unchanged
+    ["Ravi", "+919811100001", "Pune", "", "", "", ""],  # 4 create
+    ["Asha", "+918000000002", "", "", "", "", ""],  # 5 conflict: Asha's secondary phone
+]
+
+
+def write_inputs(folder: Path, rows: list[list[str]], mapping: str = MAPPING) -> tuple[Path, Path]:
+    sheet = folder / "leads.csv"
+    with open(sheet, "w", encoding="utf-8", newline="") as stream:
+        csv.writer(stream).writerows([HEADER, *rows])
+    path = folder / "mapping.yaml"
+    path.write_text(mapping, encoding="utf-8")
+    return sheet, path
+
+
+def newest(reports: Path) -> Path:
+    return max((folder for folder in reports.iterdir() if folder.is_dir()), key=lambda folder: folder.name)
+
+
+def make_plan(server: SandboxServer, folder: Path, monkeypatch: pytest.MonkeyPatch,
+              rows: list[list[str]] = ROWS) -> Path:
+    monkeypatch.setenv("SF_API_KEY", server.api_key)
+    sheet, mapping = write_inputs(folder, rows)
+    reports = folder / "plans"
+    main(["run", str(sheet), "-m", str(mapping), "--plan", "--base-url", server.base_url,
+          "--report-dir", str(reports), "--quiet", "--rate", "1000"])
+    return newest(reports)
+
+
+def apply(plan: Path, reports: Path) -> int:
+    return main(["apply", str(plan), "--report-dir", str(reports), "--quiet", "--rate", "1000"])
+
+
+def summary_of(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def posts(server: SandboxServer) -> list[dict]:
+    return [entry for entry in server.requests() if entry["method"] == "POST"]
+
+
+def test_apply_sends_exactly_the_plan(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch)
+    planned = {row["_row"]: row for row in jsonl(plan / "plan.jsonl")[1:]}
+    fresh_sandbox.clear_requests()
+
+    code = apply(plan, tmp_path / "reports")
+
+    assert code == 1  # the conflict row fails, unsent
+    sent = posts(fresh_sandbox)
+    assert [(entry["customer_phone"], entry["fields"]) for entry in sent] == [
+        (planned[2]["customer_phone"], sorted(planned[2]["requests"][0])),
+        (planned[4]["customer_phone"], sorted(planned[4]["requests"][0]))]
+    lookups = [entry for entry in fresh_sandbox.requests() if entry["path"].endswith("/api/lead")
+               and entry["method"] == "GET"]
+    assert len(lookups) == 2  # each lead read again just before its write
+    meera = fresh_sandbox.lead("+919000000002")
+    assert (meera["city"], meera["lead_stage"], meera["lead_group"], meera["labels"], meera["notes"]) == (
+        "Mumbai", "Won", "Inbound", ["VIP", "Referral", "Hot"], ["Called"])
+    assert fresh_sandbox.lead("+919811100001")["first_name"] == "Ravi"
+
+    run = newest(tmp_path / "reports")
+    summary = summary_of(run)
+    assert (summary["sent"], summary["succeeded"], summary["failed"], summary["unchanged"], summary["stale"]) == (
+        2, 2, 1, 1, 0)
+    assert summary["plan"] == str(plan)
+    with open(run / "failures.csv", encoding="utf-8-sig", newline="") as stream:
+        (failure,) = csv.DictReader(stream)
+    assert failure["_row"] == "5" and failure["_error"].startswith("conflict in the plan: customer phone")
+    assert capsys.readouterr().out.splitlines()[-1] == f"report: {run}"
+
+    update, create = jsonl(run / "before.jsonl")
+    assert update == {
+        "_row": 2, "phone": "+919000000002", "lead_id": 12348, "existed": True,
+        "before": {"first_name": "Meera", "city": "Chennai", "lead_stage_name": "Qualified",
+                   "lead_group_name": "Outbound"},
+        "sent": {"first_name": "Meera", "city": "Mumbai", "lead_stage_name": "Won", "lead_group_name": "Inbound",
+                 "add_labels": ["Hot"], "customer_note": True},
+        "status": "succeeded"}
+    assert (create["_row"], create["existed"], create["lead_id"], create["before"]) == (
+        4, False, None, {"first_name": None, "city": None})
+    assert json.loads((plan / "applied.json").read_text(encoding="utf-8"))["run"] == str(run)
+
+
+def test_a_lead_edited_after_the_plan_is_stale(fresh_sandbox: SandboxServer, api: SandboxApi, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch)
+    assert api.upsert({"customer_phone": "+919000000002", "lead_stage_name": "Proposal"}).status_code == 200
+    fresh_sandbox.clear_requests()
+
+    assert apply(plan, tmp_path / "reports") == 1
+
+    assert [entry["customer_phone"] for entry in posts(fresh_sandbox)] == ["+919811100001"]  # Meera's lead not written
+    assert fresh_sandbox.lead("+919000000002")["city"] == "Chennai"
+    run = newest(tmp_path / "reports")
+    assert summary_of(run)["stale"] == 1
+    with open(run / "stale.csv", encoding="utf-8-sig", newline="") as stream:
+        assert list(csv.reader(stream)) == [
+            ["_row", "reason"],
+            ["2", 'changed since the plan: lead_stage_name: plan read "Qualified", now "Proposal"']]
+    assert [line["_row"] for line in jsonl(run / "before.jsonl")] == [4]  # only what was sent
+    out = capsys.readouterr().out
+    assert "apply: 1 stale (changed since the plan: not sent, see stale.csv)" in out
+
+
+def test_a_lead_created_after_the_plan_is_stale(fresh_sandbox: SandboxServer, api: SandboxApi, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch, ROWS[2:3])
+    api.upsert({"customer_phone": "+919811100001", "first_name": "Someone",
+                "create_customer_if_customer_phone_not_found": True})
+
+    assert apply(plan, tmp_path / "reports") == 1
+
+    assert fresh_sandbox.lead("+919811100001")["first_name"] == "Someone"
+    with open(newest(tmp_path / "reports") / "stale.csv", encoding="utf-8-sig", newline="") as stream:
+        assert list(csv.reader(stream))[1][1].startswith("a lead with this phone appeared since the plan")
+
+
+def test_a_plan_is_applied_once(fresh_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch, ROWS[:3])
+    assert apply(plan, tmp_path / "reports") == 0
+    first = newest(tmp_path / "reports")
+    capsys.readouterr()
+    fresh_sandbox.clear_requests()
+
+    assert apply(plan, tmp_path / "reports") == 2
+
+    assert capsys.readouterr().err == (f"superfone-import: error: {plan}: this plan was applied already, by the run "
+                                       f"{first}\n")
+    assert fresh_sandbox.requests() == []
+    assert [folder for folder in (tmp_path / "reports").iterdir() if folder.is_dir()] == [first]
+
+
+@pytest.mark.parametrize("changed", ["leads.csv", "mapping.yaml"])
+def test_apply_refuses_an_input_or_mapping_changed_since_the_plan(
+        fresh_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], changed: str) -> None:
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch, ROWS[:3])
+    with open(tmp_path / changed, "a", encoding="utf-8") as stream:
+        stream.write("Kiran,+919811100009,Goa,,,,\n" if changed == "leads.csv" else "  last_name: {value: X}\n")
+    fresh_sandbox.clear_requests()
+
+    assert apply(plan, tmp_path / "reports") == 2
+
+    assert capsys.readouterr().err == (f"superfone-import: error: {tmp_path / changed} changed since the plan in "
+                                       f"{plan} was made: plan again\n")
+    assert fresh_sandbox.requests() == []
+    assert not (tmp_path / "reports").exists()
+
+
+def test_apply_of_a_folder_without_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert apply(tmp_path, tmp_path / "reports") == 2
+    assert capsys.readouterr().err == (f"superfone-import: error: {tmp_path}: no plan.jsonl here: not the folder "
+                                       "of a `run --plan`\n")
