@@ -30,6 +30,7 @@ from importer.errors import ConfigError
 from importer.readback.compare import merge_requests
 from importer.readback.snapshot import changed_fields, lead_values
 from importer.report import Summary, neutralise
+from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header
 from importer.run.delivery import JOURNAL_NAME, Delivery
 from importer.run.journal import Journal, RowState, file_digest
@@ -211,20 +212,20 @@ def write_stale(run_dir: Path, states: dict[int, RowState]) -> int:
 
 def write_before(run_dir: Path, plan_dir: Path, states: dict[int, RowState]) -> int:
     """before.jsonl from the plan's reads: one line per lead apply sent an upsert for."""
-    count = 0
-    with open(run_dir / "before.jsonl", "wb") as stream:
-        for planned in PlannedRows(plan_dir):
-            state = states.get(planned.row)
-            if not planned.sent or state is None or state.status == "in_flight":
-                continue
-            if state.status == "failed" and state.message.startswith(UNSENT_PREFIXES):
-                continue
-            stream.write(json.dumps(before_image(planned, state.status), ensure_ascii=False).encode() + b"\n")
-            count += 1
-    return count
+    return write_before_images(run_dir / BEFORE_FILE, _images(plan_dir, states))
 
 
-def before_image(planned: PlannedRow, status: str) -> dict[str, Any]:
+def _images(plan_dir: Path, states: dict[int, RowState]) -> Iterator[BeforeImage]:
+    for planned in PlannedRows(plan_dir):
+        state = states.get(planned.row)
+        if not planned.sent or state is None or state.status == "in_flight":
+            continue
+        if state.status == "failed" and state.message.startswith(UNSENT_PREFIXES):
+            continue
+        yield before_image(planned, state.status)
+
+
+def before_image(planned: PlannedRow, status: str) -> BeforeImage:
     """What a planned row changed: the values the plan read of the fields it set, and what it sent."""
     merged = merge_requests(planned.requests)
     read = planned.read or {}
@@ -236,14 +237,13 @@ def before_image(planned: PlannedRow, status: str) -> dict[str, Any]:
         if name in ("add_labels", "add_phones"):
             sent[name] = [item for item in value or [] if item not in (read.get(name) or [])]
         elif name == "remove_labels":
-            sent[name] = list(read.get(name) or []) if planned.read is not None else []
+            sent[name] = list(read.get(name) or [])
         elif name == NOTE:
             sent[name] = True
-        elif name == "add_products":
-            sent[name] = list(value or [])
         else:
             sent[name] = value
-            before[name] = read.get(name) if planned.read is not None else None
-    return {"_row": planned.row, "phone": planned.customer_phone, "lead_id": planned.lead_id,
-            "existed": planned.read is not None, "before": before, "sent": sent, "status": status}
-
+        if name in SET_FIELDS:
+            stored = read.get(name)
+            before[name] = None if is_empty(stored) else stored
+    return BeforeImage(planned.row, planned.customer_phone, planned.lead_id, planned.read is not None, before, sent,
+                       status)

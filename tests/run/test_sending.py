@@ -367,3 +367,47 @@ def test_a_first_503_opens_the_pool() -> None:
     client = FakeClient(lambda p, n: TransientError("Service Unavailable", status=503) if n == 1 else None)
     recorder = run(sender(client, FakeClock(), concurrency=4), [job(n) for n in range(1, 21)])
     assert {o.status for o in recorder.outcomes.values()} == {"succeeded"}
+
+
+class ReadingClient(FakeClient):
+    """A FakeClient that also answers get-lead: ``leads`` by phone; the first ``failures`` reads answer 503."""
+
+    def __init__(self, leads: dict[str, dict[str, Any]], failures: int = 0) -> None:
+        super().__init__()
+        self.leads = leads
+        self.failures = failures
+        self.reads: list[str] = []
+
+    def get_lead(self, phone: str) -> dict[str, Any] | None:
+        self.reads.append(phone)
+        if len(self.reads) <= self.failures:
+            raise TransientError("Service Unavailable", status=503)
+        return self.leads.get(phone)
+
+
+def test_prepare_reads_each_lead_just_before_its_job_and_may_end_the_row_unsent() -> None:
+    client, clock = ReadingClient({phone(2): {"id": 2}}, failures=1), FakeClock()
+
+    def prepare(todo: Job, read: Callable[[str], dict[str, Any] | None]) -> Job | Outcome:
+        lead = read(next(iter(todo.phones)))
+        return Outcome(todo.row, "failed", "lead exists") if lead else todo
+
+    recorder = Recorder()
+    sender(client, clock).run([job(1), job(2)], recorder.on_start, recorder.on_outcome, prepare=prepare)
+
+    assert sorted(client.reads) == [phone(1), phone(1), phone(2)]  # the 503 was retried
+    assert [call["customer_phone"] for call in client.calls] == [phone(1)]
+    assert recorder.started == [1]  # a row prepare ends is never started
+    assert recorder.outcomes[2] == Outcome(2, "failed", "lead exists")
+
+
+def test_a_read_that_keeps_failing_fails_its_row_unsent() -> None:
+    client = ReadingClient({}, failures=100)
+    recorder = Recorder()
+    policy = RetryPolicy(max_attempts=2, base=0.0)
+    sender(client, FakeClock(), policy=policy).run(
+        [job(1)], recorder.on_start, recorder.on_outcome, prepare=lambda todo, read: read(phone(1)) or todo)
+
+    assert client.calls == [] and recorder.started == []
+    assert recorder.outcomes[1].status == "failed"
+    assert recorder.outcomes[1].message == "could not read the lead: Service Unavailable"
