@@ -78,6 +78,15 @@ CODES: dict[str, IssueCode] = {
     "note-in-doubt":
         IssueCode("warning", "the row's note may already be on the lead (an earlier delivery is in doubt): not sent "
                              "again unless `--repeat-notes`"),
+    # pull from a source CRM (importer.pull)
+    "invalid-lead-id":
+        IssueCode("error", "a PollyBot lead id is not `lead_` followed by letters and digits; it is not asked for"),
+    "several-leads-match":
+        IssueCode("warning", "LeadSquared has several leads with the phone; the first it returns (the most recent "
+                             "activity) is kept"),
+    "pull-failed":
+        IssueCode("error", "the source CRM refused the request or kept failing after the retries; the next pull "
+                           "asks again"),
 }
 
 

@@ -66,8 +66,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     history.set_defaults(handler=_history)
 
     from importer.cli import apply
+    from importer.cli.pull import add_pull_command
 
     apply.add_command(commands, _positive)
+    add_pull_command(commands, _positive(float))
 
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
     if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for
@@ -335,10 +337,12 @@ def _suggest(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from importer.cli.pull import source_sandbox_lines
     from importer.sandbox.command import serve
 
     def announce(base_url: str, api_key: str) -> None:
         print(f"Superfone sandbox: {base_url} (api key: {api_key})", flush=True)
+        print(source_sandbox_lines(base_url.removesuffix("/superfone"), args), flush=True)
 
     return serve(args, on_ready=announce)
 

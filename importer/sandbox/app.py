@@ -34,7 +34,9 @@ from importer.models import (
     UpsertLeadRequest,
 )
 from importer.phones.normalise import is_e164
+from importer.sandbox.leadsquared import leadsquared_router
 from importer.sandbox.middleware import KnobsMiddleware
+from importer.sandbox.pollybot import pollybot_router
 from importer.sandbox.rules import Rejection, plan_upsert
 from importer.sandbox.state import Sandbox
 from importer.sandbox.tasks import MAX_PAGE_SIZE, TaskBook, lead_id_of
@@ -52,6 +54,8 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     """A FastAPI app serving ``sandbox``, with the knobs middleware in front."""
     app = FastAPI(title="Superfone sandbox", version="1", summary="A local Superfone Enterprise API.")
     app.include_router(_api_router(sandbox), prefix="/superfone/enterprise/api")
+    app.include_router(leadsquared_router(sandbox.leadsquared, lambda: sandbox.config), prefix="/leadsquared")
+    app.include_router(pollybot_router(sandbox.pollybot, lambda: sandbox.config), prefix="/pollybot")
     app.include_router(_admin_router(sandbox), prefix="/__sandbox")
     app.add_exception_handler(Rejection, _rejection_response)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error_response)  # type: ignore[arg-type]
@@ -209,6 +213,10 @@ def _admin_router(sandbox: Sandbox) -> APIRouter:
     async def clear_requests() -> Response:
         sandbox.log.clear()
         return JSONResponse({"message": "cleared"})
+
+    @router.get("/sources/requests", summary="The calls to the source CRMs: phones and ids asked, statuses")
+    async def source_requests() -> Response:
+        return JSONResponse({"leadsquared": sandbox.leadsquared.calls, "pollybot": sandbox.pollybot.calls})
 
     @router.get("/config", summary="The knobs")
     async def get_config() -> Response:

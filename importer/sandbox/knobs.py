@@ -18,6 +18,10 @@ from importer.errors import ConfigError
 FAULTS: tuple[str, ...] = ("fail_before", "fail_after", "drop_after", "slow")
 
 
+#: Knobs that hold keys: never shown, never changed at runtime.
+SECRET_KNOBS = ("api_key", "leadsquared_access_key", "leadsquared_secret_key", "pollybot_api_key")
+
+
 @dataclass(frozen=True)
 class SandboxConfig:
     """Everything that can be tuned. ``rate`` None means no rate limit; ``burst`` None means ``ceil(rate)``.
@@ -48,6 +52,14 @@ class SandboxConfig:
     fault_tasks: bool = False
     fault_upserts: bool = True
     log_limit: int = 1_000_000
+    #: The source CRMs the sandbox also serves (importer.sandbox.leadsquared, .pollybot): their keys (left out
+    #: of reprs and of :meth:`public`) and LeadSquared's documented limit, ``leadsquared_limit`` calls in any
+    #: ``leadsquared_window_s`` seconds.
+    leadsquared_access_key: str = field(default="demo-access-key", repr=False)
+    leadsquared_secret_key: str = field(default="demo-secret-key", repr=False)
+    pollybot_api_key: str = field(default="sk-workspace_demo", repr=False)
+    leadsquared_limit: int = 25
+    leadsquared_window_s: float = 5.0
 
     def __post_init__(self) -> None:
         problem = self._problem()
@@ -72,17 +84,22 @@ class SandboxConfig:
                 return f"--{flag} must be a probability between 0 and 1 (got {getattr(self, name)})"
         if self.log_limit < 1:
             return f"log_limit must be at least 1 (got {self.log_limit})"
+        if self.leadsquared_limit < 1 or not self.leadsquared_window_s > 0:
+            return "leadsquared_limit must be at least 1 and leadsquared_window_s above 0"
+        if not (self.leadsquared_access_key and self.leadsquared_secret_key and self.pollybot_api_key):
+            return "the source CRMs' keys must not be empty"
         return None
 
     def public(self) -> dict[str, Any]:
         """The knobs as JSON (what GET /__sandbox/config shows): everything but the API key."""
         knobs = asdict(self)
-        del knobs["api_key"]
+        for secret in SECRET_KNOBS:
+            del knobs[secret]
         return knobs
 
     def merged(self, changes: dict[str, Any]) -> SandboxConfig:
         """A copy with ``changes`` applied; unknown or ill-typed knobs raise ConfigError."""
-        types = {knob.name: knob.type for knob in fields(self) if knob.name != "api_key"}
+        types = {knob.name: knob.type for knob in fields(self) if knob.name not in SECRET_KNOBS}
         for name, value in changes.items():
             if name not in types:
                 raise ConfigError(f"sandbox: unknown knob {name!r}")

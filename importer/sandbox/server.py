@@ -87,6 +87,16 @@ class SandboxServer:
         return f"http://{self._url_host()}:{self.port}/superfone"
 
     @property
+    def leadsquared_url(self) -> str:
+        """LeadSquared's API as the sandbox serves it: what pull takes as ``LSQ_HOST``."""
+        return f"http://{self._url_host()}:{self.port}/leadsquared"
+
+    @property
+    def pollybot_url(self) -> str:
+        """PollyBot's API as the sandbox serves it: what pull takes as ``POLLYBOT_BASE_URL``."""
+        return f"http://{self._url_host()}:{self.port}/pollybot"
+
+    @property
     def admin_url(self) -> str:
         return f"http://{self._url_host()}:{self.port}/__sandbox"
 
@@ -180,6 +190,11 @@ class SandboxServer:
     def requests(self) -> list[dict[str, Any]]:
         """The request log, oldest first."""
         result: list[dict[str, Any]] = self._admin("GET", "/requests")
+        return result
+
+    def source_requests(self) -> dict[str, list[dict[str, Any]]]:
+        """The calls to the source CRMs (LeadSquared: phone and status; PollyBot: id and status), oldest first."""
+        result: dict[str, list[dict[str, Any]]] = self._admin("GET", "/sources/requests")
         return result
 
     def clear_requests(self) -> None:

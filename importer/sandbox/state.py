@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from importer.sandbox import leadsquared, pollybot
 from importer.sandbox.catalog import Catalog
 from importer.sandbox.knobs import FaultPicker, RequestLog, SandboxConfig, TokenBucket
 from importer.sandbox.seed import Seed
@@ -24,6 +25,9 @@ class Sandbox:
         self.bucket = _bucket(config)
         self.faults = FaultPicker(config.fault_seed)
         self.generation = 0  # bumped by reset(): requests admitted before it must not write after it
+        # The source CRMs a migration leaves (read-only): LeadSquared's and PollyBot's get-lead APIs.
+        self.leadsquared = leadsquared.LeadSquaredApi(leadsquared.load_leads())
+        self.pollybot = pollybot.PollyBotApi(pollybot.load_leads())
 
     @property
     def api_key(self) -> str:
@@ -39,6 +43,8 @@ class Sandbox:
         self.generation += 1
         self.store.reset()
         self.log.clear()
+        self.leadsquared.reset()
+        self.pollybot.reset()
         if config:
             self._use(self.initial_config, reseed=True)
 

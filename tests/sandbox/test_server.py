@@ -171,6 +171,14 @@ def test_command_serves_the_seed_curl_examples(tmp_path: Path) -> None:
         assert banner.startswith("Superfone sandbox: http://127.0.0.1:")
         assert banner.endswith("/superfone (api key: demo-key)")
         base_url = banner.split()[2]
+        root = base_url.removesuffix("/superfone")
+        assert process.stdout.readline().strip() == (f"LeadSquared: LSQ_HOST={root}/leadsquared "
+                                                     "LSQ_ACCESS_KEY=demo-access-key LSQ_SECRET_KEY=demo-secret-key")
+        assert process.stdout.readline().strip() == (f"PollyBot: POLLYBOT_BASE_URL={root}/pollybot "
+                                                     "POLLYBOT_API_KEY=sk-workspace_demo")
+        polly = requests.get(f"{root}/pollybot/api/v1/leads/lead_aa49d53c31e4598b", timeout=30,
+                             headers={"Authorization": "Bearer sk-workspace_demo"})
+        assert polly.json()["data"]["name"] == "Pooja Menon"
         headers = {"x-api-key": "demo-key", "Content-Type": "application/json"}
         posted = requests.post(
             f"{base_url}/enterprise/api/lead", json=SEED_001_BODY, headers=headers, timeout=30
