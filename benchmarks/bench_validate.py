@@ -2,6 +2,7 @@
 
     python benchmarks/bench_validate.py                       # 1,000,000-row CSV and 100,000-row XLSX
     python benchmarks/bench_validate.py --csv-rows 200000 --xlsx-rows 0
+    python benchmarks/bench_validate.py --dates --xlsx-rows 0   # the same CSV plus two date columns, mapped
 
 Each run is a separate process (`python -m importer validate ...`); the figures are its wall time and the peak
 resident memory of the importer and of its largest checking process (ru_maxrss of the children). Goals on a
@@ -11,6 +12,8 @@ resident memory of the importer and of its largest checking process (ru_maxrss o
 from __future__ import annotations
 
 import argparse
+import csv
+import random
 import resource
 import subprocess
 import sys
@@ -24,11 +27,33 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.make_data import make_csv, make_xlsx  # noqa: E402
 
 MAPPING = ROOT / "benchmarks" / "leads.yaml"
+#: ``--dates``: two more fields, each a column of dates whose day/month order is decided from all its values.
+DATE_FIELDS = """\
+  additional_info: {column: Follow-up, type: datetime}
+  address.text: {column: Since, type: date}
+"""
 
 
-def validate(sheet: Path, report_dir: Path) -> tuple[float, float, str]:
+def with_date_columns(sheet: Path, out: Path, seed: int) -> Path:
+    """``sheet`` plus Follow-up (dd/mm/yyyy hh:mm) and Since (ISO 8601, named months, Excel serials) columns."""
+    rng = random.Random(seed)
+    with sheet.open(newline="", encoding="utf-8") as source, out.open("w", newline="", encoding="utf-8") as target:
+        reader, writer = csv.reader(source), csv.writer(target)
+        writer.writerow([*next(reader), "Follow-up", "Since"])
+        for row in reader:
+            day, month, hour = rng.randint(1, 28), rng.randint(1, 12), rng.randint(0, 23)
+            follow_up = f"{day:02d}/{month:02d}/2026 {hour:02d}:{rng.choice(('00', '15', '30', '45'))}"
+            style = rng.randrange(3)
+            since = (f"2024-{month:02d}-{day:02d}" if style == 0 else
+                     f"{day} {('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun')[month % 6]} 2024" if style == 1 else
+                     str(45000 + rng.randrange(1000)))
+            writer.writerow([*row, follow_up, since])
+    return out
+
+
+def validate(sheet: Path, report_dir: Path, mapping: Path = MAPPING) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MB of the run's processes, and the run's first summary line."""
-    command = [sys.executable, "-m", "importer", "validate", str(sheet), "-m", str(MAPPING), "--offline",
+    command = [sys.executable, "-m", "importer", "validate", str(sheet), "-m", str(mapping), "--offline",
                "--quiet", "--report-dir", str(report_dir)]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -53,13 +78,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--dates", action="store_true", help="add two date columns to the CSV and map them")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as folder:
         work = Path(folder)
         if args.csv_rows:
             sheet = make_csv(work / "leads.csv", args.csv_rows, seed=1)
-            seconds, peak, line = validate(sheet, work / "reports")
-            print(f"csv validate: {args.csv_rows:,} rows in {seconds:.2f} s ({args.csv_rows / seconds:,.0f} rows/s), "
+            mapping, what = MAPPING, "csv validate"
+            if args.dates:
+                sheet = with_date_columns(sheet, work / "dated.csv", seed=1)
+                mapping, what = work / "dated.yaml", "csv validate with 2 date columns"
+                mapping.write_text(MAPPING.read_text(encoding="utf-8") + DATE_FIELDS, encoding="utf-8")
+            seconds, peak, line = validate(sheet, work / "reports", mapping)
+            print(f"{what}: {args.csv_rows:,} rows in {seconds:.2f} s ({args.csv_rows / seconds:,.0f} rows/s), "
                   f"peak RSS {peak:.0f} MB")
             print(f"  {line}")
         if args.xlsx_rows:

@@ -39,6 +39,9 @@ CODES: dict[str, IssueCode] = {
         IssueCode("error", "a `number` field's cell is not a number"),
     "invalid-bool":
         IssueCode("error", "a `bool` field's cell is not true/false, yes/no, y/n or 1/0"),
+    "invalid-date":
+        IssueCode("error", "a `date` / `datetime` field's cell is not a date in a supported form (or, with "
+                           "`date_format`, not in that format either)"),
     # phones (importer.checks.row; PhoneProblem codes from importer.phones.normalise)
     "missing-phone":
         IssueCode("error", "the row has no customer phone"),

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from importer.mapping.dates import DateReader, order_fits, read_date
 from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
 from importer.mapping.lookup import load_lookup
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
@@ -21,7 +24,7 @@ _SOURCES = ("column", "columns", "value", "template")
 _TYPES: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "string"),
     "phone[]": ("phone", "string"),
-    "string": ("string", "email"),
+    "string": ("string", "email", "date", "datetime"),
     "string[]": ("string", "email"),
     "number": ("number",),
     "bool": ("bool",),
@@ -55,6 +58,18 @@ class Compiled:
     address_plans: list[FieldPlan] = field(default_factory=list)
     refs: list[ColumnRef] = field(default_factory=list)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: What the day/month order must be decided for before rows are mapped (date fields without date_format).
+    date_sources: list[DateSource] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DateSource:
+    """A column (or a template) a date field reads, whose day/month order is decided from all its values."""
+
+    key: str  # the column, or the field's name for a template; the key of ``DateReader.orders``
+    template: Template | None
+    where: str  # "mapping.yaml:12: fields.x", for messages
+    reader: DateReader
 
 
 class Compiler:
@@ -65,6 +80,7 @@ class Compiler:
         self.spec = spec
         self.types = field_types()
         self.result = Compiled()
+        self.zone = ZoneInfo("UTC")
 
     def compile(self) -> Compiled:
         spec = self.spec
@@ -92,28 +108,50 @@ class Compiler:
             )
         if defaults.region_column is not None:
             self._column(defaults.region_column, ("defaults", "region_column"))
+        self.zone = self._timezone(defaults.timezone)
+
+    def _timezone(self, name: str) -> ZoneInfo:
+        try:
+            return ZoneInfo(name.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        guess = did_you_mean(name, sorted(available_timezones()))
+        hint = f"; did you mean {guess!r}?" if guess else " (an IANA name such as Asia/Kolkata or UTC)"
+        raise self.document.error(("defaults", "timezone"), f"unknown time zone {name!r}{hint}")
 
     def _field(self, name: str, entry: FieldSpec) -> None:
         path: KeyPath = ("fields", name)
         json_type = self._json_type(name, path)
-        kind = self._kind(entry, json_type, path)
-        given = [key for key in _SOURCES if key in entry.model_fields_set]
-        if len(given) != 1:
-            found = f"found {' and '.join(given)}" if given else "found none"
-            raise self.document.error(
-                path, f"expected exactly one of column / columns / value / template ({found})"
-            )
-        self._check_options(entry, json_type, path)
-        if given[0] == "value":
+        if self._source(entry, path) == "value":
+            kind = self._kind(entry, json_type, path)
+            self._check_options(entry, json_type, path)
             self._constant(name, entry, json_type, kind, path)
             return
-        plan = self._plan(name, entry, json_type, kind, path)
+        plan = self.value_plan(name, entry, path, json_type)
         if isinstance(plan, ScalarPlan) and self._is_plain(plan) and not name.startswith(_ADDRESS):
             self.result.plain.append((name, plan.columns[0]))
         elif name.startswith(_ADDRESS):
             self.result.address_plans.append(plan)
         else:
             self.result.plans.append(plan)
+
+    def value_plan(self, name: str, entry: FieldSpec, path: KeyPath, json_type: str = "string") -> FieldPlan:
+        """The plan of a field read from the sheet (column / columns / template), its options checked. Also for
+        values outside ``fields:`` (e.g. a task's due time: ``{column: Follow-up, type: datetime}``)."""
+        if self._source(entry, path) == "value":
+            raise self.document.error((*path, "value"), "expected a column, columns or a template here")
+        kind = self._kind(entry, json_type, path)
+        self._check_options(entry, json_type, path)
+        return self._plan(name, entry, json_type, kind, path)
+
+    def _source(self, entry: FieldSpec, path: KeyPath) -> str:
+        given = [key for key in _SOURCES if key in entry.model_fields_set]
+        if len(given) != 1:
+            found = f"found {' and '.join(given)}" if given else "found none"
+            raise self.document.error(
+                path, f"expected exactly one of column / columns / value / template ({found})"
+            )
+        return given[0]
 
     def _json_type(self, name: str, path: KeyPath) -> str:
         if name in self.types:
@@ -132,7 +170,7 @@ class Compiler:
         if entry.type not in allowed:
             raise self.document.error(
                 (*path, "type"),
-                f"type {entry.type} does not fit {path[-1]} ({json_type}); expected {' or '.join(allowed)}",
+                f"type {entry.type} does not fit {path[-1]} ({json_type}); expected {_one_of(allowed)}",
             )
         return entry.type
 
@@ -150,12 +188,29 @@ class Compiler:
             raise self.document.error(
                 (*path, "strict"), "strict needs a map or a lookup to check values against"
             )
+        if entry.date_format is not None:
+            self._check_date_format(entry, path)
         if "value" in entry.model_fields_set:
             for option in ("split", "map", "lookup", "default"):
                 if getattr(entry, option) is not None:
                     raise self.document.error(
                         (*path, option), f"{option} cannot be used with value (a constant)"
                     )
+
+    def _check_date_format(self, entry: FieldSpec, path: KeyPath) -> None:
+        where = (*path, "date_format")
+        if entry.type not in ("date", "datetime"):
+            raise self.document.error(where, "date_format is only for type: date or type: datetime")
+        text = entry.date_format or ""
+        has = [any(code in text for code in codes) for codes in (("%d", "%j"), ("%m", "%b", "%B"), ("%Y", "%y"))]
+        if not all(has):
+            raise self.document.error(where, f"{text!r} needs a day (%d), a month (%m, %b or %B) and a year (%Y or "
+                                             "%y); e.g. \"%d/%m/%Y\" or \"%m/%d/%Y %H:%M\"")
+        sample = datetime(2024, 11, 28, 21, 45, 30)
+        try:
+            datetime.strptime(sample.strftime(text), text)
+        except ValueError as exc:
+            raise self.document.error(where, f"{text!r} is not a strptime format ({exc})") from None
 
     def _list_fields(self) -> str:
         return ", ".join(name for name, kind in self.types.items() if kind.endswith("[]"))
@@ -173,7 +228,7 @@ class Compiler:
             raise self.document.error(
                 (*path, "value"), f"expected a single value: {name} is not a list field"
             )
-        plan = FieldPlan(key, kind=kind)
+        plan = FieldPlan(key, kind=kind, dates=self._date_reader(entry, kind))
         items = value if isinstance(value, list) else [value]
         converted = []
         for index, item in enumerate(items):
@@ -181,6 +236,12 @@ class Compiler:
             result = plan.convert(item.strip(), name, problems, 0) if item.strip() else OMIT
             item_path = (*path, "value", index) if isinstance(value, list) else (*path, "value")
             if problems:
+                fits = order_fits(item) if plan.dates is not None else None
+                if fits is not None and any(fits):
+                    iso = read_date(item, "dmy" if fits[0] else "mdy")
+                    example = iso.moment.date().isoformat() if iso else "2024-01-20"
+                    raise self.document.error(item_path, f"expected a date such as {example} (ISO 8601): a "
+                                                         "constant cannot be read day-first or month-first")
                 raise self.document.error(item_path, problems[0].message)
             if result is not OMIT and result not in converted:
                 converted.append(result)
@@ -205,6 +266,14 @@ class Compiler:
         if entry.lookup is not None:
             lookup = load_lookup(self.document, (*path, "lookup"), entry.lookup)
             self.result.lookups[format_path(path)] = lookup
+        dates = self._date_reader(entry, kind)
+        if dates is not None and entry.date_format is None:
+            where = f"{self.document.path}:{self.document.line_of(self.document.written(path))}: {format_path(path)}"
+            keys: list[tuple[str, Template | None]] = [(column, None) for column in columns]
+            if template is not None:
+                keys = [(name.removeprefix(_ADDRESS), template)]
+            for key, source in keys:
+                self.result.date_sources.append(DateSource(key, source, where, dates))
         plan_type = ListPlan if json_type.endswith("[]") else ScalarPlan
         return plan_type(
             name.removeprefix(_ADDRESS),
@@ -217,7 +286,13 @@ class Compiler:
             lookup_file=entry.lookup.file if entry.lookup else "",
             strict=entry.strict,
             kind=kind,
+            dates=dates,
         )
+
+    def _date_reader(self, entry: FieldSpec, kind: str) -> DateReader | None:
+        if kind not in ("date", "datetime"):
+            return None
+        return DateReader(kind, self.zone, entry.date_format)
 
     def _value_map(self, entry: FieldSpec, path: KeyPath) -> ValueMap | None:
         if entry.map is None:
@@ -265,3 +340,8 @@ class Compiler:
             and plan.value_map is None
             and plan.lookup is None
         )
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    """``("a", "b", "c")`` → ``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Sequence
@@ -9,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
-from importer.mapping.compiler import ColumnRef, Compiled, Compiler
+from importer.mapping.compiler import ColumnRef, Compiled, Compiler, DateSource
+from importer.mapping.dates import Order
 from importer.mapping.document import did_you_mean, read_document
 from importer.mapping.spec import MappingSpec, parse_spec
 from importer.models import Issue, Row
@@ -32,6 +34,7 @@ class Mapping:
         self.region = defaults.region.upper()
         self.region_column = defaults.region_column.strip() if defaults.region_column else None
         self.create_if_missing = defaults.create_if_missing
+        self.timezone = defaults.timezone.strip()
         self.digest = _digest(spec, compiled)
         self.columns = frozenset(ref.column for ref in compiled.refs)
         self.fields = tuple(spec.fields)
@@ -45,6 +48,8 @@ class Mapping:
         self._plans = tuple(compiled.plans)
         self._address_plans = tuple(compiled.address_plans)
         self._has_address = bool(self._address_plans or self._address_constants)
+        #: Columns (and templates) of date fields whose day/month order is decided per input (see ``profile``).
+        self.date_sources: tuple[DateSource, ...] = tuple(compiled.date_sources)
 
     def __repr__(self) -> str:
         return f"Mapping(path={str(self.path)!r}, fields={list(self.fields)!r})"
@@ -72,6 +77,14 @@ class Mapping:
             if address:
                 draft["address"] = address
         return draft, issues
+
+    def with_date_orders(self, orders: dict[int, Order]) -> Mapping:
+        """A copy whose date fields read two-number dates in the order decided for each of
+        :attr:`date_sources` (by index); this mapping is left as it was, so it can be used for another input."""
+        resolved = copy.deepcopy(self)
+        for index, source in enumerate(resolved.date_sources):
+            source.reader.decide(source.key, orders.get(index))
+        return resolved
 
     def column_for(self, field: str) -> str:
         """The (first) sheet column an API field is read from, for issue reports; else the field name."""

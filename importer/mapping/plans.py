@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from importer.issues import issue
+from importer.mapping.dates import DateReader
 from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool, parse_number
 from importer.models import Issue, Severity
 
@@ -19,11 +20,12 @@ _MISSING: Any = object()
 
 
 class FieldPlan:
-    """How one field of the draft is filled from a row. ``kind``: string, phone, number, bool or email."""
+    """How one field of the draft is filled from a row. ``kind``: string, phone, number, bool, email, date or
+    datetime (``dates`` then reads the cells)."""
 
     __slots__ = (
         "key", "label", "columns", "template", "default", "split", "value_map", "lookup", "lookup_file",
-        "strict", "kind", "as_is", "column",
+        "strict", "kind", "as_is", "column", "dates",
     )  # fmt: skip
 
     def __init__(
@@ -39,6 +41,7 @@ class FieldPlan:
         lookup_file: str = "",
         strict: bool = False,
         kind: str = "string",
+        dates: DateReader | None = None,
     ) -> None:
         self.key = key
         self.label = columns[0] if columns else key
@@ -51,6 +54,7 @@ class FieldPlan:
         self.lookup_file = lookup_file
         self.strict = strict
         self.kind = kind
+        self.dates = dates
         #: True when a non-blank text is sent exactly as it is (no map, lookup or type conversion).
         self.as_is = value_map is None and lookup is None and kind in ("string", "phone")
         #: The one column read, when that is all there is to read (the common, fast case).
@@ -98,6 +102,13 @@ class FieldPlan:
             message = f"{text!r} is not an e-mail address; it was left out"
             issues.append(issue("invalid-email", number, column, message, text))
             return OMIT
+        dates = self.dates
+        if dates is not None:
+            sent, why = dates.convert(text, column)
+            if sent is None:
+                issues.append(issue("invalid-date", number, column, why, text))
+                return OMIT
+            return sent
         value = parse_number(text) if kind == "number" else parse_bool(text)
         if value is None:
             issues.append(_invalid(kind, text, column, number))

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from importer.mapping.document import Document, KeyPath, did_you_mean
 
-FieldType = Literal["string", "number", "phone", "email", "bool"]
+FieldType = Literal["string", "number", "phone", "email", "bool", "date", "datetime"]
 
 FIELD_SHAPE = (
     "expected a column name, a list of columns, or an object with one of column / columns / value / template"
@@ -40,12 +40,14 @@ class FieldSpec(_Spec):
     type: FieldType | None = None
     strict: bool = False
     lookup: LookupSpec | None = None
+    date_format: str | None = None
 
 
 class DefaultsSpec(_Spec):
     region: str = "IN"
     region_column: str | None = None
     create_if_missing: bool = True
+    timezone: str = "Asia/Kolkata"
 
 
 class MappingSpec(_Spec):
@@ -58,11 +60,12 @@ class MappingSpec(_Spec):
 _EXPECTED: dict[str, str] = {
     "version": "expected 1 (the only mapping format version)",
     "description": "expected text",
-    "defaults": "expected an object with region, region_column, create_if_missing",
+    "defaults": "expected an object with region, region_column, create_if_missing, timezone",
     "fields": "expected an object of API field: column, e.g. customer_phone: Phone",
     "region": "expected a two-letter country code such as IN",
     "region_column": "expected a column name",
     "create_if_missing": "expected true or false",
+    "timezone": "expected a time zone name such as Asia/Kolkata",
     "column": "expected a column name",
     "columns": "expected a list of column names",
     "value": "expected a constant: text, a number, true/false, a list, or null",
@@ -70,7 +73,8 @@ _EXPECTED: dict[str, str] = {
     "split": 'expected a separator such as ";"',
     "map": "expected an object of cell value: replacement",
     "default": "expected a value to use when the cell is empty",
-    "type": "expected one of string, number, phone, email, bool",
+    "type": "expected one of string, number, phone, email, bool, date, datetime",
+    "date_format": 'expected a strptime format such as "%d/%m/%Y"',
     "strict": "expected true or false",
     "lookup": "expected an object with file, key and value",
     "file": "expected a CSV file path, relative to the mapping file",

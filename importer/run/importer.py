@@ -28,6 +28,7 @@ from importer.checks.parallel import Keep, default_workers
 from importer.checks.row import RowChecker
 from importer.errors import ApiError, ConfigError, InputError
 from importer.mapping import Mapping, load_mapping
+from importer.mapping.profile import resolve_date_orders
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
 from importer.run.kind import DryRun, RunContext, RunKind
@@ -75,6 +76,7 @@ class Importer:
         table = open_source(self.source, self.options.sheet)                       # read
         mapping = self.mapping if isinstance(self.mapping, Mapping) else load_mapping(self.mapping)   # map
         mapping.check_columns(table.columns, source=table.path.name)
+        mapping = resolve_date_orders(mapping, table.batches(), table.path.name)   # dd/mm or mm/dd, per column
         with ExitStack() as stack:
             client = self._client()
             if client is not None:

@@ -115,15 +115,47 @@ ERRORS = [
     ),
     (
         PHONE + "  deal_value: {column: D, type: numbr}\n",
-        "4: fields.deal_value.type: expected one of string, number, phone, email, bool",
+        "4: fields.deal_value.type: expected one of string, number, phone, email, bool, date, datetime",
     ),
     (
         PHONE + "  first_name: {column: F, type: number}\n",
-        "4: fields.first_name.type: type number does not fit first_name (string); expected string or email",
+        "4: fields.first_name.type: type number does not fit first_name (string); expected string, email, date "
+        "or datetime",
     ),
     (
         PHONE + "  deal_value: {column: D, type: string}\n",
         "4: fields.deal_value.type: type string does not fit deal_value (number); expected number",
+    ),
+    (
+        PHONE + "  deal_value: {column: D, type: date}\n",
+        "4: fields.deal_value.type: type date does not fit deal_value (number); expected number",
+    ),
+    (
+        PHONE + "  source: {column: S, date_format: '%d/%m/%Y'}\n",
+        "4: fields.source.date_format: date_format is only for type: date or type: datetime",
+    ),
+    (
+        PHONE + "  source: {column: S, type: date, date_format: '%d/%m'}\n",
+        "4: fields.source.date_format: '%d/%m' needs a day (%d), a month (%m, %b or %B) and a year (%Y or %y); "
+        'e.g. "%d/%m/%Y" or "%m/%d/%Y %H:%M"',
+    ),
+    (
+        PHONE + "  source: {column: S, type: date, date_format: '%d/%m/%Y %Q'}\n",
+        "4: fields.source.date_format: '%d/%m/%Y %Q' is not a strptime format ('Q' is a bad "
+        "directive in format '%d/%m/%Y %Q')",
+    ),
+    (
+        PHONE + "  source: {value: '03/04/2024', type: date}\n",
+        "4: fields.source.value: expected a date such as 2024-04-03 (ISO 8601): a constant cannot be read "
+        "day-first or month-first",
+    ),
+    (
+        "version: 1\ndefaults:\n  timezone: Asia/Kolcata\nfields:\n  customer_phone: P\n",
+        "3: defaults.timezone: unknown time zone 'Asia/Kolcata'; did you mean 'Asia/Kolkata'?",
+    ),
+    (
+        "version: 1\ndefaults:\n  timezone: Nowhere/Atall\nfields:\n  customer_phone: P\n",
+        "3: defaults.timezone: unknown time zone 'Nowhere/Atall' (an IANA name such as Asia/Kolkata or UTC)",
     ),
     (
         PHONE + "  first_name: {column: F, template: '{G}'}\n",
