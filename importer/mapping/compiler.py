@@ -12,12 +12,15 @@ import phonenumbers
 from importer.mapping.dates import DateReader, order_fits, read_date
 from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
 from importer.mapping.lookup import load_lookup
+from importer.mapping.names import NamePlan
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
 from importer.mapping.spec import FieldSpec, MappingSpec
 from importer.mapping.values import OMIT, Template, ValueMap
 from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 
 CREATE_FLAG = "create_customer_if_customer_phone_not_found"
+#: Not an API field: one name column split into first_name and last_name (importer.mapping.names).
+FULL_NAME = "full_name"
 _ADDRESS = "address."
 _SOURCES = ("column", "columns", "value", "template")
 #: The value types each JSON type of the API accepts; the first is the default.
@@ -121,6 +124,9 @@ class Compiler:
 
     def _field(self, name: str, entry: FieldSpec) -> None:
         path: KeyPath = ("fields", name)
+        if name == FULL_NAME:
+            self.result.plans.append(self._full_name(entry, path))
+            return
         json_type = self._json_type(name, path)
         if self._source(entry, path) == "value":
             kind = self._kind(entry, json_type, path)
@@ -144,6 +150,22 @@ class Compiler:
         self._check_options(entry, json_type, path)
         return self._plan(name, entry, json_type, kind, path)
 
+    def _full_name(self, entry: FieldSpec, path: KeyPath) -> FieldPlan:
+        """``full_name`` fills first_name and last_name, so it cannot be mapped beside either of them."""
+        for name in ("first_name", "last_name"):
+            if name in self.spec.fields:
+                line = self.document.line_of(path)
+                raise self.document.error(
+                    ("fields", name), f"{name} is filled by full_name (line {line}); map either full_name or "
+                                      "first_name / last_name")
+        if self._source(entry, path) == "value":
+            raise self.document.error((*path, "value"), "full_name reads a column, columns or a template")
+        for option in ("split", "type", "date_format"):
+            if getattr(entry, option) is not None:
+                raise self.document.error((*path, option), f"{option} cannot be used with full_name (a name)")
+        self._check_options(entry, "string", path)
+        return self._plan(FULL_NAME, entry, "string", "string", path, NamePlan)
+
     def _source(self, entry: FieldSpec, path: KeyPath) -> str:
         given = [key for key in _SOURCES if key in entry.model_fields_set]
         if len(given) != 1:
@@ -159,8 +181,9 @@ class Compiler:
         if name == "address":
             subfields = ", ".join(key for key in self.types if key.startswith(_ADDRESS))
             raise self.document.error(path, f"set the address through its parts: {subfields}")
-        guess = did_you_mean(name, self.types)
-        hint = f"did you mean {guess!r}?" if guess else f"expected one of: {', '.join(self.types)}"
+        known = [*self.types, FULL_NAME]
+        guess = did_you_mean(name, known)
+        hint = f"did you mean {guess!r}?" if guess else f"expected one of: {', '.join(known)}"
         raise self.document.error(path, f"unknown API field {name!r}; {hint}")
 
     def _kind(self, entry: FieldSpec, json_type: str, path: KeyPath) -> str:
@@ -249,7 +272,8 @@ class Compiler:
             raise self.document.error((*path, "value"), "expected a value; use null to clear the field")
         target[key] = converted if json_type.endswith("[]") else converted[0]
 
-    def _plan(self, name: str, entry: FieldSpec, json_type: str, kind: str, path: KeyPath) -> FieldPlan:
+    def _plan(self, name: str, entry: FieldSpec, json_type: str, kind: str, path: KeyPath,
+              plan_type: type[FieldPlan] | None = None) -> FieldPlan:
         columns: tuple[str, ...] = ()
         template = None
         if entry.column is not None:
@@ -274,7 +298,8 @@ class Compiler:
                 keys = [(name.removeprefix(_ADDRESS), template)]
             for key, source in keys:
                 self.result.date_sources.append(DateSource(key, source, where, dates))
-        plan_type = ListPlan if json_type.endswith("[]") else ScalarPlan
+        if plan_type is None:
+            plan_type = ListPlan if json_type.endswith("[]") else ScalarPlan
         return plan_type(
             name.removeprefix(_ADDRESS),
             columns=columns,

@@ -170,8 +170,8 @@ def _names(draft: Draft, by_field: dict[str, list[Candidate]]) -> None:
         draft.entries.append(_entry("first_name", firsts))
     elif fulls:
         best = fulls[0]
-        comment = f"{best.origin()}: the whole name (a mapping cannot split it; split it in the sheet)"
-        draft.entries.append(Entry("first_name", best.column, comment, (best.column,)))
+        comment = f"{best.origin()}: the whole name, split into first_name and last_name"
+        draft.entries.append(Entry("full_name", best.column, comment, (best.column,)))
 
 
 def _entry(name: str, found: list[Candidate]) -> Entry:

@@ -46,7 +46,7 @@ ERRORS = [
         "business_name, additional_info, deal_value, source, source_type, assignee_user_phone, "
         "lead_stage_name, lead_group_name, add_labels, remove_labels, add_products, add_phones, "
         "customer_note, address.text, address.additional, address.initials, address.latitude, "
-        "address.longitude",
+        "address.longitude, full_name",
     ),
     (PHONE + "  E-Mail: E\n", "4: fields.E-Mail: unknown API field 'E-Mail'; did you mean 'email'?"),
     (

@@ -237,7 +237,7 @@ def test_pollybot_export_imports_into_the_sandbox(
 
     kept = client.get_lead("+919123450010")  # lines 10 and 19: the later record wins
     assert kept is not None
-    assert kept["first_name"] == "Ananya Menon" and kept["last_name"] is None  # full name, not split
+    assert (kept["first_name"], kept["last_name"]) == ("Ananya", "Menon")  # the full name, split
     assert kept["lead_stage"]["title"] == "Qualified"
     assert sorted(label["title"] for label in kept["labels"]) == ["Demo Requested", "Warm"]
     assert kept["source_type"] == "OTHERS"

@@ -205,7 +205,7 @@ def test_unknown_sheet_guesses(tmp_path: Path) -> None:
     # Mobile No is filled on every row, WhatsApp on one: the fuller column is the primary phone.
     assert fields["customer_phone"] == {"columns": ["Mobile No", "WhatsApp"]}
     assert fields["add_phones"] == ["WhatsApp"]
-    assert fields["first_name"] == "Customer Name"
+    assert fields["full_name"] == "Customer Name" and "first_name" not in fields
     assert fields["email"] == ["E-mail", "Alt Email"]
     assert fields["business_name"] == "Organisation"
     assert fields["deal_value"] == {"column": "Deal Size", "type": "number"}
