@@ -65,10 +65,11 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     history.add_argument("--state", type=Path, metavar="FILE", help="the state file (default: DIR/state.sqlite)")
     history.set_defaults(handler=_history)
 
-    from importer.cli import apply
+    from importer.cli import apply, undo
     from importer.cli.pull import add_pull_command
 
     apply.add_command(commands, _positive)
+    undo.add_command(commands, _positive)
     add_pull_command(commands, _positive(float))
 
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")

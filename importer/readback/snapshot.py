@@ -14,7 +14,7 @@ from typing import Any
 
 from importer.readback.compare import PLAIN_FIELDS, same_emails, same_value
 
-__all__ = ["changed_fields", "lead_values"]
+__all__ = ["changed_fields", "lead_values", "same_field"]
 
 _ADDRESS_KEYS = ("text", "additional", "initials", "latitude", "longitude")
 _NAMED = {"lead_stage_name": "lead_stage", "lead_group_name": "lead_group"}
@@ -49,10 +49,12 @@ def lead_values(payload: dict[str, Any], lead: Lead) -> dict[str, Any]:
 
 def changed_fields(read: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """The fields of ``read`` whose value ``now`` differs (numbers as numbers, e-mails ignoring case and order)."""
-    return [name for name, value in read.items() if not _same(name, value, now.get(name))]
+    return [name for name, value in read.items() if not same_field(name, value, now.get(name))]
 
 
-def _same(name: str, read: Any, now: Any) -> bool:
+def same_field(name: str, read: Any, now: Any) -> bool:
+    """Two values of the upsert field ``name`` are the same (numbers as numbers, e-mails ignoring case and order,
+    an address key by key, a list as a set)."""
     if name == "email":
         return same_emails(read, now)
     if isinstance(read, dict) and isinstance(now, dict):

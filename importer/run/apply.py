@@ -178,7 +178,7 @@ class Apply:
         if run.catalog is not None and self.header.org_id is not None and run.catalog.org_id != self.header.org_id:
             raise ConfigError(f"{self.folder}: the plan was made for account {self.header.org_id}, "
                               f"the API key is of account {run.catalog.org_id}")
-        run.summary.extra["plan"] = str(self.folder)
+        run.summary.extra["plan_dir"] = str(self.folder)
         _mark_applied(self.folder, run.writer.folder, finished=False)
         decider = PlannedDecide(self.folder)
         delivery = Delivery(run, decider)

@@ -99,7 +99,7 @@ def test_apply_sends_exactly_the_plan(fresh_sandbox: SandboxServer, tmp_path: Pa
     summary = summary_of(run)
     assert (summary["sent"], summary["succeeded"], summary["failed"], summary["unchanged"], summary["stale"]) == (
         2, 2, 1, 1, 0)
-    assert summary["plan"] == str(plan)
+    assert summary["plan_dir"] == str(plan)
     with open(run / "failures.csv", encoding="utf-8-sig", newline="") as stream:
         (failure,) = csv.DictReader(stream)
     assert failure["_row"] == "5" and failure["_error"].startswith("conflict in the plan: customer phone")

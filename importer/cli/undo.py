@@ -1,0 +1,60 @@
+"""``superfone-import undo RUN_DIR [--dry-run] [--label-created NAME]`` (see :mod:`importer.run.undo`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from importer.cli.apply import add_target_options
+
+
+def add_command(commands: Any, positive: Any) -> None:
+    command = commands.add_parser("undo", help="put back what a run or an apply changed, where nobody changed it since")
+    command.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the report folder of a real run or an apply")
+    command.add_argument("--dry-run", action="store_true",
+                         help="read the leads and say what undo would do; write nothing")
+    command.add_argument("--label-created", metavar="NAME",
+                         help="tag the leads the run created with this (existing) label, to delete them by hand")
+    add_target_options(command, positive)
+    command.set_defaults(handler=run_undo)
+
+
+def run_undo(args: argparse.Namespace) -> int:
+    from importer.api.client import DEFAULT_BASE_URL
+    from importer.cli.console import BarProgress
+    from importer.run.options import NullProgress, RunOptions
+    from importer.run.undo import Undo
+
+    options = RunOptions(report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
+                         base_url=args.base_url or DEFAULT_BASE_URL, api_key=os.environ.get("SF_API_KEY") or None)
+    progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
+    undo = Undo(args.run_dir, options, dry_run=args.dry_run, label_created=args.label_created, progress=progress)
+    done = None if args.dry_run else undo.done_by()
+    if done is not None:
+        print(f"undo: {args.run_dir} was undone already, by {done}: nothing to do")
+        return 0
+    result = undo.run()
+    for line in undo_lines(result.summary, args.run_dir):
+        print(line)
+    print(f"report: {result.folder}")
+    return result.exit_code
+
+
+def undo_lines(summary: dict[str, Any], run_dir: Path) -> list[str]:
+    """``undo of RUN_DIR: 5 leads: 3 written, …`` and the outcomes of the fields, most frequent first."""
+    if summary["dry_run"]:
+        would = summary.get("would_write", 0)
+        counts = (f"(dry run, nothing sent): {summary['rows_total']} leads: {would} would be written, "
+                  f"{summary['valid'] - would - summary['skipped']} nothing to write, {summary['skipped']} skipped")
+    else:
+        resumed = f" ({summary['resumed']} done by the undo it resumed)" if summary.get("resumed") else ""
+        counts = (f"{summary['rows_total']} leads{resumed}: {summary['succeeded']} written, {summary['failed']} "
+                  f"failed, {summary['unchanged']} nothing to write, {summary['skipped']} skipped")
+    lines = [f"undo of {run_dir} {counts}" if summary["dry_run"] else f"undo of {run_dir}: {counts}"]
+    fields = sorted((summary.get("fields") or {}).items(), key=lambda item: (-item[1], item[0]))
+    if fields:
+        lines.append("undo: " + ", ".join(f"{n} {outcome}" for outcome, n in fields))
+    return lines
