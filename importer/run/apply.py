@@ -194,9 +194,9 @@ class Apply:
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
         stale = summary.get("stale") or 0
-        if not stale:
-            return []
-        return [f"apply: {stale} stale (changed since the plan: not sent, see stale.csv)"]
+        listed = ", see stale.csv" if stale else ""
+        return [f"apply: the plan in {self.folder} is applied; {stale} stale (changed since the plan: not sent"
+                f"{listed})"]
 
 
 def write_stale(run_dir: Path, states: dict[int, RowState]) -> int:
@@ -242,7 +242,10 @@ def before_image(planned: PlannedRow, status: str) -> BeforeImage:
             sent[name] = True
         else:
             sent[name] = value
-        if name in SET_FIELDS:
+        if name == "address" and isinstance(value, dict):
+            stored = read.get(name) or {}
+            before[name] = {key: None if is_empty(stored.get(key)) else stored.get(key) for key in value}
+        elif name in SET_FIELDS:
             stored = read.get(name)
             before[name] = None if is_empty(stored) else stored
     return BeforeImage(planned.row, planned.customer_phone, planned.lead_id, planned.read is not None, before, sent,

@@ -116,11 +116,19 @@ def _fields(image: BeforeImage, lead: dict[str, Any], request: dict[str, Any], u
         elif _same(name, now, before):
             undo.lines.append(line(name, "already", wrote, now, before))
         elif _same(name, now, wrote):
-            request[name] = before
+            request[name] = _put_back(name, wrote, before)
             undo.lines.append(line(name, "restored", wrote, now, before))
         else:
             undo.lines.append(line(name, "edited-since", wrote, now, before,
                                    "changed since the run: left as it is"))
+
+
+def _put_back(name: str, wrote: Any, before: Any) -> Any:
+    """The request's value that puts ``before`` back: an address only with the keys the run set (null clears
+    all five)."""
+    if name == "address" and isinstance(wrote, dict):
+        return {key: (before or {}).get(key) for key in wrote}
+    return before
 
 
 def _same(name: str, a: Any, b: Any) -> bool:

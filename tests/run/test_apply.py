@@ -137,7 +137,7 @@ def test_a_lead_edited_after_the_plan_is_stale(fresh_sandbox: SandboxServer, api
             ["2", 'changed since the plan: lead_stage_name: plan read "Qualified", now "Proposal"']]
     assert [line["_row"] for line in jsonl(run / "before.jsonl")] == [4]  # only what was sent
     out = capsys.readouterr().out
-    assert "apply: 1 stale (changed since the plan: not sent, see stale.csv)" in out
+    assert f"apply: the plan in {plan} is applied; 1 stale (changed since the plan: not sent, see stale.csv)" in out
 
 
 def test_a_lead_created_after_the_plan_is_stale(fresh_sandbox: SandboxServer, api: SandboxApi, tmp_path: Path,

@@ -74,3 +74,12 @@ def test_created_gone_and_not_removable() -> None:
     assert outcomes(gone) == [("lead", "gone")] and gone.requests == ()
     other = undo_lead(image({"city": "X"}, {"city": None}), {**lead(), "id": 99})
     assert outcomes(other) == [("lead", "gone")]
+
+
+def test_an_address_goes_back_key_by_key() -> None:
+    sent = {"address": {"text": "12 Marina Road"}}
+    undo = undo_lead(image(sent, {"address": None}),
+                     lead(address={"text": "12 Marina Road", "additional": "Floor 2", "initials": None,
+                                   "latitude": None, "longitude": None}))
+    assert outcomes(undo) == [("address", "restored")]
+    assert undo.requests[0]["address"] == {"text": None}  # "Floor 2" was not the run's: it stays
