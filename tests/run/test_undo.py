@@ -152,7 +152,7 @@ def test_undo_killed_with_kill_9_resumes_without_doing_anything_twice(
         assert process.wait() == -signal.SIGKILL
     fresh_sandbox.configure(latency_ms=0)
     first = {entry["customer_phone"] for entry in posts(fresh_sandbox) if entry["status"] == 200}
-    assert 8 <= len(first) < len(leads)
+    assert 0 < len(first) < len(leads)  # killed part way
 
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
