@@ -77,6 +77,15 @@ CODES: dict[str, IssueCode] = {
                   otherwise="with `--on-duplicate error`"),
     "phone-owned-by-other-row":
         IssueCode("error", "a phone of the row is already a phone of another row's lead"),
+    # tasks (importer.mapping.tasks, importer.checks.tasks)
+    "unknown-task-type":
+        IssueCode("error", "a task's type read from the sheet is not one of the API's six task types"),
+    "task-past-due":
+        IssueCode("warning", "a task's due time has passed: no task is created (`past_due: create` creates it)"),
+    "invalid-notify-at":
+        IssueCode("error", "a task's `notify_at` is not after now, or is after its due time (the API refuses it)"),
+    "several-open-tasks":
+        IssueCode("warning", "a row has several non-reminder tasks: creating each completes the one before it"),
     # the sync's decide stage (importer.run.ledger)
     "note-in-doubt":
         IssueCode("warning", "the row's note may already be on the lead (an earlier delivery is in doubt): not sent "

@@ -23,6 +23,7 @@ from importer.checks.row import RowChecker
 from importer.checks.spill import CheckedBatch, acyclic, request_body, row_digest, write_part
 from importer.models import Row
 from importer.report.payloads import payload_line
+from importer.report.tasklines import task_line
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk
 from importer.sources.delimited import DelimitedTable
 from importer.sources.table import Table
@@ -88,11 +89,14 @@ def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatc
     batch = CheckedBatch(keep_cells=columns is not None)
     lines = bytearray()
     for row in rows:
-        requests, phones, issues = checker.check(row)
+        requests, phones, issues, tasks = checker.check_with_tasks(row)
         number = row.number
         bodies = [request_body(request) for request in requests]
         for body in bodies:
             lines += payload_line(number, body)
+        if tasks:  # a sync sends a row again when its tasks changed, so they are part of its digest
+            batch.tasks[number] = b"".join(task_line(number, phones[0], task) for task in tasks)
+            bodies.append(batch.tasks[number])
         batch.ends.append(len(lines))
         if keep.digests:
             batch.digests.append(row_digest(bodies) if bodies else b"")

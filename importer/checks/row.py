@@ -7,14 +7,17 @@ What is checked, and why it is an error or a warning:
 - lead_stage_name / lead_group_name must name exactly one catalog item (the API answers 404 or 400): error;
 - add_labels / remove_labels / add_products names the account lacks are silently dropped by the API: warning;
 - source_type must be one of the account's source types: error;
-- add_labels with remove_labels in one row becomes two requests (the API refuses both in one): never an error.
+- add_labels with remove_labels in one row becomes two requests (the API refuses both in one): never an error;
+- the row's tasks, against the time of the run (:mod:`importer.checks.tasks`).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from importer.api.catalog import Catalog, NameSet, suggestion_text
+from importer.checks.tasks import check_tasks
 from importer.issues import issue
 from importer.models import Issue, Row
 from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text
@@ -31,16 +34,21 @@ class MappingLike(Protocol):
 
     def apply(self, row: Row) -> tuple[dict[str, Any], list[Issue]]: ...
 
+    def task_drafts(self, row: Row, issues: list[Issue]) -> list[Any]: ...
+
     def column_for(self, field: str) -> str: ...
 
 
 class RowChecker:
     """Maps and checks one row at a time. ``catalog=None`` means offline: names are not checked."""
 
-    def __init__(self, mapping: MappingLike, catalog: Catalog | None, *, restore_cells: bool = False) -> None:
+    def __init__(self, mapping: MappingLike, catalog: Catalog | None, *, restore_cells: bool = False,
+                 now: datetime | None = None) -> None:
         """``restore_cells``: the input is one of our own report files (failures.csv): undo the apostrophe that
-        kept spreadsheets from running cells such as ``=1+2`` or ``-Ravi`` as formulas."""
+        kept spreadsheets from running cells such as ``=1+2`` or ``-Ravi`` as formulas. ``now``: the time tasks
+        are checked against (default: when the checker is made, i.e. the start of the run)."""
         self.mapping = mapping
+        self.now = now if now is not None else datetime.now(UTC)
         self.catalog = catalog
         self.source_types = (catalog or Catalog.offline()).source_types
         self.restore_cells = restore_cells
@@ -51,9 +59,17 @@ class RowChecker:
     def check(self, row: Row) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...], tuple[Issue, ...]]:
         """(requests to send, the row's phones with the primary first, issues); no requests when the row has an
         error. A plain tuple: this runs once per row, a million times in a large dry run."""
+        requests, phones, issues, _ = self.check_with_tasks(row)
+        return requests, phones, issues
+
+    def check_with_tasks(self, row: Row) -> tuple[tuple[dict[str, Any], ...], tuple[str, ...], tuple[Issue, ...],
+                                                  tuple[dict[str, Any], ...]]:
+        """:meth:`check`, and the create-task bodies of the row's tasks (none when the row has an error)."""
         if self.restore_cells:
             row = Row(row.number, {key: restore(value) for key, value in row.cells.items()})
         draft, issues = self.mapping.apply(row)
+        drafts = self.mapping.task_drafts(row, issues)
+        tasks = check_tasks(drafts, self.now, row.number, issues) if drafts else ()
         region = self.mapping.region
         if self.mapping.region_column:
             region = row.cells.get(self.mapping.region_column, "").strip() or region
@@ -65,10 +81,10 @@ class RowChecker:
         if self.catalog is not None:
             self._names(draft, row.number, issues)
         if not phones or (issues and any(found.severity == "error" for found in issues)):
-            return (), phones, tuple(issues)
+            return (), phones, tuple(issues), ()
         if "remove_labels" in draft and "add_labels" in draft:
-            return split_labels(draft), phones, tuple(issues)
-        return (draft,), phones, tuple(issues)
+            return split_labels(draft), phones, tuple(issues), tasks
+        return (draft,), phones, tuple(issues), tasks
 
     # --- phones -------------------------------------------------------------------------------------------
 

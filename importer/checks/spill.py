@@ -22,6 +22,7 @@ from typing import Any, Literal, NamedTuple
 from importer.checks.crossrow import CrossRowVerdicts
 from importer.models import Issue, Row
 from importer.report.payloads import parse_payload_lines
+from importer.report.tasklines import parse_task_lines
 
 #: ``send`` the row; ``skipped``: another row with the same customer phone is sent instead; ``invalid``: an
 #: error of its own or across rows.
@@ -39,6 +40,8 @@ class CheckedRow(NamedTuple):
     issues: tuple[Issue, ...]
     verdict: Verdict
     cells: tuple[str, ...] | None
+    #: The create-task bodies of the row's tasks (reference §4.1), made once their lead's upsert went through.
+    tasks: tuple[dict[str, Any], ...] = ()
 
     def row(self, columns: list[str]) -> Row:
         """The row as read (its cells must have been kept)."""
@@ -95,7 +98,7 @@ class CheckedBatch:
     Iterating a batch gives its rows as :class:`CheckedRow`; ``issues`` holds only the rows that have some.
     """
 
-    __slots__ = ("numbers", "phones", "verdicts", "issues", "cells", "lines", "ends", "digests")
+    __slots__ = ("numbers", "phones", "verdicts", "issues", "cells", "lines", "ends", "digests", "tasks")
 
     def __init__(self, keep_cells: bool) -> None:
         self.numbers: list[int] = []
@@ -107,6 +110,8 @@ class CheckedBatch:
         self.ends: list[int] = []
         #: Per row, a digest of its request bodies (empty for an invalid row): a sync tells an unchanged row by it.
         self.digests: list[bytes] = []
+        #: The tasks.jsonl lines of the rows that have tasks, by row number.
+        self.tasks: dict[int, bytes] = {}
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -120,8 +125,10 @@ class CheckedBatch:
         start, end = self.ends[index - 1] if index else 0, self.ends[index]
         requests = tuple(payload for _, payload in parse_payload_lines(self.lines[start:end]))
         cells = self.cells[index] if self.cells is not None else None
+        lines = self.tasks.get(number)
+        tasks = tuple(task for _, _, task in parse_task_lines(lines)) if lines else ()
         return CheckedRow(number, requests, self.phones[index], self.issues.get(number, ()), self.verdicts[index],
-                          cells)
+                          cells, tasks)
 
     def sent_lines(self) -> bytes:
         """The payloads.jsonl lines of the rows whose verdict is ``send``."""
@@ -129,6 +136,13 @@ class CheckedBatch:
         if all(verdict == "send" or start == end for start, end, verdict in spans):
             return self.lines  # every row that has lines is sent
         return b"".join(self.lines[start:end] for start, end, verdict in spans if verdict == "send")
+
+    def task_lines(self) -> bytes:
+        """The tasks.jsonl lines of the rows whose verdict is ``send``."""
+        if not self.tasks:
+            return b""
+        return b"".join(self.tasks[number] for number, verdict in zip(self.numbers, self.verdicts, strict=True)
+                        if verdict == "send" and number in self.tasks)
 
     def settled(self, verdicts: CrossRowVerdicts) -> CheckedBatch:
         """A copy with the cross-row checks' issues and verdicts applied."""
@@ -150,11 +164,12 @@ class CheckedBatch:
         return [issue for number in self.numbers if number in self.issues for issue in self.issues[number]]
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends, self.digests
+        return (self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends, self.digests,
+                self.tasks)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         (self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends,
-         self.digests) = state
+         self.digests, self.tasks) = state
 
 
 def row_digest(bodies: Iterable[bytes]) -> bytes:

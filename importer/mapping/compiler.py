@@ -15,6 +15,7 @@ from importer.mapping.lookup import load_lookup
 from importer.mapping.names import NamePlan
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
 from importer.mapping.spec import FieldSpec, MappingSpec
+from importer.mapping.tasks import TaskPlan, compile_tasks
 from importer.mapping.values import OMIT, Template, ValueMap
 from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 
@@ -61,6 +62,7 @@ class Compiled:
     address_plans: list[FieldPlan] = field(default_factory=list)
     refs: list[ColumnRef] = field(default_factory=list)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
+    tasks: list[TaskPlan] = field(default_factory=list)
     #: What the day/month order must be decided for before rows are mapped (date fields without date_format).
     date_sources: list[DateSource] = field(default_factory=list)
 
@@ -100,6 +102,7 @@ class Compiler:
             )
         if CREATE_FLAG not in self.result.constants:
             self.result.constants[CREATE_FLAG] = spec.defaults.create_if_missing
+        self.result.tasks = compile_tasks(self, spec.tasks)
         return self.result
 
     def _defaults(self) -> None:

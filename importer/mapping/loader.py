@@ -14,6 +14,7 @@ from importer.mapping.compiler import ColumnRef, Compiled, Compiler, DateSource
 from importer.mapping.dates import Order
 from importer.mapping.document import did_you_mean, read_document
 from importer.mapping.spec import MappingSpec, parse_spec
+from importer.mapping.tasks import TaskDraft
 from importer.models import Issue, Row
 
 
@@ -50,6 +51,7 @@ class Mapping:
         self._has_address = bool(self._address_plans or self._address_constants)
         #: Columns (and templates) of date fields whose day/month order is decided per input (see ``profile``).
         self.date_sources: tuple[DateSource, ...] = tuple(compiled.date_sources)
+        self._tasks = tuple(compiled.tasks)
 
     def __repr__(self) -> str:
         return f"Mapping(path={str(self.path)!r}, fields={list(self.fields)!r})"
@@ -85,6 +87,18 @@ class Mapping:
         for index, source in enumerate(resolved.date_sources):
             source.reader.decide(source.key, orders.get(index))
         return resolved
+
+    @property
+    def has_tasks(self) -> bool:
+        """The mapping has a ``tasks:`` list."""
+        return bool(self._tasks)
+
+    def task_drafts(self, row: Row, issues: list[Issue]) -> list[TaskDraft]:
+        """The row's tasks (``tasks:``) as mapped, blank due times left out; problems are added to ``issues``."""
+        if not self._tasks:
+            return []
+        drafts = [plan.draft(row.cells, issues, row.number) for plan in self._tasks]
+        return [draft for draft in drafts if draft is not None]
 
     def column_for(self, field: str) -> str:
         """The (first) sheet column an API field is read from, for issue reports; else the field name."""

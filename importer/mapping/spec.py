@@ -43,6 +43,16 @@ class FieldSpec(_Spec):
     date_format: str | None = None
 
 
+class TaskSpec(_Spec):
+    """One item of ``tasks:`` (see :mod:`importer.mapping.tasks`): ``type`` is a task type or a field spec."""
+
+    type: str | FieldSpec
+    due: FieldSpec
+    notify_at: FieldSpec | None = None
+    note: FieldSpec | None = None
+    past_due: Literal["skip", "create"] = "skip"
+
+
 class DefaultsSpec(_Spec):
     region: str = "IN"
     region_column: str | None = None
@@ -55,6 +65,7 @@ class MappingSpec(_Spec):
     description: str | None = None
     defaults: DefaultsSpec = DefaultsSpec()
     fields: dict[str, FieldSpec]
+    tasks: list[TaskSpec] = []
 
 
 _EXPECTED: dict[str, str] = {
@@ -79,6 +90,11 @@ _EXPECTED: dict[str, str] = {
     "lookup": "expected an object with file, key and value",
     "file": "expected a CSV file path, relative to the mapping file",
     "key": "expected a column name of the lookup file",
+    "tasks": "expected a list of tasks, each {type, due, notify_at, note, past_due}",
+    "due": "expected a column name, or {column: Follow-up, type: datetime}",
+    "notify_at": "expected a column name, or {column: Remind At, type: datetime}",
+    "note": "expected a column name, or {template: ...}",
+    "past_due": "expected skip or create",
 }
 _LOOKUP_VALUE = "expected a column name of the lookup file"
 _MAP_ENTRY = "expected a replacement value (text or a number) or null"
@@ -93,6 +109,9 @@ def parse_spec(document: Document) -> MappingSpec:
             **data,
             "fields": {name: _expand_shorthand(entry) for name, entry in fields.items()},
         }
+    tasks = data.get("tasks")
+    if isinstance(tasks, list):
+        data = {**data, "tasks": [_expand_task(task) for task in tasks]}
     try:
         return MappingSpec.model_validate(data)
     except ValidationError as exc:
@@ -114,6 +133,14 @@ def _expand_shorthand(entry: Any) -> Any:
     return entry
 
 
+def _expand_task(task: Any) -> Any:
+    """A task's due, notify_at and note take the fields' shorthand; its ``type`` is a task type when it is text."""
+    if not isinstance(task, dict):
+        return task
+    return {key: _expand_shorthand(value) if key in ("due", "notify_at", "note") else value
+            for key, value in task.items()}
+
+
 def _describe(data: Any, error: Any) -> tuple[KeyPath, str]:
     """The key path (union member names dropped) and a human message for one pydantic error."""
     path = _data_path(data, error["loc"])
@@ -122,11 +149,13 @@ def _describe(data: Any, error: Any) -> tuple[KeyPath, str]:
         return path, _unknown_key(path)
     if len(path) == 2 and path[0] == "fields":
         return path, FIELD_SHAPE
+    if len(path) == 2 and path[0] == "tasks":
+        return path, "expected a task: an object with type, due and optionally notify_at, note, past_due"
     expected = _expected(path[:-1], str(path[-1]) if path else "")
     return path, f"required; {expected}" if kind == "missing" else expected
 
 
-_UNION_MEMBERS = frozenset({"str", "list[str]", "none"})
+_UNION_MEMBERS = frozenset({"str", "list[str]", "none", "FieldSpec"})
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
@@ -164,6 +193,10 @@ def _allowed_keys(parent: KeyPath) -> list[str]:
     if parent == ("defaults",):
         model = DefaultsSpec
     elif len(parent) == 2 and parent[0] == "fields":
+        model = FieldSpec
+    elif len(parent) == 2 and parent[0] == "tasks":
+        model = TaskSpec
+    elif len(parent) == 3 and parent[0] == "tasks":
         model = FieldSpec
     elif len(parent) == 3 and parent[2] == "lookup":
         model = LookupSpec

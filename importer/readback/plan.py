@@ -37,6 +37,7 @@ from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_li
 from importer.run.kind import RunContext, sync_decisions
 from importer.run.ledger import SyncLedger, reading_ledger
 from importer.run.rows import CheckedBatch
+from importer.run.tasks import PlannedTasks, task_lines
 
 __all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
 
@@ -138,10 +139,13 @@ class Plan:
             return outcome.action, [str(target.row), outcome.action, target.customer_phone, lead_id, changes,
                                     outcome.message]
 
+        planned = PlannedTasks(run.writer.folder, run.summary, run.mapping.has_tasks)  # tasks.jsonl
         with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
                             online=True) as ledger, recorder:
-            rows = targets(batches, run) if ledger is None else _sync_targets(batches, run, ledger)
+            rows = targets(planned.tap(batches), run) if ledger is None else _sync_targets(batches, run, ledger,
+                                                                                         planned)
             PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch), line)
+        planned.finish()
         if would_fail:
             run.summary.extra["plan"]["would_fail"] = would_fail
         run.summary.extra["apply"] = recorder.estimate(run.options.rate)
@@ -150,7 +154,7 @@ class Plan:
         return 1 if summary.invalid or PLAN.has_problems(summary) else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
-        return plan_lines(summary)
+        return plan_lines(summary) + task_lines(summary)
 
 
 class PlanRecorder:
@@ -206,7 +210,8 @@ def plan_header(run: RunContext) -> PlanHeader:
         created_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
-def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: SyncLedger) -> Iterator[Target]:
+def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: SyncLedger,
+                  planned: PlannedTasks) -> Iterator[Target]:
     """Under the sync's rules: rows the job's leads already hold are not planned (counted unchanged); the others
     are planned with what a run would send them (only the changed fields of a lead the job has synced)."""
     run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
@@ -214,6 +219,7 @@ def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: Sync
         lines: list[bytes] = []
         for row, decided in sync_decisions(ledger, batch, run):
             lines.extend(payload_line(row.number, request_body(request)) for request in decided.requests)
+            planned.add(batch.tasks.get(row.number, b""))
             yield Target(row.number, merge_requests(decided.requests), row.phones, decided.requests,
                          decided.fallback)
         run.writer.add_payloads(b"".join(lines))

@@ -122,6 +122,11 @@ def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: i
     title = f"{kind_of(summary)}: {summary.get('input', '')}"
     counts = _table(("", "rows"), (f"<tr><th>{escape_text(key)}</th>{_cell(summary.get(key, 0), 'num')}</tr>"
                                    for key in _COUNTS if key in summary))
+    tasks = summary.get("tasks") or {}
+    if tasks:  # the mapping's tasks: created, already there, failed, in doubt (a dry run: planned, skipped)
+        counts += "<h2>Tasks</h2>" + _table(("", "tasks"), (
+            f"<tr><th>{escape_text(str(key).replace('_', ' '))}</th>{_cell(n, 'num')}</tr>"
+            for key, n in tasks.items()))
     by_code = code_bars(summary)
     codes = _table(("code", "severity", "rows"),
                    (f"<tr>{_cell(b.label, b.note)}{_cell(b.note)}{_cell(number(b.value), 'num')}</tr>"
@@ -139,5 +144,6 @@ def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: i
             "<h2>Issues by code</h2>"
             + (f'<div class="charts">{_codes_figure(by_code)}</div>{codes}' if by_code else "<p>None.</p>")
             + f"<h2>Issues</h2>{more}{listed if issues else '<p>None.</p>'}"
-            "<p>Files: summary.json, issues.csv, failures.csv, successes.csv, payloads.jsonl (dry run).</p>"
+            "<p>Files: summary.json, issues.csv, failures.csv, successes.csv, payloads.jsonl (dry run), tasks.csv "
+            "(tasks.jsonl in a dry run).</p>"
             "</body></html>\n")

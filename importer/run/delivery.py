@@ -36,6 +36,7 @@ from importer.run.missing import MissingLeads
 from importer.run.rows import CheckedBatch, CheckedRow
 from importer.run.sending import NOTE, Job, Outcome, Prepare, Sender
 from importer.run.state import SyncState
+from importer.run.tasks import DeliveryTasks, TaskRecords, task_lines
 
 JOURNAL_NAME = "journal.sqlite"
 
@@ -54,7 +55,7 @@ class Send:
         return 1 if (summary.invalid or summary.failed or summary.in_doubt) else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
-        return []
+        return task_lines(summary)
 
 
 def retry_rows(journal: Journal, key: str, run_dir: Path) -> set[int]:
@@ -106,6 +107,8 @@ class SyncDecide:
 class Delivery:
     """One real run's decide, act and record stages, over the rows the importer hands it."""
 
+    _tasks: DeliveryTasks
+
     def __init__(self, run: RunContext, decider: Decide | None = None) -> None:
         assert run.client is not None
         self.run_context = run
@@ -128,11 +131,13 @@ class Delivery:
         self.summary.extra["journal_key"] = self.key
         state_path = options.state_path()
         with RunLock(state_path), SyncState(state_path) as state, \
-                Journal(options.report_dir / JOURNAL_NAME) as journal:
+                Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:
             self._journal, self._ledger = journal, self._open_ledger(state)
+            self._tasks = DeliveryTasks(records, self._ledger)
             missing = self._missing.jobs(state, self._ledger.job)
             if options.fresh:
                 journal.forget(self.key)
+                records.forget()
             only = retry_rows(journal, self.key, options.retry_failed) if options.retry_failed else None
             states = journal.states(self.key) if journal.interrupted(self.key) else {}
             journal.record_run(self.key, str(self.writer.folder), run.started.isoformat())
@@ -146,6 +151,12 @@ class Delivery:
                 raise
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
+
+    def _task_records(self) -> TaskRecords:
+        counts: dict[str, int] = {}
+        if self.run_context.mapping.has_tasks:
+            self.summary.extra["tasks"] = counts
+        return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts)
 
     def _open_ledger(self, state: SyncState) -> SyncLedger:
         run = self.run_context
@@ -209,6 +220,7 @@ class Delivery:
                 return None
             if only is None and state is not None and state.status in FINAL_STATUSES:
                 self._resume(row, state)
+                self._tasks.records.resumed(checked.number, checked.phones[0])
                 return None
         decided = self.decider.decide(checked, digest, self._ledger)
         with self._lock:
@@ -218,13 +230,16 @@ class Delivery:
             if decided.refused:
                 self._record(row, "failed", decided.refused)
                 return None
-            if decided.unchanged:
+            alone = decided.unchanged and bool(checked.tasks)  # the lead is unchanged, its tasks are not
+            if decided.unchanged and not alone:
                 self._list_unchanged_locked(checked)
                 return None
             self._pending[checked.number] = (row, decided.pending)
+            self._tasks.expect(checked.number, checked.phones[0], checked.tasks, digest if alone else None)
         note_in_doubt = state is not None and (
             (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
-        return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback)
+        return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback,
+                   checked.tasks)
 
     def _list_unchanged_locked(self, checked: CheckedRow) -> None:
         self.summary.unchanged += 1
@@ -247,18 +262,24 @@ class Delivery:
         if pending is not None:
             self._ledger.sending(pending)
         with self._lock:
-            self.summary.sent += 1
+            self.summary.sent += bool(job.requests)  # a job of tasks alone sends no upsert
 
     def _on_outcome(self, outcome: Outcome) -> None:
         assert self._journal is not None and self._ledger is not None
         if outcome.row < 0:
             self._missing.record(outcome)
             return
+        alone = self._tasks.record(outcome)  # tasks are journaled before their row; a phone: sent for its tasks alone
         self._journal.record(self.key, outcome.row, outcome.status, outcome.message)
         with self._lock:
             row, pending = self._pending.pop(outcome.row)
             if pending is not None:
-                self._ledger.outcome(pending, outcome.status, outcome.fell_back)
+                self._ledger.outcome(self._tasks.settled_pending(pending, outcome), outcome.status, outcome.fell_back)
+            if alone is not None:
+                self.summary.unchanged += 1
+                self.writer.add_unchanged([(row.number, alone)])
+                self.run_context.progress.advance(1)
+                return
             self._record(row, outcome.status, outcome.message)
 
     def _record(self, row: Row, status: str, message: str) -> None:

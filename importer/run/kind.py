@@ -21,6 +21,7 @@ from importer.report.payloads import payload_line
 from importer.run.ledger import Decided, SyncLedger, reading_ledger
 from importer.run.options import Progress, RunOptions
 from importer.run.rows import CheckedBatch, CheckedRow, CheckedRows
+from importer.run.tasks import PlannedTasks, task_lines
 from importer.sources import Table
 
 
@@ -91,20 +92,24 @@ class DryRun:
     reads_account = False
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
+        planned = PlannedTasks(run.writer.folder, run.summary, run.mapping.has_tasks)  # tasks.jsonl
         with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
                             online=run.client is not None) as ledger:
             if ledger is None:
-                for batch in batches:
+                for batch in planned.tap(batches):
                     run.writer.add_payloads(batch.sent_lines())
+                planned.finish()
                 return
             run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
             for batch in batches:
-                run.writer.add_payloads(b"".join(
-                    payload_line(row.number, request_body(request))
-                    for row, decided in sync_decisions(ledger, batch, run) for request in decided.requests))
+                decisions = list(sync_decisions(ledger, batch, run))
+                run.writer.add_payloads(b"".join(payload_line(row.number, request_body(request))
+                                                 for row, decided in decisions for request in decided.requests))
+                planned.add(b"".join(batch.tasks.get(row.number, b"") for row, _ in decisions))
+        planned.finish()
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
-        return []
+        return task_lines(summary)

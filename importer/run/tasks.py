@@ -18,18 +18,21 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
 from importer.api.retry import Decision, Retrying
+from importer.checks.spill import CheckedBatch
 from importer.errors import ApiError, AuthError, UncertainError
 from importer.report.cells import safe_cells
+from importer.report.tasklines import TASKS_JSONL
 from importer.run.database import open_database
 
-__all__ = ["TASK_STATUSES", "TaskOutcome", "TaskRecords", "TaskSender", "task_key", "task_lines"]
+__all__ = ["TASK_STATUSES", "DeliveryTasks", "PlannedTasks", "TaskOutcome", "TaskRecords", "TaskSender", "task_key",
+           "task_lines"]
 
 TaskStatus = Literal["succeeded", "existing", "failed", "in_doubt"]
 TASK_STATUSES: tuple[TaskStatus, ...] = ("succeeded", "existing", "failed", "in_doubt")
@@ -200,6 +203,12 @@ class TaskRecords:
                 self._stream = None
             self._db.close()
 
+    def __enter__(self) -> TaskRecords:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def task_lines(summary: dict[str, Any]) -> list[str]:
     """The terminal's line about tasks (none when the run had none)."""
@@ -214,3 +223,85 @@ def task_lines(summary: dict[str, Any]) -> list[str]:
     if counts.get("unchanged"):
         parts.append(f"{counts['unchanged']} unchanged")
     return ["tasks: " + ", ".join(parts) + " (tasks.csv)"]
+
+
+# --- a real run's decide and record hooks (importer.run.delivery) ---------------------------------------------
+
+SETTLED: frozenset[str] = frozenset({"succeeded", "existing"})
+
+
+class DeliveryTasks:
+    """What :class:`importer.run.delivery.Delivery` does about tasks: the jobs of rows whose lead a sync leaves
+    unchanged but whose tasks changed (tasks alone), the sync's confirmation (a row whose tasks did not all get
+    onto its lead is not confirmed, so the next run tries them again), and the record of every outcome."""
+
+    def __init__(self, records: TaskRecords, ledger: Any) -> None:
+        self.records = records
+        self.ledger = ledger
+        self._phones: dict[int, str] = {}
+        self._alone: dict[int, bytes] = {}  # rows sent for their tasks alone → their digest
+
+    def expect(self, row: int, phone: str, tasks: tuple[dict[str, Any], ...],
+               alone_digest: bytes | None = None) -> None:
+        """A job with tasks is about to be handed to the sender (``alone_digest``: its lead is unchanged)."""
+        if tasks:
+            self._phones[row] = phone
+        if alone_digest is not None:
+            self._alone[row] = alone_digest
+
+    def settled_pending(self, pending: Any, outcome: Any) -> Any:
+        """The row's pending sync record as it may be confirmed: without its digest when a task is not on the lead."""
+        if pending is None or all(task.status in SETTLED for task in outcome.tasks):
+            return pending
+        return replace(pending, digest=b"")
+
+    def record(self, outcome: Any) -> str | None:
+        """Journal, count and list the row's task outcomes (before the row's own outcome is journaled). The row's
+        phone when it was sent for its tasks alone (its lead is unchanged), else None."""
+        phone = self._phones.pop(outcome.row, "")
+        if outcome.tasks:
+            self.records.record(outcome.row, phone, outcome.tasks)
+        digest = self._alone.pop(outcome.row, None)
+        if digest is None:
+            return None
+        if outcome.tasks and all(task.status in SETTLED for task in outcome.tasks):
+            stored = self.ledger.state.leads(self.ledger.job, [phone]).get(phone)
+            if stored is not None:
+                self.ledger.state.confirm(self.ledger.job, self.ledger.run_id, phone, digest, stored.confirmed)
+        return phone
+
+
+# --- runs that send nothing: tasks.jsonl ----------------------------------------------------------------------
+
+
+class PlannedTasks:
+    """tasks.jsonl of a dry run or a plan: the create-task requests a real run would send, after each lead's upsert
+    (``{"_row", "customer_phone", "task"}``), and summary.json's ``tasks``: ``planned`` and ``skipped`` (past due)."""
+
+    def __init__(self, folder: Path, summary: Any, has_tasks: bool) -> None:
+        self._path = folder / TASKS_JSONL
+        self._summary = summary
+        self._has_tasks = has_tasks
+        self._stream: IO[bytes] | None = None
+        self.planned = 0
+
+    def add(self, lines: bytes) -> None:
+        if not lines:
+            return
+        if self._stream is None:
+            self._stream = open(self._path, "wb")  # noqa: SIM115
+        self._stream.write(lines)
+        self.planned += lines.count(b"\n")
+
+    def tap(self, batches: Iterable[CheckedBatch]) -> Iterator[CheckedBatch]:
+        """``batches`` as they are, their rows' tasks written on the way (rows to send only)."""
+        for batch in batches:
+            yield batch
+            self.add(batch.task_lines())
+
+    def finish(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        if self._has_tasks:
+            skipped = self._summary.warnings_by_code.get("task-past-due", 0)
+            self._summary.extra["tasks"] = {"planned": self.planned, "skipped": skipped}

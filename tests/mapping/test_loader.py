@@ -89,7 +89,7 @@ ERRORS = [
     ("version: 1\nfeilds:\n  customer_phone: P\n", "2: feilds: unknown key 'feilds'; did you mean 'fields'?"),
     (
         "version: 1\nextra: 1\nfields:\n  customer_phone: P\n",
-        "2: extra: unknown key 'extra'; expected one of: version, description, defaults, fields",
+        "2: extra: unknown key 'extra'; expected one of: version, description, defaults, fields, tasks",
     ),
     (
         PHONE + "  first_name:\n",
