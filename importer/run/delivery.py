@@ -52,7 +52,9 @@ class Send:
         Delivery(run).run(batches)
 
     def exit_code(self, summary: Summary) -> int:
-        return 1 if (summary.invalid or summary.failed or summary.in_doubt) else 0
+        tasks = summary.extra.get("tasks") or {}
+        return 1 if (summary.invalid or summary.failed or summary.in_doubt or tasks.get("failed")
+                     or tasks.get("in_doubt")) else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
         return task_lines(summary)
