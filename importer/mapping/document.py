@@ -77,6 +77,12 @@ class Document:
             shape = str if path[2] == "column" else list
             if isinstance(entry, shape):
                 return path[:2] + path[3:]
+        if len(path) >= 4 and path[0] == "tasks" and path[3] in ("column", "columns"):  # tasks[0].due: Column
+            tasks, index = self.data.get("tasks"), path[1]
+            task = tasks[index] if isinstance(tasks, list) and isinstance(index, int) and index < len(tasks) else None
+            entry = task.get(path[2]) if isinstance(task, dict) else None
+            if isinstance(entry, str if path[3] == "column" else list):
+                return path[:3] + path[4:]
         return path
 
     def error(self, path: KeyPath, message: str) -> ConfigError:

@@ -191,7 +191,7 @@ class TaskRecords:
 
     def _writer(self) -> Any:
         if self._csv is None:
-            self._stream = open(self._folder / TASKS_CSV, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._stream = open(self._folder / TASKS_CSV, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
             self._csv = csv.writer(self._stream)
             self._csv.writerow(TASK_COLUMNS)
         return self._csv

@@ -89,7 +89,7 @@ def test_records_journal_count_list_and_report_again_on_resume(tmp_path: Path) -
     with TaskRecords(tmp_path / "journal.sqlite", "key-1", tmp_path, counts) as records:
         records.record(7, PHONE, outcomes)
     assert counts == {"succeeded": 1, "failed": 1}
-    with (tmp_path / "tasks.csv").open(encoding="utf-8") as stream:
+    with (tmp_path / "tasks.csv").open(encoding="utf-8-sig") as stream:
         rows = list(csv.reader(stream))
     assert rows[0] == ["_row", "customer_phone", "lead_id", "type", "due_date", "notify_at", "status", "message"]
     assert rows[2] == ["7", "'" + PHONE, "12345", "SITE_VISIT", "2031-05-21T04:00:00Z", "", "failed", "'=refused"]
