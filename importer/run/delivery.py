@@ -158,7 +158,8 @@ class Delivery:
         counts: dict[str, int] = {}
         if self.run_context.mapping.has_tasks:
             self.summary.extra["tasks"] = counts
-        return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts)
+        return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts,
+                           self.summary.warnings_by_code)
 
     def _open_ledger(self, state: SyncState) -> SyncLedger:
         run = self.run_context

@@ -148,7 +148,9 @@ class TaskRecords:
     """A real run's task outcomes: in the journal's file (per run key and row), counted in ``counts`` (summary.json's
     ``tasks``) and listed in the run folder's tasks.csv. Thread-safe."""
 
-    def __init__(self, journal_path: Path, key: str, folder: Path, counts: dict[str, int]) -> None:
+    def __init__(self, journal_path: Path, key: str, folder: Path, counts: dict[str, int],
+                 warnings: dict[str, int] | None = None) -> None:
+        """``warnings``: the run's warnings by code; on closing, ``counts`` gets ``skipped``: tasks past due."""
         from importer.run.journal import _SCHEMA, APPLICATION_ID, SCHEMA_VERSION
 
         self._db = open_database(journal_path, what="an importer journal", application_id=APPLICATION_ID,
@@ -159,6 +161,7 @@ class TaskRecords:
         self._stream: IO[str] | None = None
         self._csv: Any = None
         self.counts = counts
+        self._warnings = warnings if warnings is not None else {}
 
     def forget(self) -> None:
         """``--fresh``: drop what the journal holds for this run key."""
@@ -198,6 +201,8 @@ class TaskRecords:
 
     def close(self) -> None:
         with self._lock:
+            if self._warnings.get("task-past-due"):
+                self.counts["skipped"] = self._warnings["task-past-due"]
             if self._stream is not None:
                 self._stream.close()
                 self._stream = None

@@ -85,7 +85,7 @@ def test_tasks_are_created_once_across_runs(fresh_sandbox: SandboxServer, tmp_pa
     sheet, mapping = write(tmp_path, rows)
     first = run(fresh_sandbox, sheet, mapping, tmp_path / "reports")
     assert (first["exit_code"], first["succeeded"]) == (0, 4)
-    assert first["tasks"] == {"succeeded": 3}
+    assert first["tasks"] == {"succeeded": 3, "skipped": 1}
     assert first["warnings_by_code"] == {"task-past-due": 1}
     assert tasks_of(fresh_sandbox, "+919700000001") == [("FOLLOW_UP_CALL", FUTURE_UTC, "PENDING")]
     assert tasks_of(fresh_sandbox, "+919700000002") == []  # a blank due: no task
@@ -100,10 +100,10 @@ def test_tasks_are_created_once_across_runs(fresh_sandbox: SandboxServer, tmp_pa
 
     fresh_sandbox.clear_requests()
     again = run(fresh_sandbox, sheet, mapping, tmp_path / "reports", full=True)  # every row sent again, whole
-    assert again["tasks"] == {"existing": 3} and task_posts(fresh_sandbox) == []
+    assert again["tasks"] == {"existing": 3, "skipped": 1} and task_posts(fresh_sandbox) == []
     fresh_sandbox.clear_requests()
     nightly = run(fresh_sandbox, sheet, mapping, tmp_path / "reports")  # a sync: nothing changed, nothing sent
-    assert (nightly["unchanged"], nightly["tasks"]) == (4, {}) and lead_requests(fresh_sandbox) == []
+    assert (nightly["unchanged"], nightly["tasks"]) == (4, {"skipped": 1}) and lead_requests(fresh_sandbox) == []
     assert len(tasks_of(fresh_sandbox, "+919700000004")) == 2
 
 

@@ -27,7 +27,7 @@ def test_run_with_tasks_into_the_sandbox(capsys: pytest.CaptureFixture[str], tmp
     assert lines[1:] == [
         "followups.csv: 5 rows: 4 succeeded, 0 failed, 0 in doubt, 0 skipped, 1 invalid; 2 warnings",
         "top errors: invalid-notify-at ×1",
-        "top warnings: task-past-due ×1, several-open-tasks ×1",
+        "top warnings: several-open-tasks ×1, task-past-due ×1",
         "tasks: 3 created, 0 already on their leads, 0 failed, 0 in doubt, 1 skipped (past due) (tasks.csv)",
         lines[-1]]
     folder = Path(lines[-1].removeprefix("report: "))
