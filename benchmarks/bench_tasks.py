@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, help="the sandbox's rate limit (default: none)")
     parser.add_argument("--burst", type=int, default=10)
     parser.add_argument("--latency-ms", type=float, default=0)
-    parser.add_argument("--send-rate", type=float, default=0, help="the importer's --rate (0: no limit)")
+    parser.add_argument("--send-rate", type=float, default=100_000, help="the importer's --rate")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     port = free_port()
