@@ -29,3 +29,16 @@ def test_serve_reports_its_address_once_bound_and_prints_nothing(capsys: pytest.
     assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/superfone")
     assert api_key == "k"
     assert capsys.readouterr() == ("", "")
+
+
+def test_fault_scope_flags() -> None:
+    from importer.sandbox.command import config_from_args
+
+    def knobs(*flags: str) -> tuple[bool, bool, bool]:
+        argv = ["sandbox", *flags]
+        config = config_from_args(build_parser(argv).parse_args(argv))
+        return config.fault_upserts, config.fault_tasks, config.fault_reads
+
+    assert knobs() == (True, False, False)
+    assert knobs("--fault-tasks", "--spare-upserts") == (False, True, False)
+    assert knobs("--fault-reads") == (True, False, True)
