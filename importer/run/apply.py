@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
-from importer.readback.compare import merge_requests
+from importer.readback.compare import compare, merge_requests
 from importer.readback.snapshot import changed_fields, lead_values
 from importer.report import Summary, neutralise
 from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
@@ -88,7 +88,10 @@ def _mark_applied(folder: Path, run_dir: Path, finished: bool) -> None:
 
 
 def staleness(planned: PlannedRow, lead: dict[str, Any] | None) -> str | None:
-    """Why the lead no longer is what the plan read (None: it is), in one line."""
+    """Why the lead no longer is what the plan read (None: it is, or it holds what the plan sends already — an
+    apply killed after the write, resumed), in one line."""
+    if lead is not None and planned.requests and not compare(merge_requests(planned.requests), lead).mismatches:
+        return None
     if planned.read is None:
         return None if lead is None else f"a lead with this phone appeared since the plan (lead {lead.get('id')})"
     if lead is None:

@@ -190,3 +190,41 @@ def test_apply_of_a_folder_without_a_plan(tmp_path: Path, capsys: pytest.Capture
     assert apply(tmp_path, tmp_path / "reports") == 2
     assert capsys.readouterr().err == (f"superfone-import: error: {tmp_path}: no plan.jsonl here: not the folder "
                                        "of a `run --plan`\n")
+
+
+def test_an_apply_killed_with_kill_9_resumes_then_counts_as_applied(
+        fresh_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = [[f"Lead {n}", f"+9198222{n:05d}", "Pune", "", "", "", ""] for n in range(30)]
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch, rows)
+    fresh_sandbox.clear_requests()
+    fresh_sandbox.configure(latency_ms=40)
+    command = [sys.executable, "-m", "importer", "apply", str(plan), "--report-dir", str(tmp_path / "reports"),
+               "--rate", "1000", "--concurrency", "2", "--quiet"]
+    env = {**os.environ, "SF_API_KEY": fresh_sandbox.api_key}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while len(posts(fresh_sandbox)) < 6 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        assert process.wait() == -signal.SIGKILL
+    fresh_sandbox.configure(latency_ms=0)
+    assert 0 < len(posts(fresh_sandbox)) < len(rows)
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    run = Path(done.stdout.splitlines()[-1].removeprefix("report: "))
+    summary = summary_of(run)
+    assert summary["resumed"] > 0 and summary["succeeded"] == len(rows)
+    assert all(fresh_sandbox.lead(row[1])["first_name"] == row[0] for row in rows)
+    assert len(jsonl(run / "before.jsonl")) == len(rows)  # the killed apply's leads too
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and f"applied already, by the run {run}" in again.stderr
