@@ -84,9 +84,9 @@ def test_apply_sends_exactly_the_plan(fresh_sandbox: SandboxServer, tmp_path: Pa
 
     assert code == 1  # the conflict row fails, unsent
     sent = posts(fresh_sandbox)
-    assert [(entry["customer_phone"], entry["fields"]) for entry in sent] == [
+    assert sorted((entry["customer_phone"], entry["fields"]) for entry in sent) == sorted([
         (planned[2]["customer_phone"], sorted(planned[2]["requests"][0])),
-        (planned[4]["customer_phone"], sorted(planned[4]["requests"][0]))]
+        (planned[4]["customer_phone"], sorted(planned[4]["requests"][0]))])
     lookups = [entry for entry in fresh_sandbox.requests() if entry["path"].endswith("/api/lead")
                and entry["method"] == "GET"]
     assert len(lookups) == 2  # each lead read again just before its write
