@@ -9,7 +9,8 @@ from tqdm import tqdm
 
 from importer.report.notify import counts_line
 
-_PHASES = {"catalog": "reading the account's catalog", "checking": "checking rows", "sending": "sending"}
+_PHASES = {"catalog": "reading the account's catalog", "dates": "reading the date columns", "checking": "checking rows",
+           "sending": "sending"}
 
 
 class BarProgress:

@@ -195,9 +195,8 @@ class DateReader:
 
 def utc_text(moment: datetime) -> str:
     """``2024-01-20T09:00:00Z`` for a UTC ``moment``; milliseconds only when there are some (``…:00.250Z``)."""
-    if moment.microsecond:
-        return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text[:-6] + "Z" if moment.tzinfo is not None else text + "Z"
 
 
 def _has_time_directive(date_format: str) -> bool:
@@ -235,21 +234,20 @@ def _read_serial(text: str) -> DateValue | None:
 def _build(year: int, month: int, day: int, match: re.Match[str]) -> DateValue | None:
     """The date of a matched value plus its optional time and offset; None when any part is out of range."""
     try:
-        moment = datetime(year, month, day)
         if match["hour"] is None:
-            return DateValue(moment, has_time=False)
+            return DateValue(datetime(year, month, day), has_time=False)
         hour = int(match["hour"])
         meridiem = match["meridiem"]
         if meridiem is not None:
             if not 1 <= hour <= 12:
                 return None
             hour = hour % 12 + (12 if meridiem[0] in "pP" else 0)
-        fraction = (match["fraction"] or "").ljust(6, "0")[:6]
-        moment = moment.replace(hour=hour, minute=int(match["minute"]), second=int(match["second"] or 0),
-                                microsecond=int(fraction))
+        fraction = match["fraction"]
+        micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
         offset = match["offset"]
-        if offset is not None:
-            moment = moment.replace(tzinfo=_offset(offset))
+        zone = _offset(offset) if offset is not None else None
+        second = match["second"]
+        moment = datetime(year, month, day, hour, int(match["minute"]), int(second) if second else 0, micro, zone)
     except ValueError:  # a part out of range, an offset of a day or more
         return None
     return DateValue(moment, has_time=True)

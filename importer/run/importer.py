@@ -29,6 +29,7 @@ from importer.checks.row import RowChecker
 from importer.errors import ApiError, ConfigError, InputError
 from importer.mapping import Mapping, load_mapping
 from importer.mapping.profile import resolve_date_orders
+from importer.models import Row
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
 from importer.run.kind import DryRun, RunContext, RunKind
@@ -76,7 +77,7 @@ class Importer:
         table = open_source(self.source, self.options.sheet)                       # read
         mapping = self.mapping if isinstance(self.mapping, Mapping) else load_mapping(self.mapping)   # map
         mapping.check_columns(table.columns, source=table.path.name)
-        mapping = resolve_date_orders(mapping, table.batches(), table.path.name)   # dd/mm or mm/dd, per column
+        mapping = self._date_orders(table, mapping)                               # dd/mm or mm/dd, per column
         with ExitStack() as stack:
             client = self._client()
             if client is not None:
@@ -107,6 +108,23 @@ class Importer:
         digests = self.kind.writes or (online and sync_state_exists(self.options))
         keep = Keep(table.columns if self.kind.writes else None, digests)
         return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress)
+
+    def _date_orders(self, table: Table, mapping: Mapping) -> Mapping:
+        """The mapping with the day/month order of each date column decided from all its values: one more read of
+        the sheet, only when the mapping has dates without ``date_format``."""
+        if not mapping.date_sources:
+            return mapping
+        self.progress.start("dates", None)
+
+        def batches() -> Iterator[list[Row]]:
+            for batch in table.batches():
+                self.progress.advance(len(batch))
+                yield batch
+
+        try:
+            return resolve_date_orders(mapping, batches(), table.path.name)
+        finally:
+            self.progress.finish()
 
     def _act(self, run: RunContext) -> None:
         try:

@@ -155,3 +155,37 @@ def test_kill_9_mid_run_then_resume_to_a_complete_result(fresh_sandbox, tmp_path
     notes = notes_by_phone(fresh_sandbox)
     assert all(len(notes[f"+9197{i:08d}"]) <= 1 for i in range(rows))
     assert Counter(len(n) for n in notes.values() if n and n[0].startswith("note"))[1] >= rows - concurrency
+
+
+class Phases:
+    """A Progress that records the phases a run goes through and the rows each one counted."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+        self._phase = ""
+
+    def start(self, phase: str, total: int | None) -> None:
+        self._phase = phase
+        self.seen[phase] = 0
+
+    def advance(self, done: int = 1, failed: int = 0) -> None:
+        self.seen[self._phase] += done
+
+    def finish(self) -> None:
+        pass
+
+
+def test_date_columns_are_decided_before_the_rows_are_checked_in_worker_processes(tmp_path: Path) -> None:
+    sheet = tmp_path / "leads.csv"
+    rows = [f"+9197{i:08d},03/04/2026 10:00" for i in range(300)] + ["+919800000001,25/12/2026"]
+    sheet.write_text("Phone,Follow-up\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("version: 1\ndefaults: {timezone: UTC}\nfields:\n  customer_phone: Phone\n"
+                       "  additional_info: {column: Follow-up, type: datetime}\n", encoding="utf-8")
+    phases = Phases()
+    options = RunOptions(dry_run=True, offline=True, report_dir=tmp_path, workers=2)
+    result = Importer(sheet, mapping, options, phases).run()
+    assert result.exit_code == 0
+    assert phases.seen["dates"] == 301  # every row was read before the order was decided
+    payloads = [json.loads(line) for line in (result.folder / "payloads.jsonl").read_text().splitlines()]
+    assert {p["payload"]["additional_info"] for p in payloads} == {"2026-04-03T10:00:00Z", "2026-12-25T00:00:00Z"}
