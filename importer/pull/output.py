@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,6 +18,8 @@ from importer.errors import InputError
 from importer.report.cells import restore, safe_cells
 
 KEY_FIELD = "_source_key"
+#: A lead's id in its source CRM (LeadSquared's ProspectID, PollyBot's id), or None.
+LeadId = Callable[[dict[str, Any]], str | None]
 MISSES_HEADER = ("_row", "key", "reason")
 
 
@@ -26,12 +29,14 @@ def misses_path_for(out: Path) -> Path:
 
 
 class PullOutput:
-    """The output and misses files of one pull, opened for appending; ``done`` holds the keys already there."""
+    """The output and misses files of one pull, opened for appending; ``done`` holds the keys already there and
+    ``leads`` the ids (``lead_id`` of a line) of the leads already written."""
 
-    def __init__(self, out: Path, misses: Path) -> None:
+    def __init__(self, out: Path, misses: Path, lead_id: LeadId = lambda _: None) -> None:
         self.out = out
         self.misses = misses
-        self.pulled: set[str] = _pulled_keys(out)
+        self.leads: set[str] = set()
+        self.pulled: set[str] = _pulled_keys(out, lead_id, self.leads)
         self.missed: set[str] = _missed_keys(misses)
         self._leads: IO[str] | None = None
         self._misses: IO[str] | None = None
@@ -65,12 +70,14 @@ class PullOutput:
                 stream.close()
         self._leads = self._misses = None
 
-    def write_lead(self, key: str, lead: dict[str, Any]) -> None:
+    def write_lead(self, key: str, lead: dict[str, Any], lead_id: str | None) -> None:
         """One line, flushed: a kill after this call keeps the lead."""
         assert self._leads is not None
         self._leads.write(json.dumps({**lead, KEY_FIELD: key}, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._leads.flush()
         self.pulled.add(key)
+        if lead_id is not None:
+            self.leads.add(lead_id)
 
     def write_miss(self, row: int, key: str, reason: str) -> None:
         assert self._misses is not None
@@ -79,8 +86,9 @@ class PullOutput:
         self.missed.add(key)
 
 
-def _pulled_keys(path: Path) -> set[str]:
-    """The ``_source_key`` of every complete line; a last line without its newline (a kill) is cut off."""
+def _pulled_keys(path: Path, lead_id: LeadId, leads: set[str]) -> set[str]:
+    """The ``_source_key`` of every complete line (and each line's lead id into ``leads``); a last line without its
+    newline (a kill) is cut off."""
     if not path.exists():
         return set()
     keys: set[str] = set()
@@ -102,6 +110,9 @@ def _pulled_keys(path: Path) -> set[str]:
             raise InputError(f"{path.name}: line {number} has no {KEY_FIELD}: not a file pull wrote "
                              "(give another --out)")
         keys.add(key)
+        identity = lead_id(record)
+        if identity is not None:
+            leads.add(identity)
     return keys
 
 

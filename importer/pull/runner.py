@@ -5,7 +5,8 @@ retried through :class:`~importer.api.retry.Retrying`), append leads and misses,
           ──► for each key: Retrying.call(source.fetch) ──► lead line | miss | failure (an issue)
           ──► <report-dir>/<time>-pull-<source>/summary.json + issues.csv
 
-Counts (summary.json): ``rows_total = pulled + missed + failed + refused + repeated + already + left``.
+Counts (summary.json): ``rows_total = pulled + same_lead + missed + failed + refused + repeated + already + left``
+(``same_lead``: a key whose lead another key of the sheet had already pulled; it is not written twice).
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class PullResult:
 class _Tally:
     pulled: int = 0
     missed: int = 0
+    same_lead: int = 0
     failed: int = 0
     left: int = 0
     requests: int = 0
@@ -102,7 +104,7 @@ class Pull:
         tally = _Tally()
         limiter = self.source.limiter(options.rate, self._clock, self._sleep)
         retrying = Retrying(options.retry, limiter, self._clock, self._sleep)
-        with PullOutput(options.out, options.misses_path()) as output:
+        with PullOutput(options.out, options.misses_path(), self.source.lead_id) as output:
             todo = [key for key in keys if key.value not in output.done]
             try:
                 self._pull(todo, column, output, retrying, tally, issues)
@@ -114,7 +116,7 @@ class Pull:
 
     def _pull(self, todo: list[Key], column: str, output: PullOutput, retrying: Retrying, tally: _Tally,
               issues: list[Issue]) -> None:
-        source, progress = self.source, self.progress
+        progress = self.progress
         progress.start("pulling", len(todo))
         try:
             for index, key in enumerate(todo):
@@ -128,20 +130,27 @@ class Pull:
                         tally.left = len(todo) - index
                         raise
                     tally.failed += 1
-                    issues.append(issue("pull-failed", key.row, column, source.scrub(error.message), key.value))
+                    issues.append(issue("pull-failed", key.row, column, self.source.scrub(error.message), key.value))
                     progress.advance(1, failed=1)
                     continue
-                if fetched.lead is None:
-                    output.write_miss(key.row, key.value, f"no {source.title} lead has this {source.key_name}")
-                    tally.missed += 1
-                else:
-                    output.write_lead(key.value, fetched.lead)
-                    tally.pulled += 1
-                    if fetched.warning:
-                        issues.append(issue("several-leads-match", key.row, column, fetched.warning, key.value))
+                self._record(key, fetched, output, tally)
+                if fetched.warning:
+                    issues.append(issue("several-leads-match", key.row, column, fetched.warning, key.value))
                 progress.advance(1)
         finally:
             progress.finish()
+
+    def _record(self, key: Key, fetched: Fetched, output: PullOutput, tally: _Tally) -> None:
+        """A lead line, a miss, or nothing for a lead another key of the sheet already pulled (one line a lead)."""
+        source = self.source
+        if fetched.lead is None:
+            output.write_miss(key.row, key.value, f"no {source.title} lead has this {source.key_name}")
+            tally.missed += 1
+        elif source.lead_id(fetched.lead) in output.leads:
+            tally.same_lead += 1
+        else:
+            output.write_lead(key.value, fetched.lead, source.lead_id(fetched.lead))
+            tally.pulled += 1
 
     def _fetch(self, key: str, tally: _Tally) -> Fetched:
         tally.requests += 1
@@ -152,13 +161,14 @@ class Pull:
         finished = datetime.now().astimezone()
         options, source = self.options, self.source
         refused = sum(1 for item in issues if item.code != "several-leads-match" and item.code != "pull-failed")
-        already = len(keys) - tally.pulled - tally.missed - tally.failed - tally.left
+        already = len(keys) - tally.pulled - tally.same_lead - tally.missed - tally.failed - tally.left
         summary: dict[str, Any] = {
             "source": source.name, "input": str(options.sheet), "column": column, "out": str(options.out),
             "misses_file": str(options.misses_path()),
             "started_at": started.isoformat(timespec="seconds"), "finished_at": finished.isoformat(timespec="seconds"),
             "duration_s": round((finished - started).total_seconds(), 3),
-            "rows_total": len(keys) + refused + repeated, "pulled": tally.pulled, "missed": tally.missed,
+            "rows_total": len(keys) + refused + repeated, "pulled": tally.pulled, "same_lead": tally.same_lead,
+            "missed": tally.missed,
             "failed": tally.failed, "refused": refused, "repeated": repeated, "already": already, "left": tally.left,
             "warnings": sum(1 for item in issues if item.severity == "warning"),
             "requests": tally.requests, "throttled": throttled,
@@ -181,7 +191,8 @@ def summary_lines(result: PullResult) -> list[str]:
     """What a pull prints: the counts, the files, and ``report: <folder>`` last."""
     s = result.summary
     name = Path(s["input"]).name
-    lines = [f"{name}: {s['rows_total']} rows: {s['pulled']} pulled, {s['missed']} missed, {s['failed']} failed, "
+    same = f" ({s['same_lead']} more reached a lead already pulled)" if s["same_lead"] else ""
+    lines = [f"{name}: {s['rows_total']} rows: {s['pulled']} pulled{same}, {s['missed']} missed, {s['failed']} failed, "
              f"{s['refused']} refused, {s['repeated']} repeated, {s['already']} already pulled; "
              f"{s['warnings']} warnings"]
     if s["stopped"]:

@@ -47,6 +47,8 @@ class Source(Protocol):
 
     def scrub(self, text: str) -> str: ...
 
+    def lead_id(self, lead: dict[str, Any]) -> str | None: ...
+
     def limiter(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> RateLimiter:
         ...
 
@@ -79,6 +81,11 @@ class LeadSquaredSource:
     def scrub(self, text: str) -> str:
         return self.client.scrub(text)
 
+    @staticmethod
+    def lead_id(lead: dict[str, Any]) -> str | None:
+        identity = lead.get("ProspectID")
+        return identity if isinstance(identity, str) and identity else None
+
     def limiter(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> RateLimiter:
         """The documented 25 calls per 5 s at most (``rate`` may only lower it), one call at a time, no burst."""
         return RateLimiter(min(rate or LEADSQUARED_RATE, LEADSQUARED_RATE), burst=1, clock=clock, sleep=sleep)
@@ -104,6 +111,11 @@ class PollyBotSource:
 
     def scrub(self, text: str) -> str:
         return self.client.scrub(text)
+
+    @staticmethod
+    def lead_id(lead: dict[str, Any]) -> str | None:
+        identity = lead.get("id")
+        return identity if isinstance(identity, str) and identity else None
 
     def limiter(self, rate: float | None, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> RateLimiter:
         chosen = rate or POLLYBOT_RATE

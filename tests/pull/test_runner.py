@@ -132,3 +132,12 @@ def test_a_401_stops_the_pull_with_its_report(fresh_sandbox, tmp_path) -> None:
     assert folder is not None
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert (summary["pulled"], summary["left"]) == (0, 4)
+
+
+def test_a_lead_reached_through_two_phones_is_written_once(fresh_sandbox, tmp_path) -> None:
+    # 9845040046 is one lead's Phone and Nikhil's Mobile; Nikhil (the most recent activity) comes first for both.
+    result, _ = pull(leadsquared(fresh_sandbox), tmp_path, "Phone\n9845040046\n9845040047\n")
+    assert (result.summary["pulled"], result.summary["same_lead"], result.summary["warnings"]) == (1, 1, 1)
+    assert [lead["FirstName"] for lead in lines(tmp_path / "out.jsonl")] == ["Nikhil"]
+    result, _ = pull(leadsquared(fresh_sandbox), tmp_path, "Phone\n9845040046\n9845040047\n")
+    assert (result.summary["already"], result.summary["same_lead"], result.summary["pulled"]) == (1, 1, 0)
