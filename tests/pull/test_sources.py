@@ -91,6 +91,25 @@ def test_leadsquared_pacing_never_exceeds_25_calls_in_any_5_seconds() -> None:
     assert source.limiter(2.0, clock, clock.sleep).rate == 2.0
 
 
+def test_a_late_call_never_puts_26_calls_in_5_seconds() -> None:
+    """Paced by when calls were due, a call that starts late would share a window with 25 on-time ones: the
+    window on the real start times holds the 26th back."""
+    clock = FakeClock()
+    source = LeadSquaredSource.__new__(LeadSquaredSource)
+    limiter = source.limiter(None, clock, clock.sleep)
+    window = source._window
+    assert window is not None
+    starts = []
+    for index in range(60):
+        limiter.acquire()
+        if index == 0:
+            clock.now += 0.4  # the first call starts 0.4 s late (a busy machine)
+        window.admit()
+        starts.append(clock.now)
+    for index, start in enumerate(starts):
+        assert sum(1 for other in starts[index:] if other < start + 5.0) <= 25
+
+
 class _Flaky(BaseHTTPRequestHandler):
     """A LeadSquared that answers 503, then 500, then the lead."""
 
