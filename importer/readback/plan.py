@@ -220,8 +220,9 @@ def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: Sync
         for row, decided in sync_decisions(ledger, batch, run):
             lines.extend(payload_line(row.number, request_body(request)) for request in decided.requests)
             planned.add(batch.tasks.get(row.number, b""))
-            yield Target(row.number, merge_requests(decided.requests), row.phones, decided.requests,
-                         decided.fallback)
+            if decided.requests:  # else the lead is unchanged, and only its tasks would be sent
+                yield Target(row.number, merge_requests(decided.requests), row.phones, decided.requests,
+                             decided.fallback)
         run.writer.add_payloads(b"".join(lines))
 
 

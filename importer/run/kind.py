@@ -66,7 +66,8 @@ class RunKind(Protocol):
 def sync_decisions(ledger: SyncLedger, batch: CheckedBatch,
                    run: RunContext) -> Iterator[tuple[CheckedRow, Decided]]:
     """For a run that says what a sync run would send (a dry run, a plan): the batch's rows that would be sent,
-    with what would be sent. Unchanged rows are counted, and the decide stage's issues recorded, here."""
+    with what would be sent (no request: the row's lead is unchanged but its tasks would be sent). Unchanged rows
+    are counted, and the decide stage's issues recorded, here."""
     unchanged = ledger.unchanged(batch)
     run.summary.unchanged += len(unchanged)
     for index, verdict in enumerate(batch.verdicts):
@@ -78,7 +79,7 @@ def sync_decisions(ledger: SyncLedger, batch: CheckedBatch,
             run.summary.count_issues(decided.issues)
             run.writer.add_issues(decided.issues)
         run.summary.unchanged += decided.unchanged
-        if decided.requests:
+        if decided.requests or row.tasks:
             yield row, decided
 
 

@@ -112,6 +112,10 @@ def test_a_new_due_time_sends_the_task_alone_and_the_api_completes_the_old_one(
     sheet, mapping = write(tmp_path, [row(1), row(2)])
     run(fresh_sandbox, sheet, mapping, tmp_path / "reports")
     write(tmp_path, [row(1, follow_up="2031-06-01 11:00"), row(2)])
+    for kind, options in ((None, {"dry_run": True}), (Plan(), {})):  # say so first, under the sync's rules
+        said = run(fresh_sandbox, sheet, mapping, tmp_path / "reports", kind=kind, **options)
+        assert (said["unchanged"], said["tasks"]) == (2, {"planned": 1, "skipped": 0})
+        assert '"due_date": "2031-06-01T05:30:00Z"' in (said["folder"] / "tasks.jsonl").read_text(encoding="utf-8")
     fresh_sandbox.clear_requests()
     second = run(fresh_sandbox, sheet, mapping, tmp_path / "reports")
     assert (second["succeeded"], second["unchanged"], second["sent"], second["tasks"]) == (0, 2, 0, {"succeeded": 1})
