@@ -65,12 +65,13 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     history.add_argument("--state", type=Path, metavar="FILE", help="the state file (default: DIR/state.sqlite)")
     history.set_defaults(handler=_history)
 
-    from importer.cli import apply, undo
+    from importer.cli import apply, ui, undo
     from importer.cli.pull import add_pull_command
 
     apply.add_command(commands, _positive)
     undo.add_command(commands, _positive)
     add_pull_command(commands, _positive(float))
+    ui.add_command(commands)
 
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
     if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for

@@ -233,3 +233,20 @@ def _file_contains(path: Path, needle: bytes, chunk_size: int = 1024 * 1024) -> 
 def _short(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 160 else text[:157] + "..."
+
+
+def workbook_sheets(path: Path) -> list[str]:
+    """The names of a workbook's visible worksheets, in workbook order (a sheet picker's choices)."""
+    kind = path.suffix.lower().lstrip(".")
+    check_container(path, kind)
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        metadata = list(workbook.sheets_metadata)
+    except BaseException as exc:  # calamine errors, and pyo3 panics (BaseException) on corrupt files
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        raise input_error(path, f"not a valid .{kind} file ({_short(exc)})") from None
+    return [str(meta.name) for meta in metadata
+            if meta.visible == SheetVisibleEnum.Visible and meta.typ == SheetTypeEnum.WorkSheet]

@@ -1,0 +1,103 @@
+"""The page's web app (FastAPI): server-rendered pages, a little plain JavaScript, every asset served here.
+
+    /                          pick or drop a sheet; the account (its key typed once, never shown); recent runs
+    /imports/{id}              the sheet picker, the mapping as a form and as YAML, dry run / plan / send
+    /jobs/{id}                 a run going on: live progress, stop; /jobs/{id}/status is what the page polls
+    /runs/{name}               a run folder: counts, rows with problems, the plan, report.html, downloads
+
+Every run goes through :class:`~importer.run.importer.Importer` with the kinds the command line uses
+(:class:`~importer.run.kind.DryRun`, :class:`~importer.readback.plan.Plan`, :class:`~importer.run.delivery.Send`).
+Templates escape every value (Jinja2 autoescape); the JavaScript writes text only (``textContent``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from importer.errors import ImporterError
+from importer.ui.guard import FormToken, Guard
+from importer.ui.jobs import Jobs
+from importer.ui.pages import ImportPages, RunPages
+from importer.ui.settings import FORM_OVERHEAD, UiSettings
+from importer.ui.workspace import Workspace
+
+HERE = Path(__file__).parent
+STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
+
+
+class Ui:
+    """What every page handler shares: settings, folder, runs, the form token and the templates."""
+
+    def __init__(self, settings: UiSettings) -> None:
+        self.settings = settings
+        self.account = settings.account
+        self.workspace = Workspace(settings.work_dir)
+        self.jobs = Jobs()
+        self.token = FormToken()
+        self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+                                            undefined=jinja2.StrictUndefined)
+
+    def page(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        account = {"base_url": self.account.base_url, "has_key": self.account.has_key,
+                   "source": self.account.source, "sandbox": self.settings.sandbox,
+                   "rate": f"{self.settings.rate:g}", "concurrency": self.settings.concurrency}
+        values.setdefault("error", None)
+        text = self.templates.get_template(template).render(token=self.token.value, account=account,
+                                                           running=self.jobs.running(), **values)
+        return HTMLResponse(text, status_code=status)
+
+    async def form(self, request: Request) -> dict[str, Any]:
+        """The posted form (a list for a multiple select), once its token is checked; PermissionError if not."""
+        posted = await request.form()
+        if not self.token.valid(posted.get("token")):
+            raise PermissionError("the form's token is missing or wrong: reload the page and try again")
+        return {key: (posted.getlist(key) if key.startswith("columns-") else posted.get(key)) for key in posted}
+
+
+def create_app(settings: UiSettings) -> FastAPI:
+    """The page's app for ``settings`` (the folder it keeps imports and runs in, the account)."""
+    app = FastAPI(title="superfone-import", docs_url=None, redoc_url=None, openapi_url=None)
+    ui = Ui(settings)
+    app.state.ui = ui
+    app.add_middleware(Guard, max_upload=settings.max_upload_bytes, form_overhead=FORM_OVERHEAD)
+    imports, runs = ImportPages(ui), RunPages(ui)
+
+    @app.exception_handler(PermissionError)
+    async def refused(request: Request, exc: PermissionError) -> Response:
+        return ui.page("message.html", 403, title="Refused", message=str(exc))
+
+    @app.exception_handler(LookupError)
+    async def not_found(request: Request, exc: LookupError) -> Response:
+        return ui.page("message.html", 404, title="Not found", message="There is nothing here (any more).")
+
+    @app.get("/", response_class=HTMLResponse)
+    async def index(request: Request) -> Response:
+        return imports.index()
+
+    @app.post("/account/key")
+    async def set_key(request: Request) -> Response:
+        form = await ui.form(request)
+        ui.account.set_key(str(form.get("api_key") or ""))
+        return RedirectResponse(str(form.get("back") or "/") if str(form.get("back", "")).startswith("/") else "/",
+                                status_code=303)
+
+    @app.get("/static/{name}")
+    async def static(name: str) -> Response:
+        if name not in STATIC:
+            raise LookupError(name)
+        return FileResponse(HERE / "static" / name, media_type=STATIC[name])
+
+    imports.register(app)
+    runs.register(app)
+
+    @app.exception_handler(ImporterError)
+    async def failed(request: Request, exc: ImporterError) -> Response:
+        return ui.page("message.html", 400, title="That did not work", message=str(exc))
+
+    return app
+
