@@ -18,6 +18,31 @@ from importer.sandbox import SandboxConfig, SandboxServer
 API_KEY = "demo-key"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="where the browser tests save a screenshot of each step (default: under pytest's tmp)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without Chromium, the browser tests are left out (tests/ui/browser.py); the summary says so in one line."""
+    from tests.ui.browser import BROWSER_TESTS, missing
+
+    if missing() is None:
+        return
+    left_out = [item for item in items if item.nodeid.startswith(BROWSER_TESTS)]
+    if left_out:
+        items[:] = [item for item in items if not item.nodeid.startswith(BROWSER_TESTS)]
+        config.hook.pytest_deselected(items=left_out)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from tests.ui.browser import in_scope, skipped_line
+
+    line = skipped_line()
+    if line and in_scope(config.args, config.invocation_params.dir):
+        terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(api_key=API_KEY), host="127.0.0.1", port=0) as server:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importer.errors import ImporterError
+from importer.errors import ConfigError, ImporterError
 from importer.run.importer import Importer, RunResult
 from importer.run.kind import RunKind
 
@@ -110,10 +110,6 @@ class Job:
                 **self.progress.snapshot()}
 
 
-class Busy(ImporterError):
-    """Another run from the page is still going on."""
-
-
 class Jobs:
     """The page's runs, by id; one may be running at a time."""
 
@@ -125,7 +121,7 @@ class Jobs:
         """Start a run in a thread: ``make`` builds the importer (with the progress given) and its kind."""
         with self._lock:
             if any(job.state == "running" for job in self._jobs.values()):
-                raise Busy("another run is going on: wait for it to end, or stop it")
+                raise ConfigError("another run is going on: wait for it to end")
             job = Job(secrets.token_hex(8), kind_name, upload_id)
             self._jobs[job.id] = job
         job.thread = threading.Thread(target=self._run, args=(job, make), name=f"ui-run-{job.id}", daemon=True)
@@ -135,12 +131,6 @@ class Jobs:
     def get(self, job_id: str) -> Job:
         with self._lock:
             return self._jobs[job_id]
-
-    def stop(self, job_id: str) -> None:
-        """Ask a running job to stop cleanly: no new request starts, the report is written."""
-        job = self.get(job_id)
-        if job.state == "running":
-            job.stop_requested = True
 
     def running(self) -> Job | None:
         with self._lock:

@@ -216,7 +216,6 @@ class RunPages:
     def register(self, app: FastAPI) -> None:
         app.add_api_route("/jobs/{job_id}", self.job, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/jobs/{job_id}/status", self.status, methods=["GET"])
-        app.add_api_route("/jobs/{job_id}/stop", self.stop, methods=["POST"])
         app.add_api_route("/runs/{name}", self.run, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/runs/{name}/files/{file}", self.file, methods=["GET"])
 
@@ -228,11 +227,6 @@ class RunPages:
 
     async def status(self, job_id: str) -> Response:
         return JSONResponse(self.ui.jobs.get(job_id).snapshot())
-
-    async def stop(self, job_id: str, request: Request) -> Response:
-        await self.ui.form(request)
-        self.ui.jobs.stop(job_id)
-        return _see(f"/jobs/{job_id}")
 
     async def run(self, name: str, request: Request) -> Response:
         folder = self.workspace.run_folder(name)

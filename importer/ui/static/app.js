@@ -76,7 +76,7 @@ function poll(section) {
     } else {
       const stop = document.getElementById("stop-form");
       if (stop) stop.hidden = true;
-      if (job.state === "done" && job.run) setTimeout(() => { window.location.href = "/runs/" + encodeURIComponent(job.run); }, 600);
+      if (job.state === "done" && job.run) setTimeout(() => { window.location.href = "/runs/" + encodeURIComponent(job.run); }, 400);
     }
   }).catch(() => setTimeout(tick, 1000));
   tick();
