@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from importer.models import Issue
 from importer.report import restore
 from importer.sources import Table
 
@@ -63,10 +62,21 @@ def read_csv(path: Path) -> Iterator[dict[str, str]]:
             yield dict(zip(header, (restore(cell) for cell in cells), strict=False))
 
 
-def read_issues(folder: Path) -> list[Issue]:
-    return [Issue(int(r["_row"]) if r.get("_row", "").isdigit() else None, r.get("column", ""),
-                  "warning" if r.get("severity") == "warning" else "error", r.get("code", ""),
-                  r.get("message", ""), r.get("value", ""))
+@dataclass(frozen=True)
+class Listed:
+    """One line of issues.csv, as read back (the run emitted it; the page only shows it)."""
+
+    row: int | None
+    column: str
+    severity: str
+    code: str
+    message: str
+    value: str
+
+
+def read_issues(folder: Path) -> list[Listed]:
+    return [Listed(int(r["_row"]) if r.get("_row", "").isdigit() else None, r.get("column", ""),
+                   r.get("severity", ""), r.get("code", ""), r.get("message", ""), r.get("value", ""))
             for r in read_csv(folder / "issues.csv")]
 
 
@@ -81,7 +91,7 @@ class Cell:
 class ProblemRow:
     number: int
     cells: list[Cell]
-    issues: list[Issue]
+    issues: list[Listed]
 
 
 @dataclass
@@ -92,18 +102,18 @@ class ProblemTable:
     rows: list[ProblemRow]
     matching: int
     codes: list[tuple[str, str, int]]
-    unplaced: list[Issue]
+    unplaced: list[Listed]
 
 
-def problem_table(table: Table, issues: list[Issue], code: str | None = None,
+def problem_table(table: Table, issues: list[Listed], code: str | None = None,
                   limit: int = SHOWN_ROWS) -> ProblemTable:
     """The rows with issues, read again from the sheet; ``codes`` is (code, severity, rows) for the filter."""
-    by_row: dict[int, list[Issue]] = defaultdict(list)
+    by_row: dict[int, list[Listed]] = defaultdict(list)
     for issue in issues:
         if issue.row is not None:
             by_row[issue.row].append(issue)
     tally = Counter((issue.code, issue.severity) for issue in issues)
-    codes = sorted(((c, str(s), n) for (c, s), n in tally.items()), key=lambda item: (item[1] != "error", item[0]))
+    codes = sorted(((c, s, n) for (c, s), n in tally.items()), key=lambda item: (item[1] != "error", item[0]))
     wanted = sorted(number for number, found in by_row.items() if not code or any(i.code == code for i in found))
     chosen = set(wanted[:limit])
     rows: list[ProblemRow] = []
@@ -117,7 +127,7 @@ def problem_table(table: Table, issues: list[Issue], code: str | None = None,
     return ProblemTable(list(table.columns), rows, len(wanted), codes, unplaced)
 
 
-def _problem_row(columns: list[str], number: int, cells: dict[str, str], issues: list[Issue]) -> ProblemRow:
+def _problem_row(columns: list[str], number: int, cells: dict[str, str], issues: list[Listed]) -> ProblemRow:
     shown = []
     for column in columns:
         cell = Cell(cells.get(column, ""))
