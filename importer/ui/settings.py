@@ -10,7 +10,6 @@ from importer.api.client import DEFAULT_BASE_URL
 from importer.ui import DEFAULT_MAX_UPLOAD_MB
 
 #: Room for the form around an upload's bytes (the request body is limited to the file's limit plus this).
-
 FORM_OVERHEAD = 64 * 1024
 
 

@@ -162,11 +162,12 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     shots("8-sent")
     wait_for(lambda: "/runs/" in browser.current_url and by_id(browser, "report-frame"), what="the report")
     assert {k: counts(browser)[k] for k in ("succeeded", "failed")} == {"succeeded": 15, "failed": 3}
+    browser.switch_to.frame(by_id(browser, "report-frame"))
+    assert "leads.csv" in wait_for(lambda: css(browser, "h1"), what="report.html")[0].text
+    assert_charts_render(browser)
+    browser.switch_to.default_content()
     browser.execute_script("document.getElementById('report').scrollIntoView()")
     shots("9-report")
-    browser.switch_to.frame(by_id(browser, "report-frame"))
-    assert "leads.csv" in css(browser, "h1")[0].text
-    browser.switch_to.default_content()
 
     by_id(browser, "file-failures-csv").click()
     failures = wait_for(lambda: _downloaded(browser.downloads, "failures.csv"), what="failures.csv")
@@ -177,6 +178,30 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
                            capture_output=True, text=True, timeout=120, env={**os.environ, **account})
     assert again.returncode == 1, again.stderr
     assert again.stdout.startswith("failures.csv: 8 rows: 3 valid, 5 invalid"), again.stdout
+
+
+def assert_charts_render(browser: Any) -> None:
+    """The report's charts are drawn: each has a size on the page, and bars with a size of their own."""
+    for chart_id in ("outcomes", "issues"):
+        chart = css(browser, f"svg#{chart_id}")
+        assert chart, f"no chart {chart_id!r} in the report"
+        assert chart[0].size["width"] > 100 and chart[0].size["height"] > 50, chart_id
+        bars = [bar for bar in chart[0].find_elements("css selector", "rect") if bar.size["width"] > 1]
+        assert len(bars) >= 2, chart_id
+
+
+def test_the_report_of_a_real_run_draws_its_charts(browser: Any, shots: Shot, tmp_path: Path) -> None:
+    finished = subprocess.run([sys.executable, "-m", "importer", "run", str(SAMPLE / "leads.csv"), "-m",
+                               str(SAMPLE.parent / "mappings" / "example.yaml"), "--sandbox", "--rate", "200",
+                               "--report-dir", str(tmp_path / "reports")],
+                              capture_output=True, text=True, timeout=120, cwd=SAMPLE.parent)
+    assert finished.returncode == 1, finished.stderr
+    folder = Path(finished.stdout.strip().splitlines()[-1].removeprefix("report: "))
+    browser.get((folder / "report.html").as_uri())
+    assert_charts_render(browser)
+    outcomes = css(browser, "svg#outcomes")[0].text
+    assert "15" in outcomes and "succeeded" in outcomes
+    shots("10-report-of-a-cli-run")
 
 
 def _downloaded(folder: Path, name: str) -> Path | None:
