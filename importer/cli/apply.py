@@ -11,12 +11,13 @@ from typing import Any
 from importer.errors import ConfigError
 
 
-def add_target_options(command: argparse.ArgumentParser, positive: Any) -> None:
+def add_target_options(command: argparse.ArgumentParser, positive: Any, made_by: str) -> None:
     """What apply and undo share with run: where to report, the account, how hard to push it."""
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                          help="where run folders and the journal go (default: reports)")
     command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
-                         help="API base URL (env SF_BASE_URL; default: the one the plan or run used)")
+                         help=f"API base URL (env SF_BASE_URL; default: the one {made_by} used; another one is "
+                              "refused)")
     command.add_argument("--rate", type=positive(float), default=10.0, metavar="PER_S",
                          help="requests per second (default: 10)")
     command.add_argument("--concurrency", type=positive(int), default=8, metavar="N",
@@ -27,7 +28,7 @@ def add_target_options(command: argparse.ArgumentParser, positive: Any) -> None:
 def add_command(commands: Any, positive: Any) -> None:
     command = commands.add_parser("apply", help="send exactly what a plan (run --plan) planned, once")
     command.add_argument("plan_dir", type=Path, metavar="PLAN_DIR", help="the report folder of a run --plan")
-    add_target_options(command, positive)
+    add_target_options(command, positive, "the plan")
     command.set_defaults(handler=run_apply)
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from importer.cli.apply import add_target_options
+from importer.errors import ConfigError
 
 
 def add_command(commands: Any, positive: Any) -> None:
@@ -18,7 +20,7 @@ def add_command(commands: Any, positive: Any) -> None:
                          help="read the leads and say what undo would do; write nothing")
     command.add_argument("--label-created", metavar="NAME",
                          help="tag the leads the run created with this (existing) label, to delete them by hand")
-    add_target_options(command, positive)
+    add_target_options(command, positive, "the run")
     command.set_defaults(handler=run_undo)
 
 
@@ -28,8 +30,12 @@ def run_undo(args: argparse.Namespace) -> int:
     from importer.run.options import NullProgress, RunOptions
     from importer.run.undo import Undo
 
+    used = run_base_url(args.run_dir)
+    base_url = args.base_url or used or DEFAULT_BASE_URL
+    if used is not None and base_url.rstrip("/") != used.rstrip("/"):
+        raise ConfigError(f"{args.run_dir}: that run wrote to {used}, not to {base_url}")
     options = RunOptions(report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
-                         base_url=args.base_url or DEFAULT_BASE_URL, api_key=os.environ.get("SF_API_KEY") or None)
+                         base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None)
     progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
     undo = Undo(args.run_dir, options, dry_run=args.dry_run, label_created=args.label_created, progress=progress)
     done = None if args.dry_run else undo.done_by()
@@ -41,6 +47,16 @@ def run_undo(args: argparse.Namespace) -> int:
         print(line)
     print(f"report: {result.folder}")
     return result.exit_code
+
+
+def run_base_url(run_dir: Path) -> str | None:
+    """The API base URL the run wrote to, from its summary.json (None when it does not say)."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    used = summary.get("base_url") if isinstance(summary, dict) else None
+    return used if isinstance(used, str) and used else None
 
 
 def undo_lines(summary: dict[str, Any], run_dir: Path) -> list[str]:

@@ -131,6 +131,7 @@ class Delivery:
     def run(self, batches: Iterator[CheckedBatch]) -> None:
         run, options = self.run_context, self.run_context.options
         self.summary.extra["journal_key"] = self.key
+        self.summary.extra["base_url"] = options.base_url  # where undo sends (never the key)
         state_path = options.state_path()
         with RunLock(state_path), SyncState(state_path) as state, \
                 Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:

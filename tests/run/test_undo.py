@@ -113,8 +113,11 @@ def test_undo_tags_the_leads_the_run_created(fresh_sandbox: SandboxServer, api: 
 
 def test_undo_dry_run_sends_nothing(fresh_sandbox: SandboxServer, api: SandboxApi, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("SF_BASE_URL", fresh_sandbox.base_url)
+    monkeypatch.delenv("SF_BASE_URL", raising=False)  # undo writes where the run wrote (its summary.json says)
     run = applied_run(fresh_sandbox, api, tmp_path, monkeypatch, ROWS[:1])
+    assert undo(run, tmp_path / "undo", "--base-url", "http://127.0.0.1:9/superfone") == 2
+    assert capsys.readouterr().err == (f"superfone-import: error: {run}: that run wrote to {fresh_sandbox.base_url}, "
+                                       "not to http://127.0.0.1:9/superfone\n")
     fresh_sandbox.clear_requests()
     capsys.readouterr()
 
