@@ -51,6 +51,7 @@ class TaskSpec(_Spec):
     notify_at: FieldSpec | None = None
     note: FieldSpec | None = None
     past_due: Literal["skip", "create"] = "skip"
+    due_time: str | None = None
 
 
 class DefaultsSpec(_Spec):
@@ -95,6 +96,7 @@ _EXPECTED: dict[str, str] = {
     "notify_at": "expected a column name, or {column: Remind At, type: datetime}",
     "note": "expected a column name, or {template: ...}",
     "past_due": "expected skip or create",
+    "due_time": 'expected a time of day such as "10:00"',
 }
 _LOOKUP_VALUE = "expected a column name of the lookup file"
 _MAP_ENTRY = "expected a replacement value (text or a number) or null"

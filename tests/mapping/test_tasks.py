@@ -50,6 +50,13 @@ def test_a_type_read_from_the_sheet(tmp_path: Path) -> None:
         [], [("unknown-task-type", "Kind", "Meeting")])
 
 
+def test_a_due_day_is_due_at_its_due_time_in_the_mapping_s_zone(tmp_path: Path) -> None:
+    mapping = mapping_of(tmp_path, "  - {type: FIRST_CALL, due: {column: Day, type: date}}\n"
+                                   "  - {type: REMINDER, due: {column: Day, type: date}, due_time: '18:45'}\n")
+    assert [task["due_date"] for task in drafts(mapping, Day="2027-01-04")[0]] == [
+        "2027-01-04T04:30:00Z", "2027-01-04T13:15:00Z"]  # 10:00 (the default) and 18:45 in Asia/Kolkata
+
+
 def test_an_unreadable_due_time_is_the_row_s_issue(tmp_path: Path) -> None:
     mapping = mapping_of(tmp_path, "  - {type: REMINDER, due: When}\n")
     found, issues = drafts(mapping, When="next Tuesday")
@@ -66,11 +73,17 @@ def test_tasks_are_part_of_the_mapping_digest(tmp_path: Path) -> None:
                                           "'CALLBACK_REQUEST'?"),
     ("  - {type: REMINDER}\n", "6: tasks[0].due: required; expected a column name, or {column: Follow-up, "
                                "type: datetime}"),
-    ("  - {type: REMINDER, due: {column: When, type: date}}\n",
-     "6: tasks[0].due.type: a task's due is a moment: expected type: datetime"),
+    ("  - {type: REMINDER, due: {column: When, type: number}}\n",
+     "6: tasks[0].due.type: a task's due is a moment: expected type: datetime, or type: date with due_time"),
+    ("  - {type: REMINDER, due: When, notify_at: {column: At, type: date}}\n",
+     "6: tasks[0].notify_at.type: a task's notify_at is a moment: expected type: datetime"),
+    ("  - {type: REMINDER, due: When, due_time: '10:00'}\n",
+     "6: tasks[0].due_time: due_time is for a due day: due: {column: …, type: date}"),
+    ("  - {type: REMINDER, due: {column: When, type: date}, due_time: 25:00}\n",
+     '6: tasks[0].due_time: expected a time of day such as "10:00", got \'25:00\''),
     ("  - {type: REMINDER, due: When, past_due: later}\n", "6: tasks[0].past_due: expected skip or create"),
     ("  - {type: REMINDER, due: When, when: x}\n", "6: tasks[0].when: unknown key 'when'; expected one of: type, "
-                                                   "due, notify_at, note, past_due"),
+                                                   "due, notify_at, note, past_due, due_time"),
     ("  - {type: REMINDER, due: {column: _row}}\n", "6: tasks[0].due.column: column '_row' starts with '_': such "
                                                     "columns are written by the importer and never mapped"),
     ("  - REMINDER\n", "6: tasks[0]: expected a task: an object with type, due and optionally notify_at, note, "
