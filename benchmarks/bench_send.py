@@ -9,6 +9,8 @@
 The sandbox runs in a child process (as a real server would run elsewhere), so the sender's own cost is what
 is measured; the "sender CPU" figure is this process's CPU time per request. --in-process serves it from a
 thread here instead (client and server then share one GIL).
+The client records every request in a RequestTimeline, as a real run's does (``--no-timeline`` to compare); the
+last line prints what recording one request costs on its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from importer.api.client import SuperfoneClient
+from importer.api.timeline import RequestTimeline, request_kind
 from importer.run.sending import Job, Outcome, Sender
 from importer.sandbox import SandboxConfig, SandboxServer
 
@@ -91,10 +94,12 @@ class SandboxProcess:
         return result
 
 
-def run(scenario: Scenario, in_process: bool) -> bool:
+def run(scenario: Scenario, in_process: bool, timeline: bool) -> bool:
     config = SandboxConfig(api_key=API_KEY, log_limit=max(10_000, scenario.rows * 4), **scenario.server)
     server: Any = SandboxServer(config) if in_process else SandboxProcess(config)
-    with server, SuperfoneClient(server.base_url, API_KEY, pool_size=scenario.concurrency) as client:
+    observer = RequestTimeline() if timeline else None
+    with server, SuperfoneClient(server.base_url, API_KEY, pool_size=scenario.concurrency,
+                                 observer=observer) as client:
         work = jobs(scenario.rows)
         outcomes: dict[int, Outcome] = {}
         sender = Sender(client, rate=scenario.rate, concurrency=scenario.concurrency)
@@ -115,7 +120,23 @@ def run(scenario: Scenario, in_process: bool) -> bool:
         f"requests {len(log)}, concurrency {scenario.concurrency}, sandbox {where}, "
         f"sender CPU {cpu / len(log) * 1e6:.0f} us/request -> {'PASS' if ok else 'FAIL'}"
     )
+    if observer is not None:
+        recorded = observer.record().summary()
+        print(f"    timeline: {recorded['total']} requests recorded, latency p50 {recorded['latency_ms']['p50']} ms, "
+              f"p95 {recorded['latency_ms']['p95']} ms, max {recorded['latency_ms']['max']} ms")
     return ok
+
+
+def timeline_cost(requests: int = 200_000) -> float:
+    """Microseconds of CPU time one request costs the timeline (one thread, no contention): telling its kind
+    from its path, and recording it."""
+    timeline = RequestTimeline()
+    origin = time.perf_counter()
+    started = time.process_time()
+    for n in range(requests):
+        kind = request_kind("POST", "/enterprise/api/lead")
+        timeline.request_done(kind, 200 if n % 20 else 429, origin + n / 1500, 0.0005 + (n % 50) / 1e4)
+    return (time.process_time() - started) / requests * 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows-limited", type=int, default=3000)
     parser.add_argument("--rows-unlimited", type=int, default=5000)
     parser.add_argument("--in-process", action="store_true", help="serve the sandbox from a thread of this process")
+    parser.add_argument("--no-timeline", action="store_true", help="do not record the requests (as before 0.2)")
     args = parser.parse_args(argv)
     scenarios = {
         "a": Scenario(
@@ -145,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     chosen = [scenarios[args.only]] if args.only else list(scenarios.values())
-    results = [run(scenario, args.in_process) for scenario in chosen]
+    results = [run(scenario, args.in_process, not args.no_timeline) for scenario in chosen]
+    print(f"recording one request in the timeline: {timeline_cost():.2f} us of CPU")
     return 0 if all(results) else 1
 
 

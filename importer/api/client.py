@@ -25,6 +25,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError
 
 from importer.api.retry import parse_retry_after
+from importer.api.timeline import RequestObserver, request_kind
 from importer.errors import (
     ApiError,
     AuthError,
@@ -84,6 +85,7 @@ class SuperfoneClient:
 
     ``session`` may be supplied (for example with a custom CA bundle); a session created here is
     closed by :meth:`close`, a supplied one is left open. ``timeout`` is (connect, read) in seconds.
+    ``observer`` (a run's :class:`~importer.api.timeline.RequestTimeline`) hears of every HTTP request made.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class SuperfoneClient:
         timeout: tuple[float, float] = (5.0, 30.0),
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
+        observer: RequestObserver | None = None,
     ) -> None:
         _check_api_key(api_key)
         try:
@@ -102,6 +105,8 @@ class SuperfoneClient:
             raise ConfigError(mask_key(str(exc), api_key)) from None
         self._auth = ApiKeyAuth(api_key)
         self.timeout = timeout
+        #: Hears of every request made (a run's RequestTimeline): its kind, status, start and latency.
+        self.observer = observer
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
         self._pool_size = 0
@@ -263,7 +268,12 @@ class SuperfoneClient:
                     proxies=self._proxies,
                 )
         except requests.RequestException as exc:
+            if self.observer is not None:
+                self.observer.request_done(request_kind(method, path), None, started, time.perf_counter() - started)
             raise map_request_exception(exc, self.base_url) from exc
+        if self.observer is not None:
+            self.observer.request_done(request_kind(method, path), response.status_code, started,
+                                       time.perf_counter() - started)
         if logger.isEnabledFor(logging.DEBUG):
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.debug("%s %s -> %d in %.0f ms", method, path, response.status_code, elapsed_ms)

@@ -30,6 +30,7 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from importer.api.ratelimit import RateLimiter
+from importer.api.timeline import ATTEMPT
 from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
 
 T = TypeVar("T")
@@ -139,6 +140,7 @@ class Retrying:
                 before_attempt()
             self.limiter.acquire()
             attempt += 1
+            token = ATTEMPT.set(attempt)  # the request timeline tells retries by it
             try:
                 result = request()
             except ApiError as exc:
@@ -153,6 +155,8 @@ class Retrying:
                     raise
                 self._wait(exc, decision.delay)
                 continue
+            finally:
+                ATTEMPT.reset(token)
             self.limiter.on_success()
             return result
 

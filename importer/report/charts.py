@@ -268,33 +268,38 @@ def _legend(series: Sequence[Series]) -> str:
 # --- histogram -------------------------------------------------------------------------------------------------
 
 _HISTOGRAM_HEIGHT = 236
+_CHAR_WIDTH = 6.5  # average width of a character at font-size 12, in px
 
 
 def histogram(chart_id: str, title: str, desc: str, bins: Sequence[Bar], *, x_title: str, y_title: str) -> str:
-    """Adjacent columns, one per bin in order, each with its count above it and its range below; heights are
-    proportional to the counts, from a common zero."""
-    parts = _open(chart_id, title, desc, _HISTOGRAM_HEIGHT, [b.style for b in bins])
+    """Adjacent columns, one per bin in order, each with its count above it and its range below (slanted when the
+    ranges are wider than the columns); heights are proportional to the counts, from a common zero."""
+    labels = [_short(b.label) for b in bins]
+    width = (_PLOT_RIGHT - _PLOT_LEFT) / max(1, len(bins))
+    longest = max((len(label) for label in labels), default=0) * _CHAR_WIDTH
+    slanted = longest > width - 4
+    drop = math.ceil(longest * 0.58) if slanted else 0  # sin 35°: how far a slanted label reaches down
+    parts = _open(chart_id, title, desc, _HISTOGRAM_HEIGHT + drop, [b.style for b in bins])
     top = max((b.value for b in bins), default=0)
     scale = (_PLOT_BOTTOM - _PLOT_TOP - 14) / top if top > 0 else 0.0
-    width = (_PLOT_RIGHT - _PLOT_LEFT) / max(1, len(bins))
-    slanted = len(bins) > 10
-    for index, b in enumerate(bins):
+    for index, (b, label) in enumerate(zip(bins, labels, strict=True)):
         x = _PLOT_LEFT + index * width
         height = b.value * scale
         centre = x + width / 2
-        anchor = f'text-anchor="end" transform="rotate(-30 {_f(centre)} {_PLOT_BOTTOM + 14})"' if slanted \
-            else 'text-anchor="middle"'
+        anchor = (f'text-anchor="end" transform="rotate(-35 {_f(centre + 4)} {_PLOT_BOTTOM + 12})"' if slanted
+                  else 'text-anchor="middle"')
         parts.append(
             f'<g class="bin"><title>{escape_text(b.label)}: {number(b.value)}</title>'
             f'<rect x="{_f(x + 1)}" y="{_f(_PLOT_BOTTOM - height)}" width="{_f(width - 2)}" height="{_f(height)}" '
             f'{_fill(chart_id, b.style)}/>'
             f'<text class="value" x="{_f(centre)}" y="{_f(_PLOT_BOTTOM - height - 4)}" text-anchor="middle">'
             f"{number(b.value)}</text>"
-            f'<text class="label" x="{_f(centre)}" y="{_PLOT_BOTTOM + 14}" {anchor}>{escape_text(b.label)}</text></g>'
+            f'<text class="label" x="{_f(centre + 4 if slanted else centre)}" '
+            f'y="{_PLOT_BOTTOM + (12 if slanted else 14)}" {anchor}>{escape_text(label)}</text></g>'
         )
     parts.append(f'<line class="axis" x1="{_PLOT_LEFT}" y1="{_PLOT_BOTTOM}" x2="{_PLOT_RIGHT}" y2="{_PLOT_BOTTOM}" '
                  'stroke="#444"/>')
-    parts.append(f'<text class="axis-title" x="{_f((_PLOT_LEFT + _PLOT_RIGHT) / 2)}" y="{_PLOT_BOTTOM + 44}" '
+    parts.append(f'<text class="axis-title" x="{_f((_PLOT_LEFT + _PLOT_RIGHT) / 2)}" y="{_PLOT_BOTTOM + 44 + drop}" '
                  f'text-anchor="middle">{escape_text(x_title)}</text>')
     middle = (_PLOT_TOP + _PLOT_BOTTOM) / 2
     parts.append(f'<text class="axis-title" x="12" y="{_f(middle)}" text-anchor="middle" '

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from importer.api.timeline import RequestRecord
 from importer.models import Issue
-from importer.report.charts import Bar, bar_chart, escape_text, number
+from importer.report.charts import Bar, Series, bar_chart, duration_label, escape_text, histogram, number, time_series
 
 #: How many issues the page lists; issues.csv has them all.
 SHOWN_ISSUES = 500
@@ -117,8 +118,74 @@ def _codes_figure(bars: list[Bar]) -> str:
     return f"<figure>{bar_chart('issues', 'Issues by code', desc, shown)}{more}</figure>"
 
 
-def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: int) -> str:
-    """The page for one run: ``issues`` are the first ones written, ``issues_total`` how many there are."""
+# --- requests ----------------------------------------------------------------------------------------------------
+
+_REQUEST_COUNTS = (("sent", "total"), ("retried", "retried"), ("answered 2xx", "ok"), ("answered 429", "throttled"),
+                   ("answered another 4xx", "client_error"), ("answered 5xx", "server_error"),
+                   ("no answer (connection failed, timed out or dropped)", "no_answer"))
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{number(value)} ms"
+
+
+def _requests_section(record: RequestRecord) -> str:
+    """Requests over time (sent, retried, 429), their latency over time and as a histogram, and their totals."""
+    totals = record.summary()
+    latency = totals["latency_ms"]
+    buckets = record.buckets()
+    per = "second" if buckets.step_s == 1 else duration_label(buckets.step_s)
+    counts = buckets.counts
+    lines = [Series("sent", counts["sent"], "sent", number(totals["total"])),
+             Series("retried", counts["retried"], "retried", number(totals["retried"])),
+             Series("429", counts["throttled"], "throttled", number(totals["throttled"]))]
+    peak = max(counts["sent"], default=0)
+    desc = (f"{number(totals['total'])} requests over {duration_label(record.seconds)}: {number(totals['retried'])} "
+            f"retried, {number(totals['throttled'])} answered 429; at most {number(peak)} in one {per}.")
+    over_time = time_series("requests", f"Requests per {per}", desc, lines, step_s=buckets.step_s,
+                            y_title=f"requests per {per}")
+    speed = [Series("average", buckets.latency_avg_ms, "sent"),
+             Series("longest", buckets.latency_max_ms, "max", f"max {_ms(latency['max'])}")]
+    overall = f"p50 {_ms(latency['p50'])}, p95 {_ms(latency['p95'])}"
+    speed_desc = f"Time to answer, per {per}: {overall}, max {_ms(latency['max'])}."
+    speed_chart = time_series("latency", f"Latency per {per} ({overall})", speed_desc, speed,
+                              step_s=buckets.step_s, y_title="milliseconds")
+    bins = [Bar(_range(low, high), count) for low, high, count in record.latency_bins()]
+    spread = histogram("latency-histogram", "How long the answers took", speed_desc + " " + "; ".join(
+        f"{bar.label}: {number(bar.value)}" for bar in bins) + ".", bins, x_title="time to answer",
+        y_title="answers")
+    rows = [f"<tr><th>{escape_text(label)}</th>{_cell(number(totals[key]), 'num')}</tr>" for label, key in
+            _REQUEST_COUNTS]
+    rows += [f"<tr><th>latency {name}</th>{_cell(_ms(latency[name]), 'num')}</tr>" for name in ("p50", "p95", "max")]
+    kinds = _table(("kind", "requests"), (f"<tr>{_cell(kind)}{_cell(number(n), 'num')}</tr>"
+                                          for kind, n in totals["by_kind"].items()))
+    figures = "".join(f"<figure>{chart}</figure>" for chart in (over_time, speed_chart, spread))
+    return (f'<h2>Requests</h2><div class="charts">{figures}</div>{_table(("", "requests"), rows)}{kinds}'
+            "<p>requests.csv has the counts and latencies of every second.</p>")
+
+
+def _range(low: float, high: float) -> str:
+    """A latency bin's label: ``1–2 ms``, ``500 ms–1 s``, ``< 10 µs``, ``≥ 1,000 s``."""
+    if low == 0:
+        return f"< {_duration(high)}"
+    if high == float("inf"):
+        return f"≥ {_duration(low)}"
+    low_text, high_text = _duration(low), _duration(high)
+    low_number, _, low_unit = low_text.partition(" ")
+    return f"{low_number}–{high_text}" if high_text.endswith(" " + low_unit) else f"{low_text}–{high_text}"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= size * (1 - 1e-9):
+            return f"{number(round(seconds / size, 6))} {unit}"
+    return f"{number(round(seconds / 1e-6, 6))} µs"
+
+
+def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: int,
+                requests: RequestRecord | None = None) -> str:
+    """The page for one run: ``issues`` are the first ones written, ``issues_total`` how many there are;
+    ``requests``, the run's requests (a run that sent or read leads)."""
     title = f"{kind_of(summary)}: {summary.get('input', '')}"
     counts = _table(("", "rows"), (f"<tr><th>{escape_text(key)}</th>{_cell(summary.get(key, 0), 'num')}</tr>"
                                    for key in _COUNTS if key in summary))
@@ -143,7 +210,9 @@ def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: i
             f'<h2>Rows</h2><div class="charts">{_outcomes_figure(summary)}</div>{counts}'
             "<h2>Issues by code</h2>"
             + (f'<div class="charts">{_codes_figure(by_code)}</div>{codes}' if by_code else "<p>None.</p>")
+            + (_requests_section(requests) if requests is not None else "")
             + f"<h2>Issues</h2>{more}{listed if issues else '<p>None.</p>'}"
             "<p>Files: summary.json, issues.csv, failures.csv, successes.csv, payloads.jsonl (dry run), tasks.csv "
-            "(tasks.jsonl in a dry run).</p>"
+            "(tasks.jsonl in a dry run)"
+            + (", requests.csv" if requests is not None else "") + ".</p>"
             "</body></html>\n")

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Protocol
 
+from importer.api.timeline import CSV_COLUMNS, RequestRecord
 from importer.errors import ConfigError
 from importer.models import Issue, Row
 from importer.report.cells import safe_cells, xlsx_text
@@ -219,26 +220,39 @@ class ReportWriter:
 
     # --- closing ------------------------------------------------------------------------------------------
 
-    def finish(self, summary: Summary, *, finished_at: datetime | None = None) -> Path:
+    def finish(self, summary: Summary, *, finished_at: datetime | None = None,
+               requests: RequestRecord | None = None) -> Path:
         """Close every file and write summary.json (and report.html) from ``summary``; return the run folder.
 
         The summary's start time defaults to the writer's, its finish time to ``finished_at`` or now. A value in
         ``summary.extra`` that is not JSON is a TypeError (the other files are closed all the same).
+        ``requests``: the run's requests as its client's timeline recorded them (a run that sent or read leads):
+        written to requests.csv, summed up in summary.json's ``requests`` and charted in report.html.
         """
         with self._lock:
             summary.started_at = summary.started_at or self.started_at
             summary.finished_at = _aware(finished_at) if finished_at is not None else (
                 summary.finished_at or self._clock())
+            if requests is not None:
+                summary.extra["requests"] = requests.summary()
             try:
                 text = summary_json(summary.as_dict())
+                if requests is not None:
+                    self._write_requests(requests)
             finally:
                 self._close_files()
-            page = render_html(json.loads(text), self._shown_issues, self._issues_total)
+            page = render_html(json.loads(text), self._shown_issues, self._issues_total, requests)
             (self.folder / "report.html").write_text(page, encoding="utf-8")
             partial = self.folder / "summary.json.partial"
             partial.write_text(text, encoding="utf-8")
             os.replace(partial, self.folder / "summary.json")
         return self.folder
+
+    def _write_requests(self, requests: RequestRecord) -> None:
+        with open(self.folder / "requests.csv", "w", encoding="utf-8-sig", newline="") as stream:
+            table = csv.writer(stream)
+            table.writerow(CSV_COLUMNS)
+            table.writerows(requests.rows())
 
     def discard(self) -> None:
         """Close the files and remove the run folder: the run was refused before it did anything."""

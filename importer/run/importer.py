@@ -23,6 +23,7 @@ from typing import Any
 from importer.api.catalog import Catalog
 from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying
+from importer.api.timeline import RequestTimeline
 from importer.checks.crossrow import CrossRowIndex
 from importer.checks.parallel import Keep, default_workers
 from importer.checks.row import RowChecker
@@ -147,7 +148,9 @@ class Importer:
             summary.check_invariant()
         if run.writer.workbook_truncated:
             summary.extra["failures_xlsx_truncated"] = True
-        return run.writer.finish(summary, finished_at=summary.finished_at)
+        timeline = run.client.observer if run.client is not None else None
+        requests = timeline.record() if isinstance(timeline, RequestTimeline) else None
+        return run.writer.finish(summary, finished_at=summary.finished_at, requests=requests)
 
     # --- set-up -------------------------------------------------------------------------------------------
 
@@ -160,7 +163,9 @@ class Importer:
             raise ConfigError(_needs_key(kind))
         if not key or (self.options.offline and not kind.writes):
             return None
-        return SuperfoneClient(self.options.base_url, key, pool_size=self.options.concurrency)
+        # A run that sends or reads leads records its requests for the report (requests.csv, the charts).
+        timeline = RequestTimeline() if kind.writes or kind.reads_account else None
+        return SuperfoneClient(self.options.base_url, key, pool_size=self.options.concurrency, observer=timeline)
 
     def _catalog(self, client: SuperfoneClient | None) -> Catalog | None:
         if client is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -148,12 +149,18 @@ def report_files(outcome: Outcome) -> dict[str, Any]:
         if path.name == "summary.json":
             files[path.name] = {key: value for key, value in summary.items()
                                 if key not in TIME_FIELDS + PLACE_FIELDS}
+            if "requests" in summary:  # the same requests, at other moments and speeds
+                files[path.name]["requests"] = {key: value for key, value in summary["requests"].items()
+                                                if key not in ("latency_ms", "seconds")}
         elif path.name == "report.html":
             page = path.read_text(encoding="utf-8")
             for key in (*TIME_FIELDS, *PLACE_FIELDS):
                 if key in summary:
                     page = page.replace(str(summary[key]), f"<{key}>")
-            files[path.name] = page
+            files[path.name] = re.sub(r"<h2>Requests</h2>.*?(?=<h2>)", "<requests>", page, flags=re.S)
+        elif path.name == "requests.csv":
+            rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+            files[path.name] = {name: sum(int(row[name]) for row in rows) for name in ("sent", "retried", "ok")}
         elif path.name in ("successes.csv", "failures.csv"):
             files[path.name] = csv_records(path)
         else:  # issues.csv and payloads.jsonl are written in sheet order: byte for byte
