@@ -51,13 +51,12 @@ _MAX_SERIAL = 2958466  # 9999-12-31 is 2958465
 
 
 class DateValue:
-    """A value read from a cell: a wall time (``zone`` None: the mapping's time zone applies) or an instant."""
+    """A value read from a cell: a wall time (no offset: the mapping's time zone applies) or an instant."""
 
-    __slots__ = ("moment", "has_time")
+    __slots__ = ("moment",)
 
-    def __init__(self, moment: datetime, has_time: bool) -> None:
+    def __init__(self, moment: datetime) -> None:
         self.moment = moment
-        self.has_time = has_time
 
     def instant(self, zone: ZoneInfo) -> datetime:
         """The moment in UTC; a wall time is read at ``zone``."""
@@ -112,7 +111,7 @@ def read_with_format(text: str, date_format: str) -> DateValue | None:
         moment = datetime.strptime(text.strip(), date_format)
     except ValueError:
         return None
-    return DateValue(moment, has_time=_has_time_directive(date_format))
+    return DateValue(moment)
 
 
 def format_order(date_format: str) -> Order | None:
@@ -199,10 +198,6 @@ def utc_text(moment: datetime) -> str:
     return text[:-6] + "Z" if moment.tzinfo is not None else text + "Z"
 
 
-def _has_time_directive(date_format: str) -> bool:
-    return any(directive in date_format for directive in ("%H", "%I", "%M", "%S", "%X", "%c", "%T", "%R"))
-
-
 def _valid(year: int, month: int, day: int) -> bool:
     try:
         date(year, month, day)
@@ -219,7 +214,7 @@ def _read_iso(text: str) -> DateValue | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return DateValue(moment, has_time=len(text) > 10)
+    return DateValue(moment)
 
 
 def _read_serial(text: str) -> DateValue | None:
@@ -228,14 +223,14 @@ def _read_serial(text: str) -> DateValue | None:
         return None
     milliseconds = round(serial * 86_400_000)
     moment = _EXCEL_EPOCH + timedelta(milliseconds=milliseconds)
-    return DateValue(moment, has_time=milliseconds % 86_400_000 != 0)
+    return DateValue(moment)
 
 
 def _build(year: int, month: int, day: int, match: re.Match[str]) -> DateValue | None:
     """The date of a matched value plus its optional time and offset; None when any part is out of range."""
     try:
         if match["hour"] is None:
-            return DateValue(datetime(year, month, day), has_time=False)
+            return DateValue(datetime(year, month, day))
         hour = int(match["hour"])
         meridiem = match["meridiem"]
         if meridiem is not None:
@@ -250,7 +245,7 @@ def _build(year: int, month: int, day: int, match: re.Match[str]) -> DateValue |
         moment = datetime(year, month, day, hour, int(match["minute"]), int(second) if second else 0, micro, zone)
     except ValueError:  # a part out of range, an offset of a day or more
         return None
-    return DateValue(moment, has_time=True)
+    return DateValue(moment)
 
 
 def _offset(text: str) -> timezone:
