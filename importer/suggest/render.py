@@ -34,7 +34,10 @@ class Draft:
     region: str = "IN"
     region_column: str | None = None
     create_if_missing: bool = True
+    timezone: str | None = None
     entries: list[Entry] = field(default_factory=list)
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # items of ``tasks:``, as a preset writes them
+    task_columns: set[str] = field(default_factory=set)
     extras: list[str] = field(default_factory=list)  # commented-out field lines the user may enable
     unmapped: list[str] = field(default_factory=list)
 
@@ -42,7 +45,7 @@ class Draft:
         return next((entry for entry in self.entries if entry.name == name), None)
 
     def mapped_columns(self) -> set[str]:
-        columns = {column for entry in self.entries for column in entry.columns}
+        columns = {column for entry in self.entries for column in entry.columns} | self.task_columns
         if self.region_column:
             columns.add(self.region_column)
         return columns
@@ -80,11 +83,18 @@ def render(draft: Draft) -> str:
     if draft.region_column:
         lines.append(f"  region_column: {flow(draft.region_column)}  # each row's country (ISO code)")
     lines.append(f"  create_if_missing: {'true' if draft.create_if_missing else 'false'}")
+    if draft.timezone:
+        lines.append(f"  timezone: {flow(draft.timezone)}  # naive dates and times are wall times here")
     lines.append("fields:")
     for entry in draft.entries:
         lines.extend(_entry_lines(entry))
     for extra in draft.extras:
         lines.append(f"  # {extra}")
+    if draft.tasks:
+        lines.append("tasks:")
+        for task in draft.tasks:
+            lines += [f"{'  - ' if index == 0 else '    '}{key}: {flow(value)}"
+                      for index, (key, value) in enumerate(task.items())]
     if draft.unmapped:
         lines.append("# Columns not mapped (add them by hand if they matter):")
         lines.extend(_wrapped(", ".join(draft.unmapped), "#   "))

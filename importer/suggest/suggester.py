@@ -135,7 +135,11 @@ def from_preset(match: PresetMatch, columns: Sequence[str]) -> Draft:
     defaults = data.get("defaults") or {}
     draft = Draft(description=str(data.get("description") or match.name),
                   region=str(defaults.get("region") or "IN"),
-                  create_if_missing=str(defaults.get("create_if_missing", "true")).lower() != "false")
+                  create_if_missing=str(defaults.get("create_if_missing", "true")).lower() != "false",
+                  timezone=defaults.get("timezone") or None)
+    draft.tasks = _tasks(data, present)
+    draft.task_columns = {column for task in draft.tasks for key in ("due", "notify_at", "note")
+                          for column in _field_columns(task.get(key))}
     if defaults.get("region_column") in present:
         draft.region_column = defaults["region_column"]
     dropped: list[str] = []
@@ -155,6 +159,18 @@ def from_preset(match: PresetMatch, columns: Sequence[str]) -> Draft:
     if dropped:
         draft.extras += wrap(f"left out of the preset (columns missing): {', '.join(dropped)}")
     return draft
+
+
+def _tasks(data: dict[str, Any], present: set[str]) -> list[dict[str, Any]]:
+    """The preset's tasks whose due column the sheet has, each without the parts it cannot fill (a note whose
+    columns are missing is left out; the task stays)."""
+    tasks = []
+    for task in data.get("tasks") or []:
+        if not isinstance(task, dict) or _keep(task.get("due"), present) is None:
+            continue
+        tasks.append({key: value for key, value in task.items()
+                      if key in ("type", "due", "past_due") or _keep(value, present) is not None})
+    return tasks
 
 
 def _keep(spec: Any, present: set[str]) -> Any:

@@ -224,6 +224,16 @@ def test_leadsquared_export_imports_into_the_sandbox(
     assert [label["title"] for label in do_not_call["labels"]] == ["Do Not Call"]
     assert client.get_lead("+919845071271") is None  # row 11: unknown stage, never sent
 
+    varun = client.get_lead("+919845000000")  # row 2: mx_Follow_Up_Date 2027-01-05 04:30:00 (UTC)
+    assert varun is not None
+    [task] = client.list_tasks(varun["id"])
+    assert (task["type"], task["due_date"][:16]) == ("FOLLOW_UP_CALL", "2027-01-05T04:30")
+    notes = fresh_sandbox.lead("+919845000000")["notes"]
+    assert notes[0] == ("Imported from LeadSquared (ProspectID 0b49fd7d-e834-4862-9d48-f2a330eb2cd7, created "
+                        "2025-11-01 10:00:00.000 UTC). Asked for a demo next week.")
+    assert notes[-1] == "LeadSquared follow-up (Prospect): Asked for a demo next week."
+    assert result.summary["tasks"] == {"succeeded": 41, "failed": 2}  # the 2 rows the API refused get no task
+
 
 def test_pollybot_export_imports_into_the_sandbox(
     fresh_sandbox: SandboxServer, client: SuperfoneClient, tmp_path: Path
@@ -241,7 +251,14 @@ def test_pollybot_export_imports_into_the_sandbox(
     assert kept["lead_stage"]["title"] == "Qualified"
     assert sorted(label["title"] for label in kept["labels"]) == ["Demo Requested", "Warm"]
     assert kept["source_type"] == "OTHERS"
-    assert kept["additional_info"].startswith("Job title: Procurement Lead\nNotes: Wants pricing")
+    assert kept["additional_info"].startswith("Job title: Procurement Lead\nCampaign: ")
+    notes = fresh_sandbox.lead("+919123450010")["notes"]  # metadata.notes: in the lead's note
+    assert any(note.startswith("Imported from PollyBot (lead lead_") and note.endswith(". Wants pricing for 10 seats")
+               for note in notes)
+    assert result.summary["tasks"] == {"succeeded": 44}  # 45 mapped; one on a row not sent (a duplicate phone)
+    [task] = client.list_tasks(kept["id"])  # follow_up_date 2027-01-22: a call due that day, 00:00 IST
+    assert (task["type"], task["due_date"][:16]) == ("FOLLOW_UP_CALL", "2027-01-21T18:30")
+    assert notes[-1] == "PollyBot follow-up: Wants pricing for 10 seats"  # the task's note, on the timeline
 
     converted = client.get_lead("+919123490056")  # line 25: converted → Won
     assert converted is not None

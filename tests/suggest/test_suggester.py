@@ -69,8 +69,28 @@ def test_leadsquared_owner_lookup_becomes_a_commented_line(tmp_path: Path) -> No
     assert "  # assignee_user_phone: {column: OwnerIdEmailAddress, lookup: {file: owners.csv, key: email" \
            in suggestion.yaml
     assert "OwnerIdEmailAddress" in suggestion.unmapped
-    note = "Imported from LeadSquared (ProspectID {ProspectID}). {Notes}"
+    note = "Imported from LeadSquared (ProspectID {ProspectID}, created {CreatedOn} UTC). {Notes}"
     assert fields["customer_note"] == {"template": note}
+
+
+@pytest.mark.parametrize(("sample", "due", "timezone"), [
+    ("leadsquared_leads.csv", "mx_Follow_Up_Date", "UTC"), ("pollybot_leads.jsonl", "metadata.follow_up_date", None)])
+def test_a_suggestion_keeps_the_presets_tasks_and_time_zone(sample: str, due: str, timezone: str | None,
+                                                            tmp_path: Path) -> None:
+    suggestion, mapping, _ = suggest_file(SAMPLES / sample, tmp_path)
+    data = yaml.safe_load(suggestion.yaml)
+    assert [(task["type"], task["due"]) for task in data["tasks"]] == [
+        ("FOLLOW_UP_CALL", {"column": due, "type": "datetime"})]
+    assert data["defaults"].get("timezone") == timezone
+    assert mapping.has_tasks and due not in suggestion.unmapped
+
+
+def test_a_preset_task_whose_due_column_is_missing_is_left_out(tmp_path: Path) -> None:
+    header = ["ProspectID", "FirstName", "Phone", "ProspectStage", "Notes", "mx_City", "EmailAddress", "LastName",
+              "Company", "Source", "Website", "mx_Street1", "Revenue", "OwnerIdEmailAddress", "CreatedOn"]
+    sheet = write_csv(tmp_path / "ls.csv", header, [["x1", "A", "9845012345"] + [""] * 12])
+    suggestion, mapping, _ = suggest_file(sheet, tmp_path)
+    assert "tasks" not in yaml.safe_load(suggestion.yaml) and not mapping.has_tasks
 
 
 def test_preset_fields_whose_columns_are_missing_are_left_out(tmp_path: Path) -> None:
