@@ -169,7 +169,7 @@ def _tasks(data: dict[str, Any], present: set[str]) -> list[dict[str, Any]]:
         if not isinstance(task, dict) or _keep(task.get("due"), present) is None:
             continue
         tasks.append({key: value for key, value in task.items()
-                      if key in ("type", "due", "past_due") or _keep(value, present) is not None})
+                      if key in ("type", "due", "due_time", "past_due") or _keep(value, present) is not None})
     return tasks
 
 

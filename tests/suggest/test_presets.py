@@ -256,8 +256,8 @@ def test_pollybot_export_imports_into_the_sandbox(
     assert any(note.startswith("Imported from PollyBot (lead lead_") and note.endswith(". Wants pricing for 10 seats")
                for note in notes)
     assert result.summary["tasks"] == {"succeeded": 44}  # 45 mapped; one on a row not sent (a duplicate phone)
-    [task] = client.list_tasks(kept["id"])  # follow_up_date 2027-01-22: a call due that day, 00:00 IST
-    assert (task["type"], task["due_date"][:16]) == ("FOLLOW_UP_CALL", "2027-01-21T18:30")
+    [task] = client.list_tasks(kept["id"])  # follow_up_date 2027-01-22: a call due that day, 10:00 IST
+    assert (task["type"], task["due_date"][:16]) == ("FOLLOW_UP_CALL", "2027-01-22T04:30")
     assert notes[-1] == "PollyBot follow-up: Wants pricing for 10 seats"  # the task's note, on the timeline
 
     converted = client.get_lead("+919123490056")  # line 25: converted → Won

@@ -73,14 +73,15 @@ def test_leadsquared_owner_lookup_becomes_a_commented_line(tmp_path: Path) -> No
     assert fields["customer_note"] == {"template": note}
 
 
-@pytest.mark.parametrize(("sample", "due", "timezone"), [
-    ("leadsquared_leads.csv", "mx_Follow_Up_Date", "UTC"), ("pollybot_leads.jsonl", "metadata.follow_up_date", None)])
-def test_a_suggestion_keeps_the_presets_tasks_and_time_zone(sample: str, due: str, timezone: str | None,
+@pytest.mark.parametrize(("sample", "due", "kind", "timezone"), [
+    ("leadsquared_leads.csv", "mx_Follow_Up_Date", "datetime", "UTC"),
+    ("pollybot_leads.jsonl", "metadata.follow_up_date", "date", None)])
+def test_a_suggestion_keeps_the_presets_tasks_and_time_zone(sample: str, due: str, kind: str, timezone: str | None,
                                                             tmp_path: Path) -> None:
     suggestion, mapping, _ = suggest_file(SAMPLES / sample, tmp_path)
     data = yaml.safe_load(suggestion.yaml)
     assert [(task["type"], task["due"]) for task in data["tasks"]] == [
-        ("FOLLOW_UP_CALL", {"column": due, "type": "datetime"})]
+        ("FOLLOW_UP_CALL", {"column": due, "type": kind})]
     assert data["defaults"].get("timezone") == timezone
     assert mapping.has_tasks and due not in suggestion.unmapped
 
