@@ -193,7 +193,7 @@ def summary_lines(result: PullResult) -> list[str]:
     name = Path(s["input"]).name
     same = f" ({s['same_lead']} more reached a lead already pulled)" if s["same_lead"] else ""
     lines = [f"{name}: {s['rows_total']} rows: {s['pulled']} pulled{same}, {s['missed']} missed, {s['failed']} failed, "
-             f"{s['refused']} refused, {s['repeated']} repeated, {s['already']} already pulled; "
+             f"{s['refused']} refused, {s['repeated']} repeated, {s['already']} done before; "
              f"{s['warnings']} warnings"]
     if s["stopped"]:
         lines.append(f"stopped ({s['stopped']}): {s['left']} left; run the same command again to go on")

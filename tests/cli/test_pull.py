@@ -25,13 +25,13 @@ def test_a_complete_pull_exits_0_and_a_second_one_pulls_nothing(env, tmp_path, c
             "--report-dir", str(tmp_path / "reports")]
     assert main(argv) == 0
     first = capsys.readouterr().out.splitlines()
-    assert first[0] == "ids.csv: 2 rows: 2 pulled, 0 missed, 0 failed, 0 refused, 0 repeated, 0 already pulled; " \
+    assert first[0] == "ids.csv: 2 rows: 2 pulled, 0 missed, 0 failed, 0 refused, 0 repeated, 0 done before; " \
                        "0 warnings"
     assert first[-2] == f"leads: {tmp_path / 'polly.jsonl'}   misses: {tmp_path / 'polly.misses.csv'}"
     assert first[-1].startswith(f"report: {tmp_path / 'reports'}/") and first[-1].endswith("-pull-pollybot")
     assert main(argv) == 0
     assert capsys.readouterr().out.startswith("ids.csv: 2 rows: 0 pulled, 0 missed, 0 failed, 0 refused, 0 repeated, "
-                                              "2 already pulled")
+                                              "2 done before")
 
 
 def test_misses_and_refusals_exit_1(env, tmp_path, capsys) -> None:
@@ -41,7 +41,7 @@ def test_misses_and_refusals_exit_1(env, tmp_path, capsys) -> None:
             "--report-dir", str(tmp_path / "reports")]
     assert main(argv) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "phones.csv: 4 rows: 2 pulled, 1 missed, 0 failed, 1 refused, 0 repeated, 0 already pulled; " \
+    assert out[0] == "phones.csv: 4 rows: 2 pulled, 1 missed, 0 failed, 1 refused, 0 repeated, 0 done before; " \
                      "1 warnings"
     assert out[1] == "issues: invalid-phone ×1, several-leads-match ×1"
 
