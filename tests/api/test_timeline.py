@@ -152,5 +152,5 @@ def test_memory_does_not_grow_with_the_number_of_requests() -> None:
         timeline.request_done("upsert", 200 if n % 50 else 503, 100.0 + n % 60, 0.001 + (n % 97) / 1e4)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert peak < 20_000  # 100,000 requests kept one by one would take megabytes
+    assert peak < 100_000  # 100,000 requests kept one by one would take ten megabytes
     assert timeline.record().total("sent") == 101_000
