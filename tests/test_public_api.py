@@ -117,7 +117,8 @@ def test_a_dataframe_imports_into_the_sandbox_and_syncs(fresh_sandbox: SandboxSe
     sent = len(fresh_sandbox.requests())
     again = importer.Importer(sheet_as_text(), EXAMPLE, options).run()  # the same data: only the refused rows go
     assert again.summary["unchanged"] == 15 and again.summary["sent"] == 3 and again.summary["failed"] == 3
-    assert len(fresh_sandbox.requests()) == sent + 5 + 3  # the catalog lists, then the three refused rows again
+    # the catalog lists, then the three refused rows again, each read once for its before-image, then sent
+    assert len(fresh_sandbox.requests()) == sent + 5 + 3 + 3
 
 
 def readme_example() -> str:

@@ -14,6 +14,7 @@ from importer.mapping.document import Document, KeyPath, did_you_mean, format_pa
 from importer.mapping.lookup import load_lookup
 from importer.mapping.names import NamePlan
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
+from importer.mapping.policies import field_policy
 from importer.mapping.spec import FieldSpec, MappingSpec
 from importer.mapping.tasks import TaskPlan, compile_tasks
 from importer.mapping.values import OMIT, Template, ValueMap
@@ -63,6 +64,8 @@ class Compiled:
     refs: list[ColumnRef] = field(default_factory=list)
     lookups: dict[str, dict[str, str]] = field(default_factory=dict)
     tasks: list[TaskPlan] = field(default_factory=list)
+    #: Field (``address.text`` for an address part) → its policy, for the fields that are not overwrite.
+    policies: dict[str, str] = field(default_factory=dict)
     #: What the day/month order must be decided for before rows are mapped (date fields without date_format).
     date_sources: list[DateSource] = field(default_factory=list)
 
@@ -127,6 +130,7 @@ class Compiler:
 
     def _field(self, name: str, entry: FieldSpec) -> None:
         path: KeyPath = ("fields", name)
+        self._policy(name, entry, path)
         if name == FULL_NAME:
             self.result.plans.append(self._full_name(entry, path))
             return
@@ -237,6 +241,17 @@ class Compiler:
             datetime.strptime(sample.strftime(text), text)
         except ValueError as exc:
             raise self.document.error(where, f"{text!r} is not a strptime format ({exc})") from None
+
+    def _policy(self, name: str, entry: FieldSpec, path: KeyPath) -> None:
+        """The field's policy (a full name's goes to first_name and last_name, the fields it fills)."""
+        names = ("first_name", "last_name") if name == FULL_NAME else (name,)
+        for target in names:
+            try:
+                policy = field_policy(target, entry.policy, self.spec.defaults.policy)
+            except ValueError as exc:
+                raise self.document.error((*path, "policy"), str(exc)) from None
+            if policy != "overwrite":
+                self.result.policies[target] = policy
 
     def _list_fields(self) -> str:
         return ", ".join(name for name, kind in self.types.items() if kind.endswith("[]"))

@@ -39,6 +39,8 @@ class Mapping:
         self.digest = _digest(spec, compiled)
         self.columns = frozenset(ref.column for ref in compiled.refs)
         self.fields = tuple(spec.fields)
+        #: Field → write policy, for the fields that are not ``overwrite`` (importer.mapping.policies).
+        self.policies: dict[str, str] = dict(compiled.policies)
         self._refs = tuple(compiled.refs)
         self._constants = {k: v for k, v in compiled.constants.items() if not isinstance(v, list)}
         self._list_constants = tuple(

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from importer.mapping.document import Document, KeyPath, did_you_mean
 
 FieldType = Literal["string", "number", "phone", "email", "bool", "date", "datetime"]
+#: How a field's value meets the lead's (see importer.run.policy): write it, write it only where the lead has
+#: nothing, or write it only to a lead the row creates.
+Policy = Literal["overwrite", "fill_empty", "create_only"]
 
 FIELD_SHAPE = (
     "expected a column name, a list of columns, or an object with one of column / columns / value / template"
@@ -41,6 +44,7 @@ class FieldSpec(_Spec):
     strict: bool = False
     lookup: LookupSpec | None = None
     date_format: str | None = None
+    policy: Policy | None = None
 
 
 class TaskSpec(_Spec):
@@ -59,6 +63,7 @@ class DefaultsSpec(_Spec):
     region_column: str | None = None
     create_if_missing: bool = True
     timezone: str = "Asia/Kolkata"
+    policy: Policy = "overwrite"
 
 
 class MappingSpec(_Spec):
@@ -72,7 +77,7 @@ class MappingSpec(_Spec):
 _EXPECTED: dict[str, str] = {
     "version": "expected 1 (the only mapping format version)",
     "description": "expected text",
-    "defaults": "expected an object with region, region_column, create_if_missing, timezone",
+    "defaults": "expected an object with region, region_column, create_if_missing, timezone, policy",
     "fields": "expected an object of API field: column, e.g. customer_phone: Phone",
     "region": "expected a two-letter country code such as IN",
     "region_column": "expected a column name",
@@ -97,6 +102,7 @@ _EXPECTED: dict[str, str] = {
     "note": "expected a column name, or {template: ...}",
     "past_due": "expected skip or create",
     "due_time": 'expected a time of day such as "10:00"',
+    "policy": "expected one of overwrite, fill_empty, create_only",
 }
 _LOOKUP_VALUE = "expected a column name of the lookup file"
 _MAP_ENTRY = "expected a replacement value (text or a number) or null"

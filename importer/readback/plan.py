@@ -11,6 +11,9 @@ by each ``add_phones`` number the lead does not already have) and classified:
                add_phones number is on another lead. The upsert would fail.
     failed     the lookup itself failed (after retries); the row could not be planned
 
+Field policies apply as a real run applies them, with the lead just read: a value the lead would keep is not a
+change but named as kept (``city: keeps "Pune" (fill_empty; the sheet has "Goa")``) and counted in ``kept``.
+
 plan.csv has one line per planned row; summary.json gets ``plan: {create, update, unchanged, conflict}``.
 plan.jsonl (:mod:`importer.report.planned`) holds the same rows machine-readable: the exact requests and the
 lead's values the plan read, under a header with the input's and the mapping's digests; ``superfone-import apply``
@@ -21,7 +24,8 @@ could not be looked up.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -31,11 +35,12 @@ from importer.errors import ApiError
 from importer.readback.compare import compare, merge_requests, show
 from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone, targets
 from importer.readback.snapshot import lead_values
-from importer.report import Summary
+from importer.report import Summary, before
 from importer.report.payloads import payload_line
 from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_line, planned_line
 from importer.run.kind import RunContext, sync_decisions
 from importer.run.ledger import SyncLedger, reading_ledger
+from importer.run.policy import apply_policies, kept_lines
 from importer.run.rows import CheckedBatch
 from importer.run.tasks import PlannedTasks, task_lines
 
@@ -57,10 +62,18 @@ class RowPlan:
     would_fail: bool = False
     #: The lead's values of the fields the row sets (None: no lead has the phone).
     read: dict[str, Any] | None = None
+    #: Fields the lead would keep because of their policy.
+    kept: tuple[str, ...] = ()
+    #: The requests apply sends once the field policies left out what the lead keeps (None: the row's own).
+    requests: tuple[dict[str, Any], ...] | None = None
 
 
-def plan_row(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
-    """Classify one row's (merged) payload against the account, looking phones up with ``fetch``."""
+def plan_row(payload: dict[str, Any], fetch: Fetch, policies: Mapping[str, str] | None = None,
+             sent: tuple[dict[str, Any], ...] = ()) -> RowPlan:
+    """Classify one row's (merged) payload against the account, looking phones up with ``fetch``; the mapping's
+    field ``policies`` leave out of its requests (``sent``, merged into ``payload``) what the lead would keep,
+    named in the changes (``city: keeps "Pune" (fill_empty; the sheet has "Goa")``).
+    """
     phone = str(payload["customer_phone"])
     lead = fetch(phone)
     if lead is None:
@@ -75,10 +88,35 @@ def plan_row(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
     clash = _foreign_phone(payload, lead, fetch)
     if clash is not None:
         return RowPlan(clash.action, clash.lead_id, message=clash.message, read=read)
+    if policies:
+        return _plan_update(payload, lead, policies, sent or (payload,))
     comparison = compare(payload, lead)
     action = "update" if comparison.mismatches else "unchanged"
     changes = tuple(mismatch.as_change() for mismatch in comparison.mismatches)
     return RowPlan(action, lead_id, changes, "; ".join(comparison.notes), read=read)
+
+
+def _plan_update(payload: dict[str, Any], lead: Lead, policies: Mapping[str, str],
+                 sent: tuple[dict[str, Any], ...]) -> RowPlan:
+    """An existing lead under field policies: what it would keep, and the requests apply would send it."""
+    applied = apply_policies(sent, lead, policies)
+    merged = merge_requests(applied.requests)
+    comparison = compare(merged, lead)
+    changes = tuple(mismatch.as_change() for mismatch in comparison.mismatches) + tuple(
+        _kept(name, policy, payload, lead) for name, policy in applied.kept.items())
+    return RowPlan("update" if comparison.mismatches else "unchanged", _id(lead), changes,
+                   "; ".join(comparison.notes), read=lead_values(merged, lead), kept=tuple(applied.kept),
+                   requests=applied.requests)
+
+
+def _kept(name: str, policy: str, payload: dict[str, Any], lead: Lead) -> str:
+    """``city: keeps "Pune" (fill_empty; the sheet has "Goa")``."""
+    if name.startswith("address."):
+        key = name.removeprefix("address.")
+        stored, wanted = (lead.get("address") or {}).get(key), (payload.get("address") or {}).get(key)
+    else:
+        stored, wanted = before.lead_values(lead, {name: None}).get(name), payload.get(name)
+    return f"{name}: keeps {show(stored)} ({policy}; the sheet has {show(wanted)})"
 
 
 def _plan_create(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
@@ -127,6 +165,8 @@ class Plan:
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         would_fail = 0
         recorder = PlanRecorder(run)
+        kept: Counter[str] = Counter()
+        policies = run.mapping.policies
 
         def line(target: Target, outcome: RowPlan | ApiError) -> tuple[str, list[str]]:
             nonlocal would_fail
@@ -134,6 +174,7 @@ class Plan:
                 outcome = RowPlan("failed", message=f"lookup failed: {outcome.message}")
             would_fail += outcome.would_fail
             recorder.add(target, outcome)
+            kept.update(outcome.kept)
             lead_id = "" if outcome.lead_id is None else str(outcome.lead_id)
             changes = "; ".join(outcome.changes)
             return outcome.action, [str(target.row), outcome.action, target.customer_phone, lead_id, changes,
@@ -144,8 +185,10 @@ class Plan:
                             online=True) as ledger, recorder:
             rows = targets(planned.tap(batches), run) if ledger is None else _sync_targets(batches, run, ledger,
                                                                                          planned)
-            PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch), line)
+            PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch, policies, target.requests), line)
         planned.finish()
+        if policies:
+            run.summary.extra.update({"policies": dict(policies), "kept": dict(kept.most_common())})
         if would_fail:
             run.summary.extra["plan"]["would_fail"] = would_fail
         run.summary.extra["apply"] = recorder.estimate(run.options.rate)
@@ -154,7 +197,7 @@ class Plan:
         return 1 if summary.invalid or PLAN.has_problems(summary) else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
-        return plan_lines(summary) + task_lines(summary)
+        return plan_lines(summary) + task_lines(summary) + kept_lines(summary, plan=True)
 
 
 class PlanRecorder:
@@ -178,8 +221,9 @@ class PlanRecorder:
 
     def add(self, target: Target, plan: RowPlan) -> None:
         assert self._stream is not None
+        requests = target.requests if plan.requests is None else plan.requests
         planned = PlannedRow(target.row, plan.action, target.customer_phone, plan.lead_id,
-                             target.requests, target.fallback, plan.read, plan.message)
+                             requests, target.fallback, plan.read, plan.message)
         if planned.sent:
             self.upserts += len(planned.requests)
             self.lookups += 1

@@ -44,6 +44,7 @@ __all__ = [
     "lead_labels",
     "lead_phones",
     "lead_values",
+    "merge_images",
     "parse_before_line",
     "read_before_images",
     "write_before_images",
@@ -173,6 +174,26 @@ def lead_labels(lead: Mapping[str, Any] | None) -> list[str]:
 def lead_phones(lead: Mapping[str, Any] | None) -> list[str]:
     """Every phone of the lead, primary first."""
     return [str(entry.get("phone")) for entry in (lead or {}).get("phones") or [] if isinstance(entry, Mapping)]
+
+
+def merge_images(first: BeforeImage, again: BeforeImage) -> BeforeImage:
+    """The image of a lead written to twice for one import (a killed run's row sent again on resume): what the lead
+    held before the *first* write wins (the second read may show the first write), fields only the second write
+    sends are added, and what was added is what either write added."""
+    sent = {**first.sent, **again.sent}
+    for name in (*ADDED_FIELDS, "remove_labels"):
+        items = list(first.sent.get(name) or ()) + [
+            item for item in again.sent.get(name) or () if item not in (first.sent.get(name) or ())]
+        if items:
+            sent[name] = items
+    if first.sent.get("customer_note") or again.sent.get("customer_note"):
+        sent["customer_note"] = True
+    before = {**again.before, **first.before}
+    if isinstance(first.before.get("address"), Mapping) and isinstance(again.before.get("address"), Mapping):
+        before["address"] = {**again.before["address"], **first.before["address"]}
+    existed = first.existed if first.existed is not None else again.existed
+    lead_id = first.lead_id if first.lead_id is not None else again.lead_id
+    return BeforeImage(first.row, first.phone, lead_id, existed, before, sent, again.status)
 
 
 def write_before_images(path: Path, images: Iterable[BeforeImage]) -> int:

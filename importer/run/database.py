@@ -37,7 +37,7 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
         if not has_tables:
             db.executescript(f"BEGIN IMMEDIATE; {schema} COMMIT;")
         if always:
-            db.execute(always)
+            db.executescript(always)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ConfigError(f"{path} is not usable as {what} ({exc})") from None

@@ -33,6 +33,8 @@ from importer.run.kind import RunContext
 from importer.run.ledger import Decided, Pending, SyncLedger
 from importer.run.lock import RunLock
 from importer.run.missing import MissingLeads
+from importer.run.policy import kept_lines
+from importer.run.prior import PriorRead
 from importer.run.rows import CheckedBatch, CheckedRow
 from importer.run.sending import NOTE, Job, Outcome, Prepare, Sender
 from importer.run.state import SyncState
@@ -57,7 +59,7 @@ class Send:
                      or tasks.get("in_doubt")) else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
-        return task_lines(summary)
+        return task_lines(summary) + kept_lines(summary)
 
 
 def retry_rows(journal: Journal, key: str, run_dir: Path) -> set[int]:
@@ -126,6 +128,7 @@ class Delivery:
                                    *self.decider.key_extras)
         self._journal: Journal | None = None
         self._ledger: SyncLedger | None = None
+        self._prior: PriorRead | None = None
         self._missing = MissingLeads(run)
 
     def run(self, batches: Iterator[CheckedBatch]) -> None:
@@ -142,7 +145,11 @@ class Delivery:
                 journal.forget(self.key)
                 records.forget()
             only = retry_rows(journal, self.key, options.retry_failed) if options.retry_failed else None
-            states = journal.states(self.key) if journal.interrupted(self.key) else {}
+            resuming = journal.interrupted(self.key)
+            states = journal.states(self.key) if resuming else {}
+            if self.decider.prepare is None:  # apply reads its leads itself, and records the plan's reads
+                self._prior = PriorRead(journal, self.key, run.mapping.policies, undo=not options.no_undo)
+                self._prior.start(resuming)
             journal.record_run(self.key, str(self.writer.folder), run.started.isoformat())
             self._ledger.run_id = state.start_run(self._ledger.job, run.started.isoformat(timespec="milliseconds"),
                                                   self.summary.input,
@@ -152,6 +159,9 @@ class Delivery:
             except BaseException:
                 state.finish_run(self._ledger.run_id, _now(), self._counts(), 2)
                 raise
+            finally:
+                if self._prior is not None:
+                    self._prior.finish(self.writer.folder, self.summary.extra)
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
 
@@ -173,9 +183,10 @@ class Delivery:
     def _send(self, jobs: Iterator[Job], partial: bool) -> None:
         run, options = self.run_context, self.run_context.options
         sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry)
+        prepare = self._prior.prepare if self._prior is not None else self.decider.prepare
         run.progress.start("sending", None if partial else run.checked.to_send)
         try:
-            sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome, prepare=self.decider.prepare)
+            sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome, prepare=prepare)
         finally:
             run.progress.finish()
 
@@ -270,6 +281,9 @@ class Delivery:
 
     def _on_outcome(self, outcome: Outcome) -> None:
         assert self._journal is not None and self._ledger is not None
+        if self._prior is not None:
+            whole = self._pending[outcome.row][1] if outcome.row >= 0 and outcome.fell_back else None
+            self._prior.outcome(outcome, (whole.whole,) if whole is not None else ())
         if outcome.row < 0:
             self._missing.record(outcome)
             return

@@ -14,6 +14,7 @@ Nothing about the API key is stored here; there is nothing key-related to store.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -21,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from importer.models import FINAL_STATUSES, FinalStatus
+from importer.report.before import BeforeImage, merge_images
 from importer.run.database import open_database
 
 __all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
@@ -67,8 +69,28 @@ CREATE TABLE IF NOT EXISTS run_end (
     key_id INTEGER NOT NULL REFERENCES run_key (id),
     run_dir TEXT NOT NULL,
     PRIMARY KEY (key_id, run_dir)
-) WITHOUT ROWID
+) WITHOUT ROWID;
 """
+# What a lead held just before the run's first write to it (importer.report.before), kept until the run key's next
+# fresh run: a resumed run writes before.jsonl with the images of the run it resumes.
+_BEFORE_IMAGE = """
+CREATE TABLE IF NOT EXISTS before_image (
+    key_id INTEGER NOT NULL REFERENCES run_key (id),
+    row INTEGER NOT NULL,
+    phone TEXT NOT NULL,
+    lead_id INTEGER,
+    existed INTEGER,
+    before TEXT NOT NULL,
+    sent TEXT NOT NULL,
+    status TEXT NOT NULL,
+    PRIMARY KEY (key_id, row, phone)
+) WITHOUT ROWID;
+"""
+_SAVE_IMAGE = """
+INSERT OR REPLACE INTO before_image (key_id, row, phone, lead_id, existed, before, sent, status)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_IMAGE_COLUMNS = "row, phone, lead_id, existed, before, sent, status"
 
 # has_note is sticky: once a request carrying the row's note may have been sent, a later attempt without the
 # note must not make a resumed run forget it (a note must never reach a lead twice).
@@ -141,7 +163,7 @@ class Journal:
 
     def _connect(self) -> sqlite3.Connection:
         return open_database(self.path, what="an importer journal", application_id=APPLICATION_ID,
-                             version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END)
+                             version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END + _BEFORE_IMAGE)
 
     # --- keys ---------------------------------------------------------------------------------------------
 
@@ -218,6 +240,7 @@ class Journal:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM row_state WHERE key_id = ?", (key_id,))
+                self._db.execute("DELETE FROM before_image WHERE key_id = ?", (key_id,))
                 self._db.execute("DELETE FROM run WHERE key_id = ?", (key_id,))
                 self._db.execute("DELETE FROM run_key WHERE id = ?", (key_id,))
             except BaseException:
@@ -225,6 +248,61 @@ class Journal:
                 raise
             self._db.execute("COMMIT")
             del self._key_ids[key]
+
+    # --- before-images ------------------------------------------------------------------------------------
+
+    def record_before(self, key: str, row: int, image: BeforeImage) -> None:
+        """Keep ``image`` (of the job ``row``: a sheet row, or below 0 a lead gone from the input) before the first
+        write to its lead; a lead already imaged under ``key`` (a row sent again on resume) keeps what it held
+        before the first write (:func:`merge_images`)."""
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            found = self._db.execute(f"SELECT {_IMAGE_COLUMNS} FROM before_image WHERE key_id = ? AND row = ? "
+                                     "AND phone = ?", (key_id, row, image.phone)).fetchone()
+            if found is not None:
+                image = merge_images(_image(found), image)
+            self._db.execute(_SAVE_IMAGE, (
+                key_id, row, image.phone, image.lead_id, None if image.existed is None else int(image.existed),
+                json.dumps(image.before, ensure_ascii=False), json.dumps(image.sent, ensure_ascii=False),
+                image.status))
+
+    def before_outcome(self, key: str, row: int, phone: str, status: Status,
+                       sent: dict[str, Any] | None = None) -> None:
+        """How the write to an imaged lead ended (and what it sent, when that changed: the whole row sent
+        instead of the changed fields)."""
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            if sent is None:
+                self._db.execute("UPDATE before_image SET status = ? WHERE key_id = ? AND row = ? AND phone = ?",
+                                 (status, key_id, row, phone))
+            else:
+                self._db.execute("UPDATE before_image SET status = ?, sent = ? WHERE key_id = ? AND row = ? AND "
+                                 "phone = ?", (status, json.dumps(sent, ensure_ascii=False), key_id, row, phone))
+
+    def before_images(self, key: str, *, page_size: int = 10_000) -> Iterator[BeforeImage]:
+        """The images kept under ``key``: sheet rows in order, then the leads gone from the input."""
+        after = (-1, -(2**62), "")
+        while True:
+            with self._lock:
+                key_id = self._key_id(key, create=False)
+                if key_id is None:
+                    return
+                page = self._db.execute(
+                    f"SELECT row < 0, {_IMAGE_COLUMNS} FROM before_image WHERE key_id = ? AND "
+                    "(row < 0, row, phone) > (?, ?, ?) ORDER BY row < 0, row, phone LIMIT ?",
+                    (key_id, *after, page_size)).fetchall()
+            for found in page:
+                yield _image(found[1:])
+            if len(page) < page_size:
+                return
+            after = (page[-1][0], page[-1][1], page[-1][2])
+
+    def forget_before(self, key: str) -> None:
+        """Drop the images of the run key's last run (a new run starts, not resuming it)."""
+        with self._lock:
+            key_id = self._key_id(key, create=False)
+            if key_id is not None:
+                self._db.execute("DELETE FROM before_image WHERE key_id = ?", (key_id,))
 
     # --- runs ---------------------------------------------------------------------------------------------
 
@@ -283,6 +361,12 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
+
+
+def _image(found: tuple[Any, ...]) -> BeforeImage:
+    row, phone, lead_id, existed, before, sent, status = found
+    return BeforeImage(row if row >= 0 else None, phone, lead_id, None if existed is None else bool(existed),
+                       json.loads(before), json.loads(sent), status)
 
 
 def _aware(moment: datetime) -> datetime:

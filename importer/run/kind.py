@@ -20,6 +20,7 @@ from importer.report import ReportWriter, Summary
 from importer.report.payloads import payload_line
 from importer.run.ledger import Decided, SyncLedger, reading_ledger
 from importer.run.options import Progress, RunOptions
+from importer.run.policy import dry_run_lines
 from importer.run.rows import CheckedBatch, CheckedRow, CheckedRows
 from importer.run.tasks import PlannedTasks, task_lines
 from importer.sources import Table
@@ -86,7 +87,9 @@ def sync_decisions(ledger: SyncLedger, batch: CheckedBatch,
 class DryRun:
     """Check and report, send nothing: payloads.jsonl holds exactly what a real run would send — under the sync's
     rules when the account is known and its job has a state: rows its leads already hold are counted
-    ``unchanged``, and the others show only what would be sent."""
+    ``unchanged``, and the others show only what would be sent. Field policies other than overwrite need each lead's
+    values, which a dry run does not read: their fields show as the sheet has them, and the closing lines say so
+    (``run --plan`` applies them)."""
 
     name = "dry run"
     writes = False
@@ -94,6 +97,8 @@ class DryRun:
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         planned = PlannedTasks(run.writer.folder, run.summary, run.mapping.has_tasks)  # tasks.jsonl
+        if run.mapping.policies:
+            run.summary.extra["policies"] = dict(run.mapping.policies)
         with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
                             online=run.client is not None) as ledger:
             if ledger is None:
@@ -113,4 +118,4 @@ class DryRun:
         return 1 if summary.invalid else 0
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
-        return task_lines(summary)
+        return task_lines(summary) + dry_run_lines(summary)

@@ -66,6 +66,9 @@ class RunOptions:
     #: What to do with the leads this job synced before that tonight's input lacks: keep, label:NAME, stage:NAME.
     on_missing: str = "keep"
     max_missing: float = 10.0
+    #: Record no before-images: a row is read before its write only when its field policies need the lead's values
+    #: (importer.run.prior). An update-heavy run makes half the requests; ``undo`` cannot restore it.
+    no_undo: bool = False
 
     def state_path(self) -> Path:
         return self.state if self.state is not None else self.report_dir / "state.sqlite"

@@ -236,3 +236,35 @@ def test_plan_jsonl_holds_the_requests_and_the_values_read(fresh_sandbox: Sandbo
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     # apply re-reads each lead it writes (row 3 and row 4) and sends their one request each
     assert summary["apply"] == {"requests": 4, "upserts": 2, "lookups": 2, "rate": 1000.0, "seconds": 0.0}
+
+
+def test_plan_applies_field_policies_to_the_leads_it_reads(fresh_sandbox: SandboxServer, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("SF_API_KEY", fresh_sandbox.api_key)
+    sheet, mapping = write_inputs(tmp_path, ROWS[:3])
+    mapping.write_text(mapping.read_text(encoding="utf-8")
+                       .replace("  city: City\n", "  city: {column: City, policy: fill_empty}\n")
+                       .replace("  lead_stage_name: Stage\n",
+                                "  lead_stage_name: {column: Stage, policy: create_only}\n"),
+                       encoding="utf-8")
+    code = main(["run", str(sheet), "-m", str(mapping), "--plan", "--base-url", fresh_sandbox.base_url,
+                 "--report-dir", str(tmp_path / "reports"), "--quiet", "--rate", "1000"])
+    (folder,) = (tmp_path / "reports").iterdir()
+    assert code == 0
+    plan = read_plan(folder)
+    assert [(p["action"], p["changes"]) for p in plan] == [
+        ("unchanged", ""),  # Asha holds the sheet's city and stage already: nothing kept
+        ("update", 'labels: + "Hot"; city: keeps "Chennai" (fill_empty; the sheet has "Mumbai"); '
+                   'lead_stage_name: keeps "Qualified" (create_only; the sheet has "Won")'),
+        ("create", ""),
+    ]
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["kept"] == {"city": 1, "lead_stage_name": 1}
+    assert capsys.readouterr().out.splitlines()[-2] == (
+        "would keep by policy: city ×1 (fill_empty), lead_stage_name ×1 (create_only): the leads' own values "
+        "would stay")
+    assert fresh_sandbox.lead("+919000000002")["city"] == "Chennai"  # a plan never writes
+    update = [json.loads(line) for line in (folder / "plan.jsonl").read_text(encoding="utf-8").splitlines()][2]
+    assert "city" not in update["requests"][0] and "lead_stage_name" not in update["requests"][0]
+    assert update["requests"][0]["first_name"] == "Meera" and "city" not in update["read"]

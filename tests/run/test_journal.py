@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from importer.errors import ConfigError
+from importer.report.before import BeforeImage
 from importer.run.journal import Journal, RowState, RunRecord, file_digest
 
 KEY = Journal.run_key("input-digest", "mapping-digest")
@@ -252,3 +253,47 @@ def test_iter_states_streams_pages_in_row_order(journal: Journal) -> None:
     assert dict(pairs) == journal.states(KEY)
     assert pairs[0][1].message == "row 2"
     assert list(journal.iter_states(Journal.run_key("x", "y"))) == []
+
+
+# --- before-images ------------------------------------------------------------------------------------------
+
+
+def test_before_images_are_kept_until_the_key_starts_afresh(journal: Journal) -> None:
+    key = Journal.run_key("input", "mapping")
+    journal.record_before(key, 3, BeforeImage(3, "+919800000003", 30, True, {"city": "Pune"}, {"city": "Goa"}))
+    journal.record_before(key, 2, BeforeImage(2, "+919800000002", None, False, {"city": None}, {"city": "Goa"}))
+    journal.record_before(key, -1, BeforeImage(None, "+919800000009", 9, True, {"lead_stage_name": "Won"},
+                                               {"lead_stage_name": "Lost"}))
+    journal.before_outcome(key, 2, "+919800000002", "succeeded")
+    journal.before_outcome(key, 3, "+919800000003", "failed", sent={"city": "Goa", "first_name": "A"})
+    images = list(journal.before_images(key, page_size=2))
+    assert [(image.row, image.phone, image.status) for image in images] == [
+        (2, "+919800000002", "succeeded"), (3, "+919800000003", "failed"), (None, "+919800000009", "in_doubt")]
+    assert images[1].sent == {"city": "Goa", "first_name": "A"} and images[1].lead_id == 30
+    assert images[0].existed is False and images[2].existed is True
+    assert list(journal.before_images(Journal.run_key("input", "other"))) == []
+    journal.forget_before(key)
+    assert list(journal.before_images(key)) == []
+
+
+def test_a_lead_imaged_again_keeps_what_it_held_before_the_first_write(journal: Journal) -> None:
+    key = Journal.run_key("input", "mapping")
+    journal.record_before(key, 2, BeforeImage(2, "+919800000002", None, False, {"city": None},
+                                              {"city": "Goa", "add_labels": ["Hot"], "customer_note": True}))
+    journal.record_before(key, 2, BeforeImage(2, "+919800000002", 12, True, {"city": "Goa", "first_name": "A"},
+                                              {"city": "Goa", "first_name": "B"}))
+    [image] = journal.before_images(key)
+    assert (image.lead_id, image.existed) == (12, False)
+    assert image.before == {"city": None, "first_name": "A"}
+    assert image.sent == {"city": "Goa", "add_labels": ["Hot"], "customer_note": True, "first_name": "B"}
+    journal.forget(key)
+    assert list(journal.before_images(key)) == []
+
+
+def test_before_images_survive_a_reopen(tmp_path: Path) -> None:
+    key = Journal.run_key("input", "mapping")
+    with Journal(tmp_path / "journal.sqlite") as first:
+        first.record_before(key, 5, BeforeImage(5, "+919800000005", 1, True, {"email": ["a@x.in"]},
+                                                {"email": ["b@x.in"]}))
+    with Journal(tmp_path / "journal.sqlite") as again:
+        assert [image.before for image in again.before_images(key)] == [{"email": ["a@x.in"]}]
