@@ -116,6 +116,9 @@ def _kept(name: str, policy: str, payload: dict[str, Any], lead: Lead) -> str:
         stored, wanted = (lead.get("address") or {}).get(key), (payload.get("address") or {}).get(key)
     else:
         stored, wanted = before.lead_values(lead, {name: None}).get(name), payload.get(name)
+    if isinstance(stored, dict):  # an assignee: get-lead shows their name, never their phone
+        stored = " ".join(str(part) for part in (stored.get("first_name"), stored.get("last_name")) if part) \
+            or f"user {stored.get('id')}"
     return f"{name}: keeps {show(stored)} ({policy}; the sheet has {show(wanted)})"
 
 
