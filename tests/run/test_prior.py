@@ -23,7 +23,7 @@ from importer.run.options import RunOptions
 FILLED = "+919700000001"  # a lead with every field filled
 EMPTY = "+919700000002"  # a lead with nothing but its phone
 NEW = "+919700000003"  # no lead yet
-COLUMNS = ["Phone", "First", "City", "Stage", "Email", "Tags", "Products"]
+COLUMNS = ["Phone", "First", "City", "Stage", "Email", "Tags", "Products", "Group"]
 
 
 def mapping(tmp_path: Path, fields: str, defaults: str = "") -> Path:
@@ -257,3 +257,26 @@ def test_a_dry_run_says_it_cannot_apply_policies(tmp_path: Path, capsys) -> None
     (folder,) = (tmp_path / "r").iterdir()
     assert '"city":"Goa"' in (folder / "payloads.jsonl").read_text(encoding="utf-8")
     assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["policies"]["city"] == "fill_empty"
+
+
+def test_undo_restores_a_plain_run_from_its_before_images(api, tmp_path: Path, monkeypatch, capsys) -> None:
+    """A run (not an apply) that changed names, stages, groups and labels; one lead edited since: undo puts the
+    others back from the run's own before.jsonl and leaves the edit alone."""
+    server = api.server
+    monkeypatch.setenv("SF_API_KEY", server.api_key)
+    monkeypatch.setenv("SF_BASE_URL", server.base_url)
+    path = mapping(tmp_path, "  first_name: First\n  lead_stage_name: Stage\n  lead_group_name: Group\n"
+                   "  add_labels: Tags\n")
+    meera, asha = "+919000000002", "+918000000001"
+    rows = [{"Phone": meera, "First": "Meera2", "Stage": "Won", "Group": "Inbound", "Tags": "Hot"},
+            {"Phone": asha, "First": "Asha2", "Stage": "Proposal", "Group": "Partners", "Tags": "VIP"}]
+    summary = run(server, sheet(tmp_path, rows), path, tmp_path / "r")
+    assert summary["succeeded"] == 2
+    api.upsert({"customer_phone": asha, "lead_stage_name": "Lost"})  # a salesperson's edit since the run
+    capsys.readouterr()
+    assert main(["undo", str(summary["folder"]), "--report-dir", str(tmp_path / "undo"), "--quiet"]) == 0
+    state = {phone: (lead["first_name"], lead["lead_stage"], lead["lead_group"], lead["labels"])
+             for phone in (meera, asha) if (lead := server.lead(phone))}
+    assert state == {meera: ("Meera", "Qualified", "Outbound", ["VIP", "Referral"]),
+                     asha: ("Asha", "Lost", "Inbound", ["Hot"])}
+    assert "1 edited-since" in capsys.readouterr().out
