@@ -214,6 +214,12 @@ def test_the_report_of_a_real_run_draws_its_charts(browser: Any, shots: Shot, tm
     assert_charts_render(browser)
     outcomes = css(browser, "svg#outcomes")[0].text
     assert "15" in outcomes and "succeeded" in outcomes
+    # the run's requests: lines over time, and columns of how long the answers took
+    for chart_id in ("requests", "latency"):
+        lines = css(browser, f"svg#{chart_id} g.series")  # a line, or a dot per second for a short run
+        assert lines and all(line.size["width"] > 0 and line.size["height"] > 0 for line in lines), chart_id
+    assert any(bar.size["height"] > 1 for bar in css(browser, "svg#latency-histogram rect"))
+    assert "sent (" in css(browser, "svg#requests")[0].text
     shots("10-report-of-a-cli-run")
 
 
