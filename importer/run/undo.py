@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying
+from importer.api.timeline import RequestTimeline
 from importer.errors import ConfigError
 from importer.report import ReportWriter, Summary, neutralise
 from importer.report.before import BEFORE_FILE, BeforeImage, read_before_images
@@ -82,8 +83,9 @@ class Undo:
         if not self.options.api_key:
             raise ConfigError("SF_API_KEY is not set: undo reads and writes the account")
         started = datetime.now(UTC).astimezone()
+        timeline = RequestTimeline(started)  # the undo's requests, for requests.csv and report.html
         with SuperfoneClient(self.options.base_url, self.options.api_key,
-                             pool_size=self.options.concurrency) as client:
+                             pool_size=self.options.concurrency, observer=timeline) as client:
             self._check_label(client)
             with ReportWriter(self.options.report_dir, Path(f"undo-{self.run_dir.name}"), columns=["phone"],
                               workbook=False, dry_run=self.dry_run, started_at=started) as writer:
@@ -94,7 +96,7 @@ class Undo:
                     self._act(client, writer, report)
                 summary.extra["fields"] = dict(report.outcomes)
                 summary.check_invariant()
-                folder = writer.finish(summary)
+                folder = writer.finish(summary, requests=timeline.record())
         return UndoResult(folder, summary.as_dict(), 1 if summary.failed or summary.in_doubt else 0)
 
     def _check_label(self, client: SuperfoneClient) -> None:

@@ -61,7 +61,9 @@ def test_undo_restores_what_nobody_changed_and_reports_the_rest(
     api.upsert({"customer_phone": "+918000000001", "lead_stage_name": "Lost"})  # a salesperson's edit
     capsys.readouterr()
 
+    fresh_sandbox.clear_requests()
     assert undo(run, tmp_path / "undo") == 0
+    sent = [entry for entry in fresh_sandbox.requests() if "/enterprise/api/" in entry["path"]]
 
     assert state(fresh_sandbox, "+919000000002") == ("Meera", "Qualified", "Outbound", ["VIP", "Referral"])
     assert state(fresh_sandbox, "+918000000001") == ("Asha", "Lost", "Inbound", ["Hot"])  # the edit stays
@@ -81,6 +83,11 @@ def test_undo_restores_what_nobody_changed_and_reports_the_rest(
     assert (summary["rows_total"], summary["succeeded"], summary["unchanged"], summary["failed"]) == (4, 3, 1, 0)
     assert summary["fields"] == {"restored": 8, "label-removed": 3, "edited-since": 1, "not-removable": 1,
                                  "created": 1}
+    requests = summary["requests"]  # the undo's own requests, as report.html charts them
+    assert requests["total"] == len(sent) and (folder / "requests.csv").is_file()
+    assert requests["by_kind"]["upsert"] == sum(entry["method"] == "POST" for entry in sent) > 0
+    assert requests["by_kind"]["get-lead"] == sum(entry["method"] == "GET" and entry["path"].endswith("/lead")
+                                                  for entry in sent) > 0
     out = capsys.readouterr().out.splitlines()
     assert out == [f"undo of {run}: 4 leads: 3 written, 0 failed, 1 nothing to write, 0 skipped",
                    "undo: 8 restored, 3 label-removed, 1 created, 1 edited-since, 1 not-removable",
