@@ -58,10 +58,15 @@ def _count(summary: Mapping[str, Any], key: str) -> int:
 
 
 def kind_of(summary: Mapping[str, Any]) -> str:
-    """What the page calls the run: ``plan``, ``verify`` (its ``mode``), ``dry run`` or ``import``."""
+    """What the page calls the run: ``plan``, ``verify`` (its ``mode``), ``undo``, ``apply``, ``dry run`` or
+    ``import``."""
     mode = summary.get("mode")
     if isinstance(mode, str) and mode:
         return mode
+    if "undo_of" in summary:
+        return "undo (dry run)" if summary.get("dry_run") else "undo"
+    if "plan_dir" in summary:
+        return "apply"
     return "dry run" if summary.get("dry_run") else "import"
 
 
@@ -78,7 +83,7 @@ def outcome_bars(summary: Mapping[str, Any]) -> list[Bar]:
             named.append(("unchanged since the last run", _count(summary, "unchanged")))
     elif summary.get("dry_run"):
         unchanged, skipped = _count(summary, "unchanged"), _count(summary, "skipped")
-        named = [("would be sent", _count(summary, "valid") - skipped - unchanged),
+        named = [("would be sent", max(0, _count(summary, "valid") - skipped - unchanged)),
                  ("skipped (duplicate)", skipped), ("invalid", _count(summary, "invalid"))]
         if "unchanged" in summary:
             named.insert(1, ("unchanged", unchanged))

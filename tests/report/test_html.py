@@ -112,3 +112,14 @@ def test_hostile_codes_messages_and_values_are_text() -> None:
     found = charts(page)  # still well-formed XML with every code in it
     assert [bar.tooltip for bar in bars(found["issues"])][:3] == [
         f"{shown_as(text).replace(chr(13), chr(10))} (error): {n}" for text, n in list(codes.items())[:3]]
+
+
+@pytest.mark.parametrize(("extra", "title"), [
+    ({"undo_of": "reports/20260101-000000-leads", "dry_run": False}, "undo"),
+    ({"undo_of": "reports/20260101-000000-leads", "dry_run": True}, "undo (dry run)"),
+    ({"plan_dir": "reports/20260101-000000-leads", "dry_run": False}, "apply"),
+])
+def test_apply_and_undo_are_named_as_such(extra: dict[str, Any], title: str) -> None:
+    page = render_html({**BASE, "rows_total": 2, "valid": 2, "succeeded": 2, **extra}, [], 0)
+    assert f"<title>{title}: leads.csv</title>" in page
+    assert sum(n for _, n in drawn(page, "outcomes")) == 2
