@@ -5,6 +5,8 @@ Row problems are never exceptions: they are :class:`importer.models.Issue` recor
     ImporterError
     ├── ConfigError        bad arguments or a bad mapping file            → exit 2, nothing sent
     ├── InputError         the sheet cannot be read (format, encoding, …) → exit 2, nothing sent
+    ├── StopRequested      the run was asked to stop (quota, signal, time limit, disk full): the step that raises
+    │                      it was not done; a run that stops writes its report and exits 3
     └── ApiError           the Superfone API answered with an error, or could not be reached
         ├── AuthError      401: the key is missing or wrong; stops the whole run → exit 2
         ├── TransientError connect error, 408, 429, 502, 503, 504: retried, the request was not applied
@@ -35,6 +37,11 @@ class ConfigError(ImporterError):
 
 class InputError(ImporterError):
     """The input sheet cannot be read. The message names the file and, where known, row and column."""
+
+
+class StopRequested(ImporterError):
+    """A stop was requested (:mod:`importer.run.stopping`): the step that raises this was not done, nothing was
+    sent by it. Inside a run it ends the work early; escaping a run (before it began its report) it is exit 3."""
 
 
 class ApiError(ImporterError):

@@ -27,6 +27,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from importer.errors import StopRequested
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BURST_SECONDS = 0.05
@@ -94,8 +96,9 @@ class RateLimiter:
     def _interval(self) -> float:
         return 0.0 if math.isinf(self._rate) else 1.0 / self._rate
 
-    def acquire(self) -> None:
-        """Block until this caller may send one request."""
+    def acquire(self, stopping: Callable[[], bool] | None = None) -> None:
+        """Block until this caller may send one request. ``stopping``: asked after each wait; once it is true the
+        caller gives up its turn (``StopRequested``): a run that stops sends nothing new."""
         while True:
             with self._lock:
                 now = self._clock()
@@ -108,6 +111,8 @@ class RateLimiter:
                 wait = start - now
             if wait > 0:
                 self._sleep(wait)
+                if stopping is not None and stopping():
+                    raise StopRequested("the run is stopping")
             with self._lock:
                 if self._clock() >= self._paused_until:
                     return

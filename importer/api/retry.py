@@ -13,6 +13,10 @@
 ``n`` is the number of attempts made so far; after ``max_attempts`` the row fails with the last reason.
 Each retry and each 429 is logged at INFO on ``importer.api.retry`` (what a ``--log-file`` keeps).
 
+A run's :class:`~importer.run.stopping.Stop` handed to :class:`Retrying` cuts its waits short and keeps it from
+starting a retry once the run is stopping (``StopRequested``); a Retry-After longer than ``max_wait`` is not waited
+through: it stops the run (``quota``).
+
 :class:`Retrying` is the one retry loop of the package: sending, reading leads back and fetching the catalog all
 call the API through it, with the policy of the run (``RunOptions.retry``).
 """
@@ -27,11 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.timeline import ATTEMPT
-from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
+from importer.errors import ApiError, AuthError, RejectedError, StopRequested, TransientError, UncertainError
+
+if TYPE_CHECKING:
+    from importer.run.stopping import Stop
 
 T = TypeVar("T")
 
@@ -112,6 +119,11 @@ class Retrying:
     first-request gate there) and ``on_error`` sees each failure with the policy's decision before the wait
     (the sender strips the note there when the outcome is unknown). Raises the last error when it gives up.
     ``subject`` names what is being sent in the log lines of retries and 429s (the sender: ``row 7``).
+
+    ``stop``: the run's stop. Once it is requested no retry starts (``StopRequested``), and waits end early (with
+    the default ``sleep``, waits are the stop's own). A Retry-After longer than ``max_wait`` seconds requests a
+    ``quota`` stop instead of being waited through. ``on_wait(seconds)`` hears of each Retry-After that is waited
+    through (the progress bar shows it).
     """
 
     def __init__(
@@ -120,11 +132,20 @@ class Retrying:
         limiter: RateLimiter | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        stop: Stop | None = None,
+        max_wait: float = math.inf,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
+        if stop is not None and sleep is time.sleep:
+            sleep = stop.sleep
         self.policy = policy if policy is not None else RetryPolicy()
         self.limiter = limiter if limiter is not None else RateLimiter(math.inf, clock=clock, sleep=sleep)
         self._clock = clock
         self._sleep = sleep
+        self.stop = stop
+        self.max_wait = max_wait
+        self._on_wait = on_wait
 
     def call(
         self,
@@ -135,10 +156,14 @@ class Retrying:
         subject: str = "request",
     ) -> T:
         attempt = 0
+        stop = self.stop
+        stopping = (lambda: stop.requested) if stop is not None else None
         while True:
+            if attempt and stopping is not None and stopping():
+                raise StopRequested(f"{subject}: not retried: the run is stopping")
             if before_attempt is not None:
                 before_attempt()
-            self.limiter.acquire()
+            self.limiter.acquire(stopping)
             attempt += 1
             token = ATTEMPT.set(attempt)  # the request timeline tells retries by it
             try:
@@ -153,6 +178,7 @@ class Retrying:
                     _log_retry(subject, attempt, exc, decision)
                 if not decision.retry:
                     raise
+                self._check_quota(exc, subject)
                 self._wait(exc, decision.delay)
                 continue
             finally:
@@ -160,11 +186,28 @@ class Retrying:
             self.limiter.on_success()
             return result
 
+    def _check_quota(self, error: ApiError, subject: str) -> None:
+        """A Retry-After longer than ``max_wait``: stop the run (``quota``) rather than wait through it."""
+        if error.retry_after is None or error.retry_after <= self.max_wait:
+            return
+        asked = _seconds(error.retry_after)
+        detail = f"the API asked to wait {asked} (Retry-After), more than --max-wait {_seconds(self.max_wait)}"
+        logger.warning("%s: %s: stopping the run", subject, detail)
+        if self.stop is not None:
+            self.stop.request("quota", detail)
+        raise StopRequested(detail) from error
+
     def _wait(self, error: ApiError, delay: float) -> None:
         if error.retry_after is not None:
+            if self._on_wait is not None:
+                self._on_wait(delay)
             self.limiter.pause_until(self._clock() + delay)  # everyone waits; acquire() does the waiting
         elif delay > 0:
             self._sleep(delay)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s" if value < 10 else f"{value:.0f} s"
 
 
 def _log_retry(subject: str, attempt: int, error: ApiError, decision: Decision) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -121,6 +122,10 @@ class _Worker:
 
 
 def _init_worker(checker: RowChecker, table: Table | None, keep: Keep) -> None:
+    # A stop is the parent's to decide (Ctrl-C reaches the whole process group, systemd signals every process of
+    # the service): the checking processes finish their work, and end with the pool.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_IGN)
     _Worker.checker, _Worker.table, _Worker.keep = checker, table, keep
 
 

@@ -1,7 +1,8 @@
 """Command line: parse arguments, call the library, turn errors into one line and an exit code.
 
 Exit codes: 0 every row succeeded (dry run: no row has an error); 1 finished, but some rows were invalid,
-failed or are in doubt; 2 could not run (bad arguments, mapping or input, 401, server unreachable).
+failed or are in doubt; 2 could not run (bad arguments, mapping or input, 401, server unreachable); 3 stopped
+before the end (a signal, a quota-length Retry-After, --time-limit, a full disk): run the same command again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from importer.errors import ImporterError
+from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
+from importer.errors import ImporterError, StopRequested
 
 if TYPE_CHECKING:
     from importer.report.notify import Target
@@ -118,6 +120,7 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     command.add_argument("--workers", type=_positive(int), metavar="N",
                          help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_stop_arguments(command)
     _add_unattended_arguments(command)
     _add_sync_arguments(command, mode)
     if mode == "validate":
@@ -203,12 +206,17 @@ def _add_unattended_arguments(command: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from importer.cli.logs import log_end, log_fatal, run_logging
     from importer.report.notify import outcome_text, parse_target
+    from importer.run.stopping import stop_line
 
     smtp_url = os.environ.get("SF_SMTP_URL") or None
     targets: list[Target] = [parse_target(text, smtp_url) for text in args.notify]  # usage errors: before all
     with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url)) as masking:
         try:
             result = _import(args)
+        except StopRequested as exc:  # stopped before the run began its report (nothing was sent)
+            log_fatal(f"stopped: {exc}")
+            _tell(args, targets, masking.secrets, EXIT_STOPPED, _fatal_summary(args, exc), None, str(exc))
+            raise
         except ImporterError as exc:
             log_fatal(str(exc), exc.report_folder)
             _tell(args, targets, masking.secrets, EXIT_FATAL, _fatal_summary(args, exc), exc.report_folder, str(exc))
@@ -216,9 +224,11 @@ def _run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             log_fatal("interrupted")
             raise
-        log_end(outcome_text(result.summary, result.exit_code, result.folder))
-        _tell(args, targets, masking.secrets, result.exit_code, result.summary, result.folder)
-    return result.exit_code
+        exit_code = EXIT_STOPPED if result.stopped else result.exit_code
+        log_end(" — ".join(filter(None, [outcome_text(result.summary, exit_code, result.folder),
+                                         stop_line(result.summary)])))
+        _tell(args, targets, masking.secrets, exit_code, result.summary, result.folder)
+    return exit_code
 
 
 def _secrets(targets: Sequence[Target], smtp_url: str | None) -> list[str | None]:
@@ -241,6 +251,7 @@ def _import(args: argparse.Namespace) -> RunResult:
     from importer.cli.logs import log_start
     from importer.run.importer import Importer
     from importer.run.options import NullProgress, RunOptions
+    from importer.run.stopping import Stop, stop_line
 
     options = RunOptions(
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
@@ -248,7 +259,8 @@ def _import(args: argparse.Namespace) -> RunResult:
         retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
         api_key=os.environ.get("SF_API_KEY") or None, full=args.full, job=args.job, state=args.state,
         repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
-        on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo,
+        on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
+        time_limit=args.time_limit,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()
@@ -259,9 +271,10 @@ def _import(args: argparse.Namespace) -> RunResult:
             print(f"sandbox: {server.base_url} (in-process, fresh state)")
         kind, kind_name = _kind(args)
         log_start(args.sheet, args.mapping, kind_name, options.base_url)
-        result = Importer(args.sheet, args.mapping, options, progress, kind=kind).run()
+        with stop_on_signals(Stop()) as stop:
+            result = Importer(args.sheet, args.mapping, options, progress, kind=kind, stop=stop).run()
     lines = summary_lines(result.summary, str(result.folder))
-    lines[-1:-1] = kind.lines(result.summary)  # "report: <folder>" stays the last line
+    lines[-1:-1] = [*kind.lines(result.summary), *filter(None, [stop_line(result.summary)])]  # report: stays last
     for line in lines:
         print(line)
     return result
@@ -368,6 +381,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.handler(args))
+    except StopRequested as exc:
+        print(f"superfone-import: stopped: {exc}: nothing was sent; run the same command again later", file=sys.stderr)
+        return EXIT_STOPPED
     except ImporterError as exc:
         print(f"superfone-import: error: {exc}", file=sys.stderr)
         if exc.report_folder is not None:  # the run had begun: what it did is reported there

@@ -20,6 +20,7 @@ class BarProgress:
         self.stream = stream or sys.stderr
         self._bar: tqdm[Any] | None = None
         self._failed = 0
+        self._status = ""
 
     def start(self, phase: str, total: int | None) -> None:
         self.finish()
@@ -33,7 +34,18 @@ class BarProgress:
         self._bar.update(done)
         if failed:
             self._failed += failed
-            self._bar.set_postfix(failed=self._failed, refresh=False)
+            self._show(refresh=False)
+
+    def status(self, text: str) -> None:
+        """What the run waits for ("waiting 30 s (server asked)") beside the counts; "" clears it."""
+        self._status = text
+        if self._bar is not None:
+            self._show(refresh=True)
+
+    def _show(self, refresh: bool) -> None:
+        assert self._bar is not None
+        shown = ", ".join(part for part in (f"failed={self._failed}" if self._failed else "", self._status) if part)
+        self._bar.set_postfix_str(shown, refresh=refresh)
 
     def finish(self) -> None:
         if self._bar is not None:

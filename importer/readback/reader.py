@@ -22,11 +22,12 @@ from typing import Any, Protocol, TypeVar
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError
+from importer.errors import ApiError, AuthError, StopRequested
 from importer.readback.compare import merge_requests
 from importer.report import Summary, neutralise
 from importer.run.kind import RunContext
 from importer.run.rows import CheckedBatch
+from importer.run.stopping import Stop
 
 __all__ = ["Fetch", "LeadReader", "LeadSource", "ReadBack", "Target"]
 
@@ -56,13 +57,18 @@ class LeadReader:
         policy: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        *,
+        stop: Stop | None = None,
+        max_wait: float = math.inf,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if stop is not None and sleep is time.sleep:
+            sleep = stop.sleep
         self.client = client
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate if rate > 0 else math.inf, clock=clock, sleep=sleep)
-        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep)
+        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep, stop=stop, max_wait=max_wait)
         self.window = concurrency * 4
         self._lock = threading.Lock()
         self._stop: ApiError | None = None
@@ -163,7 +169,8 @@ class ReadBack:
         """Look up every row that would be sent (``targets``), write ``file_name``."""
         assert run.client is not None
         counts: Counter[str] = Counter()
-        reader = LeadReader(run.client, run.options.rate, run.options.concurrency, run.options.retry)
+        reader = LeadReader(run.client, run.options.rate, run.options.concurrency, run.options.retry,
+                            stop=run.stop, max_wait=run.options.max_wait)
         run.progress.start(self.phase, None)
         try:
             with open(run.writer.folder / self.file_name, "w", encoding="utf-8-sig", newline="") as stream:
@@ -174,6 +181,8 @@ class ReadBack:
                     counts[status] += 1
                     table.writerow([neutralise(cell) for cell in cells])
                     run.progress.advance(1, failed=int(status in self.problems))
+        except StopRequested:
+            pass  # the run stopped: the rows looked up so far are reported (summary.json says it stopped)
         finally:
             run.progress.finish()
         found = {status: counts[status] for status in self.statuses}
@@ -189,6 +198,8 @@ class ReadBack:
 def targets(batches: Iterator[CheckedBatch], run: RunContext) -> Iterator[Target]:
     """The rows that would be sent, their payloads written to payloads.jsonl as a dry run writes them."""
     for batch in batches:
+        if run.stop.requested:
+            return
         run.writer.add_payloads(batch.sent_lines())
         for row in batch:
             if row.verdict == "send":

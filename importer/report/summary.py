@@ -93,8 +93,8 @@ class Summary:
     def check_invariant(self) -> None:
         """Raise ValueError unless the row counts add up.
 
-        A real run: ``rows_total = succeeded + failed + in_doubt + skipped + invalid + unchanged``.
-        A dry run: ``rows_total = valid + invalid``.
+        A real run: ``rows_total = succeeded + failed + in_doubt + skipped + invalid + unchanged`` (+ ``rows_left``,
+        the rows a stopped run did not send). A dry run: ``rows_total = valid + invalid``.
         """
         if self.dry_run:
             parts = {"valid": self.valid, "invalid": self.invalid}
@@ -107,6 +107,8 @@ class Summary:
                 "invalid": self.invalid,
                 "unchanged": self.unchanged,
             }
+            if "rows_left" in self.extra:
+                parts["rows_left"] = int(self.extra["rows_left"])
         if sum(parts.values()) != self.rows_total:
             terms = " + ".join(f"{name} {count}" for name, count in parts.items())
             raise ValueError(f"rows_total {self.rows_total} != {terms} = {sum(parts.values())}")

@@ -2,28 +2,59 @@
 
 WAL with ``synchronous=NORMAL``: a call that has returned survives a crash of the process (``kill -9``); only a
 crash of the whole machine may lose the last few. ``PRAGMA application_id`` tells a file of ours from any other
-SQLite file, ``user_version`` a file a newer importer wrote.
+SQLite file, ``user_version`` a file a newer importer wrote. A file found damaged later, by any statement, is the
+same one-line refusal (:class:`DamagedFile`), naming the file: never a traceback, never silently started over.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from importer.errors import ConfigError
 
-__all__ = ["open_database"]
+__all__ = ["DamagedFile", "open_database"]
+
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+class DamagedFile(ConfigError):
+    """An SQLite file of the run (journal, sync state) is damaged: the run stops (exit 2), naming it."""
+
+
+class _NamedConnection(sqlite3.Connection):
+    """A connection whose damaged-file errors name the file and say what to do (set by :func:`open_database`)."""
+
+    refusal = ("an SQLite file", "")  # (what the file is, the advice that ends the line)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) in _DAMAGED:
+                what, tail = self.refusal
+                raise DamagedFile(f"{what} ({exc}){tail}") from None
+            raise
 
 
 def open_database(path: Path, *, what: str, application_id: int, version: int, schema: str,
-                  always: str = "") -> sqlite3.Connection:
+                  always: str = "", advice: str = "") -> sqlite3.Connection:
     """Open (creating if missing) the SQLite file ``path`` holding ``what`` ("an importer journal"): ``schema``
-    for a new file, ``always`` (idempotent statements) on every open. Any problem is a one-line ConfigError."""
+    for a new file, ``always`` (idempotent statements) on every open. Any problem is a one-line ConfigError;
+    ``advice`` (what to do about a file that is not usable) ends the line."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        if not path.exists():  # the -wal and -shm of a file moved away would be read as the new file's
+            for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+        db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False,
+                             factory=_NamedConnection)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"cannot open {what} at {path}: {exc}") from None
+    assert isinstance(db, _NamedConnection)
+    tail = f": {advice}" if advice else ""
+    db.refusal = (f"{path} is damaged, not usable as {what}", tail)
     try:
         found = db.execute("PRAGMA user_version").fetchone()[0]
         if found > version:
@@ -31,7 +62,7 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
                               f"reads {version}): upgrade, or use another --report-dir")
         has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
         if has_tables and db.execute("PRAGMA application_id").fetchone()[0] != application_id:
-            raise ConfigError(f"{path} is an SQLite file but not {what}")
+            raise ConfigError(f"{path} is an SQLite file but not {what}{tail}")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         if not has_tables:
@@ -40,7 +71,7 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
             db.executescript(always)
     except sqlite3.DatabaseError as exc:
         db.close()
-        raise ConfigError(f"{path} is not usable as {what} ({exc})") from None
+        raise ConfigError(f"{path} is not usable as {what} ({exc}){tail}") from None
     except ConfigError:
         db.close()
         raise

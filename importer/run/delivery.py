@@ -12,12 +12,21 @@ row number:
 - a row left in flight by a killed run is sent again; if it carried a note, the note is dropped and the row is
   reported in doubt (the note may already be on the lead's timeline);
 - ``--fresh`` forgets the journal; ``--retry-failed RUN_DIR`` sends only that run's failed and in-doubt rows.
+
+A run that stops (:mod:`importer.run.stopping`: a signal, a quota-length Retry-After, the time limit, a full disk)
+sends nothing new, lets the requests in flight finish, and reports every row it did not finish as ``rows_left``.
+Such a row stays unconfirmed: a row none of whose requests may have been applied is put back in the journal and
+the sync state as it was before (its note forgotten), so the next run sends it as if never tried; a row that may
+have been partly applied stays in flight (the next run sends it again, without its note, and reports it in doubt).
+The journal's run does not end, so running the same command again resumes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import chain
@@ -25,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from importer.api.client import SuperfoneClient
-from importer.errors import ConfigError
+from importer.errors import ConfigError, StopRequested
 from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.journal import Journal, RowState
@@ -35,10 +44,14 @@ from importer.run.lock import RunLock
 from importer.run.missing import MissingLeads
 from importer.run.policy import kept_lines
 from importer.run.prior import PriorRead
+from importer.run.room import check_writable, disk_full
 from importer.run.rows import CheckedBatch, CheckedRow
 from importer.run.sending import NOTE, Job, Outcome, Prepare, Sender
 from importer.run.state import SyncState
+from importer.run.stopping import estimate_line
 from importer.run.tasks import DeliveryTasks, TaskRecords, task_lines
+
+logger = logging.getLogger(__name__)
 
 JOURNAL_NAME = "journal.sqlite"
 
@@ -130,12 +143,18 @@ class Delivery:
         self._ledger: SyncLedger | None = None
         self._prior: PriorRead | None = None
         self._missing = MissingLeads(run)
+        self.stop = run.stop
+        self._states: dict[int, RowState] = {}
+        self._left = 0  # rows to send that a stopped run did not reach
+        self._waiting_until = 0.0  # a Retry-After being waited through (time.monotonic)
 
     def run(self, batches: Iterator[CheckedBatch]) -> None:
         run, options = self.run_context, self.run_context.options
         self.summary.extra["journal_key"] = self.key
         self.summary.extra["base_url"] = options.base_url  # where undo sends (never the key)
         state_path = options.state_path()
+        check_writable(state_path, "the sync state")
+        check_writable(options.report_dir / JOURNAL_NAME, "the journal")
         with RunLock(state_path), SyncState(state_path) as state, \
                 Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:
             self._journal, self._ledger = journal, self._open_ledger(state)
@@ -147,6 +166,7 @@ class Delivery:
             only = retry_rows(journal, self.key, options.retry_failed) if options.retry_failed else None
             resuming = journal.interrupted(self.key)
             states = journal.states(self.key) if resuming else {}
+            self._states = states
             if self.decider.prepare is None:  # apply reads its leads itself, and records the plan's reads
                 self._prior = PriorRead(journal, self.key, run.mapping.policies, undo=not options.no_undo)
                 self._prior.start(resuming)
@@ -154,14 +174,24 @@ class Delivery:
             self._ledger.run_id = state.start_run(self._ledger.job, run.started.isoformat(timespec="milliseconds"),
                                                   self.summary.input,
                                                   str(self.writer.folder))
+            jobs = self._jobs(batches, states, only)
             try:
-                self._send(chain(self._jobs(batches, states, only), missing), only is not None)
+                self._send(chain(jobs, missing), only is not None)
+                if self.stop.requested:
+                    for _ in jobs:  # the rows not reached: counted and reported, not sent
+                        pass
             except BaseException:
                 state.finish_run(self._ledger.run_id, _now(), self._counts(), 2)
                 raise
             finally:
                 if self._prior is not None:
-                    self._prior.finish(self.writer.folder, self.summary.extra)
+                    try:
+                        self._prior.finish(self.writer.folder, self.summary.extra)
+                    except OSError as exc:  # before.jsonl on a full disk: the journal keeps the before-images
+                        self._stop_if_full(exc)
+            if self.stop.requested:
+                self._stopped(state)
+                return
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
 
@@ -171,6 +201,17 @@ class Delivery:
             self.summary.extra["tasks"] = counts
         return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts,
                            self.summary.warnings_by_code)
+
+    def _stopped(self, state: SyncState) -> None:
+        """The run stopped: the summary says why and how many rows are left; the journal's run stays open."""
+        assert self._ledger is not None
+        self.summary.extra.update({"stopped": self.stop.reason, "stopped_because": self.stop.detail,
+                                   "rows_left": self._left + len(self._pending)})
+        try:
+            state.finish_run(self._ledger.run_id, _now(), self._counts(), 3)
+        except Exception as exc:
+            if not disk_full(exc):
+                raise  # (a full disk: the run stays unfinished in the history; the report says it all)
 
     def _open_ledger(self, state: SyncState) -> SyncLedger:
         run = self.run_context
@@ -182,13 +223,30 @@ class Delivery:
 
     def _send(self, jobs: Iterator[Job], partial: bool) -> None:
         run, options = self.run_context, self.run_context.options
-        sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry)
+        warning = estimate_line(run.checked.to_send, options.rate, options.time_limit)
+        if warning is not None and not partial:
+            logger.warning("%s", warning)
+            self.summary.extra["time_limit_warning"] = warning
+        sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry,
+                        stop=self.stop, max_wait=options.max_wait, on_wait=self._on_wait)
         prepare = self._prior.prepare if self._prior is not None else self.decider.prepare
         run.progress.start("sending", None if partial else run.checked.to_send)
+        run.heartbeat.doing(lambda: self._doing(sender))
         try:
             sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome, prepare=prepare)
         finally:
             run.progress.finish()
+
+    def _doing(self, sender: Sender) -> str:
+        done = self.summary.succeeded + self.summary.failed + self.summary.in_doubt
+        waiting = self._waiting_until - time.monotonic()
+        what = f"waiting {waiting:.0f} s more (the server asked, Retry-After)" if waiting > 0 else sender.activity()
+        return f"sending: {done} rows done; {what}"
+
+    def _on_wait(self, seconds: float) -> None:
+        """A Retry-After the run waits through: shown on the progress bar until it is over."""
+        self._waiting_until = max(self._waiting_until, time.monotonic() + seconds)
+        self.run_context.progress.status(f"waiting {seconds:.0f} s (server asked)")
 
     def _counts(self) -> dict[str, int]:
         summary = self.summary
@@ -201,7 +259,7 @@ class Delivery:
               only: set[int] | None) -> Iterator[Job]:
         assert self._ledger is not None
         for batch in batches:
-            unchanged = self.decider.unchanged(batch, self._ledger)
+            unchanged = self.decider.unchanged(batch, self._ledger) if not self.stop.requested else set()
             listed: list[tuple[int, str]] = []
             for index, (number, verdict) in enumerate(zip(batch.numbers, batch.verdicts, strict=True)):
                 if verdict == "skipped":
@@ -211,6 +269,9 @@ class Delivery:
                     self.writer.add_failure(checked.row(self._columns), checked.first_error())
                     continue
                 state = states.get(number)
+                if self.stop.requested:
+                    self._not_reached(batch.row_at(index), state, only)
+                    continue
                 if index in unchanged and only is None and not (state and state.status in FINAL_STATUSES):
                     listed.append((number, batch.phones[index][0]))
                     continue
@@ -256,6 +317,17 @@ class Delivery:
         return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback,
                    checked.tasks)
 
+    def _not_reached(self, checked: CheckedRow, state: RowState | None, only: set[int] | None) -> None:
+        """A row to send that a stopped run did not get to: left for the next run (a row an earlier run finished,
+        or one ``--retry-failed`` leaves out, is reported as usual)."""
+        with self._lock:
+            if only is not None and checked.number not in only:
+                self.summary.skipped += 1
+            elif only is None and state is not None and state.status in FINAL_STATUSES:
+                self._resume(checked.row(self._columns), state)
+            else:
+                self._left += 1
+
     def _list_unchanged_locked(self, checked: CheckedRow) -> None:
         self.summary.unchanged += 1
         self.writer.add_unchanged([(checked.number, checked.phones[0])])
@@ -272,10 +344,14 @@ class Delivery:
         if job.row < 0:  # a lead gone from the input
             return
         has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
-        self._journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
-        pending = self._pending[job.row][1]
-        if pending is not None:
-            self._ledger.sending(pending)
+        try:
+            self._journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
+            pending = self._pending[job.row][1]
+            if pending is not None:
+                self._ledger.sending(pending)
+        except Exception as exc:
+            self._stop_if_full(exc)
+            raise StopRequested("not sent: the run is stopping (no space left)") from exc
         with self._lock:
             self.summary.sent += bool(job.requests)  # a job of tasks alone sends no upsert
 
@@ -287,20 +363,55 @@ class Delivery:
         if outcome.row < 0:
             self._missing.record(outcome)
             return
-        alone = self._tasks.record(outcome)  # tasks are journaled before their row; a phone: sent for its tasks alone
-        self._journal.record(self.key, outcome.row, outcome.status, outcome.message)
-        with self._lock:
-            row, pending = self._pending.pop(outcome.row)
-            if pending is not None:
-                self._ledger.outcome(self._tasks.settled_pending(pending, outcome), outcome.status, outcome.fell_back)
-            if alone is not None:
-                self.summary.unchanged += 1
-                self.writer.add_unchanged([(row.number, alone)])
-                self.run_context.progress.advance(1)
+        try:
+            if outcome.stopped:
+                self._put_back(outcome)
                 return
-            self._record(row, outcome.status, outcome.message)
+            # tasks are journaled before their row; a phone: sent for its tasks alone
+            alone = self._tasks.record(outcome)
+            self._journal.record(self.key, outcome.row, outcome.status, outcome.message)
+            with self._lock:
+                row, pending = self._pending.pop(outcome.row)
+                try:
+                    if pending is not None:
+                        self._ledger.outcome(self._tasks.settled_pending(pending, outcome), outcome.status,
+                                             outcome.fell_back)
+                finally:
+                    if alone is not None:
+                        self.summary.unchanged += 1
+                        self.writer.add_unchanged([(row.number, alone)])
+                        self.run_context.progress.advance(1)
+                    else:
+                        self._record(row, outcome.status, outcome.message)
+        except Exception as exc:
+            # (the journal still has the row in flight: the next run sends it again, without its note)
+            self._stop_if_full(exc)
+
+    def _put_back(self, outcome: Outcome) -> None:
+        """A row the run stopped before it ended: unless any of it may have been applied, the journal and the
+        sync state forget it was being sent (its note too), so the next run sends it as if never tried."""
+        assert self._journal is not None and self._ledger is not None
+        if outcome.maybe_applied:
+            return  # left in flight, as a killed run leaves it
+        self._journal.restore(self.key, outcome.row, self._states.get(outcome.row))
+        pending = self._pending[outcome.row][1]
+        if pending is not None:
+            self._ledger.outcome(pending, "failed", False)  # confirms nothing, forgets the note
+        with self._lock:
+            self.summary.sent -= 1
+
+    def _stop_if_full(self, exc: Exception) -> None:
+        """A full disk stops the run (``disk-full``); any other error is re-raised."""
+        if not disk_full(exc):
+            raise exc
+        if self.stop.request("disk-full", f"no space left on the disk of {self.run_context.options.report_dir}"):
+            logger.warning("no space left on the disk of %s (%s): stopping the run",
+                           self.run_context.options.report_dir, exc)
 
     def _record(self, row: Row, status: str, message: str) -> None:
+        if self._waiting_until and time.monotonic() >= self._waiting_until:
+            self._waiting_until = 0.0
+            self.run_context.progress.status("")
         self.summary.count_outcome(status)
         if status == "succeeded":
             self.writer.add_success(row)

@@ -27,16 +27,19 @@ from importer.api.timeline import RequestTimeline
 from importer.checks.crossrow import CrossRowIndex
 from importer.checks.parallel import Keep, default_workers
 from importer.checks.row import RowChecker
-from importer.errors import ApiError, ConfigError, InputError
+from importer.errors import ApiError, ConfigError, InputError, StopRequested
 from importer.mapping import Mapping, load_mapping
 from importer.mapping.profile import resolve_date_orders
 from importer.models import Row
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
+from importer.run.heartbeat import Heartbeat
 from importer.run.kind import DryRun, RunContext, RunKind
 from importer.run.ledger import sync_state_exists
 from importer.run.options import NullProgress, Progress, RunOptions
+from importer.run.room import Reserve, check_room, disk_full
 from importer.run.rows import CheckedBatch, CheckedRows, check_rows
+from importer.run.stopping import REASONS, Stop
 from importer.sources import Source, Table, open_source
 
 #: A column only the importer's own report files have: such an input is a failures file being re-imported.
@@ -53,6 +56,12 @@ class RunResult:
     summary: dict[str, Any]
     exit_code: int
 
+    @property
+    def stopped(self) -> str | None:
+        """Why the run stopped before its end (``signal``, ``quota``, ``time-limit``, ``disk-full``), or None."""
+        reason = self.summary.get("stopped")
+        return reason if reason in REASONS else None
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).astimezone()
@@ -62,18 +71,32 @@ class Importer:
     """One run of one source with one mapping; ``run()`` returns the report folder, summary and exit code.
 
     ``source``: a file path, a pandas DataFrame or an iterable of dicts (column → cell). ``kind``: what the run
-    does with the checked rows; by default a real run, or a dry run when ``options.dry_run`` is set.
+    does with the checked rows; by default a real run, or a dry run when ``options.dry_run`` is set. ``stop``: the
+    run's :class:`~importer.run.stopping.Stop` (the CLI's signal handlers request it); a run that stops writes its
+    report, with summary.json ``stopped`` and ``rows_left``. ``StopRequested`` escapes only a run stopped before
+    it began its report (a quota-length Retry-After while reading the catalog).
     """
 
     def __init__(self, source: Source, mapping: str | Path | Mapping, options: RunOptions | None = None,
-                 progress: Progress | None = None, *, kind: RunKind | None = None) -> None:
+                 progress: Progress | None = None, *, kind: RunKind | None = None, stop: Stop | None = None) -> None:
         self.source = source
         self.mapping = mapping
         self.options = options or RunOptions()
         self.progress = progress or NullProgress()
         self.kind = kind or (DryRun() if self.options.dry_run else Send())
+        self.stop = stop if stop is not None else Stop()
+        self._reserve: Reserve | None = None
 
     def run(self) -> RunResult:
+        if self.options.time_limit is not None:
+            self.stop.limit_time(self.options.time_limit)
+        try:
+            with Heartbeat() as heartbeat:
+                return self._run(heartbeat)
+        finally:
+            self.stop.close()
+
+    def _run(self, heartbeat: Heartbeat) -> RunResult:
         started = utcnow()
         table = open_source(self.source, self.options.sheet)                       # read
         mapping = self.mapping if isinstance(self.mapping, Mapping) else load_mapping(self.mapping)   # map
@@ -83,16 +106,20 @@ class Importer:
             client = self._client()
             if client is not None:
                 stack.callback(client.close)
+            heartbeat.doing("reading the account's catalog")
             catalog = self._catalog(client)
+            heartbeat.doing("checking rows")
             checked = stack.enter_context(self._check(table, mapping, catalog, client is not None))  # check
             if checked.total == 0:
                 raise InputError(f"{table.path.name}: no data rows below the header: nothing to import")
             writer = stack.enter_context(ReportWriter(
                 self.options.report_dir, table.path, columns=table.columns, workbook=table.is_workbook,
                 dry_run=not self.kind.writes, started_at=started))
+            self._reserve = self._keep_room(writer, table, checked.total)
+            stack.callback(self._reserve.release)
             summary = self._new_summary(table, mapping, catalog, started)
             run = RunContext(self.options, client, catalog, table, mapping, checked, writer, summary,
-                             self.progress, started)
+                             self.progress, started, self.stop, heartbeat)
             self._act(run)                                                             # decide, act
             folder = self._finish(run)                                                 # record
         return RunResult(folder, summary.as_dict(), self.kind.exit_code(summary))
@@ -130,9 +157,20 @@ class Importer:
     def _act(self, run: RunContext) -> None:
         try:
             self.kind.act(recorded(run.checked.replay(), run.writer, run.summary), run)
-        except ConfigError:
-            run.writer.discard()  # refused before anything was sent (a guard, another run holding the state)
+        except ConfigError as exc:
+            if run.summary.sent == 0:
+                run.writer.discard()  # refused before anything was sent (a guard, another run holding the state)
+                raise
+            # A file of the run found damaged after rows were sent: the report keeps what was done.
+            run.summary.extra["stopped"] = str(exc)
+            exc.report_folder = self._finish(run)
             raise
+        except StopRequested:
+            pass  # the stop was requested (the summary says why, below)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            self.stop.request("disk-full", f"no space left on the disk of {self.options.report_dir}")
         except (ApiError, KeyboardInterrupt) as exc:
             # The run stops (401, Ctrl-C): keep the report of what was done; the journal resumes the rest.
             run.summary.extra["stopped"] = str(exc) if isinstance(exc, ApiError) else "interrupted"
@@ -144,13 +182,44 @@ class Importer:
     def _finish(self, run: RunContext) -> Path:
         summary = run.summary
         summary.finished_at = utcnow()
-        if self.kind.writes and "stopped" not in summary.extra:
+        stopped = self.stop.requested or "stopped" in summary.extra
+        counted = not stopped or "rows_left" in summary.extra  # a stopped run's rows, counted by the kind itself
+        self._mark_stopped(run)
+        if self.kind.writes and counted:
             summary.check_invariant()
         if run.writer.workbook_truncated:
             summary.extra["failures_xlsx_truncated"] = True
+        if self._reserve is not None:
+            self._reserve.release()  # its room is for what follows: a full disk must not cost the report
         timeline = run.client.observer if run.client is not None else None
         requests = timeline.record() if isinstance(timeline, RequestTimeline) else None
-        return run.writer.finish(summary, finished_at=summary.finished_at, requests=requests)
+        try:
+            return run.writer.finish(summary, finished_at=summary.finished_at, requests=requests)
+        except OSError as exc:
+            raise ConfigError(f"cannot write the report in {run.writer.folder}: {exc.strerror or exc}") from None
+
+    def _mark_stopped(self, run: RunContext) -> None:
+        """A run whose stop was requested says so: why, and how many rows it did not get to (a kind that sends
+        counts its own ``rows_left``; others did not reach the rows after the last one they recorded)."""
+        extra = run.summary.extra
+        if not self.stop.requested or "stopped" in extra:
+            return
+        extra["stopped"] = self.stop.reason
+        extra["stopped_because"] = self.stop.detail or str(self.stop.reason)
+        extra.setdefault("rows_left", run.checked.total - run.summary.rows_total)
+
+    def _keep_room(self, writer: ReportWriter, table: Table, rows: int) -> Reserve:
+        """Room for the whole report, checked before the run acts; a reserve held in the run folder (exit 2)."""
+        try:
+            size = table.path.stat().st_size
+        except OSError:  # a DataFrame or dicts: no file
+            size = 0
+        try:
+            check_room(writer.folder, size, rows, self.kind.writes)
+            return Reserve(writer.folder)
+        except ConfigError:
+            writer.discard()
+            raise
 
     # --- set-up -------------------------------------------------------------------------------------------
 
@@ -165,13 +234,14 @@ class Importer:
             return None
         # A run that sends or reads leads records its requests for the report (requests.csv, the charts).
         timeline = RequestTimeline() if kind.writes or kind.reads_account else None
-        return SuperfoneClient(self.options.base_url, key, pool_size=self.options.concurrency, observer=timeline)
+        return SuperfoneClient(self.options.base_url, key, timeout=self.options.timeout,
+                               pool_size=self.options.concurrency, observer=timeline)
 
     def _catalog(self, client: SuperfoneClient | None) -> Catalog | None:
         if client is None:
             return None
         self.progress.start("catalog", None)
-        catalog = Catalog.fetch(client, Retrying(self.options.retry))
+        catalog = Catalog.fetch(client, Retrying(self.options.retry, stop=self.stop, max_wait=self.options.max_wait))
         self.progress.finish()
         return catalog
 

@@ -39,6 +39,9 @@ SCHEMA_VERSION = 1
 #: ``PRAGMA application_id`` of a journal ("SFIJ"), so a foreign SQLite file is recognised as such.
 APPLICATION_ID = 0x5346494A
 _CHUNK = 1024 * 1024
+#: What to do about a journal that is not usable: it is never silently started over (that could send notes again).
+ADVICE = ("move it away to start a new journal (the sync state still keeps notes from being sent "
+          "twice), or use another --report-dir")
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS run_key (
@@ -162,7 +165,7 @@ class Journal:
     # --- opening ------------------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        return open_database(self.path, what="an importer journal", application_id=APPLICATION_ID,
+        return open_database(self.path, what="an importer journal", application_id=APPLICATION_ID, advice=ADVICE,
                              version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END + _BEFORE_IMAGE)
 
     # --- keys ---------------------------------------------------------------------------------------------
@@ -204,6 +207,20 @@ class Journal:
         with self._lock:
             key_id = self._key_id(key, create=True)
             self._db.execute(_RECORD, (key_id, row, status, message, self._clock().timestamp()))
+
+    def restore(self, key: str, row: int, previous: RowState | None) -> None:
+        """Put a row back as it was before this run marked it in flight (``previous``: None when the journal did
+        not know it): nothing of it was sent, so it must not look sent to the next run."""
+        with self._lock:
+            key_id = self._key_id(key, create=True)
+            if previous is None:
+                self._db.execute("DELETE FROM row_state WHERE key_id = ? AND row = ?", (key_id, row))
+                return
+            self._db.execute(
+                "UPDATE row_state SET status = ?, message = ?, has_note = ?, updated_at = ? "
+                "WHERE key_id = ? AND row = ?",
+                (previous.status, previous.message, int(previous.has_note), previous.updated_at.timestamp(),
+                 key_id, row))
 
     def states(self, key: str) -> dict[int, RowState]:
         """Every row the journal knows under ``key``: row number → :class:`RowState`.

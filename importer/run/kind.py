@@ -8,7 +8,7 @@ A new kind of run is a new class with these few members, in the package of what 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -18,10 +18,12 @@ from importer.checks.spill import request_body
 from importer.mapping import Mapping
 from importer.report import ReportWriter, Summary
 from importer.report.payloads import payload_line
+from importer.run.heartbeat import Heartbeat
 from importer.run.ledger import Decided, SyncLedger, reading_ledger
 from importer.run.options import Progress, RunOptions
 from importer.run.policy import dry_run_lines
 from importer.run.rows import CheckedBatch, CheckedRow, CheckedRows
+from importer.run.stopping import Stop
 from importer.run.tasks import PlannedTasks, task_lines
 from importer.sources import Table
 
@@ -29,7 +31,9 @@ from importer.sources import Table
 @dataclass
 class RunContext:
     """Everything a kind of run may use while it acts: the run's options, the account (``client`` and
-    ``catalog`` are None when the run is offline), the input, the report being written and its counts."""
+    ``catalog`` are None when the run is offline), the input, the report being written and its counts, the run's
+    stop (a kind checks it between rows, and hands it to what waits or sends) and its heartbeat (what the run is
+    doing, logged every half minute)."""
 
     options: RunOptions
     client: SuperfoneClient | None
@@ -41,6 +45,8 @@ class RunContext:
     summary: Summary
     progress: Progress
     started: datetime
+    stop: Stop = field(default_factory=Stop)
+    heartbeat: Heartbeat = field(default_factory=Heartbeat)
 
 
 class RunKind(Protocol):
@@ -104,6 +110,8 @@ class DryRun:
             if ledger is None:
                 for batch in planned.tap(batches):
                     run.writer.add_payloads(batch.sent_lines())
+                    if run.stop.requested:
+                        break
                 planned.finish()
                 return
             run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
@@ -112,6 +120,8 @@ class DryRun:
                 run.writer.add_payloads(b"".join(payload_line(row.number, request_body(request))
                                                  for row, decided in decisions for request in decided.requests))
                 planned.add(b"".join(batch.tasks.get(row.number, b"") for row, _ in decisions))
+                if run.stop.requested:
+                    break
         planned.finish()
 
     def exit_code(self, summary: Summary) -> int:

@@ -20,6 +20,10 @@ class Progress(Protocol):
 
     def finish(self) -> None: ...
 
+    def status(self, text: str) -> None:
+        """Say what the run is waiting for ("waiting 30 s (server asked)"); an empty text clears it."""
+        ...
+
 
 class NullProgress:
     def start(self, phase: str, total: int | None) -> None:
@@ -29,6 +33,9 @@ class NullProgress:
         pass
 
     def finish(self) -> None:
+        pass
+
+    def status(self, text: str) -> None:
         pass
 
 
@@ -69,6 +76,13 @@ class RunOptions:
     #: Record no before-images: a row is read before its write only when its field policies need the lead's values
     #: (importer.run.prior). An update-heavy run makes half the requests; ``undo`` cannot restore it.
     no_undo: bool = False
+    # --- stopping early (see importer.run.stopping) ---
+    #: The longest Retry-After a run waits through, in seconds; a longer one stops the run (``quota``).
+    max_wait: float = 300.0
+    #: Seconds the run may take before it stops cleanly (``time-limit``); None: no limit.
+    time_limit: float | None = None
+    #: Connect and read timeouts of every API request, in seconds.
+    timeout: tuple[float, float] = (5.0, 30.0)
 
     def state_path(self) -> Path:
         return self.state if self.state is not None else self.report_dir / "state.sqlite"

@@ -11,6 +11,10 @@
 - ``prepare`` (optional) sees each job just before its first write, with a function that reads a lead through
   the same limiter and retries (get-lead): it returns the job to send (perhaps other requests), or the row's
   outcome when nothing is to be sent (apply: a lead changed since its plan; undo: nothing left to restore).
+- The run's :class:`~importer.run.stopping.Stop` (a signal, a quota-length Retry-After, the time limit, a full
+  disk): no job starts and no retry is made any more; requests in flight finish within ``grace`` seconds. A job cut
+  short ends ``stopped`` (its Outcome says whether any of its requests may have been applied); a job still in
+  flight after the grace period is abandoned, with no outcome at all (as if the process had been killed).
 
 Concurrency default 8: by Little's law the pool sustains ``concurrency / latency`` requests per second,
 so 8 workers keep the default rate (10/s) up to 800 ms per request; raise it with the rate
@@ -30,8 +34,9 @@ from typing import Any, Protocol, cast
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError, UncertainError
+from importer.errors import ApiError, AuthError, StopRequested, UncertainError
 from importer.models import FinalStatus
+from importer.run.stopping import Stop
 from importer.run.tasks import TaskOutcome, TaskSender, unsent
 
 logger = logging.getLogger(__name__)
@@ -41,6 +46,9 @@ NOTE_IN_DOUBT = "note may not have been added"
 #: The API's answer when no lead has the customer phone and the request may not create one.
 CUSTOMER_NOT_FOUND = "Customer not found"
 DEFAULT_CONCURRENCY = 8
+#: Seconds the requests in flight get to finish once a run stops: under ``docker stop``'s 10 s before SIGKILL.
+DEFAULT_GRACE = 5.0
+STOPPED = "not sent: the run stopped"
 
 
 class UpsertClient(Protocol):
@@ -93,6 +101,10 @@ class Outcome:
     fell_back: bool = False
     #: What became of each of the job's tasks (:class:`importer.run.tasks.TaskOutcome`).
     tasks: tuple[TaskOutcome, ...] = ()
+    #: The run stopped before the job could end: ``status`` is not its outcome. ``maybe_applied``: one of its
+    #: requests succeeded or may have been applied (else nothing of it reached the lead: it is simply unsent).
+    stopped: bool = False
+    maybe_applied: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -109,7 +121,8 @@ class Sender:
 
     ``rate`` ``math.inf`` (or 0) means no client-side limit; the server's 429s and Retry-After still apply.
     ``burst`` defaults to 50 ms worth of requests (see importer.api.ratelimit). ``window`` bounds how many
-    jobs are read ahead of the slowest unfinished one.
+    jobs are read ahead of the slowest unfinished one. ``stop``, ``max_wait`` and ``on_wait``: see
+    :class:`~importer.api.retry.Retrying`; ``grace``: seconds the requests in flight get once the run stops.
     """
 
     def __init__(
@@ -123,13 +136,24 @@ class Sender:
         sleep: Callable[[float], None] = time.sleep,
         *,
         window: int | None = None,
+        stop: Stop | None = None,
+        max_wait: float = math.inf,
+        on_wait: Callable[[float], None] | None = None,
+        grace: float = DEFAULT_GRACE,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if stop is not None and sleep is time.sleep:
+            sleep = stop.sleep  # a stop cuts every wait short
         self.client = client
         self.concurrency = concurrency
         self.limiter = RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
-        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep)
+        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep, stop=stop, max_wait=max_wait,
+                                 on_wait=on_wait)
+        self.grace = grace
+        self._stopped_at: float | None = None
+        self._abandoned = False
+        self._in_flight: dict[int, float] = {}  # row → when its job started (time.monotonic)
         self.task_sender = TaskSender(client, self.retrying)
         self.window = window if window is not None else max(256, concurrency * 32)
         self._cond = threading.Condition()
@@ -146,6 +170,8 @@ class Sender:
         ensure_pool_size = getattr(client, "ensure_pool_size", None)
         if callable(ensure_pool_size):
             ensure_pool_size(concurrency)
+        if stop is not None:
+            stop.on_request(self._run_stopped)
 
     def stop(self) -> None:
         """Graceful stop: jobs already started finish (with their retries); no other job starts."""
@@ -153,9 +179,28 @@ class Sender:
             self._stopping = True
             self._cond.notify_all()
 
+    def _run_stopped(self) -> None:
+        """The run's stop was requested: no job starts, no retry is made; the grace period starts now."""
+        with self._cond:
+            self._stopped_at = time.monotonic()  # real time: the grace is spent joining threads
+            self._stopping = True
+            self._cond.notify_all()
+
     @property
     def stopping(self) -> bool:
         return self._stopping
+
+    def activity(self) -> str:
+        """What the sender waits for, in words: the requests in flight and the oldest one's age, or the stop."""
+        now = time.monotonic()
+        with self._cond:
+            started = sorted(self._in_flight.items(), key=lambda item: item[1])
+            stopping = self._stopping
+        if not started:
+            return "stopping: no request in flight" if stopping else "waiting for the next row to send"
+        row, since = started[0]
+        return (f"{'stopping: ' if stopping else ''}waiting for the API's answer to {len(started)} row(s) in flight, "
+                f"the oldest (row {row}) for {now - since:.0f} s")
 
     def run(
         self,
@@ -189,14 +234,29 @@ class Sender:
             raise self._fatal
 
     def _join(self, workers: list[threading.Thread]) -> None:
-        """Wait for the workers; a first Ctrl-C meanwhile stops gracefully, a second one leaves at once."""
+        """Wait for the workers; a first Ctrl-C meanwhile stops gracefully, a second one leaves at once. Once the
+        run's stop was requested, the workers get ``grace`` seconds; any still waiting for an answer then is
+        abandoned (its job gets no outcome: the journal has it in flight, as after a kill)."""
         try:
             for worker in workers:
-                worker.join()
+                while worker.is_alive():
+                    worker.join(self._join_timeout())
+                    if self._stopped_at is not None and time.monotonic() >= self._stopped_at + self.grace:
+                        break
         except KeyboardInterrupt as exc:
             self._fail(exc, halt=False)
             for worker in workers:
                 worker.join()
+        if any(worker.is_alive() for worker in workers):
+            with self._callback_lock:
+                self._abandoned = True
+            logger.warning("%d request(s) still unanswered %g s after the stop: left in flight (the next run "
+                           "treats them as in doubt)", sum(worker.is_alive() for worker in workers), self.grace)
+
+    def _join_timeout(self) -> float:
+        if self._stopped_at is None:
+            return 0.2  # short joins, so that a stop requested meanwhile is noticed
+        return max(0.0, self._stopped_at + self.grace - time.monotonic())
 
     # --- dispatching ----------------------------------------------------------------------------------
 
@@ -267,14 +327,30 @@ class Sender:
                 try:
                     if not self._wait_for_gate(starting=True):
                         break  # stopped before this job started: it stays unsent and unreported
-                    job = entry.job if prepare is None else self._prepare(prepare, entry.job)
+                    try:
+                        job = entry.job if prepare is None else self._prepare(prepare, entry.job)
+                    except StopRequested:
+                        break  # stopped while reading the lead: the job did not start
                     if isinstance(job, Job):
                         with self._callback_lock:
-                            on_start(job)
-                        outcome = self._send_job(job)
+                            if self._abandoned:
+                                break
+                            try:
+                                on_start(job)
+                            except StopRequested:
+                                break  # the job could not be recorded as started (a full disk): it is not sent
+                        with self._cond:
+                            self._in_flight[job.row] = time.monotonic()
+                        try:
+                            outcome = self._send_job(job)
+                        finally:
+                            with self._cond:
+                                self._in_flight.pop(job.row, None)
                     else:
                         outcome = job
                     with self._callback_lock:
+                        if self._abandoned:
+                            break  # the run has written its report without this job: it stays in flight
                         on_outcome(outcome)
                 finally:
                     self._finish(entry)
@@ -333,9 +409,11 @@ class Sender:
     def _send_job(self, job: Job) -> Outcome:
         tracker = _JobTracker(job)
         outcome = self._send_requests(tracker, job.requests)
+        if outcome.stopped:
+            return outcome
         if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
             outcome = replace(self._send_requests(tracker, job.fallback), fell_back=True)
-        if not job.tasks:
+        if not job.tasks or outcome.stopped:
             return outcome
         if not tracker.delivered:
             return replace(outcome, tasks=unsent(job.tasks, "not created: the lead's upsert did not go through"))
@@ -353,6 +431,8 @@ class Sender:
             return self.task_sender.send(job.row, phone, job.tasks, before_attempt)
         except _Halted:
             return unsent(job.tasks, "not finished: the run was halted")
+        except StopRequested:
+            return unsent(job.tasks, "not created: the run stopped")
         except AuthError as exc:
             self._fail(exc, halt=True)
             return unsent(job.tasks, exc.message)
@@ -381,6 +461,8 @@ class Sender:
             if exc.status is not None or isinstance(exc, UncertainError):
                 self._open_gate()  # the server answered: it is reachable
             tracker.last_status = exc.status
+            if isinstance(exc, UncertainError):
+                tracker.maybe_applied = True
             if isinstance(exc, UncertainError) and NOTE in sending[0]:
                 tracker.note_maybe_applied = True
             if decision.strip_note:
@@ -391,6 +473,8 @@ class Sender:
                                on_error=on_error, subject=f"row {tracker.job.row}")
         except _Halted:
             return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
+        except StopRequested:
+            return tracker.stopped()
         except AuthError as exc:
             self._open_gate()
             self._fail(exc, halt=True)
@@ -400,6 +484,7 @@ class Sender:
                 self._fail(exc, halt=True)
             return tracker.outcome("failed", _reason(exc, index), exc.status)
         self._open_gate()
+        tracker.maybe_applied = True
         return None
 
 
@@ -412,9 +497,15 @@ class _JobTracker:
     job: Job
     attempts: int = 0
     note_maybe_applied: bool = False
+    maybe_applied: bool = False
     last_status: int | None = None
     #: Every request of the job went through: the lead holds the row (its tasks may be created).
     delivered: bool = False
+
+    def stopped(self) -> Outcome:
+        """The run stopped before this job could end."""
+        return Outcome(self.job.row, "failed", STOPPED, self.attempts, self.last_status, stopped=True,
+                       maybe_applied=self.maybe_applied)
 
     def outcome(self, status: FinalStatus, message: str, http_status: int | None = None) -> Outcome:
         if self.job.note_in_doubt or self.note_maybe_applied:
@@ -436,4 +527,5 @@ def _reason(error: ApiError, index: int) -> str:
     return error.message
 
 
-__all__ = ["DEFAULT_CONCURRENCY", "Job", "LeadClient", "Outcome", "Prepare", "ReadLead", "Sender", "UpsertClient"]
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_GRACE", "Job", "LeadClient", "Outcome", "Prepare", "ReadLead", "Sender",
+           "UpsertClient"]

@@ -67,6 +67,9 @@ CREATE TABLE run (
 PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 """
+#: What to do about a state that is not usable: never silently started over (it knows which notes were delivered).
+ADVICE = ("restore it from a backup, or use another --state (a new state knows no delivered note: "
+          "notes could be sent again)")
 _LOOKUP_CHUNK = 900  # SQL variables per lookup: well under SQLite's limit
 
 
@@ -106,7 +109,8 @@ class SyncState:
         self._db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        return open_database(self.path, what="a sync state", application_id=APPLICATION_ID, version=SCHEMA_VERSION,
+        return open_database(self.path, what="a sync state", application_id=APPLICATION_ID, advice=ADVICE,
+                             version=SCHEMA_VERSION,
                              schema=_SCHEMA)
 
     # --- jobs and runs ------------------------------------------------------------------------------------

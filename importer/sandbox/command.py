@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="chance to answer POST /lead with 429 and Retry-After (see --throttle-retry-after)")
     parser.add_argument("--throttle-retry-after", type=float, default=1.0, metavar="S",
                         help="the Retry-After of those 429s, in seconds; may be fractional (default 1)")
+    parser.add_argument("--quota-after", type=int, metavar="N",
+                        help="after N requests, answer every one with 429 and --quota-retry-after (a spent quota)")
+    parser.add_argument("--quota-retry-after", type=float, default=3600.0, metavar="S",
+                        help="the Retry-After of a spent quota, in seconds (default 3600)")
+    parser.add_argument("--black-hole", action="store_true", help="accept requests and never answer them")
     parser.add_argument("--fault-seed", type=int, help="seed of the fault draws, for reproducible runs")
     parser.add_argument("--fault-reads", action="store_true", help="let faults hit GET requests too")
     parser.add_argument("--fault-tasks", action="store_true", help="let faults hit task creation too")
@@ -57,6 +62,9 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         fault_reads=args.fault_reads,
         fault_tasks=args.fault_tasks,
         fault_upserts=not args.spare_upserts,
+        quota_after=args.quota_after,
+        quota_retry_after=args.quota_retry_after,
+        black_hole=args.black_hole,
     )
 
 

@@ -51,6 +51,13 @@ class SandboxConfig:
     fault_reads: bool = False
     fault_tasks: bool = False
     fault_upserts: bool = True
+    #: A spent daily quota: after this many faultable requests, every further one is answered 429 with
+    #: ``Retry-After: quota_retry_after`` seconds (an hour by default). None: no quota. Setting it starts the count.
+    quota_after: int | None = None
+    quota_retry_after: float = 3600.0
+    #: A stalled server: every API request is accepted and never answered (until the knob is turned off or the
+    #: sandbox is reset, when it gets a 503).
+    black_hole: bool = False
     log_limit: int = 1_000_000
     #: The source CRMs the sandbox also serves (importer.sandbox.leadsquared, .pollybot): their keys (left out
     #: of reprs and of :meth:`public`) and LeadSquared's documented limit, ``leadsquared_limit`` calls in any
@@ -78,6 +85,10 @@ class SandboxConfig:
                 return f"--{name.replace('_', '-')} must be 0 or more (got {getattr(self, name)})"
         if not self.throttle_retry_after > 0:
             return f"--throttle-retry-after must be above 0 (got {self.throttle_retry_after})"
+        if not self.quota_retry_after > 0:
+            return f"--quota-retry-after must be above 0 (got {self.quota_retry_after})"
+        if self.quota_after is not None and self.quota_after < 0:
+            return f"--quota-after must be 0 or more (got {self.quota_after})"
         for name in (*FAULTS, "throttle"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 flag = name.replace("_", "-")

@@ -94,6 +94,9 @@ class KnobsMiddleware:
         if scope["method"] == "POST":
             receive = await _buffered(scope, receive, entry)
         recorded = _recording(send, entry)
+        if sandbox.config.black_hole:
+            await _black_hole(sandbox, generation, recorded, entry)
+            return
         wait = sandbox.bucket.take() if sandbox.bucket is not None else 0.0
         if wait:
             entry.retry_after = retry_after_seconds(wait)
@@ -110,6 +113,13 @@ class KnobsMiddleware:
             await send_json(recorded, 401, {"message": UNAUTHORIZED})
             return
         faultable = _faultable(scope["method"], scope["path"], config)
+        if faultable and config.quota_after is not None:
+            if sandbox.quota_used >= config.quota_after:
+                entry.fault, entry.retry_after = "quota", config.quota_retry_after
+                retry = (b"retry-after", _seconds_text(config.quota_retry_after).encode())
+                await send_json(recorded, 429, {"message": "Too many requests: daily quota exceeded"}, retry)
+                return
+            sandbox.quota_used += 1
         if faultable and sandbox.faults.throttled(config):
             entry.fault, entry.retry_after = "throttle", config.throttle_retry_after
             retry = (b"retry-after", _seconds_text(config.throttle_retry_after).encode())
@@ -139,6 +149,14 @@ class KnobsMiddleware:
             await asyncio.sleep(self.sandbox.config.slow_ms / 1000)
             for message in held:
                 await send(message)
+
+
+async def _black_hole(sandbox: Sandbox, generation: int, send: Send, entry: LoggedRequest) -> None:
+    """Hold the request unanswered while ``black_hole`` is on (a stalled server); then answer 503."""
+    entry.fault = "black_hole"
+    while sandbox.config.black_hole and sandbox.generation == generation:
+        await asyncio.sleep(0.05)
+    await send_json(send, 503, {"message": "Service temporarily unavailable"})
 
 
 def _faultable(method: str, path: str, config: SandboxConfig) -> bool:

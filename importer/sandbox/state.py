@@ -25,6 +25,7 @@ class Sandbox:
         self.bucket = _bucket(config)
         self.faults = FaultPicker(config.fault_seed)
         self.generation = 0  # bumped by reset(): requests admitted before it must not write after it
+        self.quota_used = 0  # faultable requests counted against ``quota_after`` since it was set
         # The source CRMs a migration leaves (read-only): LeadSquared's and PollyBot's get-lead APIs.
         self.leadsquared = leadsquared.LeadSquaredApi(leadsquared.load_leads())
         self.pollybot = pollybot.PollyBotApi(pollybot.load_leads())
@@ -41,6 +42,7 @@ class Sandbox:
     def reset(self, config: bool = False) -> None:
         """Seed state again and clear the log; ``config`` also restores the knobs the server started with."""
         self.generation += 1
+        self.quota_used = 0
         self.store.reset()
         self.log.clear()
         self.leadsquared.reset()
@@ -50,6 +52,8 @@ class Sandbox:
 
     def _use(self, config: SandboxConfig, reseed: bool) -> None:
         previous, self.config = self.config, config
+        if config.quota_after != previous.quota_after:
+            self.quota_used = 0
         if (config.rate, config.burst) != (previous.rate, previous.burst) or reseed:
             self.bucket = _bucket(config)
         if reseed:

@@ -7,8 +7,10 @@ from email.utils import formatdate
 
 import pytest
 
-from importer.api.retry import Decision, RetryPolicy, parse_retry_after
-from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
+from importer.api.retry import Decision, Retrying, RetryPolicy, parse_retry_after
+from importer.errors import ApiError, AuthError, RejectedError, StopRequested, TransientError, UncertainError
+from importer.run.stopping import Stop
+from tests.fakes import FakeClock
 
 
 class FixedRandom(random.Random):
@@ -110,3 +112,55 @@ def test_parse_retry_after_http_date() -> None:
     assert parse_retry_after(formatdate(now + 30, usegmt=True), now) == pytest.approx(30.0)
     assert parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now) == pytest.approx(30.0)
     assert parse_retry_after(formatdate(now - 30, usegmt=True), now) == 0.0  # already past
+
+
+# --- the run's stop and --max-wait --------------------------------------------------------------------------
+
+
+def _throttled(retry_after: float) -> TransientError:
+    return TransientError("Too many requests", status=429, retry_after=retry_after)
+
+
+def test_a_retry_after_longer_than_max_wait_stops_the_run_instead_of_waiting() -> None:
+
+    clock, stop, calls = FakeClock(), Stop(), []
+
+    def request() -> None:
+        calls.append(clock())
+        raise _throttled(3600)
+
+    retrying = Retrying(RetryPolicy(random=FixedRandom()), clock=clock, sleep=clock.sleep, stop=stop, max_wait=300)
+    with pytest.raises(StopRequested, match=r"asked to wait 3600 s \(Retry-After\), more than --max-wait 300 s"):
+        retrying.call(request)
+    assert calls == [0.0] and clock.sleeps == []  # one request, no wait at all
+    assert stop.reason == "quota" and "3600 s" in stop.detail
+
+
+def test_a_shorter_retry_after_is_waited_through_and_announced() -> None:
+
+    clock, waits, answers = FakeClock(), [], iter([_throttled(30), None])
+
+    def request() -> str:
+        error = next(answers)
+        if error is not None:
+            raise error
+        return "ok"
+
+    retrying = Retrying(RetryPolicy(random=FixedRandom()), clock=clock, sleep=clock.sleep, stop=Stop(),
+                        max_wait=300, on_wait=waits.append)
+    assert retrying.call(request) == "ok"
+    assert waits == [30] and clock.now == pytest.approx(30)
+
+
+def test_no_retry_starts_once_the_run_is_stopping() -> None:
+
+    clock, stop, calls = FakeClock(), Stop(), []
+
+    def request() -> None:
+        calls.append(1)
+        stop.request("signal", "SIGTERM received")
+        raise TransientError("Service Unavailable", status=503)
+
+    with pytest.raises(StopRequested):
+        Retrying(RetryPolicy(random=FixedRandom()), clock=clock, sleep=clock.sleep, stop=stop).call(request)
+    assert calls == [1]

@@ -229,3 +229,36 @@ def test_throttle_answers_429_with_the_configured_retry_after(api) -> None:
     statuses = [api.upsert({"customer_phone": "+919700000002",
                             "create_customer_if_customer_phone_not_found": True}).status_code for _ in range(60)]
     assert 5 < statuses.count(429) < 35 and set(statuses) == {200, 429}
+
+
+def test_a_spent_quota_answers_every_write_after_n_with_429_and_its_retry_after(api) -> None:
+    """``quota_after``: the first N writes go through, every later one is a 429 with ``quota_retry_after``."""
+    api.server.configure(quota_after=2)
+    bodies = [{"customer_phone": f"+91970000001{i}", "create_customer_if_customer_phone_not_found": True}
+              for i in range(4)]
+    answers = [api.upsert(body) for body in bodies]
+    assert [a.status_code for a in answers] == [200, 200, 429, 429]
+    assert answers[2].headers["retry-after"] == "3600"
+    assert api.get("label").status_code == 200  # reads are not counted (unless fault_reads)
+    assert [e["fault"] for e in api.server.requests() if e["method"] == "POST"] == [None, None, "quota", "quota"]
+    assert api.server.lead(bodies[2]["customer_phone"]) is None
+    api.server.configure(quota_after=1, quota_retry_after=5)  # a new quota: counted from zero
+    assert [api.upsert(body).status_code for body in bodies[2:]] == [200, 429]
+    with pytest.raises(ConfigError, match="--quota-after must be 0 or more"):
+        SandboxConfig(quota_after=-1)
+
+
+def test_a_black_hole_accepts_requests_and_never_answers(api) -> None:
+    api.server.configure(black_hole=True)
+    began = time.monotonic()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        api.session.get(api.url("label"), headers=api.headers, timeout=(1, 0.3))
+    assert time.monotonic() - began < 2
+    assert api.server.requests()[-1]["fault"] == "black_hole"
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(api.upsert, note_body("held"))
+        time.sleep(0.2)
+        api.server.configure(black_hole=False)  # held requests are let go with a 503, never applied
+        assert pending.result().status_code == 503
+    assert notes(api) == []
+    assert api.upsert(note_body("after")).status_code == 200
