@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from importer.api.client import SuperfoneClient
-from importer.errors import ConfigError, StopRequested
+from importer.errors import ApiError, ConfigError, StopRequested
 from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.journal import Journal, RowState
@@ -46,7 +46,7 @@ from importer.run.policy import kept_lines
 from importer.run.prior import PriorRead
 from importer.run.room import check_writable, disk_full
 from importer.run.rows import CheckedBatch, CheckedRow
-from importer.run.sending import NOTE, Job, Outcome, Prepare, Sender
+from importer.run.sending import NOTE, Job, Outcome, Prepare, ReadLead, Sender
 from importer.run.state import SyncState
 from importer.run.stopping import estimate_line
 from importer.run.tasks import DeliveryTasks, TaskRecords, task_lines
@@ -181,7 +181,7 @@ class Delivery:
                     for _ in jobs:  # the rows not reached: counted and reported, not sent
                         pass
             except BaseException:
-                state.finish_run(self._ledger.run_id, _now(), self._counts(), 2)
+                self._finish_run(state, 2)
                 raise
             finally:
                 if self._prior is not None:
@@ -207,11 +207,16 @@ class Delivery:
         assert self._ledger is not None
         self.summary.extra.update({"stopped": self.stop.reason, "stopped_because": self.stop.detail,
                                    "rows_left": self._left + len(self._pending)})
+        self._finish_run(state, 3)
+
+    def _finish_run(self, state: SyncState, exit_code: int) -> None:
+        """The run's line in the history; on a full disk it stays unfinished there (the report says it all)."""
+        assert self._ledger is not None
         try:
-            state.finish_run(self._ledger.run_id, _now(), self._counts(), 3)
+            state.finish_run(self._ledger.run_id, _now(), self._counts(), exit_code)
         except Exception as exc:
             if not disk_full(exc):
-                raise  # (a full disk: the run stays unfinished in the history; the report says it all)
+                raise
 
     def _open_ledger(self, state: SyncState) -> SyncLedger:
         run = self.run_context
@@ -229,13 +234,29 @@ class Delivery:
             self.summary.extra["time_limit_warning"] = warning
         sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry,
                         stop=self.stop, max_wait=options.max_wait, on_wait=self._on_wait)
-        prepare = self._prior.prepare if self._prior is not None else self.decider.prepare
+        prepare = self._guarded(self._prior.prepare if self._prior is not None else self.decider.prepare)
         run.progress.start("sending", None if partial else run.checked.to_send)
         run.heartbeat.doing(lambda: self._doing(sender))
         try:
             sender.run(jobs, on_start=self._on_start, on_outcome=self._on_outcome, prepare=prepare)
         finally:
             run.progress.finish()
+
+    def _guarded(self, prepare: Prepare | None) -> Prepare | None:
+        """``prepare`` (the read before a write, which journals what it read) stopping the run on a full disk."""
+        if prepare is None:
+            return None
+
+        def guarded(job: Job, read: ReadLead) -> Job | Outcome:
+            try:
+                return prepare(job, read)
+            except (StopRequested, ApiError):
+                raise
+            except Exception as exc:
+                self._stop_if_full(exc)
+                raise StopRequested("not sent: the run is stopping (no space left)") from exc
+
+        return guarded
 
     def _doing(self, sender: Sender) -> str:
         done = self.summary.succeeded + self.summary.failed + self.summary.in_doubt
@@ -357,13 +378,13 @@ class Delivery:
 
     def _on_outcome(self, outcome: Outcome) -> None:
         assert self._journal is not None and self._ledger is not None
-        if self._prior is not None:
-            whole = self._pending[outcome.row][1] if outcome.row >= 0 and outcome.fell_back else None
-            self._prior.outcome(outcome, (whole.whole,) if whole is not None else ())
-        if outcome.row < 0:
-            self._missing.record(outcome)
-            return
         try:
+            if self._prior is not None:
+                whole = self._pending[outcome.row][1] if outcome.row >= 0 and outcome.fell_back else None
+                self._prior.outcome(outcome, (whole.whole,) if whole is not None else ())
+            if outcome.row < 0:
+                self._missing.record(outcome)
+                return
             if outcome.stopped:
                 self._put_back(outcome)
                 return

@@ -89,7 +89,7 @@ def test_an_unwritable_report_folder_or_state_is_refused_before_sending(fresh_sa
 def test_a_disk_that_fills_up_during_the_run_stops_it_cleanly(fresh_sandbox, tmp_path, disks) -> None:
     rows = 300
     sheet, mapping = write_sheet(tmp_path, rows)
-    disk = Disk(tmp_path / "disk", "8m")
+    disk = Disk(tmp_path / "disk", "32m")
     disks.append(disk)
     fresh_sandbox.configure(latency_ms=30)  # a run of a few seconds: the disk fills well before its end
     args = command(fresh_sandbox, sheet, mapping, disk.path / "reports", "--rate", "100", "--concurrency", "4")

@@ -102,13 +102,12 @@ def test_a_black_hole_costs_at_most_the_retry_budget_per_row_and_the_log_says_wh
     took = time.monotonic() - began
     staller.join()
     summary = result.summary
-    stalled = summary["in_doubt"]
-    assert stalled >= 4 and summary["succeeded"] + stalled == rows and summary["failed"] == 0
-    per_row = {p: [e for e in fresh_sandbox.requests() if e["customer_phone"] == p] for p in map(phone, range(rows))}
-    held = [entries for entries in per_row.values() if entries and entries[-1]["fault"] == "black_hole"]
-    assert len(held) == stalled and all(len(entries) == policy.max_attempts for entries in held)
-    for entries in held:  # each stalled row: its attempts and their timeouts, nothing more
-        assert entries[-1]["started"] - entries[0]["started"] <= budget
+    # A stalled row's lead read (the before-image) or its upsert got no answer: failed (nothing was written) or in
+    # doubt (its upsert may have been applied). Either costs the row its attempts, no more.
+    stalled = rows - summary["succeeded"]
+    assert stalled >= 4 and summary["failed"] + summary["in_doubt"] == stalled
+    held = [entry for entry in fresh_sandbox.requests() if entry["fault"] == "black_hole"]
+    assert len(held) == stalled * policy.max_attempts  # each stalled row: its attempts, nothing more
     assert took < 4 + (stalled / concurrency + 1) * budget, took
     beats = [r for r in caplog.records if r.name == "importer.run.heartbeat"]
     assert any("waiting for the API's answer to" in r.getMessage() for r in beats), [r.getMessage() for r in beats]
@@ -118,10 +117,10 @@ def test_a_black_hole_costs_at_most_the_retry_budget_per_row_and_the_log_says_wh
     fresh_sandbox.clear_requests()
     again = Importer(sheet, mapping, options).run()
     assert again.summary["failed"] == 0 and len(posts(fresh_sandbox)) == stalled
-    assert not [entry for entry in posts(fresh_sandbox) if entry["has_note"]]  # their notes may have arrived
     leads = {lead["phones"][0]: lead for lead in fresh_sandbox.leads() if lead["phones"]}
     assert all(len(lead["notes"]) <= 1 for lead in leads.values())
-    assert sum(len(leads[phone(i)]["notes"]) for i in range(rows)) == rows - stalled
+    # a note whose upsert may have arrived is not sent again; the others are delivered now
+    assert sum(len(leads[phone(i)]["notes"]) for i in range(rows)) == rows - summary["in_doubt"]
     print(f"black hole: {stalled} stalled rows cost {took:.2f} s in all at concurrency {concurrency} (budget "
           f"{budget:.2f} s a row); the rerun sent {stalled} requests, without their notes")
 
