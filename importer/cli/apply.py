@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ConfigError
 
 
 def add_target_options(command: argparse.ArgumentParser, positive: Any, made_by: str) -> None:
-    """What apply and undo share with run: where to report, the account, how hard to push it."""
+    """What apply and undo share with run: where to report, the account, how hard to push it, when to stop."""
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                          help="where run folders and the journal go (default: reports)")
     command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
@@ -23,6 +24,7 @@ def add_target_options(command: argparse.ArgumentParser, positive: Any, made_by:
     command.add_argument("--concurrency", type=positive(int), default=8, metavar="N",
                          help="requests in flight at once (default: 8)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_stop_arguments(command)
 
 
 def add_command(commands: Any, positive: Any) -> None:
@@ -38,6 +40,7 @@ def run_apply(args: argparse.Namespace) -> int:
     from importer.run.apply import Apply, check_plan
     from importer.run.importer import Importer
     from importer.run.options import NullProgress, RunOptions
+    from importer.run.stopping import Stop, stop_line
 
     header = read_header(args.plan_dir)
     check_plan(args.plan_dir, header)
@@ -51,13 +54,14 @@ def run_apply(args: argparse.Namespace) -> int:
         on_duplicate=planned.get("on_duplicate", "last"), job=planned.get("job"),
         state=Path(planned["state"]) if planned.get("state") else None, full=bool(planned.get("full")),
         repeat_notes=bool(planned.get("repeat_notes")), allow_shrink=bool(planned.get("allow_shrink")),
-        allow_invalid=bool(planned.get("allow_invalid")),
+        allow_invalid=bool(planned.get("allow_invalid")), max_wait=args.max_wait, time_limit=args.time_limit,
     )
     progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
     kind = Apply(args.plan_dir)
-    result = Importer(header.input, header.mapping, options, progress, kind=kind).run()
+    with stop_on_signals(Stop()) as stop:
+        result = Importer(header.input, header.mapping, options, progress, kind=kind, stop=stop).run()
     lines = summary_lines(result.summary, str(result.folder))
-    lines[-1:-1] = kind.lines(result.summary)
+    lines[-1:-1] = [*kind.lines(result.summary), *filter(None, [stop_line(result.summary)])]
     for line in lines:
         print(line)
-    return result.exit_code
+    return EXIT_STOPPED if result.stopped else result.exit_code

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.cli.apply import add_target_options
+from importer.cli.stopping import EXIT_STOPPED, stop_on_signals
 from importer.errors import ConfigError
 
 
@@ -28,6 +29,7 @@ def run_undo(args: argparse.Namespace) -> int:
     from importer.api.client import DEFAULT_BASE_URL
     from importer.cli.console import BarProgress
     from importer.run.options import NullProgress, RunOptions
+    from importer.run.stopping import Stop, stop_line
     from importer.run.undo import Undo
 
     used = run_base_url(args.run_dir)
@@ -35,18 +37,21 @@ def run_undo(args: argparse.Namespace) -> int:
     if used is not None and base_url.rstrip("/") != used.rstrip("/"):
         raise ConfigError(f"{args.run_dir}: that run wrote to {used}, not to {base_url}")
     options = RunOptions(report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
-                         base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None)
+                         base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None, max_wait=args.max_wait,
+                         time_limit=args.time_limit)
     progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
-    undo = Undo(args.run_dir, options, dry_run=args.dry_run, label_created=args.label_created, progress=progress)
-    done = None if args.dry_run else undo.done_by()
-    if done is not None:
-        print(f"undo: {args.run_dir} was undone already, by {done}: nothing to do")
-        return 0
-    result = undo.run()
-    for line in undo_lines(result.summary, args.run_dir):
+    with stop_on_signals(Stop()) as stop:
+        undo = Undo(args.run_dir, options, dry_run=args.dry_run, label_created=args.label_created,
+                    progress=progress, stop=stop)
+        done = None if args.dry_run else undo.done_by()
+        if done is not None:
+            print(f"undo: {args.run_dir} was undone already, by {done}: nothing to do")
+            return 0
+        result = undo.run()
+    for line in [*undo_lines(result.summary, args.run_dir), *filter(None, [stop_line(result.summary)])]:
         print(line)
     print(f"report: {result.folder}")
-    return result.exit_code
+    return EXIT_STOPPED if result.summary.get("stopped") else result.exit_code
 
 
 def run_base_url(run_dir: Path) -> str | None:

@@ -190,7 +190,8 @@ class Apply:
             states = journal.states(delivery.key)
         run.summary.extra["stale"] = write_stale(run.writer.folder, states)
         write_before(run.writer.folder, self.folder, states)
-        _mark_applied(self.folder, run.writer.folder, finished=True)
+        if not run.stop.requested:  # a stopped apply is resumed by the same command, not refused
+            _mark_applied(self.folder, run.writer.folder, finished=True)
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if (summary.invalid or summary.failed or summary.in_doubt) else 0

@@ -38,6 +38,7 @@ from importer.run.journal import Journal, RowState, file_digest
 from importer.run.options import NullProgress, Progress, RunOptions
 from importer.run.restore import UNDO_COLUMNS, WRITES, LeadUndo, UndoLine, undo_lead
 from importer.run.sending import Job, Outcome, ReadLead, Sender
+from importer.run.stopping import Stop
 
 __all__ = ["UNDO_FILE", "Undo", "UndoResult"]
 
@@ -55,8 +56,9 @@ class Undo:
     """One undo of the run in ``run_dir`` against ``options``' account (see :mod:`importer.run.undo`)."""
 
     def __init__(self, run_dir: Path, options: RunOptions, *, dry_run: bool = False,
-                 label_created: str | None = None, progress: Progress | None = None) -> None:
+                 label_created: str | None = None, progress: Progress | None = None, stop: Stop | None = None) -> None:
         self.run_dir = Path(run_dir)
+        self.stop = stop if stop is not None else Stop()
         self.options = options
         self.dry_run = dry_run
         self.label_created = label_created
@@ -80,29 +82,44 @@ class Undo:
             return runs[-1].run_dir if runs and not journal.interrupted(self.key) else None
 
     def run(self) -> UndoResult:
+        """Undo the run (``stop``: a signal, ``--time-limit`` or a quota-length wait ends it early, resumable)."""
         if not self.options.api_key:
             raise ConfigError("SF_API_KEY is not set: undo reads and writes the account")
-        started = datetime.now(UTC).astimezone()
+        if self.options.time_limit is not None:
+            self.stop.limit_time(self.options.time_limit)
+        try:
+            return self._run(self.options.api_key, datetime.now(UTC).astimezone())
+        finally:
+            self.stop.close()
+
+    def _run(self, api_key: str, started: datetime) -> UndoResult:
         timeline = RequestTimeline(started)  # the undo's requests, for requests.csv and report.html
-        with SuperfoneClient(self.options.base_url, self.options.api_key,
+        with SuperfoneClient(self.options.base_url, api_key,
                              pool_size=self.options.concurrency, observer=timeline) as client:
             self._check_label(client)
             with ReportWriter(self.options.report_dir, Path(f"undo-{self.run_dir.name}"), columns=["phone"],
                               workbook=False, dry_run=self.dry_run, started_at=started) as writer:
                 summary = Summary(str(self.run_dir), "", self.dry_run, started_at=started)
+                summary.rows_total = summary.valid = sum(1 for _ in read_before_images(self.run_dir))
                 summary.extra.update({"undo_of": str(self.run_dir), "label_created": self.label_created})
                 with open(writer.folder / UNDO_FILE, "w", encoding="utf-8-sig", newline="") as stream:
                     report = _UndoReport(stream, summary, self.progress, self.decided)
                     self._act(client, writer, report)
                 summary.extra["fields"] = dict(report.outcomes)
-                summary.check_invariant()
+                if self.stop.requested:
+                    summary.extra.update({"stopped": self.stop.reason,
+                                          "stopped_because": self.stop.detail or str(self.stop.reason),
+                                          "rows_left": summary.rows_total - report.ended})
+                else:
+                    summary.check_invariant()
                 folder = writer.finish(summary, requests=timeline.record())
         return UndoResult(folder, summary.as_dict(), 1 if summary.failed or summary.in_doubt else 0)
 
     def _check_label(self, client: SuperfoneClient) -> None:
         if self.label_created is None:
             return
-        labels = Retrying(self.options.retry).call(client.list_labels)
+        retrying = Retrying(self.options.retry, stop=self.stop, max_wait=self.options.max_wait)
+        labels = retrying.call(client.list_labels)
         active = [str(label.get("title")) for label in labels if label.get("status", "ACTIVE") == "ACTIVE"]
         if self.label_created not in active:
             raise ConfigError(f"--label-created {self.label_created}: no such label in the account (labels are "
@@ -110,12 +127,13 @@ class Undo:
 
     def _act(self, client: SuperfoneClient, writer: ReportWriter, report: _UndoReport) -> None:
         sender = Sender(client, rate=self.options.rate, concurrency=self.options.concurrency,
-                        policy=self.options.retry)
+                        policy=self.options.retry, stop=self.stop, max_wait=self.options.max_wait)
         if self.dry_run:
             report.summary.extra["journal_key"] = None
 
             def on_dry_outcome(outcome: Outcome) -> None:
-                report.record(outcome)
+                if not outcome.stopped:
+                    report.record(outcome)
 
             sender.run(self._jobs({}, report), on_start=lambda job: None, on_outcome=on_dry_outcome,
                        prepare=self._decide)
@@ -130,6 +148,9 @@ class Undo:
                 report.summary.sent += 1
 
             def on_outcome(outcome: Outcome) -> None:
+                if outcome.stopped:  # left in flight: the next undo reads the lead again and finishes it
+                    self.decided(outcome.row, outcome.message)
+                    return
                 lines = report.record(outcome)
                 journal.record(self.key, outcome.row, outcome.status, json.dumps(_journaled(outcome, lines)))
 
@@ -139,13 +160,14 @@ class Undo:
                            prepare=self._decide)
             finally:
                 self.progress.finish()
-            journal.record_end(self.key, str(writer.folder))
+            if not self.stop.requested:
+                journal.record_end(self.key, str(writer.folder))
 
     def _jobs(self, states: dict[int, RowState], report: _UndoReport) -> Iterator[Job]:
         """One job per lead of before.jsonl (numbered by line); what a killed undo finished is reported as is."""
         for number, image in enumerate(read_before_images(self.run_dir), start=1):
-            report.summary.rows_total += 1
-            report.summary.valid += 1
+            if self.stop.requested:
+                return
             state = states.get(number)
             if state is not None and state.status != "in_flight":
                 report.resume(state)
@@ -205,6 +227,7 @@ class _UndoReport:
         self.progress = progress
         self.decided = decided
         self.outcomes: Counter[str] = Counter()
+        self.ended = 0  # leads reported
 
     def record(self, outcome: Outcome) -> list[UndoLine]:
         lines = self.decided(outcome.row, outcome.message).lines
@@ -228,6 +251,7 @@ class _UndoReport:
         self.lines(lines, "unchanged" if nothing else state.status)
 
     def lines(self, lines: list[UndoLine], status: str) -> None:
+        self.ended += 1
         for line in lines:
             self.outcomes[line.outcome] += 1
             self.table.writerow([neutralise(_cell(value)) for value in line])

@@ -228,3 +228,20 @@ def test_an_apply_killed_with_kill_9_resumes_then_counts_as_applied(
     assert len(jsonl(run / "before.jsonl")) == len(rows)  # the killed apply's leads too
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and f"applied already, by the run {run}" in again.stderr
+
+
+def test_an_apply_stopped_by_its_time_limit_exits_3_and_is_not_applied_yet(
+        fresh_sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [[f"Lead {n}", f"+9198444{n:05d}", "Pune", "", "", "", ""] for n in range(12)]
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch, rows)
+    fresh_sandbox.configure(latency_ms=100)
+
+    code = main(["apply", str(plan), "--report-dir", str(tmp_path / "reports"), "--quiet", "--rate", "1000",
+                 "--concurrency", "1", "--time-limit", "1"])
+
+    assert code == 3
+    stopped = summary_of(newest(tmp_path / "reports"))
+    assert stopped["stopped"] == "time-limit" and stopped["rows_left"] > 0
+    fresh_sandbox.configure(latency_ms=0)
+    assert apply(plan, tmp_path / "reports") == 0  # resumed, not refused
+    assert all(fresh_sandbox.lead(row[1])["first_name"] == row[0] for row in rows)

@@ -187,3 +187,27 @@ def test_before_jsonl_of_apply_is_what_undo_reads(fresh_sandbox: SandboxServer, 
     (image,) = [json.loads(line) for line in (run / "before.jsonl").read_text(encoding="utf-8").splitlines()]
     assert image["before"] == {"first_name": "Old", "lead_stage_name": None, "lead_group_name": None}
     assert image["sent"]["add_labels"] == ["Cold"]
+
+
+def test_undo_stopped_by_its_time_limit_exits_3_and_the_same_command_finishes(
+        fresh_sandbox: SandboxServer, api: SandboxApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    leads = [f"+9198333{n:05d}" for n in range(12)]
+    for phone in leads:
+        api.upsert({"customer_phone": phone, "city": "Before", "create_customer_if_customer_phone_not_found": True})
+    run = applied_run(fresh_sandbox, api, tmp_path, monkeypatch,
+                      [[f"Lead {n}", phone, "After", "", "", "", ""] for n, phone in enumerate(leads)])
+    fresh_sandbox.configure(latency_ms=100)
+    capsys.readouterr()
+
+    assert undo(run, tmp_path / "undo", "--concurrency", "1", "--time-limit", "1") == 3
+
+    out = capsys.readouterr().out.splitlines()
+    first = summary_of(Path(out[-1].removeprefix("report: ")))
+    assert first["stopped"] == "time-limit" and 0 < first["rows_left"] < len(leads)
+    assert any(line.startswith("stopped (time-limit): the time limit of 1s is spent;") for line in out)
+    fresh_sandbox.configure(latency_ms=0)
+    assert undo(run, tmp_path / "undo") == 0  # the same command again: the rest
+    second = summary_of(Path(capsys.readouterr().out.splitlines()[-1].removeprefix("report: ")))
+    assert second["resumed"] == len(leads) - first["rows_left"] and "stopped" not in second
+    assert all(fresh_sandbox.lead(phone)["city"] == "Before" for phone in leads)
