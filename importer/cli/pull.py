@@ -4,7 +4,8 @@
     pull pollybot --ids SHEET [--column NAME] --out FILE.jsonl           env POLLYBOT_BASE_URL, POLLYBOT_API_KEY
 
 Exit codes: 0 every key pulled (now or by an earlier run); 1 some keys missed, refused or failed; 2 could not run
-(bad arguments, sheet or environment, 401); 3 stopped before the end (run the same command again to go on).
+(bad arguments, sheet or environment, 401); 3 stopped before the end (a signal, --time-limit, a Retry-After longer
+than --max-wait): run the same command again to go on.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
+
 if TYPE_CHECKING:
     from importer.pull.runner import PullResult
     from importer.pull.sources import Source
 
-EXIT_OK, EXIT_ROWS, EXIT_STOPPED = 0, 1, 3
+EXIT_OK, EXIT_ROWS = 0, 1
 _SOURCES = {"leadsquared": ("--phones", "sheet of phones to look up (CSV, XLSX, JSON …)"),
             "pollybot": ("--ids", "sheet of PollyBot lead ids (lead_…)")}
 
@@ -46,6 +49,7 @@ def add_pull_command(commands: argparse._SubParsersAction, positive: Callable[[s
                                   "PollyBot: default 10)")
         command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                              help="where the pull's report folder goes (default: reports)")
+        add_stop_arguments(command)
         command.add_argument("--quiet", action="store_true", help="no progress bar")
         command.add_argument("--log-file", type=Path, metavar="FILE", help="append timestamped lines: retries, 429s")
         command.add_argument("-v", "--verbose", action="store_true", help="debug lines (one per request)")
@@ -86,14 +90,17 @@ def run_pull(args: argparse.Namespace) -> int:
     from importer.errors import ImporterError
     from importer.pull.runner import Pull, PullOptions, summary_lines
     from importer.run.options import NullProgress
+    from importer.run.stopping import Stop
 
     with run_logging(args.log_file, args.verbose, _secrets()):
         source = _source(args)
         options = PullOptions(sheet=args.keys, out=args.out, column=args.column, sheet_name=args.sheet_name,
-                              misses=args.misses, report_dir=args.report_dir, rate=args.rate)
+                              misses=args.misses, report_dir=args.report_dir, rate=args.rate,
+                              max_wait=args.max_wait, time_limit=args.time_limit)
         progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
         try:
-            result = Pull(source, options, progress).run()
+            with stop_on_signals(Stop()) as stop:
+                result = Pull(source, options, progress, stop=stop).run()
         except ImporterError as exc:
             log_fatal(str(exc), exc.report_folder)
             raise

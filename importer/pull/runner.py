@@ -5,7 +5,7 @@ retried through :class:`~importer.api.retry.Retrying`), append leads and misses,
           ──► for each key: Retrying.call(source.fetch) ──► lead line | miss | failure (an issue)
           ──► <report-dir>/<time>-pull-<source>/summary.json + issues.csv
 
-Counts (summary.json): ``rows_total = pulled + same_lead + missed + failed + refused + repeated + already + left``
+Counts (summary.json): ``rows_total = pulled + same_lead + missed + failed + refused + repeated + already + rows_left``
 (``same_lead``: a key whose lead another key of the sheet had already pulled; it is not written twice).
 """
 
@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from importer.api.retry import Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError
+from importer.errors import ApiError, AuthError, StopRequested
 from importer.issues import issue
 from importer.models import Issue
 from importer.pull.keys import Key, read_keys
@@ -31,21 +31,7 @@ from importer.pull.sources import Fetched, Source
 from importer.report.cells import safe_cells
 from importer.report.writer import ISSUE_COLUMNS, _create_run_folder
 from importer.run.options import NullProgress, Progress
-
-
-class StopFlag(Protocol):
-    """What pull asks between two keys: should it stop, and why."""
-
-    @property
-    def requested(self) -> bool: ...
-
-    @property
-    def reason(self) -> str | None: ...
-
-
-class NeverStop:
-    requested = False
-    reason = None
+from importer.run.stopping import Stop
 
 
 @dataclass
@@ -61,6 +47,9 @@ class PullOptions:
     report_dir: Path = Path("reports")
     rate: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: The longest Retry-After waited through; a longer one stops the pull (``quota``). Seconds, or None.
+    max_wait: float = 300.0
+    time_limit: float | None = None
 
     def misses_path(self) -> Path:
         return self.misses if self.misses is not None else misses_path_for(self.out)
@@ -87,23 +76,35 @@ class Pull:
     """Pulls every key of ``options.sheet`` from ``source``; :meth:`run` returns the report's summary."""
 
     def __init__(self, source: Source, options: PullOptions, progress: Progress | None = None,
-                 stop: StopFlag | None = None, clock: Callable[[], float] = time.monotonic,
+                 stop: Stop | None = None, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.source = source
         self.options = options
         self.progress = progress or NullProgress()
-        self.stop = stop or NeverStop()
+        self.stop = stop if stop is not None else Stop()
         self._clock = clock
         self._sleep = sleep
 
     def run(self) -> PullResult:
-        started = datetime.now().astimezone()
+        """Pull every key not pulled yet; a stop (signal, ``time_limit``, a quota-length Retry-After) ends it early
+        with the same report (``stopped``, ``rows_left``)."""
+        options = self.options
+        if options.time_limit is not None:
+            self.stop.limit_time(options.time_limit)
+        try:
+            return self._run(datetime.now().astimezone())
+        finally:
+            if options.time_limit is not None:
+                self.stop.close()
+
+    def _run(self, started: datetime) -> PullResult:
         options = self.options
         column, keys, issues, repeated = read_keys(options.sheet, options.column, self.source.columns,
                                                    self.source.prepare, options.sheet_name)
         tally = _Tally()
-        limiter = self.source.limiter(options.rate, self._clock, self._sleep)
-        retrying = Retrying(options.retry, limiter, self._clock, self._sleep)
+        sleep = self.stop.sleep if self._sleep is time.sleep else self._sleep  # waits end when a stop comes
+        limiter = self.source.limiter(options.rate, self._clock, sleep)
+        retrying = Retrying(options.retry, limiter, self._clock, sleep, stop=self.stop, max_wait=options.max_wait)
         with PullOutput(options.out, options.misses_path(), self.source.lead_id) as output:
             todo = [key for key in keys if key.value not in output.done]
             try:
@@ -125,6 +126,9 @@ class Pull:
                     return
                 try:
                     fetched = retrying.call(partial(self._fetch, key.value, tally), subject=f"row {key.row}")
+                except StopRequested:  # a quota-length Retry-After, or a stop while it was retrying
+                    tally.left = len(todo) - index
+                    return
                 except ApiError as error:
                     if isinstance(error, AuthError) or error.status is None:
                         tally.left = len(todo) - index
@@ -168,11 +172,12 @@ class Pull:
             "started_at": started.isoformat(timespec="seconds"), "finished_at": finished.isoformat(timespec="seconds"),
             "duration_s": round((finished - started).total_seconds(), 3),
             "rows_total": len(keys) + refused + repeated, "pulled": tally.pulled, "same_lead": tally.same_lead,
-            "missed": tally.missed,
-            "failed": tally.failed, "refused": refused, "repeated": repeated, "already": already, "left": tally.left,
+            "missed": tally.missed, "failed": tally.failed, "refused": refused, "repeated": repeated,
+            "already": already, "rows_left": tally.left,
             "warnings": sum(1 for item in issues if item.severity == "warning"),
             "requests": tally.requests, "throttled": throttled,
             "stopped": self.stop.reason if tally.left and self.stop.requested else None,
+            "stopped_because": self.stop.detail if tally.left and self.stop.requested else None,
         }
         folder = _create_run_folder(options.report_dir, f"{started:%Y%m%d-%H%M%S}-pull-{source.name}")
         issues.sort(key=lambda item: item.row or 0)
@@ -196,7 +201,10 @@ def summary_lines(result: PullResult) -> list[str]:
              f"{s['refused']} refused, {s['repeated']} repeated, {s['already']} done before; "
              f"{s['warnings']} warnings"]
     if s["stopped"]:
-        lines.append(f"stopped ({s['stopped']}): {s['left']} left; run the same command again to go on")
+        what = "run the same command again to pull the rest"
+        if s["stopped"] == "quota":
+            what = "run the same command again once that wait is over (or raise --max-wait) to pull the rest"
+        lines.append(f"stopped ({s['stopped']}): {s['stopped_because']}; {s['rows_left']} left: {what}")
     codes: dict[str, int] = {}
     for item in result.issues:
         codes[item.code] = codes.get(item.code, 0) + 1

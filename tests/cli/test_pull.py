@@ -63,3 +63,20 @@ def test_what_cannot_run_is_one_line_and_exit_2(env, tmp_path, capsys, monkeypat
     captured = capsys.readouterr()
     assert captured.err == f"superfone-import: error: {message}\n" and captured.out == ""
     assert not Path(names["out"]).exists()
+
+
+def test_a_time_limit_stops_the_pull_with_exit_3_and_the_same_command_goes_on(env, tmp_path, capsys,
+                                                                               monkeypatch) -> None:
+    monkeypatch.setattr("importer.pull.sources.LEADSQUARED_RATE", 4.0)  # a call every 0.25 s
+    sheet = tmp_path / "phones.csv"
+    sheet.write_text("Phone\n" + "\n".join(f"98450000{n:02d}" for n in range(12)) + "\n", encoding="utf-8")
+    argv = ["pull", "leadsquared", "--phones", str(sheet), "--out", str(tmp_path / "lsq.jsonl"),
+            "--report-dir", str(tmp_path / "reports")]
+    assert main([*argv, "--time-limit", "1s"]) == 3
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("stopped (time-limit): the time limit of 1s is spent; ") and \
+        out[1].endswith(" left: run the same command again to pull the rest")
+    assert main([*argv, "--max-wait", "10"]) == 1  # the rest (the phones are in no lead: misses)
+    assert "0 refused, 0 repeated, " in capsys.readouterr().out
+    misses = (tmp_path / "lsq.misses.csv").read_text(encoding="utf-8").splitlines()
+    assert len(misses) == 1 + 11  # every phone asked once over the two runs (9845000000 is Varun's lead)

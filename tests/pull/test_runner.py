@@ -13,8 +13,9 @@ from importer.errors import AuthError
 from importer.pull.leadsquared import LeadSquaredAccount, LeadSquaredClient
 from importer.pull.output import KEY_FIELD
 from importer.pull.pollybot import PollyBotAccount, PollyBotClient
-from importer.pull.runner import Pull, PullOptions
+from importer.pull.runner import Pull, PullOptions, summary_lines
 from importer.pull.sources import LeadSquaredSource, PollyBotSource
+from importer.run.stopping import Stop
 from importer.sandbox import SandboxServer
 from tests.fakes import FakeClock
 
@@ -47,9 +48,9 @@ def test_a_leadsquared_pull(fresh_sandbox, tmp_path) -> None:
     result, clock = pull(leadsquared(fresh_sandbox), tmp_path, PHONES)
     summary = result.summary
     assert {k: summary[k] for k in ("rows_total", "pulled", "missed", "failed", "refused", "repeated", "already",
-                                    "left", "warnings", "requests", "throttled", "stopped")} == {
+                                    "rows_left", "warnings", "requests", "throttled", "stopped")} == {
         "rows_total": 6, "pulled": 3, "missed": 1, "failed": 0, "refused": 1, "repeated": 1, "already": 0,
-        "left": 0, "warnings": 1, "requests": 4, "throttled": 0, "stopped": None}
+        "rows_left": 0, "warnings": 1, "requests": 4, "throttled": 0, "stopped": None}
     leads = lines(tmp_path / "out.jsonl")
     assert [(lead["FirstName"], lead[KEY_FIELD]) for lead in leads] == [
         ("Varun", "919845000000"), ("Meera", "919845007919"), (leads[2]["FirstName"], "919845040012")]
@@ -105,21 +106,32 @@ def test_a_refused_sheet_of_ids_makes_no_call_at_all(fresh_sandbox, tmp_path) ->
     assert fresh_sandbox.source_requests()["pollybot"] == []
 
 
-class _StopAfter:
-    """A stop requested once ``count`` keys have been asked (as a signal would)."""
+class _StoppingSource:
+    """PollyBot, where a SIGTERM arrives (the stop is requested) once ``count`` ids have been asked."""
 
-    def __init__(self, source, count: int) -> None:
-        self.count, self.source, self.reason = count, source, "signal"
+    def __init__(self, source: PollyBotSource, stop: Stop, count: int) -> None:
+        self.source, self.stop, self.count, self.asked = source, stop, count, 0
 
-    @property
-    def requested(self) -> bool:
-        return len(self.source()) >= self.count
+    def __getattr__(self, name: str):
+        return getattr(self.source, name)
+
+    def fetch(self, key: str):
+        fetched = self.source.fetch(key)
+        self.asked += 1
+        if self.asked == self.count:
+            self.stop.request("signal", "SIGTERM received")
+        return fetched
 
 
 def test_a_stopped_pull_says_what_is_left_and_the_next_one_goes_on(fresh_sandbox, tmp_path) -> None:
-    stop = _StopAfter(lambda: fresh_sandbox.source_requests()["pollybot"], 2)
-    result, _ = pull(pollybot(fresh_sandbox), tmp_path, IDS, name="ids.csv", stop=stop)
-    assert (result.summary["stopped"], result.summary["left"], result.summary["pulled"]) == ("signal", 2, 1)
+    stop = Stop()
+    result, _ = pull(_StoppingSource(pollybot(fresh_sandbox), stop, 2), tmp_path, IDS, name="ids.csv", stop=stop)
+    summary = result.summary
+    assert (summary["stopped"], summary["stopped_because"], summary["rows_left"], summary["pulled"]) == (
+        "signal", "SIGTERM received", 2, 1)
+    assert len(fresh_sandbox.source_requests()["pollybot"]) == 2  # nothing asked once the stop came
+    assert "stopped (signal): SIGTERM received; 2 left: run the same command again to pull the rest" in \
+        summary_lines(result)
     result, _ = pull(pollybot(fresh_sandbox), tmp_path, IDS, name="ids.csv")
     assert (result.summary["already"], result.summary["pulled"], result.summary["stopped"]) == (2, 2, None)
     assert len(lines(tmp_path / "out.jsonl")) == 3
@@ -131,7 +143,7 @@ def test_a_401_stops_the_pull_with_its_report(fresh_sandbox, tmp_path) -> None:
     folder = caught.value.report_folder
     assert folder is not None
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert (summary["pulled"], summary["left"]) == (0, 4)
+    assert (summary["pulled"], summary["rows_left"]) == (0, 4)
 
 
 def test_a_lead_reached_through_two_phones_is_written_once(fresh_sandbox, tmp_path) -> None:
