@@ -6,6 +6,7 @@ Whoever decides that a run must stop calls :meth:`Stop.request` with a reason:
     quota       the API asked for a longer wait (Retry-After) than ``--max-wait`` allows
     time-limit  the run's ``--time-limit`` is spent
     disk-full   a report file, the journal or the sync state could not be written: no space left
+    asked       someone asked for it (the web page's Stop button)
 
 The first request wins; later ones are ignored. Everything that waits during a run waits on the stop too
 (:meth:`Stop.sleep`), so a stop never sits behind a backoff or a Retry-After. A stopped run sends nothing new, lets
@@ -26,8 +27,8 @@ from importer.errors import StopRequested
 __all__ = ["REASONS", "Stop", "StopReason", "StopRequested", "estimate_line", "parse_duration", "show_duration",
            "stop_line"]
 
-StopReason = Literal["signal", "quota", "time-limit", "disk-full"]
-REASONS: tuple[str, ...] = ("signal", "quota", "time-limit", "disk-full")
+StopReason = Literal["signal", "quota", "time-limit", "disk-full", "asked"]
+REASONS: tuple[str, ...] = ("signal", "quota", "time-limit", "disk-full", "asked")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")

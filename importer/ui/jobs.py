@@ -2,7 +2,8 @@
 reporting through the same :class:`~importer.run.options.Progress` interface as the command line's bar.
 
 One run at a time: the page polls :meth:`Job.snapshot` (phase, rows done of the total, rows/s, ETA, failures,
-retries and 429s) until the run ends, then shows its report folder.
+retries and 429s) until the run ends, then shows its report folder. Its Stop button requests the run's
+:class:`~importer.run.stopping.Stop`, as a signal does on the command line.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from importer.errors import ConfigError, ImporterError
 from importer.run.importer import Importer, RunResult
-from importer.run.kind import RunKind
+from importer.run.stopping import Stop
 
 #: The logger of the one retry loop: one INFO record per retry and per 429 (importer.api.retry).
 RETRY_LOGGER = "importer.api.retry"
@@ -100,13 +101,13 @@ class Job:
     result: RunResult | None = None
     error: str | None = None
     error_folder: Path | None = None
-    stop_requested: bool = False
+    stop: Stop = field(default_factory=Stop, repr=False)
     thread: threading.Thread | None = field(default=None, repr=False)
 
     def snapshot(self) -> dict[str, Any]:
         folder = self.result.folder if self.result else self.error_folder
         return {"id": self.id, "kind": self.kind, "state": self.state, "error": self.error,
-                "run": folder.name if folder else None, "stop_requested": self.stop_requested,
+                "run": folder.name if folder else None, "stop_requested": self.stop.requested,
                 **self.progress.snapshot()}
 
 
@@ -117,8 +118,8 @@ class Jobs:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
 
-    def start(self, kind_name: str, upload_id: str, make: Callable[[LiveProgress], tuple[Importer, RunKind]]) -> Job:
-        """Start a run in a thread: ``make`` builds the importer (with the progress given) and its kind."""
+    def start(self, kind_name: str, upload_id: str, make: Callable[[LiveProgress, Stop], Importer]) -> Job:
+        """Start a run in a thread: ``make`` builds its importer, with the job's progress and stop."""
         with self._lock:
             if any(job.state == "running" for job in self._jobs.values()):
                 raise ConfigError("another run is going on: wait for it to end")
@@ -132,11 +133,18 @@ class Jobs:
         with self._lock:
             return self._jobs[job_id]
 
+    def stop(self, job_id: str) -> None:
+        """Ask a running job to stop cleanly: no new request starts, those in flight finish, the report is written
+        (summary.json ``stopped``: ``asked``, and ``rows_left``); the same run again sends the rest."""
+        job = self.get(job_id)
+        if job.state == "running":
+            job.stop.request("asked", "stopped from the page")
+
     def running(self) -> Job | None:
         with self._lock:
             return next((job for job in self._jobs.values() if job.state == "running"), None)
 
-    def _run(self, job: Job, make: Callable[[LiveProgress], tuple[Importer, RunKind]]) -> None:
+    def _run(self, job: Job, make: Callable[[LiveProgress, Stop], Importer]) -> None:
         counter = _RetryCounter(job.progress)
         logger = logging.getLogger(RETRY_LOGGER)
         saved = logger.level
@@ -144,10 +152,9 @@ class Jobs:
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
         try:
-            importer, _ = make(job.progress)
-            job.result = importer.run()
+            job.result = make(job.progress, job.stop).run()
             job.state = "done"
-        except ImporterError as exc:
+        except ImporterError as exc:  # StopRequested too: a stop asked before the run began its report
             job.error, job.error_folder, job.state = str(exc), exc.report_folder, "failed"
         except Exception as exc:  # the page must say something rather than spin forever
             job.error, job.state = f"the run stopped: {type(exc).__name__}", "failed"

@@ -21,6 +21,7 @@ from importer.ui.workspace import INCOMING, MAPPING_NAME, Upload
 if TYPE_CHECKING:
     from importer.run.importer import Importer
     from importer.run.kind import RunKind
+    from importer.run.stopping import Stop
     from importer.ui.app import Ui
 
 API_FIELDS = [name for name in UPSERT_FIELDS if name != "address"] + [f"address.{name}" for name in ADDRESS_FIELDS]
@@ -200,8 +201,8 @@ class ImportPages:
         kinds: dict[str, Callable[[], RunKind]] = {"dry-run": DryRun, "plan": Plan, "send": Send}
         chosen = kinds[kind]()
 
-        def make(progress: LiveProgress) -> tuple[Importer, RunKind]:
-            return Importer(upload.path, upload.mapping_path, options, progress, kind=chosen), chosen
+        def make(progress: LiveProgress, stop: Stop) -> Importer:
+            return Importer(upload.path, upload.mapping_path, options, progress, kind=chosen, stop=stop)
 
         return make
 
@@ -216,6 +217,7 @@ class RunPages:
     def register(self, app: FastAPI) -> None:
         app.add_api_route("/jobs/{job_id}", self.job, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/jobs/{job_id}/status", self.status, methods=["GET"])
+        app.add_api_route("/jobs/{job_id}/stop", self.stop, methods=["POST"])
         app.add_api_route("/runs/{name}", self.run, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/runs/{name}/files/{file}", self.file, methods=["GET"])
 
@@ -227,6 +229,11 @@ class RunPages:
 
     async def status(self, job_id: str) -> Response:
         return JSONResponse(self.ui.jobs.get(job_id).snapshot())
+
+    async def stop(self, job_id: str, request: Request) -> Response:
+        await self.ui.form(request)
+        self.ui.jobs.stop(job_id)
+        return _see(f"/jobs/{job_id}")
 
     async def run(self, name: str, request: Request) -> Response:
         folder = self.workspace.run_folder(name)

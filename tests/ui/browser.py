@@ -63,7 +63,7 @@ def start_browser(profile: Path, downloads: Path) -> Any:
     service = Service(executable_path=str(chromedriver()))
     driver = webdriver.Chrome(options=options, service=service)
     driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(90)
     return driver
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from pathlib import Path
 
 from importer.mapping import load_mapping
@@ -115,3 +116,28 @@ def test_a_broken_mapping_says_where_and_nothing_can_run(page: PageClient) -> No
     refused = page.post(f"/imports/{upload}/run", {"kind": "dry-run"})
     assert refused.status_code == 400 and "is not in leads.csv" in refused.text
     assert page.get("/").text.count("/runs/") == 0  # no run was started
+
+
+def sending_for_a_while(status: dict[str, object]) -> bool:
+    return status["phase"] == "sending" and int(str(status["done"])) >= 2
+
+
+def test_a_send_stopped_from_the_page_reports_what_is_left_and_the_next_send_finishes(page: PageClient,
+                                                                                      ui_sandbox) -> None:
+    upload = page.upload(SAMPLE / "leads.csv")
+    ui_sandbox.configure(latency_ms=150)
+    job = page.start(upload, "send", rate="4", concurrency="1")
+    deadline = time.monotonic() + 30
+    while not sending_for_a_while(page.get(job + "/status").json()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert page.post(job + "/stop").status_code == 303
+    status = page.wait(job)
+    assert status["state"] == "done" and status["stop_requested"]
+    shown = page.get(f"/runs/{status['run']}").text
+    left = int(re.search(r'id="stopped">Stopped before the end \(stopped from the page\): (\d+) rows left unsent',
+                         shown).group(1))  # type: ignore[union-attr]
+    assert 0 < left < 17 and 'id="next-send"' in shown
+    ui_sandbox.configure(latency_ms=0)
+    rest = page.run(upload, "send")
+    assert 0 < counts(rest.page)["sent"] <= left and "Stopped before the end" not in rest.page

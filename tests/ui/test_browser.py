@@ -56,7 +56,7 @@ def page_url(tmp_path: Path, ui_sandbox: SandboxServer) -> Iterator[str]:
         yield server.url
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
