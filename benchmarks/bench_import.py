@@ -2,6 +2,7 @@
 
     python benchmarks/bench_import.py                  # 100,000 rows, unlimited sandbox
     python benchmarks/bench_import.py --rows 3000 --rate 50 --burst 10 --latency-ms 200 --concurrency 16
+    python benchmarks/bench_import.py --no-undo         # no get-lead before each write (no before-images)
 
 Prints rows, wall time, rows/s, the run's summary line and its peak resident memory (the importer process and
 any checking processes it started), so the journal, report writing and checks are all counted.
@@ -54,7 +55,8 @@ def start_sandbox(port: int, args: argparse.Namespace, *extra: str) -> subproces
 def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Path) -> tuple[float, float, str]:
     command = [sys.executable, "-m", "importer", "run", str(sheet), "-m", str(MAPPING), "--quiet",
                "--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(report_dir),
-               "--rate", str(args.send_rate), "--concurrency", str(args.concurrency)]
+               "--rate", str(args.send_rate), "--concurrency", str(args.concurrency),
+               *(("--no-undo",) if args.no_undo else ())]
     env = {**os.environ, "SF_API_KEY": API_KEY}
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
@@ -75,6 +77,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--send-rate", type=float, default=100_000, help="the importer's --rate")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--no-undo", action="store_true", help="the run records no before-images (no reads)")
     args = parser.parse_args()
     port = free_port()
     server = start_sandbox(port, args)
