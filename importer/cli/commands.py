@@ -251,7 +251,7 @@ def _import(args: argparse.Namespace) -> RunResult:
     from importer.cli.logs import log_start
     from importer.run.importer import Importer
     from importer.run.options import NullProgress, RunOptions
-    from importer.run.stopping import Stop, stop_line
+    from importer.run.stopping import Stop, plan_fit_line, stop_line
 
     options = RunOptions(
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
@@ -274,7 +274,8 @@ def _import(args: argparse.Namespace) -> RunResult:
         with stop_on_signals(Stop()) as stop:
             result = Importer(args.sheet, args.mapping, options, progress, kind=kind, stop=stop).run()
     lines = summary_lines(result.summary, str(result.folder))
-    lines[-1:-1] = [*kind.lines(result.summary), *filter(None, [stop_line(result.summary)])]  # report: stays last
+    notes = [stop_line(result.summary), plan_fit_line(result.summary, options.time_limit)]
+    lines[-1:-1] = [*kind.lines(result.summary), *filter(None, notes)]  # "report: <folder>" stays the last line
     for line in lines:
         print(line)
     return result

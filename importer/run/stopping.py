@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from importer.errors import StopRequested
 
-__all__ = ["REASONS", "Stop", "StopReason", "StopRequested", "estimate_line", "parse_duration", "show_duration",
-           "stop_line"]
+__all__ = ["REASONS", "Stop", "StopReason", "StopRequested", "estimate_line", "parse_duration", "plan_fit_line",
+           "show_duration", "stop_line"]
 
 StopReason = Literal["signal", "quota", "time-limit", "disk-full", "asked"]
 REASONS: tuple[str, ...] = ("signal", "quota", "time-limit", "disk-full", "asked")
@@ -161,6 +161,19 @@ def stop_line(summary: Mapping[str, Any]) -> str | None:
     left = summary.get("rows_left", 0)
     rows = f"{left} row{'s' if left != 1 else ''} left unsent"
     return f"stopped ({reason}): {why}; {rows}: {_what_to_do(str(reason))}"
+
+
+def plan_fit_line(summary: Mapping[str, Any], time_limit: float | None) -> str | None:
+    """A plan's warning when applying it (its requests at its rate: summary.json ``apply``) will not fit in
+    ``time_limit`` seconds, else None."""
+    apply = summary.get("apply")
+    if time_limit is None or not isinstance(apply, Mapping) or not apply.get("seconds"):
+        return None
+    if float(apply["seconds"]) <= time_limit:
+        return None
+    return (f"plan: applying it takes about {show_duration(float(apply['seconds']))} at {apply.get('rate', 0):g}/s, "
+            f"more than --time-limit {show_duration(time_limit)}: apply would stop before the end (run it again to "
+            "send the rest)")
 
 
 def estimate_line(rows: int, rate: float, time_limit: float | None) -> str | None:

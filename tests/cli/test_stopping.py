@@ -9,6 +9,7 @@ import pytest
 
 from importer.cli.commands import main
 from tests.cli.test_commands import EXAMPLE, SAMPLE
+from tests.run.test_apply import apply, make_plan
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
@@ -61,3 +62,17 @@ def test_a_time_limit_that_cannot_fit_is_warned_about_then_stops_the_run(capsys,
     assert ("superfone-import: warning: 18 rows to send at 4 requests/s take about 4.5s, more than --time-limit "
             "1.5s: the run will stop before the end (run it again to send the rest)") in err
     assert lines[-2].startswith("stopped (time-limit): the time limit of 1.5s is spent; ")
+
+
+def test_apply_takes_the_flags_and_a_spent_quota_stops_it_with_exit_3(capsys, fresh_sandbox, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    plan = make_plan(fresh_sandbox, tmp_path, monkeypatch)
+    capsys.readouterr()
+    fresh_sandbox.configure(quota_after=0)
+    code = main(["apply", str(plan), "--report-dir", str(tmp_path / "reports"), "--quiet", "--rate", "1000",
+                 "--max-wait", "1", "--time-limit", "10m"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 3, lines
+    assert lines[-2].startswith("stopped (quota): the API asked to wait 3600 s (Retry-After), more than --max-wait 1 s")
+    fresh_sandbox.configure(quota_after=None)
+    assert apply(plan, tmp_path / "reports") == 1  # the rest goes out; the planned conflict fails, as planned

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from importer.run.stopping import Stop, estimate_line, parse_duration, show_duration, stop_line
+from importer.run.stopping import Stop, estimate_line, parse_duration, plan_fit_line, show_duration, stop_line
 
 
 def test_the_first_request_wins_and_callbacks_run_once() -> None:
@@ -80,3 +80,13 @@ def test_estimate_line_warns_only_when_the_requests_do_not_fit() -> None:
     assert estimate_line(100, 10.0, 10) is None
     assert estimate_line(100, 10.0, None) is None
     assert estimate_line(100, float("inf"), 1) is None
+
+
+def test_plan_fit_line_compares_what_apply_will_take_with_the_time_limit() -> None:
+    summary = {"apply": {"requests": 7200, "upserts": 3600, "lookups": 3600, "seconds": 720.0, "rate": 10.0}}
+    assert plan_fit_line(summary, 600) == (
+        "plan: applying it takes about 12m at 10/s, more than --time-limit 10m: apply would stop before the end "
+        "(run it again to send the rest)")
+    assert plan_fit_line(summary, 720) is None
+    assert plan_fit_line(summary, None) is None
+    assert plan_fit_line({"plan": {}}, 60) is None
