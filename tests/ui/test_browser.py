@@ -154,7 +154,7 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     shots("5-dry-run-filtered")
 
     run_to_report(browser, "next-plan")
-    update = css(browser, 'tr.plan-row[data-row="2"]')[0]
+    update = wait_for(lambda: css(browser, 'tr.plan-row[data-row="2"]'), what="the plan's row 2")[0]
     assert update.find_element("css selector", "td:nth-child(2)").text == "update"
     assert '"New Lead" → "Contacted"' in update.text and "lead_stage_name" in update.text
     shots("6-plan")
