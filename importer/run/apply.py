@@ -32,7 +32,7 @@ from importer.readback.snapshot import changed_fields, lead_values
 from importer.report import Summary, neutralise
 from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header
-from importer.run.delivery import JOURNAL_NAME, Delivery
+from importer.run.delivery import JOURNAL_NAME, Delivery, Send
 from importer.run.journal import Journal, RowState, file_digest
 from importer.run.kind import RunContext
 from importer.run.ledger import Decided, Pending, SyncLedger
@@ -194,12 +194,13 @@ class Apply:
             _mark_applied(self.folder, run.writer.folder, finished=True)
 
     def exit_code(self, summary: Summary) -> int:
-        return 1 if (summary.invalid or summary.failed or summary.in_doubt) else 0
+        return Send().exit_code(summary)  # a failed or in-doubt task counts as in a run
 
     def lines(self, summary: dict[str, Any]) -> list[str]:
         stale = summary.get("stale") or 0
         listed = ", see stale.csv" if stale else ""
-        return [f"apply: the plan in {self.folder} is applied; {stale} stale (changed since the plan: not sent"
+        return [*Send().lines(summary),
+                f"apply: the plan in {self.folder} is applied; {stale} stale (changed since the plan: not sent"
                 f"{listed})"]
 
 

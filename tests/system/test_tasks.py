@@ -170,6 +170,20 @@ def test_dry_run_and_plan_show_the_task_requests(fresh_sandbox: SandboxServer, t
     assert task_posts(fresh_sandbox) == []
 
 
+def test_apply_creates_the_planned_tasks_and_counts_them(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
+    from importer.api.retry import RetryPolicy
+    from importer.run.apply import Apply
+
+    sheet, mapping = write(tmp_path, [row(1), row(2)])
+    plan = run(fresh_sandbox, sheet, mapping, tmp_path / "plans", kind=Plan())
+    assert plan["tasks"] == {"planned": 2, "skipped": 0}
+    fresh_sandbox.configure(fail_before=1.0, fault_tasks=True, fault_upserts=False)
+    applied = run(fresh_sandbox, sheet, mapping, tmp_path / "reports", kind=Apply(plan["folder"]),
+                  retry=RetryPolicy(max_attempts=2, base=0.001))
+    assert (applied["succeeded"], applied["tasks"], applied["exit_code"]) == (2, {"failed": 2}, 1)
+    assert tasks_of(fresh_sandbox, "+919700000001") == []
+
+
 @pytest.mark.slow
 def test_kill_9_then_resume_neither_loses_nor_duplicates_a_task(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
     count = 60
