@@ -43,10 +43,15 @@ _FIELDS = ("type", "due_date", "notify_at", "customer_note")
 _COLUMNS = "id, lead_id, type, due_date, notify_at, task_status, assignee_user_id, created_at, updated_by, updated_at"
 
 
+_LARGEST_ID = 2**63 - 1
+
+
 def lead_id_of(raw: str) -> int:
     """``:lead_id`` as a number, or the documented 400."""
     if not raw.isascii() or not raw.isdigit():
         raise Rejection(400, "lead_id must be a number")
+    if int(raw) > _LARGEST_ID:  # no lead has it (SQLite's ids are 64-bit)
+        raise Rejection(404, "Lead not found")
     return int(raw)
 
 

@@ -146,8 +146,9 @@ def test_lead_id_must_be_a_number_and_exist(api: SandboxApi, call: Any) -> None:
     extra = ({"type": "REMINDER", "due_date": DUE},) if call is create else ()
     answer = call(api, *extra, lead="abc")
     assert (answer.status_code, answer.json()) == (400, {"message": "lead_id must be a number"})
-    answer = call(api, *extra, lead=999999)
-    assert (answer.status_code, answer.json()) == (404, {"message": "Lead not found"})
+    for lead in (999999, 10**30):  # beyond any 64-bit id too
+        answer = call(api, *extra, lead=lead)
+        assert (answer.status_code, answer.json()) == (404, {"message": "Lead not found"})
 
 
 @pytest.mark.parametrize("call", [create, complete, listed])
