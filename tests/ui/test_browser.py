@@ -98,6 +98,7 @@ def upload(browser: Any, url: str, sheet: Path) -> None:
 def drop(browser: Any, url: str, sheet: Path) -> None:
     """Drop a file on the start page, as a person drags one from their file manager."""
     browser.get(url + "/")
+    wait_for(lambda: browser.execute_script("return document.body.dataset.ready") == "true", what="the page's script")
     browser.execute_script("""
         const transfer = new DataTransfer();
         transfer.items.add(new File([arguments[0]], arguments[1], {type: "text/csv"}));

@@ -97,4 +97,5 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   const progress = document.getElementById("progress");
   if (progress && progress.dataset.state === "running") poll(progress);
+  document.body.dataset.ready = "true";  // the page's handlers are in place
 });
