@@ -37,6 +37,7 @@ from importer.api.client import SuperfoneClient
 from importer.errors import ApiError, ConfigError, StopRequested
 from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
+from importer.run.jobs import NOTE, Job, Outcome, Prepare, ReadLead
 from importer.run.journal import Journal, RowState
 from importer.run.kind import RunContext
 from importer.run.ledger import Decided, Pending, SyncLedger
@@ -46,7 +47,7 @@ from importer.run.policy import kept_lines
 from importer.run.prior import PriorRead
 from importer.run.room import check_writable, disk_full
 from importer.run.rows import CheckedBatch, CheckedRow
-from importer.run.sending import NOTE, Job, Outcome, Prepare, ReadLead, Sender
+from importer.run.sending import Sender
 from importer.run.state import SyncState
 from importer.run.stopping import estimate_line
 from importer.run.tasks import DeliveryTasks, TaskRecords, task_lines

@@ -12,9 +12,9 @@ from collections import Counter
 from typing import Any
 
 from importer.report.cells import safe_cells
+from importer.run.jobs import Job, Outcome
 from importer.run.kind import RunContext
 from importer.run.ledger import GuardError
-from importer.run.sending import Job, Outcome
 from importer.run.state import SyncState
 from importer.run.sync import CREATE_FLAG
 

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from importer.report.before import BEFORE_FILE, BeforeImage, write_before_images
+from importer.run.jobs import NOTE, NOTE_IN_DOUBT, Job, Outcome, ReadLead
 from importer.run.journal import Journal
 from importer.run.policy import apply_policies, sent_record
-from importer.run.sending import NOTE, NOTE_IN_DOUBT, Job, Outcome, ReadLead
 
 __all__ = ["PriorRead"]
 

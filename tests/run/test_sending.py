@@ -14,7 +14,8 @@ import pytest
 
 from importer.api.retry import RetryPolicy
 from importer.errors import AuthError, RejectedError, TransientError, UncertainError
-from importer.run.sending import NOTE_IN_DOUBT, Job, Outcome, Sender
+from importer.run.jobs import NOTE_IN_DOUBT, Job, Outcome
+from importer.run.sending import Sender
 from tests.fakes import FakeClock
 
 Script = Callable[[dict[str, Any], int], Exception | None]

@@ -13,7 +13,8 @@ import pytest
 from importer.api.client import SuperfoneClient
 from importer.api.retry import RetryPolicy
 from importer.errors import AuthError, TransientError
-from importer.run.sending import Job, Outcome, Sender
+from importer.run.jobs import Job, Outcome
+from importer.run.sending import Sender
 from importer.sandbox import SandboxServer
 
 FAST_RETRIES = RetryPolicy(max_attempts=16, base=0.01, cap=0.05)  # enough that no row runs out by chance

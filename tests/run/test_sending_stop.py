@@ -10,7 +10,8 @@ from typing import Any
 
 from importer.api.retry import RetryPolicy
 from importer.errors import TransientError, UncertainError
-from importer.run.sending import STOPPED, Outcome, Sender
+from importer.run.jobs import STOPPED, Outcome
+from importer.run.sending import Sender
 from importer.run.stopping import Stop
 from tests.fakes import FakeClock
 from tests.run.test_sending import FakeClient, Recorder, job

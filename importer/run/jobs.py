@@ -1,0 +1,76 @@
+"""What the sending engine works on: a :class:`Job` (one sheet row's requests and tasks) and its :class:`Outcome`,
+the clients it needs, and the words and defaults its outcomes use (:mod:`importer.run.sending` runs the jobs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from importer.models import FinalStatus
+from importer.run.tasks import TaskOutcome
+
+NOTE = "customer_note"
+NOTE_IN_DOUBT = "note may not have been added"
+#: The API's answer when no lead has the customer phone and the request may not create one.
+CUSTOMER_NOT_FOUND = "Customer not found"
+DEFAULT_CONCURRENCY = 8
+#: Seconds the requests in flight get to finish once a run stops: under ``docker stop``'s 10 s before SIGKILL.
+DEFAULT_GRACE = 5.0
+STOPPED = "not sent: the run stopped"
+
+
+class UpsertClient(Protocol):
+    def upsert(self, payload: dict[str, Any]) -> None: ...
+
+
+class LeadClient(UpsertClient, Protocol):
+    def get_lead(self, phone: str) -> dict[str, Any] | None: ...
+
+
+#: Reads the lead that has a phone (None: no lead has it), through the sender's limiter and retries.
+ReadLead = Callable[[str], dict[str, Any] | None]
+#: Just before a job's first write: the job to send, or the row's outcome when nothing is to be sent.
+Prepare = Callable[["Job", ReadLead], "Job | Outcome"]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One sheet row to send: one payload, or two when add_labels and remove_labels were split.
+
+    ``phones`` holds every E.164 number of the row (customer_phone and add_phones). ``note_in_doubt``:
+    an earlier run may already have added this row's note, so it is stripped and the row ends in doubt.
+    ``fallback``: sent instead when the API answers that no lead has the customer phone (a sync's partial
+    request for a lead deleted since: the whole row, with the mapping's create flag). ``tasks``: created on the
+    lead once its requests succeeded (:mod:`importer.run.tasks`); a job of tasks alone has no request.
+    """
+
+    row: int
+    requests: tuple[dict[str, Any], ...]
+    phones: frozenset[str]
+    note_in_doubt: bool = False
+    fallback: tuple[dict[str, Any], ...] = ()
+    tasks: tuple[dict[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (0 if self.tasks else 1) <= len(self.requests) <= 2:
+            raise ValueError(f"row {self.row}: a job has one or two requests, not {len(self.requests)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one job ended. ``http_status`` is the last answer's status (None if no answer came)."""
+
+    row: int
+    status: FinalStatus
+    message: str = ""
+    attempts: int = 0
+    http_status: int | None = None
+    #: The job's fallback requests were sent (the lead did not exist any more).
+    fell_back: bool = False
+    #: What became of each of the job's tasks (:class:`importer.run.tasks.TaskOutcome`).
+    tasks: tuple[TaskOutcome, ...] = ()
+    #: The run stopped before the job could end: ``status`` is not its outcome. ``maybe_applied``: one of its
+    #: requests succeeded or may have been applied (else nothing of it reached the lead: it is simply unsent).
+    stopped: bool = False
+    maybe_applied: bool = False
