@@ -21,18 +21,24 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from importer.issues import issue
-from importer.mapping.document import KeyPath, did_you_mean
+from importer.mapping.document import Document, KeyPath, did_you_mean
 from importer.mapping.plans import FieldPlan
 from importer.mapping.spec import FieldSpec, TaskSpec
 from importer.mapping.values import fold
 from importer.models import TASK_TYPES, Issue
 
-if TYPE_CHECKING:
-    from importer.mapping.compiler import Compiler
+
+class Compiler(Protocol):
+    """What compiling a task takes of the mapping's compiler (:class:`importer.mapping.compiler.Compiler`)."""
+
+    document: Document
+    zone: ZoneInfo
+
+    def value_plan(self, name: str, entry: FieldSpec, path: KeyPath, json_type: str = "string") -> FieldPlan: ...
 
 __all__ = ["TaskDraft", "TaskPlan", "compile_tasks", "task_type"]
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from importer.run.importer import Importer
     from importer.run.kind import RunKind
     from importer.run.stopping import Stop
-    from importer.ui.app import Ui
+    from importer.ui.shared import Ui
 
 API_FIELDS = [name for name in UPSERT_FIELDS if name != "address"] + [f"address.{name}" for name in ADDRESS_FIELDS]
 KINDS = {"dry-run": "dry run", "plan": "plan", "send": "send"}
