@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -147,3 +147,30 @@ def _json(content: bytes) -> Any:
         return json.loads(content)
     except ValueError:
         raise ApiError("unexpected response: the body is not JSON", status=200) from None
+
+
+_Client = TypeVar("_Client", bound="SourceClient")
+
+
+class SourceClient:
+    """What both source CRMs' clients share: their :class:`SourceHttp` (``_http``), closing it, a repr without
+    keys, and scrubbing keys out of a text."""
+
+    _http: SourceHttp
+    _base_url: str
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+    def __enter__(self: _Client) -> _Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def scrub(self, text: str) -> str:
+        return self._http.scrub(text)
+

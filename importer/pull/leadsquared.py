@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from importer.errors import ApiError
-from importer.pull.http import SourceHttp, check_secret, check_source_url
+from importer.pull.http import SourceClient, SourceHttp, check_secret, check_source_url
 
 PATH = "/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber"
 #: The documented limit: 25 calls in 5 seconds.
@@ -44,27 +44,13 @@ class LeadSquaredAccount:
         return cls(check_source_url(url, ENV_HOST, (access, secret)), access, secret)
 
 
-class LeadSquaredClient:
+class LeadSquaredClient(SourceClient):
     """Looks leads up by phone. ``phone`` must already be digits only (see :func:`importer.pull.keys.phone_key`)."""
 
     def __init__(self, account: LeadSquaredAccount, session: requests.Session | None = None) -> None:
         self._account = account
+        self._base_url = account.base_url
         self._http = SourceHttp(account.base_url, (account.access_key, account.secret_key), session=session)
-
-    def __repr__(self) -> str:
-        return f"LeadSquaredClient(base_url={self._account.base_url!r})"
-
-    def __enter__(self) -> LeadSquaredClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    def scrub(self, text: str) -> str:
-        return self._http.scrub(text)
 
     def leads_by_phone(self, phone: str) -> list[dict[str, Any]]:
         """Every lead LeadSquared returns for ``phone``, in its order (empty: none has it)."""

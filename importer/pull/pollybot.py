@@ -16,7 +16,7 @@ from urllib.parse import quote
 import requests
 
 from importer.errors import ApiError, RejectedError
-from importer.pull.http import SourceHttp, check_secret, check_source_url
+from importer.pull.http import SourceClient, SourceHttp, check_secret, check_source_url
 
 ENV_BASE_URL, ENV_API_KEY = "POLLYBOT_BASE_URL", "POLLYBOT_API_KEY"
 NOT_FOUND = "LEAD_NOT_FOUND"
@@ -37,28 +37,14 @@ class PollyBotAccount:
         return cls(check_source_url(url, ENV_BASE_URL, (key,)), key)
 
 
-class PollyBotClient:
+class PollyBotClient(SourceClient):
     """Reads leads by id."""
 
     def __init__(self, account: PollyBotAccount, session: requests.Session | None = None) -> None:
         self._account = account
+        self._base_url = account.base_url
         self._http = SourceHttp(account.base_url, (account.api_key,),
                                 headers={"Authorization": f"Bearer {account.api_key}"}, session=session)
-
-    def __repr__(self) -> str:
-        return f"PollyBotClient(base_url={self._account.base_url!r})"
-
-    def __enter__(self) -> PollyBotClient:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._http.close()
-
-    def scrub(self, text: str) -> str:
-        return self._http.scrub(text)
 
     def lead(self, lead_id: str) -> dict[str, Any] | None:
         """The lead with ``lead_id``, or None when PollyBot answers 404 ``LEAD_NOT_FOUND``."""
