@@ -74,3 +74,35 @@ class Outcome:
     #: requests succeeded or may have been applied (else nothing of it reached the lead: it is simply unsent).
     stopped: bool = False
     maybe_applied: bool = False
+
+
+@dataclass(slots=True)
+class JobTracker:
+    """One job's progress while it is sent: its attempts, the last status, whether its note or any of its
+    requests may have been applied; it makes the job's :class:`Outcome`."""
+
+    job: Job
+    attempts: int = 0
+    note_maybe_applied: bool = False
+    maybe_applied: bool = False
+    last_status: int | None = None
+    #: Every request of the job went through: the lead holds the row (its tasks may be created).
+    delivered: bool = False
+
+    def stopped(self) -> Outcome:
+        """The run stopped before this job could end."""
+        return Outcome(self.job.row, "failed", STOPPED, self.attempts, self.last_status, stopped=True,
+                       maybe_applied=self.maybe_applied)
+
+    def outcome(self, status: FinalStatus, message: str, http_status: int | None = None) -> Outcome:
+        if self.job.note_in_doubt or self.note_maybe_applied:
+            # The note may or may not be on the lead: neither "succeeded" nor "failed" is true.
+            message = f"{message}; {NOTE_IN_DOUBT}" if message else NOTE_IN_DOUBT
+            status = "in_doubt"
+        return Outcome(self.job.row, status, message, self.attempts, http_status)
+
+
+def without_note(payload: dict[str, Any]) -> dict[str, Any]:
+    if NOTE not in payload:
+        return payload
+    return {key: value for key, value in payload.items() if key != NOTE}

@@ -27,42 +27,32 @@ import logging
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, cast
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, StopRequested, UncertainError
-from importer.models import FinalStatus
+from importer.run.chains import Entry, PhoneChains
 from importer.run.jobs import (
     CUSTOMER_NOT_FOUND,
     DEFAULT_CONCURRENCY,
     DEFAULT_GRACE,
     NOTE,
-    NOTE_IN_DOUBT,
-    STOPPED,
     Job,
+    JobTracker,
     LeadClient,
     Outcome,
     Prepare,
     ReadLead,
     UpsertClient,
+    without_note,
 )
 from importer.run.stopping import Stop
 from importer.run.tasks import TaskOutcome, TaskSender, unsent
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(eq=False, slots=True)
-class _Entry:
-    """A job admitted to the window, with its unfinished predecessors and its waiting successors."""
-
-    job: Job
-    waiting_for: int = 0
-    successors: list[_Entry] = field(default_factory=list)
 
 
 class Sender:
@@ -107,9 +97,7 @@ class Sender:
         self.window = window if window is not None else max(256, concurrency * 32)
         self._cond = threading.Condition()
         self._callback_lock = threading.Lock()
-        self._ready: deque[_Entry] = deque()
-        self._tails: dict[str, _Entry] = {}
-        self._open = 0  # admitted and not finished
+        self._chains = PhoneChains()
         self._exhausted = False
         self._stopping = False
         self._fatal: BaseException | None = None
@@ -212,7 +200,7 @@ class Sender:
     def _dispatch(self, jobs: Iterator[Job]) -> None:
         while True:
             with self._cond:
-                while self._open >= self.window and not self._stopping:
+                while self._chains.open >= self.window and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
                     return
@@ -223,28 +211,12 @@ class Sender:
                 self._admit(job)
 
     def _admit(self, job: Job) -> None:
-        entry = _Entry(job)
-        predecessors = {id(tail): tail for phone in job.phones if (tail := self._tails.get(phone)) is not None}
-        for predecessor in predecessors.values():
-            predecessor.successors.append(entry)
-        entry.waiting_for = len(predecessors)
-        for phone in job.phones:
-            self._tails[phone] = entry
-        self._open += 1
-        if entry.waiting_for == 0:
-            self._ready.append(entry)
+        if self._chains.admit(job):
             self._cond.notify_all()
 
-    def _finish(self, entry: _Entry) -> None:
+    def _finish(self, entry: Entry) -> None:
         with self._cond:
-            for phone in entry.job.phones:
-                if self._tails.get(phone) is entry:
-                    del self._tails[phone]
-            for successor in entry.successors:
-                successor.waiting_for -= 1
-                if successor.waiting_for == 0:
-                    self._ready.append(successor)
-            self._open -= 1
+            self._chains.finish(entry)
             self._cond.notify_all()
 
     def _fail(self, exc: BaseException, halt: bool) -> None:
@@ -258,14 +230,14 @@ class Sender:
 
     # --- workers --------------------------------------------------------------------------------------
 
-    def _next_entry(self) -> _Entry | None:
+    def _next_entry(self) -> Entry | None:
         with self._cond:
             while True:
                 if self._stopping:
                     return None
-                if self._ready:
-                    return self._ready.popleft()
-                if self._exhausted and self._open == 0:
+                if self._chains.ready:
+                    return self._chains.ready.popleft()
+                if self._exhausted and self._chains.open == 0:
                     return None
                 self._cond.wait()
 
@@ -356,7 +328,7 @@ class Sender:
                 self._cond.notify_all()
 
     def _send_job(self, job: Job) -> Outcome:
-        tracker = _JobTracker(job)
+        tracker = JobTracker(job)
         outcome = self._send_requests(tracker, job.requests)
         if outcome.stopped:
             return outcome
@@ -388,16 +360,16 @@ class Sender:
         finally:
             self._open_gate()
 
-    def _send_requests(self, tracker: _JobTracker, requests: tuple[dict[str, Any], ...]) -> Outcome:
+    def _send_requests(self, tracker: JobTracker, requests: tuple[dict[str, Any], ...]) -> Outcome:
         for index, payload in enumerate(requests):
-            body = _without_note(payload) if tracker.job.note_in_doubt else payload
+            body = without_note(payload) if tracker.job.note_in_doubt else payload
             outcome = self._send_request(tracker, body, index)
             if outcome is not None:
                 return outcome
         tracker.delivered = True
         return tracker.outcome("succeeded", "", 200)
 
-    def _send_request(self, tracker: _JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
+    def _send_request(self, tracker: JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
         """Send one payload until it succeeds (None) or the job has to end (its Outcome)."""
         sending = [body]  # without its note after an answer that leaves the outcome unknown
 
@@ -415,7 +387,7 @@ class Sender:
             if isinstance(exc, UncertainError) and NOTE in sending[0]:
                 tracker.note_maybe_applied = True
             if decision.strip_note:
-                sending[0] = _without_note(sending[0])
+                sending[0] = without_note(sending[0])
 
         try:  # the retry loop logs each retry and 429 (importer.api.retry, INFO) under the row's number
             self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
@@ -439,35 +411,6 @@ class Sender:
 
 class _Halted(Exception):
     """The run was halted (a 401, a failing callback) before this attempt could start."""
-
-
-@dataclass(slots=True)
-class _JobTracker:
-    job: Job
-    attempts: int = 0
-    note_maybe_applied: bool = False
-    maybe_applied: bool = False
-    last_status: int | None = None
-    #: Every request of the job went through: the lead holds the row (its tasks may be created).
-    delivered: bool = False
-
-    def stopped(self) -> Outcome:
-        """The run stopped before this job could end."""
-        return Outcome(self.job.row, "failed", STOPPED, self.attempts, self.last_status, stopped=True,
-                       maybe_applied=self.maybe_applied)
-
-    def outcome(self, status: FinalStatus, message: str, http_status: int | None = None) -> Outcome:
-        if self.job.note_in_doubt or self.note_maybe_applied:
-            # The note may or may not be on the lead: neither "succeeded" nor "failed" is true.
-            message = f"{message}; {NOTE_IN_DOUBT}" if message else NOTE_IN_DOUBT
-            status = "in_doubt"
-        return Outcome(self.job.row, status, message, self.attempts, http_status)
-
-
-def _without_note(payload: dict[str, Any]) -> dict[str, Any]:
-    if NOTE not in payload:
-        return payload
-    return {key: value for key, value in payload.items() if key != NOTE}
 
 
 def _reason(error: ApiError, index: int) -> str:
