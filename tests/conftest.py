@@ -8,6 +8,7 @@ client for the sandbox's Superfone API (with the right key unless told otherwise
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +42,16 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     line = skipped_line()
     if line and in_scope(config.args, config.invocation_params.dir):
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own per-user data folder (SF_HOME), so the per-account states of two tests never meet; the
+    subprocesses a test starts inherit it."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SF_HOME", str(home))
+    monkeypatch.delenv("SF_STATE", raising=False)
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -124,8 +124,9 @@ class _Worker:
 def _init_worker(checker: RowChecker, table: Table | None, keep: Keep) -> None:
     # A stop is the parent's to decide (Ctrl-C reaches the whole process group, systemd signals every process of
     # the service): the checking processes finish their work, and end with the pool.
-    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, signal.SIG_IGN)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):  # those this OS has
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
     _Worker.checker, _Worker.table, _Worker.keep = checker, table, keep
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from importer.cli.state import add_state_argument
 from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ConfigError
 
@@ -31,6 +32,7 @@ def add_command(commands: Any, positive: Any) -> None:
     command = commands.add_parser("apply", help="send exactly what a plan (run --plan) planned, once")
     command.add_argument("plan_dir", type=Path, metavar="PLAN_DIR", help="the report folder of a run --plan")
     add_target_options(command, positive, "the plan")
+    add_state_argument(command)
     command.set_defaults(handler=run_apply)
 
 
@@ -52,7 +54,7 @@ def run_apply(args: argparse.Namespace) -> int:
         sheet=header.sheet, report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
         base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None,
         on_duplicate=planned.get("on_duplicate", "last"), job=planned.get("job"),
-        state=Path(planned["state"]) if planned.get("state") else None, full=bool(planned.get("full")),
+        state=args.state or planned.get("state") or None, full=bool(planned.get("full")),
         repeat_notes=bool(planned.get("repeat_notes")), allow_shrink=bool(planned.get("allow_shrink")),
         allow_invalid=bool(planned.get("allow_invalid")), max_wait=args.max_wait, time_limit=args.time_limit,
     )

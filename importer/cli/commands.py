@@ -11,11 +11,13 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from importer.cli.state import add_state_argument
 from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ImporterError, StopRequested
 
@@ -63,17 +65,18 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     history.add_argument("--json", action="store_true", help="print a JSON list instead of text")
     history.add_argument("--limit", type=_positive(int), metavar="N", help="the N newest runs")
     history.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                         help="where the runs' state is (default: reports)")
-    history.add_argument("--state", type=Path, metavar="FILE", help="the state file (default: DIR/state.sqlite)")
+                         help="also show the runs of a state an earlier version kept there (default: reports)")
+    add_state_argument(history)
     history.set_defaults(handler=_history)
 
-    from importer.cli import apply, ui, undo
+    from importer.cli import apply, state, ui, undo
     from importer.cli.pull import add_pull_command
 
     apply.add_command(commands, _positive)
     undo.add_command(commands, _positive)
     add_pull_command(commands, _positive(float))
     ui.add_command(commands)
+    state.add_command(commands, _positive)
 
     sandbox = commands.add_parser("sandbox", help="serve a local Superfone sandbox until interrupted")
     if list(argv[:1]) == ["sandbox"]:  # the sandbox pulls in its web framework: load it only when asked for
@@ -168,13 +171,12 @@ def _percent(text: str) -> float:
 def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     """A real run sends only what changed since the job's last confirmed sync; a dry run says what that is."""
     defaults = {"full": False, "job": None, "state": None, "repeat_notes": False, "allow_shrink": False,
-                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0}
+                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0, "keep_runs": None}
     if mode == "verify":
         command.set_defaults(**defaults)
         return
     command.add_argument("--job", metavar="NAME", help="the sync job (default: the mapping file's name)")
-    command.add_argument("--state", type=Path, metavar="FILE",
-                         help="the sync state file (default: DIR/state.sqlite of --report-dir)")
+    add_state_argument(command)
     command.add_argument("--full", action="store_true", help="send every valid row whole, changed or not")
     if mode == "validate":
         command.set_defaults(**{k: v for k, v in defaults.items() if k not in ("full", "job", "state")})
@@ -190,6 +192,9 @@ def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
                               "or move to a stage")
     command.add_argument("--max-missing", type=_percent, default=10.0, metavar="PCT",
                          help="refuse to touch more than this share of the job's leads (default: 10)")
+    command.add_argument("--keep-runs", type=_positive(int), metavar="N",
+                         help="after a finished run, remove the job's oldest run folders beyond the newest N "
+                              "(never the state, never a folder an interrupted run still needs)")
 
 
 def _add_unattended_arguments(command: argparse.ArgumentParser) -> None:
@@ -260,7 +265,7 @@ def _import(args: argparse.Namespace) -> RunResult:
         api_key=os.environ.get("SF_API_KEY") or None, full=args.full, job=args.job, state=args.state,
         repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
         on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
-        time_limit=args.time_limit,
+        time_limit=args.time_limit, keep_runs=args.keep_runs,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()
@@ -268,6 +273,8 @@ def _import(args: argparse.Namespace) -> RunResult:
         if args.sandbox:
             server = stack.enter_context(_start_sandbox())
             options.base_url, options.api_key, options.fresh = server.base_url, server.api_key, True
+            if options.state is None:  # a sandbox started fresh has its own state, gone with it
+                options.state = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "state.sqlite"
             print(f"sandbox: {server.base_url} (in-process, fresh state)")
         kind, kind_name = _kind(args)
         log_start(args.sheet, args.mapping, kind_name, options.base_url)
@@ -334,14 +341,9 @@ def _catalog(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from importer.cli.history import history_json, history_text
-    from importer.errors import ConfigError
-    from importer.run.state import SyncState
+    from importer.cli.state import known_runs
 
-    path = args.state or args.report_dir / "state.sqlite"
-    if not path.is_file():
-        raise ConfigError(f"no sync state at {path}: no real run has used it yet (see --report-dir, --state)")
-    with SyncState(path) as state:
-        runs = state.runs(args.job, args.limit)
+    runs = known_runs(args.state, args.report_dir, args.job, args.limit)
     sys.stdout.write(history_json(runs) if args.json else history_text(runs))
     return EXIT_OK
 

@@ -55,7 +55,7 @@ class BarProgress:
 
 def summary_lines(summary: dict[str, Any], folder: str) -> list[str]:
     """The short closing summary; the last line is always ``report: <folder>``."""
-    lines = [counts_line(summary)]
+    lines = [*summary.get("state_merged", ()), counts_line(summary)]
     if summary.get("resumed"):
         lines.append(f"resumed: {summary['resumed']} rows were already done by an earlier run (journal)")
     errors = summary.get("errors_by_code") or {}

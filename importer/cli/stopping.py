@@ -3,8 +3,8 @@
     --max-wait SECONDS     the longest Retry-After waited through (default 300); a longer one stops the run
     --time-limit DURATION  stop cleanly once the run has taken this long (6h, 45m, 90s, 1h30m)
 
-SIGTERM, SIGHUP and SIGINT (Ctrl-C) ask the run to stop (:class:`~importer.run.stopping.Stop`): it sends nothing
-new, lets the requests in flight finish, writes its report and exits 3. A second signal exits at once with
+SIGTERM, SIGHUP and SIGINT (Ctrl-C) ask the run to stop (on Windows: SIGTERM, SIGINT and SIGBREAK, Ctrl-Break)
+(:class:`~importer.run.stopping.Stop`): it sends nothing new, lets the requests in flight finish, writes its report and exits 3. A second signal exits at once with
 128 + the signal's number (143 for SIGTERM), without a report: the journal and the sync state are SQLite files
 written one transaction at a time, so they are as consistent as after ``kill -9`` and the same command resumes.
 """
@@ -24,7 +24,8 @@ from importer.run.stopping import Stop, parse_duration
 __all__ = ["EXIT_STOPPED", "add_stop_arguments", "stop_on_signals"]
 
 EXIT_STOPPED = 3
-SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+#: SIGTERM and SIGINT everywhere; SIGHUP where it exists (not on Windows); SIGBREAK (Ctrl-Break) on Windows.
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGBREAK") if hasattr(signal, name))
 
 
 def _seconds(text: str) -> float:

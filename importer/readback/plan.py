@@ -42,6 +42,7 @@ from importer.run.kind import RunContext, sync_decisions
 from importer.run.ledger import SyncLedger, reading_ledger
 from importer.run.policy import apply_policies, kept_lines
 from importer.run.rows import CheckedBatch
+from importer.run.storages.home import redact_url
 from importer.run.tasks import PlannedTasks, task_lines
 
 __all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
@@ -251,7 +252,7 @@ def plan_header(run: RunContext) -> PlanHeader:
         mapping_digest=run.mapping.digest, base_url=options.base_url,
         org_id=run.catalog.org_id if run.catalog else None, sheet=options.sheet,
         options={"on_duplicate": options.on_duplicate, "job": options.job,
-                 "state": str(options.state) if options.state else None, "full": options.full,
+                 "state": redact_url(str(options.state)) if options.state else None, "full": options.full,
                  "repeat_notes": options.repeat_notes, "allow_shrink": options.allow_shrink,
                  "allow_invalid": options.allow_invalid},
         created_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -261,7 +262,7 @@ def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: Sync
                   planned: PlannedTasks) -> Iterator[Target]:
     """Under the sync's rules: rows the job's leads already hold are not planned (counted unchanged); the others
     are planned with what a run would send them (only the changed fields of a lead the job has synced)."""
-    run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
+    run.summary.extra.update(ledger.describe())
     for batch in batches:
         lines: list[bytes] = []
         for row, decided in sync_decisions(ledger, batch, run):

@@ -34,10 +34,10 @@ from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empt
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header
 from importer.run.delivery import JOURNAL_NAME, Delivery, Send
 from importer.run.jobs import NOTE, Job, Outcome, ReadLead
-from importer.run.journal import Journal, RowState, file_digest
 from importer.run.kind import RunContext
 from importer.run.ledger import Decided, Pending, SyncLedger
 from importer.run.rows import CheckedBatch, CheckedRow
+from importer.run.storages.journal import Journal, RowState, file_digest
 from importer.run.sync import CREATE_FLAG
 
 __all__ = ["APPLIED_FILE", "Apply", "PlannedDecide", "before_image", "check_plan", "staleness", "write_before",

@@ -3,8 +3,8 @@ in the journal (so a killed run resumes) and in the report (so people see each s
 
 The decide stage is the sync's (:mod:`importer.run.ledger`): per job and account, a row whose lead already holds
 it is ``unchanged`` and not sent; another sends only what changed; a note never reaches a lead twice. One run at a
-time per state file (:mod:`importer.run.lock`); guards stop a broken nightly file before anything is sent; leads
-gone from the input may be labelled or moved (``--on-missing``, :mod:`importer.run.missing`).
+time per account's state (:mod:`importer.run.storages.lock`); guards stop a broken nightly file before anything is
+sent; leads gone from the input may be labelled or moved (``--on-missing``, :mod:`importer.run.missing`).
 
 Resume rules of a run that did not go to the end (killed, stopped), keyed by (input content, mapping, target) and
 row number:
@@ -38,18 +38,18 @@ from importer.errors import ApiError, ConfigError, StopRequested
 from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.jobs import NOTE, Job, Outcome, Prepare, ReadLead
-from importer.run.journal import Journal, RowState
 from importer.run.kind import RunContext
-from importer.run.ledger import Decided, Pending, SyncLedger
-from importer.run.lock import RunLock
+from importer.run.ledger import Decided, Pending, SyncLedger, account_state
 from importer.run.missing import MissingLeads
 from importer.run.policy import kept_lines
 from importer.run.prior import PriorRead
 from importer.run.room import check_writable, disk_full
 from importer.run.rows import CheckedBatch, CheckedRow
 from importer.run.sending import Sender
-from importer.run.state import SyncState
 from importer.run.stopping import estimate_line
+from importer.run.storages.journal import Journal, RowState
+from importer.run.storages.state import SyncState
+from importer.run.storages.upkeep import after_run
 from importer.run.tasks import DeliveryTasks, TaskRecords, task_lines
 
 logger = logging.getLogger(__name__)
@@ -153,12 +153,14 @@ class Delivery:
         run, options = self.run_context, self.run_context.options
         self.summary.extra["journal_key"] = self.key
         self.summary.extra["base_url"] = options.base_url  # where undo sends (never the key)
-        state_path = options.state_path()
-        check_writable(state_path, "the sync state")
+        opened = account_state(options, run.catalog.org_id if run.catalog else None)
+        if opened.location.path is not None:
+            check_writable(opened.location.path, "the sync state")
         check_writable(options.report_dir / JOURNAL_NAME, "the journal")
-        with RunLock(state_path), SyncState(state_path) as state, \
+        with opened, opened.state.run_lock(opened.account), \
                 Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:
-            self._journal, self._ledger = journal, self._open_ledger(state)
+            state = opened.state
+            self._journal, self._ledger = journal, self._open_ledger(state, opened.merged)
             self._tasks = DeliveryTasks(records, self._ledger)
             missing = self._missing.jobs(state, self._ledger.job)
             if options.fresh:
@@ -195,6 +197,8 @@ class Delivery:
                 return
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
+            self.summary.extra.update(after_run(state, self._ledger.job, options.keep_runs,
+                                                journal.unfinished_folders()))
 
     def _task_records(self) -> TaskRecords:
         counts: dict[str, int] = {}
@@ -219,12 +223,13 @@ class Delivery:
             if not disk_full(exc):
                 raise
 
-    def _open_ledger(self, state: SyncState) -> SyncLedger:
+    def _open_ledger(self, state: SyncState, merged: list[str]) -> SyncLedger:
         run = self.run_context
         ledger = SyncLedger.of(state, run.options, run.catalog.org_id if run.catalog else None, run.mapping.path)
+        ledger.merged = merged
         invalid = run.checked.invalid_alone + len(run.checked.verdicts.invalid)
         ledger.guard(run.table.path.name, run.checked.total, invalid)
-        self.summary.extra.update({"job": ledger.job_name, "state": str(state.path)})
+        self.summary.extra.update(ledger.describe())
         return ledger
 
     def _send(self, jobs: Iterator[Job], partial: bool) -> None:

@@ -133,7 +133,8 @@ class Importer:
         workers = self.options.workers or default_workers(table)
         # A real run writes the cells to its report files; it, and a run that says what a sync would send,
         # tell unchanged rows by their digests.
-        digests = self.kind.writes or (online and sync_state_exists(self.options))
+        org_id = catalog.org_id if catalog is not None else None
+        digests = self.kind.writes or (online and sync_state_exists(self.options, org_id))
         keep = Keep(table.columns if self.kind.writes else None, digests)
         return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress)
 

@@ -114,7 +114,7 @@ class DryRun:
                         break
                 planned.finish()
                 return
-            run.summary.extra.update({"job": ledger.job_name, "state": str(ledger.state.path)})
+            run.summary.extra.update(ledger.describe())
             for batch in batches:
                 decisions = list(sync_decisions(ledger, batch, run))
                 run.writer.add_payloads(b"".join(payload_line(row.number, request_body(request))

@@ -20,10 +20,12 @@ from importer.errors import ConfigError
 from importer.issues import issue
 from importer.models import Issue
 from importer.run.options import RunOptions
-from importer.run.state import NoteStatus, StoredLead, SyncState
+from importer.run.storages.account import AccountState
+from importer.run.storages.home import account_key
+from importer.run.storages.state import NoteStatus, StoredLead, SyncState
 from importer.run.sync import NOTE, Confirmed, confirmed_after, decide
 
-__all__ = ["GuardError", "Pending", "SyncLedger", "account_key"]
+__all__ = ["GuardError", "Pending", "SyncLedger", "account_key", "account_state"]
 
 #: The invalid share of rows may grow by this many points over the job's last run before the guard stops a run.
 INVALID_MARGIN = 20.0
@@ -31,11 +33,6 @@ INVALID_MARGIN = 20.0
 
 class GuardError(ConfigError):
     """A nightly file looks broken (far fewer rows, far more invalid ones): nothing is sent, exit 2."""
-
-
-def account_key(base_url: str, org_id: int | None) -> str:
-    """The target account: the API's base URL and the account's id (never the API key)."""
-    return f"{base_url.rstrip('/')}#org={org_id if org_id is not None else 'unknown'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +61,14 @@ class Decided:
     refused: str = ""
 
 
-def sync_state_exists(options: RunOptions) -> bool:
+def account_state(options: RunOptions, org_id: int | None) -> AccountState:
+    """The state of the account a run with ``options`` writes to (not yet opened)."""
+    return AccountState(options.state, account_key(options.base_url, org_id), options.report_dir)
+
+
+def sync_state_exists(options: RunOptions, org_id: int | None) -> bool:
     """A run that does not write uses the sync's state only when a real run has written one (and not ``--full``)."""
-    return not options.full and options.state_path().is_file()
+    return not options.full and account_state(options, org_id).exists()
 
 
 @contextmanager
@@ -74,11 +76,13 @@ def reading_ledger(options: RunOptions, org_id: int | None, mapping_path: Path,
                    online: bool) -> Iterator[SyncLedger | None]:
     """The job's ledger for a run that only says what a real run would send (a dry run, a plan): None when the
     account is not known (offline), with ``--full``, or when no real run has written a state yet."""
-    if not online or not sync_state_exists(options):
+    if not online or not sync_state_exists(options, org_id):
         yield None
         return
-    with SyncState(options.state_path()) as state:
-        yield SyncLedger.of(state, options, org_id, mapping_path)
+    with account_state(options, org_id) as opened:
+        ledger = SyncLedger.of(opened.state, options, org_id, mapping_path)
+        ledger.merged = opened.merged
+        yield ledger
 
 
 class SyncLedger:
@@ -91,6 +95,13 @@ class SyncLedger:
         self.job = state.job(account, job_name)
         self.options = options
         self.run_id = 0
+        #: What was merged into the state as it was opened (one line each), for the run's summary.
+        self.merged: list[str] = []
+
+    def describe(self) -> dict[str, Any]:
+        """The summary's lines about the job and its state (where it lives, what was merged into it)."""
+        return {"job": self.job_name, "state": self.state.where,
+                **({"state_merged": self.merged} if self.merged else {})}
 
     @classmethod
     def of(cls, state: SyncState, options: RunOptions, org_id: int | None, mapping_path: Path) -> SyncLedger:

@@ -15,7 +15,7 @@ from importer.report.cells import safe_cells
 from importer.run.jobs import Job, Outcome
 from importer.run.kind import RunContext
 from importer.run.ledger import GuardError
-from importer.run.state import SyncState
+from importer.run.storages.state import SyncState
 from importer.run.sync import CREATE_FLAG
 
 __all__ = ["MissingLeads", "parse_on_missing"]

@@ -63,9 +63,11 @@ class RunOptions:
     # --- sync (a real run; see importer.run.ledger) ---
     #: Send every valid row whole, as if the job had never run (the state is still updated).
     full: bool = False
-    #: The job's name (default: the mapping file's stem) and the state file (default: report_dir/state.sqlite).
+    #: The job's name (default: the mapping file's stem).
     job: str | None = None
-    state: Path | None = None
+    #: The sync state: a file or a ``postgresql://`` URL; default: ``SF_STATE``, else the account's own file in
+    #: the per-user data folder (importer.run.storages.home).
+    state: Path | str | None = None
     #: Send a row's note even when this tool delivered (or may have delivered) that text to the lead already.
     repeat_notes: bool = False
     allow_shrink: bool = False
@@ -73,6 +75,8 @@ class RunOptions:
     #: What to do with the leads this job synced before that tonight's input lacks: keep, label:NAME, stage:NAME.
     on_missing: str = "keep"
     max_missing: float = 10.0
+    #: After a finished real run, remove the job's run folders beyond its newest N finished ones (None: keep all).
+    keep_runs: int | None = None
     #: Record no before-images: a row is read before its write only when its field policies need the lead's values
     #: (importer.run.prior). An update-heavy run makes half the requests; ``undo`` cannot restore it.
     no_undo: bool = False
@@ -83,6 +87,3 @@ class RunOptions:
     time_limit: float | None = None
     #: Connect and read timeouts of every API request, in seconds.
     timeout: tuple[float, float] = (5.0, 30.0)
-
-    def state_path(self) -> Path:
-        return self.state if self.state is not None else self.report_dir / "state.sqlite"

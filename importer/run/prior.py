@@ -25,8 +25,8 @@ from typing import Any
 
 from importer.report.before import BEFORE_FILE, BeforeImage, write_before_images
 from importer.run.jobs import NOTE, NOTE_IN_DOUBT, Job, Outcome, ReadLead
-from importer.run.journal import Journal
 from importer.run.policy import apply_policies, sent_record
+from importer.run.storages.journal import Journal
 
 __all__ = ["PriorRead"]
 

@@ -29,7 +29,7 @@ from importer.checks.spill import CheckedBatch
 from importer.errors import ApiError, AuthError, UncertainError
 from importer.report.cells import safe_cells
 from importer.report.tasklines import TASKS_JSONL
-from importer.run.database import open_database
+from importer.run.storages.database import open_database
 
 __all__ = ["TASK_STATUSES", "DeliveryTasks", "PlannedTasks", "TaskOutcome", "TaskRecords", "TaskSender", "task_key",
            "task_lines"]
@@ -151,7 +151,7 @@ class TaskRecords:
     def __init__(self, journal_path: Path, key: str, folder: Path, counts: dict[str, int],
                  warnings: dict[str, int] | None = None) -> None:
         """``warnings``: the run's warnings by code; on closing, ``counts`` gets ``skipped``: tasks past due."""
-        from importer.run.journal import _SCHEMA, APPLICATION_ID, SCHEMA_VERSION
+        from importer.run.storages.journal import _SCHEMA, APPLICATION_ID, SCHEMA_VERSION
 
         self._db = open_database(journal_path, what="an importer journal", application_id=APPLICATION_ID,
                                  version=SCHEMA_VERSION, schema=_SCHEMA, always=_TASK_TABLE)

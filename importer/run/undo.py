@@ -35,11 +35,11 @@ from importer.report import ReportWriter, Summary, neutralise
 from importer.report.before import BEFORE_FILE, BeforeImage, read_before_images
 from importer.run.delivery import JOURNAL_NAME
 from importer.run.jobs import Job, Outcome, ReadLead
-from importer.run.journal import Journal, RowState, file_digest
 from importer.run.options import NullProgress, Progress, RunOptions
 from importer.run.restore import UNDO_COLUMNS, WRITES, LeadUndo, UndoLine, undo_lead
 from importer.run.sending import Sender
 from importer.run.stopping import Stop
+from importer.run.storages.journal import Journal, RowState, file_digest
 
 __all__ = ["UNDO_FILE", "Undo", "UndoResult"]
 

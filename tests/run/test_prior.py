@@ -183,7 +183,7 @@ def test_no_undo_skips_the_read_unless_a_policy_needs_it(api, tmp_path: Path) ->
     only_city = mapping(tmp_path, "  city: {column: City, policy: fill_empty}\n  first_name: First\n")
     server.clear_requests()
     policy = run(server, sheet(tmp_path, [row(FILLED, City="Agra"), row(EMPTY, City="")]), only_city, tmp_path / "r3",
-                 no_undo=True)
+                 no_undo=True, state=tmp_path / "r3" / "state.sqlite")  # a job that never ran
     assert sorted(methods(server)) == ["GET", "POST", "POST"] and policy["kept"] == {"city": 1}
 
 

@@ -49,7 +49,7 @@ fields:
 #: summary.json fields that depend on the clock, not on the rows.
 TIME_FIELDS = ("started_at", "finished_at", "duration_s")
 #: Where each run keeps its sync state: a file in its own report folder.
-PLACE_FIELDS = ("state",)
+PLACE_FIELDS = ("state", "state_backup")
 
 
 def history(index: int, row: dict[str, str]) -> str:
@@ -121,7 +121,8 @@ def import_sheet(sheet: Path, mapping: Path, server: SandboxServer, wire: WireLo
     server.reset()  # seed state and an empty log
     wire.sent.clear()
     options = RunOptions(base_url=server.base_url, api_key=server.api_key, report_dir=report_dir,
-                         rate=1e6, concurrency=8, workers=workers, dry_run=dry_run)
+                         rate=1e6, concurrency=8, workers=workers, dry_run=dry_run,
+                         state=report_dir / "state.sqlite")  # each run a first run, with a state of its own
     result = Importer(sheet, mapping, options).run()
     # The log's clock readings differ from run to run; what was asked and answered must not.
     log = Counter(tuple(tuple(value) if isinstance(value, list) else value

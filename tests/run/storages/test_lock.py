@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from importer.run.lock import RunLock, RunLocked
+from importer.run.storages.lock import RunLock, RunLocked
 
 HOLD = """
 import sys, time
-from importer.run.lock import RunLock
+from importer.run.storages.lock import RunLock
 lock = RunLock(sys.argv[1])
 lock.acquire()
 print("held", flush=True)
@@ -54,8 +54,8 @@ def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     os.kill(child.pid, signal.SIGKILL)
     stop(child)
     with RunLock(state) as lock:  # the kernel released it with the process
-        assert lock.path.read_text().startswith(f'{{"pid": {os.getpid()}')
-    assert lock.path.read_text() == ""  # released: nobody is named
+        assert lock.holder_path.read_text().startswith(f'{{"pid": {os.getpid()}')
+    assert lock.holder_path.read_text() == ""  # released: nobody is named
 
 
 def test_the_same_process_cannot_hold_it_twice_and_can_retake_it(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from importer.checks.spill import row_digest
 from importer.errors import ConfigError
-from importer.run.state import SyncState
+from importer.run.storages.state import SyncState
 from importer.run.sync import confirmed_after
 
 ACCOUNT = "http://127.0.0.1:1/superfone#org-7"

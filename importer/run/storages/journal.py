@@ -26,7 +26,7 @@ from typing import Any, Literal, get_args
 
 from importer.models import FINAL_STATUSES, FinalStatus
 from importer.report.before import BeforeImage, merge_images
-from importer.run.database import open_database
+from importer.run.storages.database import open_database
 
 __all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
 
@@ -350,6 +350,16 @@ class Journal:
             ended = self._db.execute("SELECT 1 FROM run_end WHERE key_id = ? AND run_dir = ?",
                                      (key_id, str(runs[-1].run_dir))).fetchone()
         return ended is None
+
+    def unfinished_folders(self) -> set[str]:
+        """Every report folder of a key whose last run did not go to the end: a resume may still need them."""
+        with self._lock:
+            found = self._db.execute(
+                "SELECT run.run_dir FROM run WHERE run.key_id IN (SELECT last.key_id FROM run AS last "
+                "WHERE last.started_at = (SELECT max(started_at) FROM run WHERE key_id = last.key_id) "
+                "AND NOT EXISTS (SELECT 1 FROM run_end WHERE run_end.key_id = last.key_id "
+                "AND run_end.run_dir = last.run_dir))").fetchall()
+        return {row[0] for row in found}
 
     def runs(self, key: str) -> list[RunRecord]:
         """The report folders written under ``key``, oldest first."""

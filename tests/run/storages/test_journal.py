@@ -16,7 +16,7 @@ import pytest
 
 from importer.errors import ConfigError
 from importer.report.before import BeforeImage
-from importer.run.journal import Journal, RowState, RunRecord, file_digest
+from importer.run.storages.journal import Journal, RowState, RunRecord, file_digest
 
 KEY = Journal.run_key("input-digest", "mapping-digest")
 T0 = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -156,7 +156,7 @@ def test_a_second_journal_sees_what_an_abandoned_connection_committed(tmp_path: 
 
 _WRITER = """
 import sys
-from importer.run.journal import Journal
+from importer.run.storages.journal import Journal
 journal = Journal(sys.argv[1])
 key = Journal.run_key("in", "map")
 row = 2
