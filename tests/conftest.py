@@ -55,6 +55,25 @@ def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (tests/postgres.py), started once per test process that needs one."""
+    from tests.postgres import INSTALL, cluster, server_programs
+
+    if server_programs() is None:
+        pytest.skip(f"PostgreSQL's initdb and pg_ctl not found; to run these tests: {INSTALL}")
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_state(postgres_server: str) -> str:
+    """The URL of an empty database of this test's own, on the throwaway cluster."""
+    from tests.postgres import new_database
+
+    return new_database(postgres_server)
+
+
+@pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(api_key=API_KEY), host="127.0.0.1", port=0) as server:
         yield server
