@@ -4,9 +4,10 @@
     --time-limit DURATION  stop cleanly once the run has taken this long (6h, 45m, 90s, 1h30m)
 
 SIGTERM, SIGHUP and SIGINT (Ctrl-C) ask the run to stop (on Windows: SIGTERM, SIGINT and SIGBREAK, Ctrl-Break)
-(:class:`~importer.run.stopping.Stop`): it sends nothing new, lets the requests in flight finish, writes its report and exits 3. A second signal exits at once with
-128 + the signal's number (143 for SIGTERM), without a report: the journal and the sync state are SQLite files
-written one transaction at a time, so they are as consistent as after ``kill -9`` and the same command resumes.
+(:class:`~importer.run.stopping.Stop`): it sends nothing new, lets the requests in flight finish, writes its report
+and exits 3. A second signal exits at once with 128 + the signal's number (143 for SIGTERM), without a report: the
+journal and the sync state are written one transaction at a time, so they are as consistent as after ``kill -9``
+and the same command resumes.
 """
 
 from __future__ import annotations
