@@ -225,7 +225,7 @@ class SyncState:
         where = [clause for clause, value in (("job.name = ?", job), ("job.account = ?", account)) if value]
         query = ("SELECT run.id, job.name, job.account, started_at, finished_at, input, report, counts, exit_code "
                  "FROM run JOIN job ON job.id = run.job_id" + (" WHERE " + " AND ".join(where) if where else "") +
-                 " ORDER BY run.id DESC" + (" LIMIT ?" if limit else ""))
+                 " ORDER BY started_at DESC, run.id DESC" + (" LIMIT ?" if limit else ""))
         params: list[Any] = [value for value in (job, account, limit) if value]
         return [JobRun(row[0], row[1], row[2], row[3], row[4], row[5], row[6], json.loads(row[7] or "{}"), row[8])
                 for row in self._rows(query, params)]
@@ -233,7 +233,7 @@ class SyncState:
     def last_finished(self, job: int) -> dict[str, Any] | None:
         """The counts of the job's last run that went to the end (exit code 0 or 1), or None."""
         found = self._rows("SELECT counts FROM run WHERE job_id = ? AND exit_code IN (0, 1) "
-                           "ORDER BY id DESC LIMIT 1", (job,))
+                           "ORDER BY started_at DESC, id DESC LIMIT 1", (job,))
         return json.loads(found[0][0]) if found else None
 
     # --- leads --------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The sync state file: leads per account and job, notes per account and lead, runs for history."""
+"""The sync state, in an SQLite file and in PostgreSQL alike: leads per account and job, notes per account and
+lead, runs for history."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from importer.checks.spill import row_digest
 from importer.errors import ConfigError
+from importer.run.storages.home import StateLocation
 from importer.run.storages.state import SyncState
 from importer.run.sync import confirmed_after
 
@@ -16,8 +18,15 @@ ACCOUNT = "http://127.0.0.1:1/superfone#org-7"
 PHONE = "+919845012345"
 
 
-def test_leads_are_kept_per_job_and_read_back(tmp_path: Path) -> None:
-    with SyncState(tmp_path / "state.sqlite") as state:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Path | StateLocation:
+    if request.param == "sqlite":
+        return tmp_path / "state.sqlite"
+    return StateLocation(url=request.getfixturevalue("postgres_state"))
+
+
+def test_leads_are_kept_per_job_and_read_back(where: Path | StateLocation) -> None:
+    with SyncState(where) as state:
         nightly, other = state.job(ACCOUNT, "nightly"), state.job(ACCOUNT, "other")
         assert state.job(ACCOUNT, "nightly") == nightly != other
         run = state.start_run(nightly, "2026-11-30T01:00:00+00:00", "leads.csv", "reports/x")
@@ -29,8 +38,8 @@ def test_leads_are_kept_per_job_and_read_back(tmp_path: Path) -> None:
         assert state.leads(other, [PHONE]) == {} and state.phones(nightly) == [PHONE]
 
 
-def test_many_phones_are_looked_up_in_chunks(tmp_path: Path) -> None:
-    with SyncState(tmp_path / "state.sqlite") as state:
+def test_many_phones_are_looked_up_in_chunks(where: Path | StateLocation) -> None:
+    with SyncState(where) as state:
         job = state.job(ACCOUNT, "nightly")
         phones = [f"+9198{i:08d}" for i in range(2500)]
         for phone in phones:
@@ -38,8 +47,8 @@ def test_many_phones_are_looked_up_in_chunks(tmp_path: Path) -> None:
         assert len(state.digests(job, phones)) == 2500
 
 
-def test_notes_are_per_account_and_lead_whatever_the_job(tmp_path: Path) -> None:
-    with SyncState(tmp_path / "state.sqlite") as state:
+def test_notes_are_per_account_and_lead_whatever_the_job(where: Path | StateLocation) -> None:
+    with SyncState(where) as state:
         assert state.note_status(ACCOUNT, PHONE, "hello") is None
         state.set_note(ACCOUNT, PHONE, "hello", "sending", 1)
         assert state.note_status(ACCOUNT, PHONE, "hello") == "sending"
@@ -52,8 +61,8 @@ def test_notes_are_per_account_and_lead_whatever_the_job(tmp_path: Path) -> None
         assert state.note_status(ACCOUNT, "+911111111111", "x") is None
 
 
-def test_runs_are_history(tmp_path: Path) -> None:
-    with SyncState(tmp_path / "state.sqlite") as state:
+def test_runs_are_history(where: Path | StateLocation) -> None:
+    with SyncState(where) as state:
         job = state.job(ACCOUNT, "nightly")
         first = state.start_run(job, "t1", "a.csv", "r1")
         state.finish_run(first, "t2", {"rows_total": 10, "invalid": 1}, 1)
