@@ -83,6 +83,7 @@ def main() -> None:
     server = start_sandbox(port, args)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+            os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
             sheet = make_csv(Path(folder) / "leads.csv", args.rows, seed=3)
             seconds, peak, line = run_import(sheet, port, args, Path(folder) / "reports")
     finally:

@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, SandboxServer(SandboxConfig()) as server:
+        os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
         for name in args.only or SCENARIOS:
             SCENARIOS[name](server, Path(folder), args.rows)
     return 0

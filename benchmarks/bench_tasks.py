@@ -82,6 +82,7 @@ def main() -> None:
     server = start_sandbox(port, args)
     try:
         with tempfile.TemporaryDirectory() as folder:
+            os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
             base = Path(folder)
             sheet, mapping, plain = base / "leads.csv", base / "tasks.yaml", base / "plain.yaml"
             write_sheet(sheet, args.rows)

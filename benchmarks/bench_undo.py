@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -54,6 +55,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-undo-") as name:
+        os.environ["SF_HOME"] = str(name)  # the states stay in the benchmark's folder
         folder = Path(name)
         port = free_port()
         server = start_sandbox(port, argparse.Namespace(rate=0, latency_ms=args.latency_ms))
