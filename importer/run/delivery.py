@@ -176,7 +176,7 @@ class Delivery:
             journal.record_run(self.key, str(self.writer.folder), run.started.isoformat())
             self._ledger.run_id = state.start_run(self._ledger.job, run.started.isoformat(timespec="milliseconds"),
                                                   self.summary.input,
-                                                  str(self.writer.folder))
+                                                  str(self.writer.folder.resolve()))  # any folder's runs
             jobs = self._jobs(batches, states, only)
             try:
                 self._send(chain(jobs, missing), only is not None)

@@ -154,9 +154,10 @@ def prune_runs(state: SyncState, job: int, keep: int, open_folders: set[str]) ->
     not finish (exit 3, or still going) or that the journal still needs (``open_folders``), never the state."""
     finished = [Path(report) for (report,) in state.db.rows(
         "SELECT report FROM run WHERE job_id = ? AND exit_code IN (0, 1, 2) ORDER BY id DESC", (job,))]
+    needed = {Path(folder).resolve() for folder in open_folders}
     removed = []
     for folder in finished[keep:]:
-        if str(folder) in open_folders or not (folder / "summary.json").is_file():
+        if folder.resolve() in needed or not (folder / "summary.json").is_file():
             continue  # still needed, or not a run folder of ours (moved, removed by hand)
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
