@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from importer.api.client import SuperfoneClient
 from importer.errors import ApiError, ConfigError, StopRequested
@@ -39,7 +39,7 @@ from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
 from importer.run.jobs import NOTE, Job, Outcome, Prepare, ReadLead
 from importer.run.kind import RunContext
-from importer.run.ledger import Decided, Pending, SyncLedger, account_state
+from importer.run.ledger import Decide, Pending, SyncDecide, SyncLedger, account_state
 from importer.run.missing import MissingLeads
 from importer.run.policy import kept_lines
 from importer.run.prior import PriorRead
@@ -86,40 +86,6 @@ def retry_rows(journal: Journal, key: str, run_dir: Path) -> set[int]:
     if summary.get("journal_key") != key:
         raise ConfigError(f"--retry-failed {run_dir}: that run imported another input or mapping")
     return {row for row, state in journal.states(key).items() if state.status in ("failed", "in_doubt")}
-
-
-class Decide(Protocol):
-    """How a real run decides what to send. A run: the sync's rules (:class:`SyncDecide`); apply: its plan.
-
-    ``key_extras`` set the run apart in the journal; ``prepare`` sees each job just before its first write
-    (:class:`~importer.run.sending.Sender`)."""
-
-    @property
-    def key_extras(self) -> tuple[str, ...]: ...
-
-    @property
-    def prepare(self) -> Prepare | None: ...
-
-    def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
-        """Indices of the batch's rows to send that are not sent: their leads hold them already."""
-        ...
-
-    def decide(self, row: CheckedRow, digest: bytes, ledger: SyncLedger) -> Decided:
-        """What one of the other rows sends."""
-        ...
-
-
-class SyncDecide:
-    """The sync's rules (:mod:`importer.run.ledger`): only what changed since the job's last confirmed run."""
-
-    key_extras: tuple[str, ...] = ()
-    prepare: Prepare | None = None
-
-    def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
-        return ledger.unchanged(batch)
-
-    def decide(self, row: CheckedRow, digest: bytes, ledger: SyncLedger) -> Decided:
-        return ledger.decide(row, digest)
 
 
 class Delivery:

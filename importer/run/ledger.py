@@ -12,20 +12,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from importer.checks.row import split_labels
 from importer.checks.spill import CheckedBatch, CheckedRow
 from importer.errors import ConfigError
 from importer.issues import issue
 from importer.models import Issue
+from importer.run.jobs import Prepare
 from importer.run.options import RunOptions
 from importer.run.storages.account import AccountState
 from importer.run.storages.home import account_key
 from importer.run.storages.state import NoteStatus, StoredLead, SyncState
 from importer.run.sync import NOTE, Confirmed, confirmed_after, decide
 
-__all__ = ["GuardError", "Pending", "SyncLedger", "account_key", "account_state"]
+__all__ = ["Decide", "GuardError", "Pending", "SyncDecide", "SyncLedger", "account_key", "account_state"]
 
 #: The invalid share of rows may grow by this many points over the job's last run before the guard stops a run.
 INVALID_MARGIN = 20.0
@@ -185,3 +186,37 @@ class SyncLedger:
             else None
         for text in {pending.note, note} - {None}:
             self.state.set_note(self.account, pending.phone, str(text), final, self.run_id)
+
+
+class Decide(Protocol):
+    """How a real run decides what to send. A run: the sync's rules (:class:`SyncDecide`); apply: its plan.
+
+    ``key_extras`` set the run apart in the journal; ``prepare`` sees each job just before its first write
+    (:class:`~importer.run.sending.Sender`)."""
+
+    @property
+    def key_extras(self) -> tuple[str, ...]: ...
+
+    @property
+    def prepare(self) -> Prepare | None: ...
+
+    def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
+        """Indices of the batch's rows to send that are not sent: their leads hold them already."""
+        ...
+
+    def decide(self, row: CheckedRow, digest: bytes, ledger: SyncLedger) -> Decided:
+        """What one of the other rows sends."""
+        ...
+
+
+class SyncDecide:
+    """The sync's rules (:mod:`importer.run.ledger`): only what changed since the job's last confirmed run."""
+
+    key_extras: tuple[str, ...] = ()
+    prepare: Prepare | None = None
+
+    def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
+        return ledger.unchanged(batch)
+
+    def decide(self, row: CheckedRow, digest: bytes, ledger: SyncLedger) -> Decided:
+        return ledger.decide(row, digest)

@@ -6,9 +6,8 @@ other argument that changes what is sent). Rows are keyed by their sheet row num
 Durability: the database runs in WAL mode with ``synchronous=NORMAL`` and every call is its own transaction.
 A call that has returned is in the WAL file, which survives a crash of the process (``kill -9``); only a
 crash of the whole machine (power loss) may lose the last few. That trade-off keeps a call well under a
-millisecond without grouping commits, so no acknowledged outcome is ever held back in memory.
-
-Nothing about the API key is stored here; there is nothing key-related to store.
+millisecond without grouping commits, so no acknowledged outcome is ever held back in memory. Nothing about the
+API key is stored here.
 """
 
 from __future__ import annotations
@@ -67,6 +66,10 @@ PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
+#: The report folders of every key whose newest run has no end.
+_UNFINISHED = ("SELECT run_dir FROM run WHERE key_id IN (SELECT last.key_id FROM run AS last WHERE last.started_at = "
+               "(SELECT max(started_at) FROM run WHERE key_id = last.key_id) AND NOT EXISTS (SELECT 1 FROM run_end "
+               "WHERE run_end.key_id = last.key_id AND run_end.run_dir = last.run_dir))")
 _RUN_END = """
 CREATE TABLE IF NOT EXISTS run_end (
     key_id INTEGER NOT NULL REFERENCES run_key (id),
@@ -354,11 +357,7 @@ class Journal:
     def unfinished_folders(self) -> set[str]:
         """Every report folder of a key whose last run did not go to the end: a resume may still need them."""
         with self._lock:
-            found = self._db.execute(
-                "SELECT run.run_dir FROM run WHERE run.key_id IN (SELECT last.key_id FROM run AS last "
-                "WHERE last.started_at = (SELECT max(started_at) FROM run WHERE key_id = last.key_id) "
-                "AND NOT EXISTS (SELECT 1 FROM run_end WHERE run_end.key_id = last.key_id "
-                "AND run_end.run_dir = last.run_dir))").fetchall()
+            found = self._db.execute(_UNFINISHED).fetchall()
         return {row[0] for row in found}
 
     def runs(self, key: str) -> list[RunRecord]:
