@@ -237,7 +237,6 @@ def _secrets(targets: Sequence[Target], smtp_url: str | None, sheet: str) -> lis
     """What no log line may show: the API key, the SMTP URL and password, the webhooks' tokens, the source's
     credentials (a URL's password and query, the AWS keys, the SFTP password)."""
     from importer.report.notify import SmtpServer
-
     from importer.sources.locate import source_secrets
 
     secrets = [os.environ.get("SF_API_KEY"), smtp_url, *(secret for target in targets for secret in target.secrets),

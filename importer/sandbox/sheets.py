@@ -2,7 +2,7 @@
 
     POST /google/token                                          a service account's signed JWT → access token
     GET  /google/sheets/v4/spreadsheets/{id}?fields=…           the sheets' titles (and hidden flags)
-    GET  /google/sheets/v4/spreadsheets/{id}/values/{range}     a whole sheet's values (``'Title'`` or ``Title``)
+    GET  /google/sheets/v4/spreadsheets/{id}/values/{range}     a whole sheet's values (``'Title'``)
 
 (``SF_SHEETS_API_URL=http://127.0.0.1:<port>/google/sheets``; the service account JSON's ``token_uri`` is
 ``http://127.0.0.1:<port>/google/token``.) The token request is checked as Google checks it: grant type
