@@ -10,8 +10,9 @@
 test registered (its public key), ``aud`` Google's token URI or this endpoint, a scope that reads spreadsheets,
 not expired; else 400 ``invalid_grant``. The API answers Google's way: 401 for a missing or unknown token,
 403 ``The caller does not have permission`` when the spreadsheet is not shared with the account, 404 for an unknown
-id, 400 ``Unable to parse range`` for an unknown sheet. Values: ``FORMATTED_VALUE`` (the default) gives each cell's text as the sheet
-shows it, ``UNFORMATTED_VALUE`` its value; trailing empty cells and rows are left out, as Google does.
+id, 400 ``Unable to parse range`` for an unknown sheet. Values: ``FORMATTED_VALUE`` (the default) gives each
+cell's text as the sheet shows it, ``UNFORMATTED_VALUE`` its value; trailing empty cells and rows are left out,
+as Google does.
 
 Admin (loopback only, like the rest of ``/__sandbox``):
 
