@@ -8,21 +8,25 @@ query's values (tokens), are never shown: messages name the URL through :func:`d
 from __future__ import annotations
 
 import ipaddress
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.utils import parsedate_to_datetime
 from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
 from importer.errors import InputError
 from importer.sources.locate.archive import is_packed, unpack
 from importer.sources.locate.found import Scratch, SourceFile
-from importer.sources.locate.uri import Address, display_name
+from importer.sources.locate.uri import Address, display_name, secrets_in
 from importer.sources.table import KINDS
 
 #: Seconds to connect, and to wait for each piece of the answer.
 TIMEOUTS = (10.0, 60.0)
+MAX_REDIRECTS = 5
 CONTENT_TYPES = {
     "text/csv": ".csv",
     "application/csv": ".csv",
@@ -64,11 +68,11 @@ def locate_web(address: Address, *, max_bytes: int) -> SourceFile:
     check_scheme(address.text, where)
     scratch = Scratch()
     try:
-        with requests.Session() as session, _get(session, address.text, where) as answer:
-            check_scheme(answer.url, where)  # a redirect must not leave https (or loopback)
+        with _masked(secrets_in(address.text)), requests.Session() as session, \
+                _get(session, address.text, where) as answer:
             if answer.status_code >= 400:
                 raise InputError(f"{where}: the server answered {answer.status_code} {answer.reason or ''}".rstrip())
-            name = file_name(address.path, answer.headers, where)
+            name = file_name(urlsplit(answer.url).path, answer.headers, where)  # after any redirect
             target = scratch.file(name)
             size = _save(answer, target, where, max_bytes)
             modified = _last_modified(answer.headers.get("Last-Modified"))
@@ -80,13 +84,48 @@ def locate_web(address: Address, *, max_bytes: int) -> SourceFile:
     return SourceFile(where, location, readable, "https", modified, size, scratch)
 
 
-def _get(session: requests.Session, url: str, where: str) -> requests.Response:
+class _Masking(logging.Filter):
+    """Hides the URL's secrets in the lines urllib3 logs at DEBUG (they carry the query)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+        record.msg, record.args = message, None
+        return True
+
+
+@contextmanager
+def _masked(secrets: list[str]) -> Iterator[None]:
+    logger = logging.getLogger("urllib3.connectionpool")
+    masking = _Masking(secrets)
+    if secrets:
+        logger.addFilter(masking)
     try:
-        return session.get(url, stream=True, timeout=TIMEOUTS, headers={"User-Agent": "superfone-importer"})
+        yield
+    finally:
+        logger.removeFilter(masking)
+
+
+def _get(session: requests.Session, url: str, where: str) -> requests.Response:
+    """The answer at ``url``, redirects followed (at most :data:`MAX_REDIRECTS`), each checked before it is
+    followed: never from https:// to plain http:// off loopback. A redirect to another URL drops its password."""
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = session.get(url, stream=True, timeout=TIMEOUTS, allow_redirects=False,
+                                 headers={"User-Agent": "superfone-importer"})
+            if not answer.is_redirect:
+                return answer
+            answer.close()
+            url = urljoin(url, answer.headers["Location"])
+            check_scheme(url, where)
+        raise InputError(f"{where}: too many redirects")
     except requests.Timeout:
         raise InputError(f"{where}: no answer in time (timed out)") from None
-    except requests.TooManyRedirects:
-        raise InputError(f"{where}: too many redirects") from None
     except requests.RequestException as exc:  # its text holds the URL, query included: never shown
         raise InputError(f"{where}: cannot reach the server ({type(exc).__name__})") from None
 
