@@ -23,6 +23,8 @@ KNOWN = "a path, a glob, a folder, https://…, s3://bucket/key, sftp://user@hos
 #: ``name://`` at the start (two letters at least, so a Windows drive ``C:\\`` is never taken for one).
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+)://")
 _HIDDEN = "***"
+#: Schemes whose addresses have no user: what stands there is a key (an AWS key id), hidden like a password.
+_NO_USERS = frozenset({"s3", "gsheets"})
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def display_name(text: str) -> str:
     netloc, slash, tail = rest.partition("/")
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
-        user = userinfo.split(":", 1)[0]
+        user = userinfo.split(":", 1)[0] if scheme not in _NO_USERS else ""
         netloc = f"{user}@{hostport}" if user else hostport
     path, _, query = tail.partition("?")
     path = path.partition("#")[0]
@@ -103,6 +105,8 @@ def secrets_in(text: str) -> list[str]:
     found: list[str] = []
     if "@" in netloc:
         userinfo = netloc.rpartition("@")[0]
+        if match.group(1).lower() in _NO_USERS:
+            found.append(userinfo.split(":", 1)[0])
         if ":" in userinfo:
             password = userinfo.split(":", 1)[1]
             found.extend((password, unquote_plus(password)))
