@@ -122,8 +122,8 @@ def test_a_single_member_zip_on_s3(s3: Any) -> None:
     (f"s3://{BUCKET}/exports/missing.csv", None, "no such file or folder"),
     (f"s3://{BUCKET}/exports/leads-*.csv", None, "no file matches"),
     ("s3://no-such-bucket-here/leads.csv", None, "no such bucket"),
-    (f"s3://{BUCKET}/exports/leads.csv", "no credentials", "no AWS credentials found: set AWS_ACCESS_KEY_ID and "
-                                                           "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (~/.aws/credentials)"),
+    (f"s3://{BUCKET}/exports/leads.csv", "no credentials",
+     "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (~/.aws/credentials)"),
     (f"s3://{KEY_ID}:{SECRET}@{BUCKET}/leads.csv", None, "credentials do not belong in the address; set "
                                                          "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) "
                                                          "instead"),
