@@ -35,6 +35,7 @@ class Remote:
     connect: Callable[[], Any]
     location: Callable[[str], str]
     explain: Callable[[BaseException], str | None]
+    disconnect: Callable[[Any], None] | None = None
 
 
 def locate_remote(remote: Remote, *, pick: str, settle: float, now: float | None, max_bytes: int) -> SourceFile:
@@ -91,7 +92,8 @@ def connected(remote: Remote) -> Iterator[Any]:
         raise InputError(f"{remote.where}: {remote.explain(exc) or _explain(exc)}") from None
     finally:
         if fs is not None:
-            _close(fs)
+            with suppress(Exception):
+                (remote.disconnect or _close)(fs)
 
 
 def _pick(fs: Any, remote: Remote, pick: str, settle: float, now: float | None) -> Entry:
@@ -139,5 +141,4 @@ def _explain(exc: BaseException) -> str:
 def _close(fs: Any) -> None:
     closer = getattr(fs, "close", None)
     if callable(closer):
-        with suppress(Exception):
-            closer()
+        closer()

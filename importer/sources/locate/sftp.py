@@ -45,7 +45,7 @@ def sftp_remote(address: Address) -> Remote:
     return Remote("sftp", where, path, "", connect=lambda: _connect(address.host, port, options, where),
                   location=lambda name: f"sftp://{user}{address.host}{shown_port}/{name.lstrip('/')}"
                   if name.startswith("/") else f"sftp://{user}{address.host}{shown_port}/~/{name}",
-                  explain=explain)
+                  explain=explain, disconnect=_disconnect)
 
 
 def _options(address: Address, where: str) -> dict[str, Any]:
@@ -84,6 +84,17 @@ def _connect(host: str, port: int, options: dict[str, Any], where: str) -> Any:
     except asyncssh.KeyImportError:
         raise InputError(f"{where}: SF_SFTP_KEY is not a private key file asyncssh can read "
                          "(or it needs a passphrase)") from None
+
+
+def _disconnect(fs: Any) -> None:
+    """Close the SSH connection now, on the file system's own event loop (sshfs closes it only when collected)."""
+    from fsspec.asyn import sync
+
+    async def close() -> None:
+        fs.client.close()
+        await fs.client.wait_closed()
+
+    sync(fs.loop, close, timeout=CONNECT_TIMEOUT)
 
 
 def _add_it(host: str, port: int, known_hosts: Path) -> str:
