@@ -4,6 +4,7 @@ shown (no secrets) and what a bad one says."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import time
@@ -76,6 +77,23 @@ def test_the_library_takes_pick_and_settle(exports: Path, fresh_sandbox: Sandbox
     result = Importer(str(exports / "leads-*.csv"), mapping, options, pick="name", settle=1).run()
     assert result.exit_code == 0 and result.summary["source"]["file"].endswith("leads-c.csv")
     assert "+919700000113" in leads_of(fresh_sandbox)
+
+
+def test_a_located_file_runs_then_moves(tmp_path: Path, fresh_sandbox: SandboxServer, mapping: Path) -> None:
+    """As a job runs it: locate, check the digest, run, then archive the file the run read."""
+    packed = tmp_path / "drop" / "leads.csv.gz"
+    packed.parent.mkdir()
+    packed.write_bytes(gzip.compress(sheet_text(("+919700000131",)).encode()))
+    options = RunOptions(base_url=fresh_sandbox.base_url, api_key=fresh_sandbox.api_key, report_dir=tmp_path / "r")
+    with locate_source(tmp_path / "drop", settle=0) as found:
+        result = Importer(found, mapping, options).run()
+        assert found.path.is_file()  # the run did not remove the copy it was handed
+        assert result.summary["source"]["digest"] == found.digest == hashlib.sha256(
+            sheet_text(("+919700000131",)).encode()).hexdigest()  # the digest of what was read, unpacked
+        assert result.summary["input"] == str(tmp_path / "drop")
+        moved = move_source(found, tmp_path / "done")
+    assert "+919700000131" in leads_of(fresh_sandbox)
+    assert Path(moved) == tmp_path / "done" / "leads.csv.gz" and not packed.exists() and not found.path.exists()
 
 
 def test_a_file_still_being_written_is_not_picked_yet(tmp_path: Path, cli: Callable[..., Outcome]) -> None:
