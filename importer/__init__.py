@@ -126,5 +126,5 @@ if TYPE_CHECKING:
     from importer.run.delivery import Send
     from importer.run.importer import Importer, RunResult
     from importer.run.kind import DryRun, RunKind
-    from importer.sources.locate import SourceFile, locate_source, move_source
     from importer.run.options import Progress, RunOptions
+    from importer.sources.locate import SourceFile, locate_source, move_source
