@@ -72,11 +72,6 @@ class Table:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path.name!r} kind={self.kind} columns={len(self.columns)}>"
 
-    @property
-    def source_name(self) -> str:
-        """What reports call the input: the source as the user wrote it (minus secrets), else the file's path."""
-        return self.origin.display if self.origin is not None else str(self.path)
-
     def found_at(self, origin: SourceFile, owned: bool) -> Table:
         """This table was read from ``origin``; ``owned``: :meth:`close` removes its downloaded copies."""
         self.origin, self._owns_origin = origin, owned
