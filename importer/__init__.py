@@ -6,6 +6,11 @@
     result = importer.Importer("leads.csv", "mapping.yaml", options).run()     # a path, a DataFrame or dicts
     result.exit_code, result.folder, result.summary["succeeded"]
 
+    with importer.locate_source("s3://bucket/exports/leads-*.csv", settle=60) as found:   # where the sheet lives
+        found.display, found.location, found.digest, found.modified                      # … what was picked
+        importer.Importer(found, "mapping.yaml", options).run()
+        importer.move_source(found, "done")
+
 What is listed in ``__all__`` is the public API; everything else may move. Names are loaded on first use, so
 ``import importer`` stays cheap for the checking processes, which need only a few modules.
 """
@@ -27,6 +32,10 @@ _EXPORTS: dict[str, str] = {
     "RejectedError": "importer.errors",
     "TransientError": "importer.errors",
     "UncertainError": "importer.errors",
+    "SourceNotReady": "importer.errors",
+    "SourceFile": "importer.sources.locate",
+    "locate_source": "importer.sources.locate",
+    "move_source": "importer.sources.locate",
     "Issue": "importer.models",
     "Row": "importer.models",
     "Phone": "importer.phones",
@@ -68,12 +77,16 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "Send",
+    "SourceFile",
+    "SourceNotReady",
     "SuperfoneClient",
     "TransientError",
     "UncertainError",
     "Verify",
     "__version__",
     "load_mapping",
+    "locate_source",
+    "move_source",
     "normalise_phone",
 ]
 
@@ -101,6 +114,7 @@ if TYPE_CHECKING:
         ImporterError,
         InputError,
         RejectedError,
+        SourceNotReady,
         TransientError,
         UncertainError,
     )
@@ -113,3 +127,4 @@ if TYPE_CHECKING:
     from importer.run.importer import Importer, RunResult
     from importer.run.kind import DryRun, RunKind
     from importer.run.options import Progress, RunOptions
+    from importer.sources.locate import SourceFile, locate_source, move_source

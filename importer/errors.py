@@ -5,6 +5,7 @@ Row problems are never exceptions: they are :class:`importer.models.Issue` recor
     ImporterError
     ├── ConfigError        bad arguments or a bad mapping file            → exit 2, nothing sent
     ├── InputError         the sheet cannot be read (format, encoding, …) → exit 2, nothing sent
+    │   └── SourceNotReady the newest file of a glob or folder is still being written: not picked yet
     ├── StopRequested      the run was asked to stop (quota, signal, time limit, disk full): the step that raises
     │                      it was not done; a run that stops writes its report and exits 3
     └── ApiError           the Superfone API answered with an error, or could not be reached
@@ -37,6 +38,15 @@ class ConfigError(ImporterError):
 
 class InputError(ImporterError):
     """The input sheet cannot be read. The message names the file and, where known, row and column."""
+
+
+class SourceNotReady(InputError):
+    """The newest file a glob or folder matches changed less than the settle window ago: it may still be being
+    written, so it is not picked yet. ``wait``: seconds until it may be picked, if it stays unchanged."""
+
+    def __init__(self, message: str, wait: float = 0.0) -> None:
+        super().__init__(message)
+        self.wait = wait
 
 
 class StopRequested(ImporterError):

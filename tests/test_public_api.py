@@ -41,12 +41,16 @@ EXPORTED = [
     "RunOptions",
     "RunResult",
     "Send",
+    "SourceFile",
+    "SourceNotReady",
     "SuperfoneClient",
     "TransientError",
     "UncertainError",
     "Verify",
     "__version__",
     "load_mapping",
+    "locate_source",
+    "move_source",
     "normalise_phone",
 ]
 

@@ -109,7 +109,9 @@ def _add_target_arguments(command: argparse.ArgumentParser) -> None:
 
 def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     command.add_argument("sheet", metavar="SHEET",
-                         help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file")
+                         help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file (.gz, .zip), a glob or folder "
+                              "(its newest file), https://…, s3://bucket/key, sftp://user@host/path or "
+                              "gsheets://SPREADSHEET_ID[/SHEET]")
     command.add_argument("-m", "--mapping", required=True, metavar="MAPPING", help="mapping YAML file")
     command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
@@ -215,7 +217,7 @@ def _run(args: argparse.Namespace) -> int:
 
     smtp_url = os.environ.get("SF_SMTP_URL") or None
     targets: list[Target] = [parse_target(text, smtp_url) for text in args.notify]  # usage errors: before all
-    with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url)) as masking:
+    with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url, args.sheet)) as masking:
         try:
             result = _import(args)
         except StopRequested as exc:  # stopped before the run began its report (nothing was sent)
@@ -236,11 +238,14 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _secrets(targets: Sequence[Target], smtp_url: str | None) -> list[str | None]:
-    """What no log line may show: the API key, the SMTP URL and password, the webhooks' tokens."""
+def _secrets(targets: Sequence[Target], smtp_url: str | None, sheet: str) -> list[str | None]:
+    """What no log line may show: the API key, the SMTP URL and password, the webhooks' tokens, the source's
+    credentials (a URL's password and query, the AWS keys, the SFTP password)."""
     from importer.report.notify import SmtpServer
+    from importer.sources.locate import source_secrets
 
-    secrets = [os.environ.get("SF_API_KEY"), smtp_url, *(secret for target in targets for secret in target.secrets)]
+    secrets = [os.environ.get("SF_API_KEY"), smtp_url, *(secret for target in targets for secret in target.secrets),
+               *source_secrets(sheet)]
     if smtp_url:
         try:
             secrets.append(SmtpServer.parse(smtp_url).password)
@@ -257,6 +262,7 @@ def _import(args: argparse.Namespace) -> RunResult:
     from importer.run.importer import Importer
     from importer.run.options import NullProgress, RunOptions
     from importer.run.stopping import Stop, plan_fit_line, stop_line
+    from importer.sources.locate import display_name
 
     options = RunOptions(
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
@@ -277,7 +283,7 @@ def _import(args: argparse.Namespace) -> RunResult:
                 options.state = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "state.sqlite"
             print(f"sandbox: {server.base_url} (in-process, fresh state)")
         kind, kind_name = _kind(args)
-        log_start(args.sheet, args.mapping, kind_name, options.base_url)
+        log_start(display_name(args.sheet), args.mapping, kind_name, options.base_url)
         with stop_on_signals(Stop()) as stop:
             result = Importer(args.sheet, args.mapping, options, progress, kind=kind, stop=stop).run()
     lines = summary_lines(result.summary, str(result.folder))
@@ -322,7 +328,9 @@ def _fatal_summary(args: argparse.Namespace, exc: ImporterError) -> dict[str, An
             summary = None
         if isinstance(summary, dict):
             return summary
-    return {"input": args.sheet, "mapping": args.mapping}
+    from importer.sources.locate import display_name
+
+    return {"input": display_name(args.sheet), "mapping": args.mapping}
 
 
 def _catalog(args: argparse.Namespace) -> int:

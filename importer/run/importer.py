@@ -41,6 +41,7 @@ from importer.run.room import Reserve, check_room, disk_full
 from importer.run.rows import CheckedBatch, CheckedRows, check_rows
 from importer.run.stopping import REASONS, Stop
 from importer.sources import Source, Table, open_source
+from importer.sources.locate import DEFAULT_SETTLE
 
 #: A column only the importer's own report files have: such an input is a failures file being re-imported.
 REPORT_ROW_COLUMN = "_row"
@@ -70,16 +71,20 @@ def utcnow() -> datetime:
 class Importer:
     """One run of one source with one mapping; ``run()`` returns the report folder, summary and exit code.
 
-    ``source``: a file path, a pandas DataFrame or an iterable of dicts (column → cell). ``kind``: what the run
-    does with the checked rows; by default a real run, or a dry run when ``options.dry_run`` is set. ``stop``: the
-    run's :class:`~importer.run.stopping.Stop` (the CLI's signal handlers request it); a run that stops writes its
-    report, with summary.json ``stopped`` and ``rows_left``. ``StopRequested`` escapes only a run stopped before
-    it began its report (a quota-length Retry-After while reading the catalog).
+    ``source``: a file path, a glob or folder (its newest file: ``pick`` ``mtime`` or ``name``, once unchanged for
+    ``settle`` seconds), a URI (``https://``, ``s3://``, ``sftp://``, ``gsheets://``), a located
+    :class:`~importer.sources.SourceFile`, a pandas DataFrame or an iterable of dicts (column → cell). ``kind``:
+    what the run does with the checked rows; by default a real run, or a dry run when ``options.dry_run`` is set.
+    ``stop``: the run's :class:`~importer.run.stopping.Stop` (the CLI's signal handlers request it); a run that stops
+    writes its report, with summary.json ``stopped`` and ``rows_left``. ``StopRequested`` escapes only a run stopped
+    before it began its report (a quota-length Retry-After while reading the catalog).
     """
 
     def __init__(self, source: Source, mapping: str | Path | Mapping, options: RunOptions | None = None,
-                 progress: Progress | None = None, *, kind: RunKind | None = None, stop: Stop | None = None) -> None:
+                 progress: Progress | None = None, *, kind: RunKind | None = None, stop: Stop | None = None,
+                 pick: str = "mtime", settle: float = DEFAULT_SETTLE) -> None:
         self.source = source
+        self.pick, self.settle = pick, settle
         self.mapping = mapping
         self.options = options or RunOptions()
         self.progress = progress or NullProgress()
@@ -98,7 +103,11 @@ class Importer:
 
     def _run(self, heartbeat: Heartbeat) -> RunResult:
         started = utcnow()
-        table = open_source(self.source, self.options.sheet)                       # read
+        table = open_source(self.source, self.options.sheet, pick=self.pick, settle=self.settle)   # read
+        with table:  # a downloaded copy is removed once the run is over
+            return self._journey(table, heartbeat, started)
+
+    def _journey(self, table: Table, heartbeat: Heartbeat, started: datetime) -> RunResult:
         mapping = self.mapping if isinstance(self.mapping, Mapping) else load_mapping(self.mapping)   # map
         mapping.check_columns(table.columns, source=table.path.name)
         mapping = self._date_orders(table, mapping)                               # dd/mm or mm/dd, per column
@@ -252,11 +261,15 @@ class Importer:
                           started_at=started)
         summary.extra["catalog_checked"] = catalog is not None
         summary.extra["sheet"] = table.sheet_name
+        if table.origin is not None:
+            summary.extra["source"] = table.origin.describe()
         if catalog is None:
             summary.extra["offline_note"] = OFFLINE_NOTE
         return summary
 
     def _input_name(self, table: Table) -> str | Path:
+        if table.origin is not None:
+            return table.origin.display  # as the user wrote it, minus secrets
         return self.source if isinstance(self.source, str | Path) else table.path
 
     def _mapping_name(self, mapping: Mapping) -> str | Path:

@@ -38,6 +38,7 @@ from importer.sandbox.leadsquared import leadsquared_router
 from importer.sandbox.middleware import KnobsMiddleware
 from importer.sandbox.pollybot import pollybot_router
 from importer.sandbox.rules import Rejection, plan_upsert
+from importer.sandbox.sheets import google_admin_router, google_router
 from importer.sandbox.state import Sandbox
 from importer.sandbox.tasks import MAX_PAGE_SIZE, TaskBook, lead_id_of
 
@@ -56,6 +57,8 @@ def create_app(sandbox: Sandbox) -> FastAPI:
     app.include_router(_api_router(sandbox), prefix="/superfone/enterprise/api")
     app.include_router(leadsquared_router(sandbox.leadsquared, lambda: sandbox.config), prefix="/leadsquared")
     app.include_router(pollybot_router(sandbox.pollybot, lambda: sandbox.config), prefix="/pollybot")
+    app.include_router(google_router(sandbox.google), prefix="/google")
+    app.include_router(google_admin_router(sandbox.google), prefix="/__sandbox/google")
     app.include_router(_admin_router(sandbox), prefix="/__sandbox")
     app.add_exception_handler(Rejection, _rejection_response)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error_response)  # type: ignore[arg-type]

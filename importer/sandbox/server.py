@@ -97,6 +97,12 @@ class SandboxServer:
         return f"http://{self._url_host()}:{self.port}/pollybot"
 
     @property
+    def google_url(self) -> str:
+        """Google as the sandbox serves it: ``…/google/token`` (a service account's ``token_uri``) and
+        ``…/google/sheets`` (what a gsheets:// source takes as ``SF_SHEETS_API_URL``)."""
+        return f"http://{self._url_host()}:{self.port}/google"
+
+    @property
     def admin_url(self) -> str:
         return f"http://{self._url_host()}:{self.port}/__sandbox"
 

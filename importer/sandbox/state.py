@@ -10,6 +10,7 @@ from importer.sandbox import leadsquared, pollybot
 from importer.sandbox.catalog import Catalog
 from importer.sandbox.knobs import FaultPicker, RequestLog, SandboxConfig, TokenBucket
 from importer.sandbox.seed import Seed
+from importer.sandbox.sheets import GoogleSheets
 from importer.sandbox.store import Store
 
 
@@ -29,6 +30,8 @@ class Sandbox:
         # The source CRMs a migration leaves (read-only): LeadSquared's and PollyBot's get-lead APIs.
         self.leadsquared = leadsquared.LeadSquaredApi(leadsquared.load_leads())
         self.pollybot = pollybot.PollyBotApi(pollybot.load_leads())
+        # Google Sheets, as a gsheets:// source reads them (service accounts, spreadsheets, tokens).
+        self.google = GoogleSheets()
 
     @property
     def api_key(self) -> str:
@@ -47,6 +50,7 @@ class Sandbox:
         self.log.clear()
         self.leadsquared.reset()
         self.pollybot.reset()
+        self.google.reset()
         if config:
             self._use(self.initial_config, reseed=True)
 

@@ -21,25 +21,18 @@ from typing import Any, cast
 from importer.models import Row
 from importer.sources.delimited import DelimitedTable, open_delimited
 from importer.sources.jsonfile import JsonTable, open_json
+from importer.sources.locate import DEFAULT_SETTLE, SourceFile, locate_source, move_source, needs_locating
 from importer.sources.records import RecordsTable, open_dataframe, open_records
-from importer.sources.table import DEFAULT_BATCH_SIZE, MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
+from importer.sources.table import (
+    DEFAULT_BATCH_SIZE,
+    KINDS,
+    MAX_CELL_BYTES,
+    MAX_COLUMNS,
+    WORKBOOK_KINDS,
+    Table,
+    input_error,
+)
 from importer.sources.workbook import WorkbookTable, cell_text, open_workbook
-
-#: File suffix → ``Table.kind``. ``.txt`` is read as delimited text (kind "tsv" when tab-separated).
-KINDS: dict[str, str] = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsm",
-    ".xls": "xls",
-    ".ods": "ods",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-WORKBOOK_KINDS = frozenset({"xlsx", "xlsm", "xls", "ods"})
 
 __all__ = [
     "KINDS",
@@ -49,22 +42,45 @@ __all__ = [
     "JsonTable",
     "RecordsTable",
     "Source",
+    "SourceFile",
     "Table",
     "WorkbookTable",
     "cell_text",
+    "locate_source",
+    "move_source",
+    "open_file",
     "open_source",
     "open_table",
     "read_rows",
 ]
 
 
-def open_table(path: str | PathLike[str], sheet: str | int | None = None) -> Table:
+def open_table(path: str | PathLike[str] | SourceFile, sheet: str | int | None = None, *, pick: str = "mtime",
+               settle: float = DEFAULT_SETTLE) -> Table:
     """Open a sheet and read its header; rows come later from :meth:`Table.batches`.
+
+    ``path``: a file, a glob or folder (its newest file: ``pick`` and ``settle`` as for
+    :func:`~importer.sources.locate.locate_source`), a URI (``https://``, ``s3://``, ``sftp://``, ``gsheets://``),
+    a ``.gz`` or ``.zip`` file, or a :class:`SourceFile` already located. ``Table.origin`` then says where the
+    sheet was found; :meth:`Table.close` removes the copies the table downloaded itself.
 
     ``sheet`` (workbooks only) is a sheet name or a 0-based index (a string of digits counts as an index);
     by default the first visible sheet is read. Raises :class:`~importer.errors.InputError`.
     """
-    path = Path(path)
+    if isinstance(path, SourceFile):
+        return open_file(path.path, sheet).found_at(path, owned=False)
+    if not needs_locating(path):
+        return open_file(Path(path), sheet)
+    found = locate_source(path, pick=pick, settle=settle)
+    try:
+        return open_file(found.path, sheet).found_at(found, owned=True)
+    except BaseException:
+        found.close()
+        raise
+
+
+def open_file(path: Path, sheet: str | int | None = None) -> Table:
+    """Open one local file by its suffix (what :func:`open_table` does once the file is found)."""
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
         supported = ", ".join(sorted(KINDS))
@@ -82,15 +98,17 @@ def open_table(path: str | PathLike[str], sheet: str | int | None = None) -> Tab
     return open_delimited(path, kind)
 
 
-#: What an import reads: a file path, a pandas DataFrame, or an iterable of dicts (column → value).
-Source = str | PathLike[str] | Iterable[Mapping[str, Any]] | Any
+#: What an import reads: a file path, glob, folder or URI, a located :class:`SourceFile`, a pandas DataFrame, or an
+#: iterable of dicts (column → value).
+Source = str | PathLike[str] | SourceFile | Iterable[Mapping[str, Any]] | Any
 
 
-def open_source(source: Source, sheet: str | int | None = None) -> Table:
-    """Open any source as a :class:`Table`. pandas is never imported here: a DataFrame can only exist once the
-    caller has imported it."""
-    if isinstance(source, str | PathLike):
-        return open_table(source, sheet)
+def open_source(source: Source, sheet: str | int | None = None, *, pick: str = "mtime",
+                settle: float = DEFAULT_SETTLE) -> Table:
+    """Open any source as a :class:`Table` (``pick`` and ``settle``: as for :func:`open_table`). pandas is never
+    imported here: a DataFrame can only exist once the caller has imported it."""
+    if isinstance(source, str | PathLike | SourceFile):
+        return open_table(source, sheet, pick=pick, settle=settle)
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(source, pandas.DataFrame):
         return open_dataframe(source)

@@ -8,16 +8,35 @@ import types
 from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.errors import InputError
 from importer.models import Row
+
+if TYPE_CHECKING:
+    from importer.sources.locate import SourceFile
 
 #: Largest cell a text reader accepts; a bigger one is almost always an unclosed quote.
 MAX_CELL_BYTES = 1024 * 1024
 #: Widest sheet accepted; real lead sheets have tens of columns.
 MAX_COLUMNS = 10_000
 DEFAULT_BATCH_SIZE = 5000
+
+#: File suffix → ``Table.kind``. ``.txt`` is read as delimited text (kind "tsv" when tab-separated).
+KINDS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsm",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+WORKBOOK_KINDS = frozenset({"xlsx", "xlsm", "xls", "ods"})
 
 
 class Table:
@@ -45,11 +64,34 @@ class Table:
         self.delimiter = delimiter
         self.sheet_name = sheet_name
 
+    #: Where the sheet was found when it was more than a local file (a glob, a folder, a URI, a ``.gz``): its
+    #: display name, the file picked, its digest. None for a file opened as it is, a DataFrame or dicts.
+    origin: SourceFile | None = None
+    _owns_origin: bool = False
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path.name!r} kind={self.kind} columns={len(self.columns)}>"
 
+    def found_at(self, origin: SourceFile, owned: bool) -> Table:
+        """This table was read from ``origin``; ``owned``: :meth:`close` removes its downloaded copies."""
+        self.origin, self._owns_origin = origin, owned
+        return self
+
+    def close(self) -> None:
+        """Remove what was downloaded or unpacked to open this table (when the table opened its source itself)."""
+        if self.origin is not None and self._owns_origin:
+            self.origin.close()
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def digest(self) -> str:
         """SHA-256 (hex) of the input's bytes: the same digest means the same input."""
+        if self.origin is not None and self.origin.path == self.path:
+            return self.origin.digest
         digest = hashlib.sha256()
         with open(self.path, "rb") as stream:
             while chunk := stream.read(1 << 20):

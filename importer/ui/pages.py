@@ -43,6 +43,7 @@ class ImportPages:
 
     def register(self, app: FastAPI) -> None:
         app.add_api_route("/imports", self.upload, methods=["POST"])
+        app.add_api_route("/imports/source", self.read_source, methods=["POST"])
         app.add_api_route("/imports/{upload_id}", self.show, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/imports/{upload_id}/sheet", self.choose_sheet, methods=["POST"])
         app.add_api_route("/imports/{upload_id}/mapping", self.save_form, methods=["POST"])
@@ -79,6 +80,21 @@ class ImportPages:
         self._suggest(upload)
         return _see(f"/imports/{upload.id}")
 
+    async def read_source(self, request: Request) -> Response:
+        """A sheet read from where it lives (a path, glob or folder on this machine, https://, s3://, sftp://,
+        gsheets://), copied into a new import; its errors shown on the first page, as an upload's are."""
+        from starlette.concurrency import run_in_threadpool
+
+        form = await self.ui.form(request)
+        source = str(form.get("source") or "")
+        try:
+            upload = await run_in_threadpool(self.workspace.import_source, source,
+                                             self.ui.settings.max_upload_bytes)
+        except ImporterError as exc:
+            return self.index(str(exc), 400)
+        self._suggest(upload)
+        return _see(f"/imports/{upload.id}")
+
     @staticmethod
     def _discard(folder: Path) -> None:
         import shutil
@@ -109,6 +125,7 @@ class ImportPages:
         defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
         return self.ui.page(
             "import.html", status, upload=upload, file_name=upload.path.name, size=upload.path.stat().st_size,
+            source=upload.source,
             sheets=sheets, sheet=upload.sheet or (sheets[0] if sheets else None), columns=columns,
             rows=form_rows(data), defaults=defaults, mapping_text=text, problem=problem, error=error,
             api_fields=API_FIELDS, types=TYPES, runs=self._runs_of(upload))

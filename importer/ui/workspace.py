@@ -25,6 +25,8 @@ from importer.sources.workbook import workbook_sheets
 
 MAPPING_NAME = "mapping.yaml"
 _SHEET_NAME = ".sheet"
+#: Where a sheet read from a location came from (the source as typed, minus secrets).
+_SOURCE_NAME = ".source"
 #: Where an upload is received before it gets its own name.
 INCOMING = ".incoming"
 _ID = re.compile(r"[0-9a-f]{16}")
@@ -60,6 +62,12 @@ class Upload:
     @property
     def mapping_path(self) -> Path:
         return self.folder / MAPPING_NAME
+
+    @property
+    def source(self) -> str | None:
+        """Where the sheet was read from (a glob, a folder, a URI; no secret), for a sheet not uploaded."""
+        named = self.folder / _SOURCE_NAME
+        return named.read_text(encoding="utf-8") if named.is_file() else None
 
     @property
     def is_workbook(self) -> bool:
@@ -133,6 +141,26 @@ class Workspace:
             if received.stat().st_size == 0:
                 raise InputError(f"{name}: the file is empty")
             received.rename(folder / name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return Upload(folder.name, folder)
+
+    def import_source(self, source: str, max_bytes: int) -> Upload:
+        """A new import of the sheet ``source`` names (a path, glob, folder or URI): the file it picks is copied
+        in under its own name, with where it came from. InputError (and no folder left) when it cannot be read."""
+        from importer.sources.locate import locate_source
+
+        if not source.strip():
+            raise InputError("type where the sheet is: a path, a glob, https://…, s3://…, sftp://… or gsheets://…")
+        folder = self.new_import()
+        try:
+            with locate_source(source.strip(), max_bytes=max_bytes) as found:
+                name = clean_file_name(found.path.name)
+                if Path(name).suffix.lower() not in KINDS:
+                    raise InputError(f"{found.display}: unsupported file type {Path(name).suffix or '(none)'!r}")
+                shutil.copyfile(found.path, folder / name)
+                (folder / _SOURCE_NAME).write_text(found.display, encoding="utf-8")
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise

@@ -224,8 +224,8 @@ def test_unopenable_paths(tmp_path: Path, name: str, expected: str) -> None:
 
 
 def test_directory_and_sheet_argument(tmp_path: Path) -> None:
-    (tmp_path / "folder.csv").mkdir()
-    with pytest.raises(InputError, match=r"^folder.csv: is not a file$"):
+    (tmp_path / "folder.csv").mkdir()  # a folder is a source (its newest sheet): this one holds none
+    with pytest.raises(InputError, match=r"folder.csv: the folder holds no sheet \(a .csv"):
         open_table(tmp_path / "folder.csv")
     path = write(tmp_path, "leads.csv", LEADS)
     with pytest.raises(InputError, match=r"^leads.csv: --sheet applies to workbooks only"):

@@ -1,0 +1,80 @@
+"""The page reads a sheet from where it lives (a glob on this machine, an https:// URL with a token) as well as
+from an upload; it names the source without its secrets."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.ui.client import PageClient
+
+TOKEN = "tok-CANARY-page-77d1"
+SHEET = b"Phone,Name\r\n+919700000601,Asha\r\n+919700000602,Ravi\r\n"
+
+
+class _Export(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802
+        ok = self.path == f"/export?token={TOKEN}"
+        body = SHEET if ok else b"no"
+        self.send_response(200 if ok else 403)
+        self.send_header("Content-Type", "text/csv" if ok else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture(scope="module")
+def export_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Export)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/export"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def read(page: PageClient, source: str) -> str:
+    answer = page.post("/imports/source", {"source": source})
+    assert answer.status_code == 303, answer.text[:500]
+    return answer.headers["location"].rsplit("/", 1)[-1]
+
+
+def test_a_url_with_a_token_is_read_and_shown_without_it(page: PageClient, export_url: str) -> None:
+    upload = read(page, f"{export_url}?token={TOKEN}")
+    shown = page.get(f"/imports/{upload}").text
+    assert f'read from <code id="source-name">{export_url}?token=***</code>' in shown
+    assert "The mapping fits this sheet." in shown
+    finished = page.run(upload, "dry-run")
+    assert re.search(r'<span class="number">2</span> <span class="label">valid</span>', finished.page)
+    for text in (shown, finished.page, page.get("/").text):
+        assert TOKEN not in text
+
+
+def test_a_glob_gives_its_newest_file(page: PageClient, tmp_path: Path) -> None:
+    for name, age in (("leads-1.csv", 7200), ("leads-2.csv", 3600)):
+        path = tmp_path / "drop" / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(SHEET)
+        os.utime(path, (time.time() - age,) * 2)
+    upload = read(page, str(tmp_path / "drop" / "leads-*.csv"))
+    shown = page.get(f"/imports/{upload}").text
+    assert "<h1>leads-2.csv</h1>" in shown and str(tmp_path / "drop" / "leads-*.csv") in shown
+
+
+def test_a_source_that_cannot_be_read_is_one_message(page: PageClient, export_url: str) -> None:
+    answer = page.post("/imports/source", {"source": f"{export_url}?token=wrong-{TOKEN}"})
+    assert answer.status_code == 400
+    assert f"{export_url}?token=***: the server answered 403 Forbidden" in answer.text
+    assert TOKEN not in answer.text
+    assert page.post("/imports/source", {"source": "s3://", "token": "forged"}).status_code == 403
