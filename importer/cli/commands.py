@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from importer.cli.state import add_state_argument
 from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ImporterError, StopRequested
+from importer.private import owner_only
 
 if TYPE_CHECKING:
     from importer.report.notify import Target
@@ -160,6 +161,16 @@ def _on_missing(text: str) -> str:
     return text
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more days, got {text}")
+    return value
+
+
 def _percent(text: str) -> float:
     try:
         value = float(text)
@@ -173,7 +184,8 @@ def _percent(text: str) -> float:
 def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     """A real run sends only what changed since the job's last confirmed sync; a dry run says what that is."""
     defaults = {"full": False, "job": None, "state": None, "repeat_notes": False, "allow_shrink": False,
-                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0, "keep_runs": None}
+                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0, "keep_runs": None,
+                "keep_payloads": 30.0, "shared_group": None}
     if mode == "verify":
         command.set_defaults(**defaults)
         return
@@ -194,6 +206,12 @@ def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
                               "or move to a stage")
     command.add_argument("--max-missing", type=_percent, default=10.0, metavar="PCT",
                          help="refuse to touch more than this share of the job's leads (default: 10)")
+    command.add_argument("--keep-payloads", type=_days, default=30.0, metavar="DAYS",
+                         help="after a finished run, remove payloads.jsonl and before.jsonl of the job's runs older "
+                              "than this (default: 30; failures.csv stays)")
+    command.add_argument("--shared-group", metavar="GROUP",
+                         help="let this group read the run folders (files 0640, folders 0750); by default only "
+                              "their owner can")
     command.add_argument("--keep-runs", type=_positive(int), metavar="N",
                          help="after a finished run, remove the job's oldest run folders beyond the newest N "
                               "(never the state, never a folder an interrupted run still needs)")
@@ -272,6 +290,7 @@ def _import(args: argparse.Namespace) -> RunResult:
         repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
         on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
         time_limit=args.time_limit, keep_runs=args.keep_runs,
+        keep_payloads=args.keep_payloads, shared_group=args.shared_group,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()
@@ -391,7 +410,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error already printed as one line
         return int(exc.code or 0)
     try:
-        return int(args.handler(args))
+        with owner_only():  # what a command writes can hold leads' data: its owner's (importer.private)
+            return int(args.handler(args))
     except StopRequested as exc:
         print(f"superfone-import: stopped: {exc}: nothing was sent; run the same command again later", file=sys.stderr)
         return EXIT_STOPPED

@@ -41,10 +41,27 @@ def add_command(commands: Any, positive: Any) -> None:
             action.add_argument("dest", type=Path, metavar="DEST")
         if name == "export":
             action.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
-        add_state_argument(action)
-        action.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
-                            help="API base URL (env SF_BASE_URL); with SF_API_KEY it tells the account")
+        _add_common(action)
         action.set_defaults(handler=run)
+    forget = actions.add_parser("forget", help="remove a person's data from the state, its backups and the "
+                                               "journals; list (or --purge-reports) the report files holding it")
+    forget.add_argument("phones", nargs="*", metavar="PHONE")
+    forget.add_argument("--file", type=Path, metavar="SHEET", help="forget every phone of this sheet's phone column")
+    forget.add_argument("--column", metavar="NAME", help="the sheet's phone column (default: the first whose name "
+                                                        "has 'phone' or 'mobile')")
+    forget.add_argument("--region", default="IN", metavar="CC", help="country of phones written without + (IN)")
+    forget.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+                        help="run folders to look through besides those the state knows (default: reports)")
+    forget.add_argument("--purge-reports", action="store_true",
+                        help="rewrite the report files without the rows holding those phones")
+    _add_common(forget)
+    forget.set_defaults(handler=run_forget)
+
+
+def _add_common(action: argparse.ArgumentParser) -> None:
+    add_state_argument(action)
+    action.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
+                        help="API base URL (env SF_BASE_URL); with SF_API_KEY it tells the account")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -74,6 +91,14 @@ def run(args: argparse.Namespace) -> int:
                 print(f"state {state.where}: backed up to {backup_state(state, args.dest)}")
             else:
                 _write(export_state(state), args.out)
+    return 0
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    from importer.cli.forgetting import forget
+
+    for line in forget(args, [location for location, _ in _locations(args) if location.exists()]):
+        print(line)
     return 0
 
 

@@ -42,12 +42,12 @@ def run_folder_name(started_at: datetime, input_path: Path | str) -> str:
 
 def _create_run_folder(report_dir: Path, name: str) -> Path:
     """Create ``report_dir/name``, or ``name-2``, ``name-3``, … when taken (safe against concurrent runs)."""
-    report_dir.mkdir(parents=True, exist_ok=True)
+    report_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     attempt = 1
     while True:
         folder = report_dir / (name if attempt == 1 else f"{name}-{attempt}")
         try:
-            folder.mkdir()
+            folder.mkdir(mode=0o700)  # a lead's data: its owner's (importer.private)
         except FileExistsError:
             attempt += 1
         else:

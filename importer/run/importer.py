@@ -31,6 +31,7 @@ from importer.errors import ApiError, ConfigError, InputError, StopRequested
 from importer.mapping import Mapping, load_mapping
 from importer.mapping.profile import resolve_date_orders
 from importer.models import Row
+from importer.private import check_group, give_to_group, owner_only, warn_if_readable
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
 from importer.run.heartbeat import Heartbeat
@@ -93,11 +94,19 @@ class Importer:
         self._reserve: Reserve | None = None
 
     def run(self) -> RunResult:
+        group = self.options.shared_group
+        if group:
+            check_group(group)
         if self.options.time_limit is not None:
             self.stop.limit_time(self.options.time_limit)
         try:
-            with Heartbeat() as heartbeat:
-                return self._run(heartbeat)
+            with owner_only(group), Heartbeat() as heartbeat:  # what the run writes is its owner's (and group's)
+                if self.options.report_dir.is_dir():
+                    warn_if_readable(self.options.report_dir)
+                result = self._run(heartbeat)
+            if group:
+                give_to_group(result.folder, group)
+            return result
         finally:
             self.stop.close()
 

@@ -77,6 +77,10 @@ class RunOptions:
     max_missing: float = 10.0
     #: After a finished real run, remove the job's run folders beyond its newest N finished ones (None: keep all).
     keep_runs: int | None = None
+    #: After a finished real run, remove payloads.jsonl and before.jsonl of the job's runs older than this many days.
+    keep_payloads: float = 30.0
+    #: A group that may read the run folders (their files 0640, folders 0750); None: the owner only (importer.private).
+    shared_group: str | None = None
     #: Record no before-images: a row is read before its write only when its field policies need the lead's values
     #: (importer.run.prior). An update-heavy run makes half the requests; ``undo`` cannot restore it.
     no_undo: bool = False

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
+from importer.private import tighten
 
 __all__ = ["DamagedFile", "open_database"]
 
@@ -44,7 +45,7 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
     for a new file, ``always`` (idempotent statements) on every open. Any problem is a one-line ConfigError;
     ``advice`` (what to do about a file that is not usable) ends the line."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():  # the -wal and -shm of a file moved away would be read as the new file's
             for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
                 leftover.unlink(missing_ok=True)
@@ -53,6 +54,7 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"cannot open {what} at {path}: {exc}") from None
     assert isinstance(db, _NamedConnection)
+    tighten(path)  # its owner's only, whatever the umask (-wal and -shm take the file's mode)
     tail = f": {advice}" if advice else ""
     db.refusal = (f"{path} is damaged, not usable as {what}", tail)
     try:

@@ -164,10 +164,40 @@ def prune_runs(state: SyncState, job: int, keep: int, open_folders: set[str]) ->
     return removed
 
 
-def after_run(state: SyncState, job: int, keep_runs: int | None, open_folders: set[str]) -> dict[str, Any]:
-    """What follows a finished real run: the state backed up beside itself, and with ``--keep-runs`` the job's
-    oldest run folders removed. A backup that cannot be made is a note in the summary, never a failed run."""
+#: What a finished run's folder keeps only for ``--keep-payloads`` days: the exact requests and the before-images.
+PAYLOAD_FILES = ("payloads.jsonl", "before.jsonl")
+
+
+def drop_payloads(state: SyncState, job: int, days: float, current: int) -> list[Path]:
+    """Remove :data:`PAYLOAD_FILES` of the job's finished runs (but ``current``, the run still writing its report)
+    that started more than ``days`` ago; failures.csv and the rest stay, for re-importing and reading."""
+    cutoff = datetime.now(UTC).timestamp() - days * 86400
+    removed = []
+    for report, started in state.db.rows("SELECT report, started_at FROM run WHERE job_id = ? AND id <> ? AND "
+                                         "exit_code IN (0, 1)", (job, current)):
+        try:
+            if datetime.fromisoformat(started).timestamp() >= cutoff:
+                continue
+        except ValueError:
+            continue
+        for name in PAYLOAD_FILES:
+            found = Path(report) / name
+            if found.is_file():
+                found.unlink()
+                removed.append(found)
+    return removed
+
+
+def after_run(state: SyncState, job: int, run: int, keep_runs: int | None, open_folders: set[str],
+              keep_payloads: float | None = None) -> dict[str, Any]:
+    """What follows a finished real run: the state backed up beside itself, the job's older payloads removed
+    (``--keep-payloads``), and with ``--keep-runs`` its oldest run folders. A backup that cannot be made is a note
+    in the summary, never a failed run."""
     done: dict[str, Any] = {}
+    if keep_payloads is not None:
+        dropped = drop_payloads(state, job, keep_payloads, run)
+        if dropped:
+            done["payloads_removed"] = len(dropped)
     try:
         made = rotate_backup(state)
         if made is not None:
