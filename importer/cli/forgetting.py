@@ -55,14 +55,15 @@ def forget(args: argparse.Namespace, states: list[StateLocation]) -> Iterator[st
     from importer.run.storages.state import SyncState
 
     phones = phones_to_forget(args)
-    folders = set(_run_folders(args.report_dir))
+    folders = {folder.resolve() for folder in _run_folders(args.report_dir)}
     legacy = args.report_dir / "state.sqlite"
     for location in [*states, *([StateLocation(path=legacy)] if legacy.is_file() else [])]:
         with SyncState(location) as state:
-            folders.update(Path(run.report) for run in state.runs())
+            folders.update(Path(run.report).resolve() for run in state.runs())
             for forgotten in forget_in_state(state, phones):
                 yield forgotten.line()
-    journals = {folder.parent / "journal.sqlite" for folder in folders} | {args.report_dir / "journal.sqlite"}
+    journals = {(folder.parent / "journal.sqlite").resolve() for folder in folders}
+    journals.add((args.report_dir / "journal.sqlite").resolve())
     for journal in sorted(path for path in journals if path.is_file()):
         yield forget_in_journal(journal, phones).line()
     holding = find_holding(sorted(folders), phones)

@@ -163,7 +163,7 @@ class Delivery:
                 return
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
-            self.summary.extra.update(after_run(state, self._ledger.job, self._ledger.run_id, options.keep_runs,
+            self.summary.extra.update(after_run(state, self._ledger.job, self.writer.folder, options.keep_runs,
                                                 journal.unfinished_folders(), options.keep_payloads))
 
     def _task_records(self) -> TaskRecords:

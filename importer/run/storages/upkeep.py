@@ -168,34 +168,44 @@ def prune_runs(state: SyncState, job: int, keep: int, open_folders: set[str]) ->
 PAYLOAD_FILES = ("payloads.jsonl", "before.jsonl")
 
 
-def drop_payloads(state: SyncState, job: int, days: float, current: int) -> list[Path]:
-    """Remove :data:`PAYLOAD_FILES` of the job's finished runs (but ``current``, the run still writing its report)
-    that started more than ``days`` ago; failures.csv and the rest stay, for re-importing and reading."""
+def drop_payloads(state: SyncState, job: int, days: float, current: Path) -> list[Path]:
+    """Remove :data:`PAYLOAD_FILES` of the run folders that started more than ``days`` ago: the job's finished runs,
+    and any run folder beside ``current`` (the run still writing its report, which keeps its own): dry runs and
+    plans too. failures.csv and the rest stay, for re-importing and reading."""
     cutoff = datetime.now(UTC).timestamp() - days * 86400
+    folders = {Path(report) for (report,) in state.db.rows(
+        "SELECT report FROM run WHERE job_id = ? AND exit_code IN (0, 1)", (job,))}
+    folders.update(path for path in current.parent.iterdir() if path.is_dir())
     removed = []
-    for report, started in state.db.rows("SELECT report, started_at FROM run WHERE job_id = ? AND id <> ? AND "
-                                         "exit_code IN (0, 1)", (job, current)):
-        try:
-            if datetime.fromisoformat(started).timestamp() >= cutoff:
-                continue
-        except ValueError:
+    for folder in sorted(folders - {current}):
+        started = _started(folder)
+        if started is None or started >= cutoff:
             continue
         for name in PAYLOAD_FILES:
-            found = Path(report) / name
+            found = folder / name
             if found.is_file():
                 found.unlink()
                 removed.append(found)
     return removed
 
 
-def after_run(state: SyncState, job: int, run: int, keep_runs: int | None, open_folders: set[str],
+def _started(folder: Path) -> float | None:
+    """When the run of ``folder`` started (its summary.json), or None for a folder that is not a finished run's."""
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        return datetime.fromisoformat(summary["started_at"]).timestamp()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def after_run(state: SyncState, job: int, folder: Path, keep_runs: int | None, open_folders: set[str],
               keep_payloads: float | None = None) -> dict[str, Any]:
     """What follows a finished real run: the state backed up beside itself, the job's older payloads removed
     (``--keep-payloads``), and with ``--keep-runs`` its oldest run folders. A backup that cannot be made is a note
     in the summary, never a failed run."""
     done: dict[str, Any] = {}
     if keep_payloads is not None:
-        dropped = drop_payloads(state, job, keep_payloads, run)
+        dropped = drop_payloads(state, job, keep_payloads, folder.resolve())
         if dropped:
             done["payloads_removed"] = len(dropped)
     try:
