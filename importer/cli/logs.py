@@ -98,7 +98,7 @@ def _not_run_lines(record: logging.LogRecord) -> bool:
 
 def _file_handler(path: Path, level: int) -> logging.Handler:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         handler = logging.FileHandler(path, mode="a", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"--log-file {path}: cannot open it for appending ({exc.strerror or exc})") from None

@@ -48,7 +48,7 @@ class PullOutput:
 
     def __enter__(self) -> PullOutput:
         try:
-            self.out.parent.mkdir(parents=True, exist_ok=True)
+            self.out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._leads = open(self.out, "a", encoding="utf-8", newline="\n")
             new = not self.misses.exists() or self.misses.stat().st_size == 0
             self._misses = open(self.misses, "a", encoding="utf-8", newline="")

@@ -11,6 +11,7 @@ from types import TracebackType
 import uvicorn
 
 from importer.errors import ConfigError
+from importer.private import owner_only
 from importer.ui.app import create_app
 from importer.ui.settings import UiSettings
 
@@ -80,7 +81,8 @@ class UiServer:
 
 def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
     try:
-        server.run(sockets=[sock])
+        with owner_only():  # uploads, mappings and run folders hold leads' data: their owner's (importer.private)
+            server.run(sockets=[sock])
     finally:
         sock.close()
 

@@ -118,13 +118,13 @@ class Workspace:
         self.root = root
         self.imports = root / "imports"
         self.reports = root / "reports"
-        for folder in (self.imports, self.reports):
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder in (root, self.imports, self.reports):  # uploads and runs hold leads' data: the owner's only
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def new_import(self) -> Path:
         """A new, empty import folder, for an upload to be received into."""
         folder = self.imports / secrets.token_hex(8)
-        folder.mkdir()
+        folder.mkdir(mode=0o700)
         return folder
 
     def finish_import(self, folder: Path, file_name: str | None, received: Path | None) -> Upload:

@@ -178,3 +178,22 @@ def test_state_forget_names_a_bad_phone(tmp_path: Path, capsys: pytest.CaptureFi
     code, _, err = cli(capsys, "state", "forget", "12345", "--state", tmp_path / "s.sqlite")
     assert (code, err) == (2, "superfone-import: error: state forget: '12345' is not a phone number ('12345' is not "
                               "a valid phone number for region IN)\n")
+
+
+def test_the_pages_uploads_and_runs_are_their_owners(keyed: SandboxServer, tmp_path: Path, usual_umask: None) -> None:
+    from importer.ui.server import UiServer
+    from tests.ui.client import PageClient
+    from tests.ui.conftest import page_settings
+
+    sheet, mapping = write_files(tmp_path / "files", ROWS)
+    with UiServer(page_settings(tmp_path / "work", keyed, state=None)) as server:
+        page = PageClient(server)
+        upload = page.upload(sheet)
+        (tmp_path / "work" / "imports" / upload / "mapping.yaml").write_text(mapping.read_text(encoding="utf-8"),
+                                                                             encoding="utf-8")
+        assert page.run(upload, "send").status["state"] == "done"
+        page.close()
+    written = modes(tmp_path / "work")
+    assert any(path.name == "leads.csv" for path in written) and any(path.name == "report.html" for path in written)
+    assert {str(path): oct(mode) for path, mode in written.items()
+            if mode & 0o077 and path.name != "mapping.yaml"} == {}  # the test wrote that one itself
