@@ -197,3 +197,18 @@ def test_the_pages_uploads_and_runs_are_their_owners(keyed: SandboxServer, tmp_p
     assert any(path.name == "leads.csv" for path in written) and any(path.name == "report.html" for path in written)
     assert {str(path): oct(mode) for path, mode in written.items()
             if mode & 0o077 and path.name != "mapping.yaml"} == {}  # the test wrote that one itself
+
+
+def test_state_forget_takes_the_phones_of_a_sheet(keyed: SandboxServer, tmp_path: Path, state_home: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    sheet, mapping = write_files(tmp_path / "files", ROWS)
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, *run_args(sheet, mapping, keyed))[0] == 0
+    asked = tmp_path / "erase.csv"
+    asked.write_text("Name,Mobile\nLead 1,+91 98450 00001\nLead 2,9845000002\n", encoding="utf-8")
+    code, lines, _ = cli(capsys, "state", "forget", "--file", asked, "--base-url", keyed.base_url)
+    assert code == 0 and lines[0].endswith(": 2 lead record(s), 2 note(s) of the ledger")
+    assert lines[-1].startswith("2 phone(s) forgotten by this tool; ")
+    code, _, err = cli(capsys, "state", "forget", "--file", asked, "--column", "Phone")
+    assert (code, err) == (2, f"superfone-import: error: {asked}: no column 'Phone'\n")

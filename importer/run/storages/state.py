@@ -40,9 +40,10 @@ APPLICATION_ID = 0x53464953
 NoteStatus = Literal["sending", "delivered", "in_doubt"]
 TABLES = ("job", "run", "lead", "note")
 
+#: Idempotent: two runs that meet a new file at once both run it, one after the other.
 _SCHEMA = f"""
-CREATE TABLE job (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (account, name));
-CREATE TABLE lead (
+CREATE TABLE IF NOT EXISTS job (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (account, name));
+CREATE TABLE IF NOT EXISTS lead (
     job_id INTEGER NOT NULL REFERENCES job (id),
     phone TEXT NOT NULL,
     digest BLOB NOT NULL,
@@ -52,7 +53,7 @@ CREATE TABLE lead (
     run_id INTEGER NOT NULL,
     PRIMARY KEY (job_id, phone)
 ) WITHOUT ROWID;
-CREATE TABLE note (
+CREATE TABLE IF NOT EXISTS note (
     account TEXT NOT NULL,
     phone TEXT NOT NULL,
     digest BLOB NOT NULL,
@@ -61,7 +62,7 @@ CREATE TABLE note (
     at REAL NOT NULL,
     PRIMARY KEY (account, phone, digest)
 ) WITHOUT ROWID;
-CREATE TABLE run (
+CREATE TABLE IF NOT EXISTS run (
     id INTEGER PRIMARY KEY,
     job_id INTEGER NOT NULL REFERENCES job (id),
     started_at TEXT NOT NULL,
