@@ -49,12 +49,11 @@ def _sheet_phones(sheet: Path, column: str | None) -> list[str]:
     return [row.cells[name] for batch in table.batches() for row in batch if row.cells.get(name, "").strip()]
 
 
-def forget(args: argparse.Namespace, states: list[StateLocation]) -> Iterator[str]:
+def forget(args: argparse.Namespace, phones: list[str], states: list[StateLocation]) -> Iterator[str]:
     from importer.report.purge import find_holding, purge
     from importer.run.storages.forget import forget_in_journal, forget_in_state
     from importer.run.storages.state import SyncState
 
-    phones = phones_to_forget(args)
     folders = {folder.resolve() for folder in _run_folders(args.report_dir)}
     legacy = args.report_dir / "state.sqlite"
     for location in [*states, *([StateLocation(path=legacy)] if legacy.is_file() else [])]:

@@ -95,9 +95,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    from importer.cli.forgetting import forget
+    from importer.cli.forgetting import forget, phones_to_forget
 
-    for line in forget(args, [location for location, _ in _locations(args) if location.exists()]):
+    phones = phones_to_forget(args)  # a bad phone or sheet: said before the account is asked for anything
+    for line in forget(args, phones, [location for location, _ in _locations(args) if location.exists()]):
         print(line)
     return 0
 

@@ -42,7 +42,9 @@ TABLES = ("job", "run", "lead", "note")
 
 #: Idempotent: two runs that meet a new file at once both run it, one after the other.
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS job (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (account, name));
+CREATE TABLE IF NOT EXISTS job (
+    id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (account, name)
+);
 CREATE TABLE IF NOT EXISTS lead (
     job_id INTEGER NOT NULL REFERENCES job (id),
     phone TEXT NOT NULL,
