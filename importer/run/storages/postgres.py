@@ -18,6 +18,7 @@ from typing import Any
 from importer.errors import ConfigError
 from importer.run.storages.home import redact_url
 from importer.run.storages.lock import Holder, RunLocked
+from importer.run.storages.schema import POSTGRES_TABLES
 
 __all__ = ["PostgresDatabase", "StateUnavailable"]
 
@@ -29,41 +30,7 @@ _TABLES = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 SET search_path TO {SCHEMA};
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS job (id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL,
-                                UNIQUE (account, name));
-CREATE TABLE IF NOT EXISTS lead (
-    job_id BIGINT NOT NULL REFERENCES job (id),
-    phone TEXT NOT NULL,
-    digest BYTEA NOT NULL,
-    fields TEXT NOT NULL,
-    added TEXT NOT NULL,
-    confirmed_at DOUBLE PRECISION NOT NULL,
-    run_id BIGINT NOT NULL,
-    PRIMARY KEY (job_id, phone)
-);
-CREATE TABLE IF NOT EXISTS note (
-    account TEXT NOT NULL,
-    phone TEXT NOT NULL,
-    digest BYTEA NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('sending', 'delivered', 'in_doubt')),
-    run_id BIGINT NOT NULL,
-    at DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (account, phone, digest)
-);
-CREATE TABLE IF NOT EXISTS run (
-    id BIGSERIAL PRIMARY KEY,
-    job_id BIGINT NOT NULL REFERENCES job (id),
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    input TEXT NOT NULL,
-    report TEXT NOT NULL,
-    counts TEXT,
-    exit_code INTEGER
-);
-CREATE TABLE IF NOT EXISTS merged (
-    source TEXT NOT NULL, account TEXT NOT NULL, fingerprint TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (source, account)
-);
+{POSTGRES_TABLES}
 CREATE TABLE IF NOT EXISTS holder (lock_key BIGINT PRIMARY KEY, holder TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;
 """

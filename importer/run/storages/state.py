@@ -30,6 +30,7 @@ from typing import Any, Literal, Protocol
 from importer.run.storages.database import open_database
 from importer.run.storages.home import StateLocation
 from importer.run.storages.lock import RunLock
+from importer.run.storages.schema import SQLITE_MERGED, SQLITE_TABLES
 from importer.run.sync import Confirmed
 
 __all__ = ["JobRun", "NoteStatus", "SqliteDatabase", "StateDatabase", "StoredLead", "SyncState", "note_digest"]
@@ -38,56 +39,12 @@ SCHEMA_VERSION = 1
 #: ``PRAGMA application_id`` of a sync state ("SFIS").
 APPLICATION_ID = 0x53464953
 NoteStatus = Literal["sending", "delivered", "in_doubt"]
-TABLES = ("job", "run", "lead", "note")
-
-#: Idempotent: two runs that meet a new file at once both run it, one after the other.
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS job (
-    id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL, UNIQUE (account, name)
-);
-CREATE TABLE IF NOT EXISTS lead (
-    job_id INTEGER NOT NULL REFERENCES job (id),
-    phone TEXT NOT NULL,
-    digest BLOB NOT NULL,
-    fields TEXT NOT NULL,
-    added TEXT NOT NULL,
-    confirmed_at REAL NOT NULL,
-    run_id INTEGER NOT NULL,
-    PRIMARY KEY (job_id, phone)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS note (
-    account TEXT NOT NULL,
-    phone TEXT NOT NULL,
-    digest BLOB NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('sending', 'delivered', 'in_doubt')),
-    run_id INTEGER NOT NULL,
-    at REAL NOT NULL,
-    PRIMARY KEY (account, phone, digest)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS run (
-    id INTEGER PRIMARY KEY,
-    job_id INTEGER NOT NULL REFERENCES job (id),
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    input TEXT NOT NULL,
-    report TEXT NOT NULL,
-    counts TEXT,
-    exit_code INTEGER
-);
+#: What the file is made of: the tables (importer.run.storages.schema) and its marks.
+_SCHEMA = f"""{SQLITE_TABLES}
 PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 """
-#: Added since the first version, without changing its meaning (an older importer ignores it): the states an
-#: earlier version kept elsewhere that were merged into this one (importer.run.storages.upkeep).
-MERGED_TABLE = """
-CREATE TABLE IF NOT EXISTS merged (
-    source TEXT NOT NULL,
-    account TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    at REAL NOT NULL,
-    PRIMARY KEY (source, account)
-);
-"""
+MERGED_TABLE = SQLITE_MERGED
 #: What to do about a state that is not usable: never silently started over (it knows which notes were delivered).
 ADVICE = ("restore it from a backup (superfone-import state backup), or use another --state (a new state knows no "
           "delivered note: notes could be sent again)")
