@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from importer.mapping.amounts import DEFAULT_NUMBER_LOCALE, NUMBER_LOCALES
 from importer.mapping.dates import DateReader, order_fits, read_date
 from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
 from importer.mapping.lookup import load_lookup
@@ -68,6 +69,8 @@ class Compiled:
     policies: dict[str, str] = field(default_factory=dict)
     #: What the day/month order must be decided for before rows are mapped (date fields without date_format).
     date_sources: list[DateSource] = field(default_factory=list)
+    #: Field → ``drop`` or ``reject``: what a cell that is not a valid value does (``on_invalid``).
+    on_invalid: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class Compiler:
         self.types = field_types()
         self.result = Compiled()
         self.zone = ZoneInfo("UTC")
+        self.locale = DEFAULT_NUMBER_LOCALE
 
     def compile(self) -> Compiled:
         spec = self.spec
@@ -118,6 +122,12 @@ class Compiler:
         if defaults.region_column is not None:
             self._column(defaults.region_column, ("defaults", "region_column"))
         self.zone = self._timezone(defaults.timezone)
+        self.locale = defaults.number_locale.strip().upper()
+        if self.locale not in NUMBER_LOCALES:
+            raise self.document.error(
+                ("defaults", "number_locale"),
+                f"unknown number locale {defaults.number_locale!r}; expected one of {', '.join(NUMBER_LOCALES)}",
+            )
 
     def _timezone(self, name: str) -> ZoneInfo:
         try:
@@ -131,6 +141,9 @@ class Compiler:
     def _field(self, name: str, entry: FieldSpec) -> None:
         path: KeyPath = ("fields", name)
         self._policy(name, entry, path)
+        on_invalid = self._on_invalid(name, entry, path)
+        for target in ("first_name", "last_name") if name == FULL_NAME else (name,):
+            self.result.on_invalid[target] = on_invalid
         if name == FULL_NAME:
             self.result.plans.append(self._full_name(entry, path))
             return
@@ -141,6 +154,7 @@ class Compiler:
             self._constant(name, entry, json_type, kind, path)
             return
         plan = self.value_plan(name, entry, path, json_type)
+        plan.on_invalid = on_invalid
         if isinstance(plan, ScalarPlan) and self._is_plain(plan) and not name.startswith(_ADDRESS):
             self.result.plain.append((name, plan.columns[0]))
         elif name.startswith(_ADDRESS):
@@ -153,6 +167,9 @@ class Compiler:
         values outside ``fields:`` (e.g. a task's due time: ``{column: Follow-up, type: datetime}``)."""
         if self._source(entry, path) == "value":
             raise self.document.error((*path, "value"), "expected a column, columns or a template here")
+        if path[0] != "fields" and entry.on_invalid is not None:
+            raise self.document.error((*path, "on_invalid"), "on_invalid is for fields: a task whose type or time "
+                                                             "is not valid is never created")
         kind = self._kind(entry, json_type, path)
         self._check_options(entry, json_type, path)
         return self._plan(name, entry, json_type, kind, path)
@@ -253,6 +270,20 @@ class Compiler:
             if policy != "overwrite":
                 self.result.policies[target] = policy
 
+    def _on_invalid(self, name: str, entry: FieldSpec, path: KeyPath) -> str:
+        """``drop`` or ``reject``: the field's own ``on_invalid``; else reject for a ``strict`` field; else
+        ``defaults.on_invalid``; else drop. ``customer_phone`` identifies the lead: it always rejects."""
+        if name == "customer_phone":
+            if entry.on_invalid == "drop":
+                raise self.document.error((*path, "on_invalid"), "customer_phone identifies the lead: a row without "
+                                                                 "a valid one is never sent (expected reject)")
+            return "reject"
+        if entry.on_invalid is not None:
+            return entry.on_invalid
+        if entry.strict:
+            return "reject"
+        return self.spec.defaults.on_invalid or "drop"
+
     def _list_fields(self) -> str:
         return ", ".join(name for name, kind in self.types.items() if kind.endswith("[]"))
 
@@ -269,7 +300,7 @@ class Compiler:
             raise self.document.error(
                 (*path, "value"), f"expected a single value: {name} is not a list field"
             )
-        plan = FieldPlan(key, kind=kind, dates=self._date_reader(entry, kind))
+        plan = FieldPlan(key, kind=kind, dates=self._date_reader(entry, kind), locale=self.locale)
         items = value if isinstance(value, list) else [value]
         converted = []
         for index, item in enumerate(items):
@@ -330,6 +361,7 @@ class Compiler:
             strict=entry.strict,
             kind=kind,
             dates=dates,
+            locale=self.locale,
         )
 
     def _date_reader(self, entry: FieldSpec, kind: str) -> DateReader | None:
