@@ -27,7 +27,8 @@ from importer.sandbox import SandboxConfig, SandboxServer
 
 CANARY = "sfk-CANARY-7f3e9c21d4b8a6"
 SHEET = "Phone,Name,Stage\r\n+919700000001,Asha,New Lead\r\n+919700000002,Ravi,Nope\r\n+919700000003,Meera,Won\r\n"
-MAPPING = ("version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n  lead_stage_name: Stage\n"
+MAPPING = ("version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n"
+           "  lead_stage_name: {column: Stage, on_invalid: reject}\n"
            "  customer_note: {template: 'note for {Name}'}\n")
 
 
