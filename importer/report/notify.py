@@ -218,7 +218,8 @@ def notify(targets: Sequence[Target], notice: Notice, *, secrets: Iterable[str] 
         try:
             if target.kind == "webhook":
                 body = json.dumps({**notice.body, "text": notice.text}, ensure_ascii=False, default=_json_value)
-                _post(target, _mask(body, hidden), timeout)
+                with _apprise_log(logging.CRITICAL + 1):  # urllib3's lines name the URL
+                    _post(target, _mask(body, hidden), timeout)
             else:
                 url = target.smtp.apprise_url(target.url.removeprefix("mailto:")) if target.smtp else target.url
                 _send_apprise(url, subject, text)
@@ -273,24 +274,24 @@ def _send_apprise(url: str, subject: str, text: str) -> None:
 
 @contextmanager
 def _apprise_log(level: int) -> Iterator[list[str]]:
-    """Apprise's log lines at ``level`` and up, kept in a list instead of reaching the application's handlers
-    (they may name a URL, token included)."""
+    """Apprise's log lines at ``level`` and up, kept in a list; neither they nor urllib3's reach the application's
+    handlers while a notification is sent (they name URLs, tokens included)."""
     lines: list[str] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             lines.append(record.getMessage())
 
-    log = logging.getLogger(_APPRISE_LOGGER)
-    handler, saved = Keep(level), (log.propagate, log.level)
-    log.propagate = False
-    log.setLevel(min(level, logging.CRITICAL))
-    log.addHandler(handler)
+    apprise_log, pool_log = logging.getLogger(_APPRISE_LOGGER), logging.getLogger("urllib3")
+    handler, saved = Keep(level), (apprise_log.propagate, apprise_log.level, pool_log.propagate)
+    apprise_log.propagate = pool_log.propagate = False
+    apprise_log.setLevel(min(level, logging.CRITICAL))
+    apprise_log.addHandler(handler)
     try:
         yield lines
     finally:
-        log.removeHandler(handler)
-        log.propagate, log.level = saved
+        apprise_log.removeHandler(handler)
+        apprise_log.propagate, apprise_log.level, pool_log.propagate = saved
 
 
 class _Refused(Exception):

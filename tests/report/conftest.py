@@ -50,15 +50,15 @@ class Webhook:
 
 @pytest.fixture
 def webhook() -> Iterator[Webhook]:
-    yield from _serve(Webhook())
+    yield from serve_webhook(Webhook())
 
 
 @pytest.fixture
 def other_webhook() -> Iterator[Webhook]:
-    yield from _serve(Webhook())
+    yield from serve_webhook(Webhook())
 
 
-def _serve(hook: Webhook) -> Iterator[Webhook]:
+def serve_webhook(hook: Webhook) -> Iterator[Webhook]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), hook.handler())
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -102,7 +102,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _smtp(inbox: Inbox, auth: bool) -> Iterator[Inbox]:
+def serve_inbox(inbox: Inbox, auth: bool) -> Iterator[Inbox]:
     inbox.port = free_port()
     extra: dict[str, Any] = {"authenticator": inbox.authenticate, "auth_require_tls": False} if auth else {}
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port, ready_timeout=5, **extra)
@@ -115,11 +115,11 @@ def _smtp(inbox: Inbox, auth: bool) -> Iterator[Inbox]:
 
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
-    yield from _smtp(Inbox(), auth=False)
+    yield from serve_inbox(Inbox(), auth=False)
 
 
 @pytest.fixture
 def auth_inbox() -> Iterator[Inbox]:
-    yield from _smtp(Inbox(), auth=True)
+    yield from serve_inbox(Inbox(), auth=True)
 
 
