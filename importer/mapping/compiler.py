@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
 from importer.mapping.amounts import DEFAULT_NUMBER_LOCALE, NUMBER_LOCALES
-from importer.mapping.dates import DateReader, order_fits, read_date
+from importer.mapping.dates import DateReader, date_format_problem, order_fits, read_date
 from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
 from importer.mapping.lookup import load_lookup
 from importer.mapping.names import NamePlan
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
-from importer.mapping.policies import field_policy
+from importer.mapping.policies import field_on_invalid, field_policy
 from importer.mapping.spec import FieldSpec, MappingSpec
 from importer.mapping.tasks import TaskPlan, compile_tasks
 from importer.mapping.values import OMIT, Template, ValueMap
@@ -248,16 +247,9 @@ class Compiler:
         where = (*path, "date_format")
         if entry.type not in ("date", "datetime"):
             raise self.document.error(where, "date_format is only for type: date or type: datetime")
-        text = entry.date_format or ""
-        has = [any(code in text for code in codes) for codes in (("%d", "%j"), ("%m", "%b", "%B"), ("%Y", "%y"))]
-        if not all(has):
-            raise self.document.error(where, f"{text!r} needs a day (%d), a month (%m, %b or %B) and a year (%Y or "
-                                             "%y); e.g. \"%d/%m/%Y\" or \"%m/%d/%Y %H:%M\"")
-        sample = datetime(2024, 11, 28, 21, 45, 30)
-        try:
-            datetime.strptime(sample.strftime(text), text)
-        except ValueError as exc:
-            raise self.document.error(where, f"{text!r} is not a strptime format ({exc})") from None
+        problem = date_format_problem(entry.date_format or "")
+        if problem:
+            raise self.document.error(where, problem)
 
     def _policy(self, name: str, entry: FieldSpec, path: KeyPath) -> None:
         """The field's policy (a full name's goes to first_name and last_name, the fields it fills)."""
@@ -271,18 +263,10 @@ class Compiler:
                 self.result.policies[target] = policy
 
     def _on_invalid(self, name: str, entry: FieldSpec, path: KeyPath) -> str:
-        """``drop`` or ``reject``: the field's own ``on_invalid``; else reject for a ``strict`` field; else
-        ``defaults.on_invalid``; else drop. ``customer_phone`` identifies the lead: it always rejects."""
-        if name == "customer_phone":
-            if entry.on_invalid == "drop":
-                raise self.document.error((*path, "on_invalid"), "customer_phone identifies the lead: a row without "
-                                                                 "a valid one is never sent (expected reject)")
-            return "reject"
-        if entry.on_invalid is not None:
-            return entry.on_invalid
-        if entry.strict:
-            return "reject"
-        return self.spec.defaults.on_invalid or "drop"
+        try:
+            return field_on_invalid(name, entry.on_invalid, entry.strict, self.spec.defaults.on_invalid)
+        except ValueError as exc:
+            raise self.document.error((*path, "on_invalid"), str(exc)) from None
 
     def _list_fields(self) -> str:
         return ", ".join(name for name, kind in self.types.items() if kind.endswith("[]"))
