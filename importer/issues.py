@@ -17,55 +17,88 @@ from importer.models import Issue, Severity
 __all__ = ["CODES", "IssueCode", "issue"]
 
 
+#: What a code does to its row, the README's "effect" column: a bad value of a field is left out by default (the
+#: field's ``on_invalid: drop``) and keeps the row from being sent with ``on_invalid: reject``.
+DROPS = "drops the field; rejects the row with `on_invalid: reject`"
+DROPS_IF_STRICT = "rejects the row (`strict: true`); drops the field with `on_invalid: drop`"
+DROPS_LOOKUP = "drops the field; rejects the row with `strict: true` (unless `on_invalid: drop`)"
+DROPS_PHONE = ("rejects the row for `customer_phone`; drops the phone of another field, or rejects the row with "
+               "`on_invalid: reject`")
+REJECTS = "rejects the row"
+KEEPS = "keeps the row"
+
+
 @dataclass(frozen=True, slots=True)
 class IssueCode:
-    """One code: its (default) severity, a one-line meaning, and when it takes the other severity ("" = never)."""
+    """One code: its (default) severity, a one-line meaning, and when it takes the other severity ("" = never);
+    ``effect``: what it does to the row (one of the texts above)."""
 
     severity: Severity
     meaning: str
     otherwise: str = ""
+    effect: str = ""
 
+    def __post_init__(self) -> None:
+        if not self.effect:
+            object.__setattr__(self, "effect", REJECTS if self.severity == "error" else KEEPS)
+
+
+_REJECTED = "with `on_invalid: reject`"
+_PHONE_DROPPED = "for `add_phones` and `assignee_user_phone`, unless `on_invalid: reject`"
 
 CODES: dict[str, IssueCode] = {
     # the mapping (importer.mapping.plans)
     "unmapped-value":
-        IssueCode("error", "a cell is not one of the keys of its field's `map`, and the field is `strict`"),
+        IssueCode("error", "a cell is not one of the keys of its field's `map`, and the field is `strict`",
+                  otherwise="with `on_invalid: drop`", effect=DROPS_IF_STRICT),
     "unknown-lookup-value":
-        IssueCode("warning", "a cell is not in its field's `lookup` file; the field is left out",
-                  otherwise="with `strict: true`"),
+        IssueCode("warning", "a cell is not in its field's `lookup` file",
+                  otherwise="with `strict: true`", effect=DROPS_LOOKUP),
     "invalid-email":
-        IssueCode("warning", "an `email` cell is not an e-mail address; it is left out"),
+        IssueCode("warning", "an `email` cell is not an e-mail address", otherwise=_REJECTED, effect=DROPS),
     "invalid-number":
-        IssueCode("error", "a `number` field's cell is not a number"),
+        IssueCode("warning", "a `number` field's cell is not one number (amounts such as `1.5L`, `₹ 4,50,000`, "
+                             "`2 Cr`, `45k` are)", otherwise=_REJECTED, effect=DROPS),
     "invalid-bool":
-        IssueCode("error", "a `bool` field's cell is not true/false, yes/no, y/n or 1/0"),
+        IssueCode("warning", "a `bool` field's cell is not true/false, yes/no, y/n or 1/0", otherwise=_REJECTED,
+                  effect=DROPS),
     "invalid-date":
-        IssueCode("error", "a `date` / `datetime` field's cell is not a date in a supported form (or, with "
-                           "`date_format`, not in that format either)"),
+        IssueCode("warning", "a `date` / `datetime` field's cell is not a date in a supported form (or, with "
+                             "`date_format`, not in that format either); a task's time is always an error",
+                  otherwise=_REJECTED, effect=DROPS),
     # phones (importer.checks.row; PhoneProblem codes from importer.phones.normalise)
     "missing-phone":
         IssueCode("error", "the row has no customer phone"),
     "empty-phone":
-        IssueCode("error", "a phone cell holds no digits once quotes, `tel:` and separators are removed"),
+        IssueCode("error", "a phone cell holds no digits once quotes, `tel:` and separators are removed",
+                  otherwise=_PHONE_DROPPED, effect=DROPS_PHONE),
     "invalid-phone":
-        IssueCode("error", "a phone cell is not a valid number (for the row's region when it has no `+`)"),
+        IssueCode("error", "a phone cell is not a valid number (for the row's region when it has no `+`)",
+                  otherwise=_PHONE_DROPPED, effect=DROPS_PHONE),
     "lossy-excel-number":
-        IssueCode("error", "Excel rounded a phone to scientific notation (`9.87654E+09`); its digits are lost"),
+        IssueCode("error", "Excel rounded a phone to scientific notation (`9.87654E+09`); its digits are lost",
+                  otherwise=_PHONE_DROPPED, effect=DROPS_PHONE),
     "invalid-region":
-        IssueCode("error", "the region (`defaults.region` or the `region_column` cell) is not a known ISO code"),
+        IssueCode("error", "the region (`defaults.region` or the `region_column` cell) is not a known ISO code",
+                  otherwise=_PHONE_DROPPED, effect=DROPS_PHONE),
     "phone-extension-dropped":
         IssueCode("warning", "a phone had an extension (`x123`), dropped: the API stores E.164 numbers only"),
     # names against the account's catalog (importer.checks.row)
     "unknown-source-type":
-        IssueCode("error", "`source_type` is not one of the account's source types (offline: the documented seven)"),
+        IssueCode("warning", "`source_type` is not one of the account's source types (offline: the documented seven)",
+                  otherwise=_REJECTED, effect=DROPS),
     "unknown-stage":
-        IssueCode("error", "`lead_stage_name` is not the name of a lead stage of the account"),
+        IssueCode("warning", "`lead_stage_name` is not the name of a lead stage of the account",
+                  otherwise=_REJECTED, effect=DROPS),
     "duplicate-stage":
-        IssueCode("error", "several lead stages of the account have that name, so the API refuses it"),
+        IssueCode("warning", "several lead stages of the account have that name, so the API refuses it",
+                  otherwise=_REJECTED, effect=DROPS),
     "unknown-group":
-        IssueCode("error", "`lead_group_name` is not the name of a lead group of the account"),
+        IssueCode("warning", "`lead_group_name` is not the name of a lead group of the account",
+                  otherwise=_REJECTED, effect=DROPS),
     "duplicate-group":
-        IssueCode("error", "several lead groups of the account have that name, so the API refuses it"),
+        IssueCode("warning", "several lead groups of the account have that name, so the API refuses it",
+                  otherwise=_REJECTED, effect=DROPS),
     "unknown-label":
         IssueCode("warning", "a label to add or remove is not in the account; the API would silently ignore it"),
     "unknown-product":

@@ -26,18 +26,29 @@ def severity_cell(declared: IssueCode) -> str:
     return f"{declared.severity}; {other} {declared.otherwise}"
 
 
-def readme_table() -> list[tuple[str, str, str]]:
+def readme_table() -> list[tuple[str, str, str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text.split("\n## Issue codes\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     cells = [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
-    return [(code.strip("`"), severity, meaning) for code, severity, meaning in cells]
+    return [(code.strip("`"), severity, effect, meaning) for code, severity, effect, meaning in cells]
 
 
-def test_readme_lists_every_code_with_its_severity_and_meaning() -> None:
-    expected = [(code, severity_cell(declared), declared.meaning) for code, declared in CODES.items()]
-    table = "\n".join(f"| `{code}` | {severity} | {meaning} |" for code, severity, meaning in expected)
+def test_readme_lists_every_code_with_its_severity_effect_and_meaning() -> None:
+    expected = [(code, severity_cell(declared), declared.effect, declared.meaning)
+                for code, declared in CODES.items()]
+    table = "\n".join(f"| `{code}` | {severity} | {effect} | {meaning} |"
+                      for code, severity, effect, meaning in expected)
     assert readme_table() == expected, f"README.md, section 'Issue codes', should list:\n{table}"
+
+
+def test_an_error_rejects_the_row_and_a_code_that_drops_a_field_varies_with_on_invalid() -> None:
+    for code, declared in CODES.items():
+        assert declared.effect and "|" not in declared.effect, code
+        if declared.severity == "error" and not declared.otherwise:
+            assert declared.effect == "rejects the row", code
+        if "drops the field" in declared.effect:
+            assert "on_invalid" in declared.otherwise + declared.effect, code
 
 
 def test_codes_are_kebab_case_with_a_one_line_meaning() -> None:
@@ -99,8 +110,9 @@ def test_the_scan_sees_the_phone_problem_codes() -> None:
 
 
 def test_issue_takes_the_declared_severity() -> None:
-    assert issue("unknown-stage", 3, "Stage", "no stage", "Wonn") == Issue(3, "Stage", "error", "unknown-stage",
+    assert issue("unknown-stage", 3, "Stage", "no stage", "Wonn") == Issue(3, "Stage", "warning", "unknown-stage",
                                                                           "no stage", "Wonn")
+    assert issue("missing-phone", 3, "Phone", "no phone").severity == "error"
     assert issue("unknown-label", None, "Tags", "no label").severity == "warning"
 
 

@@ -3,10 +3,12 @@
 What is checked, and why it is an error or a warning:
 
 - phones (customer_phone, add_phones, assignee_user_phone) are normalised to E.164; one bad number fails the whole
-  request at the API, so it is an error here;
-- lead_stage_name / lead_group_name must name exactly one catalog item (the API answers 404 or 400): error;
+  request at the API, so a bad customer_phone is an error, and a bad phone of another field is left out;
+- lead_stage_name / lead_group_name must name exactly one catalog item (the API answers 404 or 400), and
+  source_type must be one of the account's source types: otherwise the field is left out;
 - add_labels / remove_labels / add_products names the account lacks are silently dropped by the API: warning;
-- source_type must be one of the account's source types: error;
+- a field left out is a warning that says so; with the field's ``on_invalid: reject`` the problem is an error and
+  the row is not sent;
 - add_labels with remove_labels in one row becomes two requests (the API refuses both in one): never an error;
 - the row's tasks, against the time of the run (:mod:`importer.checks.tasks`).
 """
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 from importer.api.catalog import Catalog, NameSet, suggestion_text
 from importer.checks.tasks import check_tasks
 from importer.issues import issue
-from importer.models import Issue, Row
+from importer.models import Issue, Row, Severity
 from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text
 from importer.report.cells import restore
 
@@ -37,6 +39,8 @@ class MappingLike(Protocol):
     def task_drafts(self, row: Row, issues: list[Issue]) -> list[Any]: ...
 
     def column_for(self, field: str) -> str: ...
+
+    def rejects(self, field: str) -> bool: ...
 
 
 class RowChecker:
@@ -76,8 +80,10 @@ class RowChecker:
         phones = self._phones(draft, region, row.number, issues)
         source_type = draft.get("source_type")
         if source_type is not None and source_type not in self._usable_source_types:
-            message = _unknown(self.source_types, "source-type", source_type)
-            issues.append(issue("unknown-source-type", row.number, self._column["source_type"], message, source_type))
+            severity, message = self._verdict("source_type", _unknown(self.source_types, "source-type", source_type))
+            problem = issue("unknown-source-type", row.number, self._column["source_type"], message, source_type,
+                            severity=severity)
+            self._bad(draft, "source_type", problem, issues)
         if self.catalog is not None:
             self._names(draft, row.number, issues)
         if not phones or (issues and any(found.severity == "error" for found in issues)):
@@ -113,7 +119,11 @@ class RowChecker:
             extra = []
         assignee = draft.get("assignee_user_phone")
         if assignee is not None:
-            draft["assignee_user_phone"] = self._phone("assignee_user_phone", assignee, region, number, issues)
+            phone = self._phone("assignee_user_phone", assignee, region, number, issues)
+            if phone is None:
+                del draft["assignee_user_phone"]
+            else:
+                draft["assignee_user_phone"] = phone
         return (primary, *extra) if extra else (primary,)
 
     def _phone(self, field: str, raw: str, region: str, number: int, issues: list[Issue]) -> str | None:
@@ -124,8 +134,21 @@ class RowChecker:
                 issues.append(issue("phone-extension-dropped", number, self._column[field], message, raw))
             return result.e164
         assert isinstance(result, PhoneProblem)
-        issues.append(issue(result.code, number, self._column[field], result.message, raw))  # a PhoneProblem code
+        severity, message = self._verdict(field, result.message)  # customer_phone always rejects
+        issues.append(issue(result.code, number, self._column[field], message, raw, severity=severity))
         return None
+
+    def _bad(self, draft: dict[str, Any], field: str, problem: Issue, issues: list[Issue]) -> None:
+        """A value the API would refuse: an error (``on_invalid: reject``), or a warning and the field left out."""
+        issues.append(problem)
+        if problem.severity == "warning":
+            del draft[field]
+
+    def _verdict(self, field: str, message: str) -> tuple[Severity, str]:
+        """The severity of a bad ``field`` value, and its message (saying it was left out, when it is)."""
+        if self.mapping.rejects(field):
+            return "error", message
+        return "warning", _left_out(message)
 
     # --- names --------------------------------------------------------------------------------------------
 
@@ -137,18 +160,22 @@ class RowChecker:
         if stage is not None and (verdict := catalog.stages.verdict(stage)) != "ok":
             column = self._column["lead_stage_name"]
             if verdict == "unknown":
-                issues.append(issue("unknown-stage", number, column, _unknown(catalog.stages, "stage", stage), stage))
+                severity, message = self._verdict("lead_stage_name", _unknown(catalog.stages, "stage", stage))
+                problem = issue("unknown-stage", number, column, message, stage, severity=severity)
             else:
-                message = _duplicated(catalog.stages, "stage", stage)
-                issues.append(issue("duplicate-stage", number, column, message, stage))
+                severity, message = self._verdict("lead_stage_name", _duplicated(catalog.stages, "stage", stage))
+                problem = issue("duplicate-stage", number, column, message, stage, severity=severity)
+            self._bad(draft, "lead_stage_name", problem, issues)
         group = draft.get("lead_group_name")
         if group is not None and (verdict := catalog.groups.verdict(group)) != "ok":
             column = self._column["lead_group_name"]
             if verdict == "unknown":
-                issues.append(issue("unknown-group", number, column, _unknown(catalog.groups, "group", group), group))
+                severity, message = self._verdict("lead_group_name", _unknown(catalog.groups, "group", group))
+                problem = issue("unknown-group", number, column, message, group, severity=severity)
             else:
-                message = _duplicated(catalog.groups, "group", group)
-                issues.append(issue("duplicate-group", number, column, message, group))
+                severity, message = self._verdict("lead_group_name", _duplicated(catalog.groups, "group", group))
+                problem = issue("duplicate-group", number, column, message, group, severity=severity)
+            self._bad(draft, "lead_group_name", problem, issues)
         for field in ("add_labels", "remove_labels"):
             for name in draft.get(field) or ():
                 if catalog.labels.verdict(name) == "unknown":
@@ -158,6 +185,10 @@ class RowChecker:
             if catalog.products.verdict(name) == "unknown":
                 message = _unknown(catalog.products, "product", name, ignored=True)
                 issues.append(issue("unknown-product", number, self._column["add_products"], message, name))
+
+
+def _left_out(message: str) -> str:
+    return f"{message} It was left out." if message.endswith("?") else f"{message}; it was left out"
 
 
 def _unknown(names: NameSet, noun: str, name: str, *, ignored: bool = False) -> str:

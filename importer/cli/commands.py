@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from importer.errors import ImporterError, StopRequested
 from importer.private import owner_only
 
 if TYPE_CHECKING:
+    from importer.report.alerts import Event
     from importer.report.notify import Target
     from importer.run.importer import RunResult
     from importer.run.kind import RunKind
@@ -218,33 +220,35 @@ def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
 
 
 def _add_unattended_arguments(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--notify", action="append", default=[], metavar="TARGET",
-                         help="tell the outcome to an https:// webhook (Slack, Teams) or mailto:ADDRESS "
-                              "(SMTP server in env SF_SMTP_URL); repeatable")
-    command.add_argument("--notify-on", choices=("failure", "always"), default="failure",
-                         help="failure: when the exit code is not 0 (default); always: after every run")
+    from importer.cli.alerting import add_alert_arguments
+
+    add_alert_arguments(command)
     command.add_argument("--log-file", type=Path, metavar="FILE",
                          help="append timestamped lines: start, end, retries, 429s, fatal errors")
     command.add_argument("-v", "--verbose", action="store_true", help="debug lines on stderr (and in the log file)")
 
 
 def _run(args: argparse.Namespace) -> int:
+    from importer.cli.alerting import Alerting
     from importer.cli.logs import log_end, log_fatal, run_logging
-    from importer.report.notify import outcome_text, parse_target
+    from importer.report.outcome import outcome_text
+    from importer.run.ledger import GuardError
     from importer.run.stopping import stop_line
 
     smtp_url = os.environ.get("SF_SMTP_URL") or None
-    targets: list[Target] = [parse_target(text, smtp_url) for text in args.notify]  # usage errors: before all
-    with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url, args.sheet)) as masking:
+    alerting = Alerting.from_args(args, smtp_url)  # usage errors: before all
+    with run_logging(args.log_file, args.verbose, _secrets(alerting.targets, smtp_url, args.sheet)) as masking:
+        tell = partial(alerting.tell, secrets=masking.secrets)  # a failed alert: a warning line, never an exit code
         try:
             result = _import(args)
         except StopRequested as exc:  # stopped before the run began its report (nothing was sent)
             log_fatal(f"stopped: {exc}")
-            _tell(args, targets, masking.secrets, EXIT_STOPPED, _fatal_summary(args, exc), None, str(exc))
+            tell(EXIT_STOPPED, _fatal_summary(args, exc), None, "stopped", error=str(exc))
             raise
         except ImporterError as exc:
             log_fatal(str(exc), exc.report_folder)
-            _tell(args, targets, masking.secrets, EXIT_FATAL, _fatal_summary(args, exc), exc.report_folder, str(exc))
+            event: Event = "guard" if isinstance(exc, GuardError) else "fatal"
+            tell(EXIT_FATAL, _fatal_summary(args, exc), exc.report_folder, event, error=str(exc))
             raise
         except KeyboardInterrupt:
             log_fatal("interrupted")
@@ -252,7 +256,7 @@ def _run(args: argparse.Namespace) -> int:
         exit_code = EXIT_STOPPED if result.stopped else result.exit_code
         log_end(" — ".join(filter(None, [outcome_text(result.summary, exit_code, result.folder),
                                          stop_line(result.summary)])))
-        _tell(args, targets, masking.secrets, exit_code, result.summary, result.folder)
+        tell(exit_code, result.summary, result.folder, "stopped" if result.stopped else "finished")
     return exit_code
 
 
@@ -327,15 +331,6 @@ def _kind(args: argparse.Namespace) -> tuple[RunKind, str]:
     if args.dry_run:
         return DryRun(), "dry run"
     return Send(), "real run"
-
-
-def _tell(args: argparse.Namespace, targets: Sequence[Target], secrets: Sequence[str], exit_code: int,
-          summary: dict[str, Any], folder: Path | None, error: str | None = None) -> None:
-    """Notify the targets when ``--notify-on`` says so; a failure is a warning line (logged), never an exit code."""
-    from importer.report.notify import notify, should_notify
-
-    if targets and should_notify(args.notify_on, exit_code):
-        notify(targets, summary, exit_code, folder, error=error, secrets=secrets)
 
 
 def _fatal_summary(args: argparse.Namespace, exc: ImporterError) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from importer.report.notify import counts_line
+from importer.report.outcome import counts_line
 
 _PHASES = {"catalog": "reading the account's catalog", "dates": "reading the date columns", "checking": "checking rows",
            "sending": "sending"}

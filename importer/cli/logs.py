@@ -149,7 +149,7 @@ def log_start(sheet: str, mapping: str, kind: str, base_url: str) -> None:
 
 
 def log_end(text: str) -> None:
-    """The run's last line: the counts, the exit code and the report folder (``notify.outcome_text``)."""
+    """The run's last line: the counts, the exit code and the report folder (``outcome.outcome_text``)."""
     RUN_LOG.info("run end: %s", text)
 
 

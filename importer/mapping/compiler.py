@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
-from importer.mapping.dates import DateReader, order_fits, read_date
+from importer.mapping.amounts import DEFAULT_NUMBER_LOCALE, NUMBER_LOCALES
+from importer.mapping.dates import DateReader, date_format_problem, order_fits, read_date
 from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
 from importer.mapping.lookup import load_lookup
 from importer.mapping.names import NamePlan
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
-from importer.mapping.policies import field_policy
+from importer.mapping.policies import field_on_invalid, field_policy
 from importer.mapping.spec import FieldSpec, MappingSpec
 from importer.mapping.tasks import TaskPlan, compile_tasks
 from importer.mapping.values import OMIT, Template, ValueMap
@@ -68,6 +68,8 @@ class Compiled:
     policies: dict[str, str] = field(default_factory=dict)
     #: What the day/month order must be decided for before rows are mapped (date fields without date_format).
     date_sources: list[DateSource] = field(default_factory=list)
+    #: Field → ``drop`` or ``reject``: what a cell that is not a valid value does (``on_invalid``).
+    on_invalid: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Compiler:
         self.types = field_types()
         self.result = Compiled()
         self.zone = ZoneInfo("UTC")
+        self.locale = DEFAULT_NUMBER_LOCALE
 
     def compile(self) -> Compiled:
         spec = self.spec
@@ -118,6 +121,12 @@ class Compiler:
         if defaults.region_column is not None:
             self._column(defaults.region_column, ("defaults", "region_column"))
         self.zone = self._timezone(defaults.timezone)
+        self.locale = defaults.number_locale.strip().upper()
+        if self.locale not in NUMBER_LOCALES:
+            raise self.document.error(
+                ("defaults", "number_locale"),
+                f"unknown number locale {defaults.number_locale!r}; expected one of {', '.join(NUMBER_LOCALES)}",
+            )
 
     def _timezone(self, name: str) -> ZoneInfo:
         try:
@@ -131,6 +140,9 @@ class Compiler:
     def _field(self, name: str, entry: FieldSpec) -> None:
         path: KeyPath = ("fields", name)
         self._policy(name, entry, path)
+        on_invalid = self._on_invalid(name, entry, path)
+        for target in ("first_name", "last_name") if name == FULL_NAME else (name,):
+            self.result.on_invalid[target] = on_invalid
         if name == FULL_NAME:
             self.result.plans.append(self._full_name(entry, path))
             return
@@ -141,6 +153,7 @@ class Compiler:
             self._constant(name, entry, json_type, kind, path)
             return
         plan = self.value_plan(name, entry, path, json_type)
+        plan.on_invalid = on_invalid
         if isinstance(plan, ScalarPlan) and self._is_plain(plan) and not name.startswith(_ADDRESS):
             self.result.plain.append((name, plan.columns[0]))
         elif name.startswith(_ADDRESS):
@@ -153,6 +166,9 @@ class Compiler:
         values outside ``fields:`` (e.g. a task's due time: ``{column: Follow-up, type: datetime}``)."""
         if self._source(entry, path) == "value":
             raise self.document.error((*path, "value"), "expected a column, columns or a template here")
+        if path[0] != "fields" and entry.on_invalid is not None:
+            raise self.document.error((*path, "on_invalid"), "on_invalid is for fields: a task whose type or time "
+                                                             "is not valid is never created")
         kind = self._kind(entry, json_type, path)
         self._check_options(entry, json_type, path)
         return self._plan(name, entry, json_type, kind, path)
@@ -231,16 +247,9 @@ class Compiler:
         where = (*path, "date_format")
         if entry.type not in ("date", "datetime"):
             raise self.document.error(where, "date_format is only for type: date or type: datetime")
-        text = entry.date_format or ""
-        has = [any(code in text for code in codes) for codes in (("%d", "%j"), ("%m", "%b", "%B"), ("%Y", "%y"))]
-        if not all(has):
-            raise self.document.error(where, f"{text!r} needs a day (%d), a month (%m, %b or %B) and a year (%Y or "
-                                             "%y); e.g. \"%d/%m/%Y\" or \"%m/%d/%Y %H:%M\"")
-        sample = datetime(2024, 11, 28, 21, 45, 30)
-        try:
-            datetime.strptime(sample.strftime(text), text)
-        except ValueError as exc:
-            raise self.document.error(where, f"{text!r} is not a strptime format ({exc})") from None
+        problem = date_format_problem(entry.date_format or "")
+        if problem:
+            raise self.document.error(where, problem)
 
     def _policy(self, name: str, entry: FieldSpec, path: KeyPath) -> None:
         """The field's policy (a full name's goes to first_name and last_name, the fields it fills)."""
@@ -252,6 +261,12 @@ class Compiler:
                 raise self.document.error((*path, "policy"), str(exc)) from None
             if policy != "overwrite":
                 self.result.policies[target] = policy
+
+    def _on_invalid(self, name: str, entry: FieldSpec, path: KeyPath) -> str:
+        try:
+            return field_on_invalid(name, entry.on_invalid, entry.strict, self.spec.defaults.on_invalid)
+        except ValueError as exc:
+            raise self.document.error((*path, "on_invalid"), str(exc)) from None
 
     def _list_fields(self) -> str:
         return ", ".join(name for name, kind in self.types.items() if kind.endswith("[]"))
@@ -269,7 +284,7 @@ class Compiler:
             raise self.document.error(
                 (*path, "value"), f"expected a single value: {name} is not a list field"
             )
-        plan = FieldPlan(key, kind=kind, dates=self._date_reader(entry, kind))
+        plan = FieldPlan(key, kind=kind, dates=self._date_reader(entry, kind), locale=self.locale)
         items = value if isinstance(value, list) else [value]
         converted = []
         for index, item in enumerate(items):
@@ -330,6 +345,7 @@ class Compiler:
             strict=entry.strict,
             kind=kind,
             dates=dates,
+            locale=self.locale,
         )
 
     def _date_reader(self, entry: FieldSpec, kind: str) -> DateReader | None:

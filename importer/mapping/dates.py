@@ -254,3 +254,17 @@ def _offset(text: str) -> timezone:
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
         return timezone(-delta if text[0] == "-" else delta)
     return UTC
+
+
+def date_format_problem(text: str) -> str | None:
+    """Why ``text`` is not a usable ``date_format`` (a day, a month and a year, a strptime format), or None."""
+    has = [any(code in text for code in codes) for codes in (("%d", "%j"), ("%m", "%b", "%B"), ("%Y", "%y"))]
+    if not all(has):
+        return (f"{text!r} needs a day (%d), a month (%m, %b or %B) and a year (%Y or %y); e.g. \"%d/%m/%Y\" or "
+                "\"%m/%d/%Y %H:%M\"")
+    sample = datetime(2024, 11, 28, 21, 45, 30)
+    try:
+        datetime.strptime(sample.strftime(text), text)
+    except ValueError as exc:
+        return f"{text!r} is not a strptime format ({exc})"
+    return None

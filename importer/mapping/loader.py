@@ -41,6 +41,8 @@ class Mapping:
         self.fields = tuple(spec.fields)
         #: Field → write policy, for the fields that are not ``overwrite`` (importer.mapping.policies).
         self.policies: dict[str, str] = dict(compiled.policies)
+        #: Field → ``drop`` or ``reject``: what a cell that is not a valid value does (``on_invalid``).
+        self.on_invalid: dict[str, str] = dict(compiled.on_invalid)
         self._refs = tuple(compiled.refs)
         self._constants = {k: v for k, v in compiled.constants.items() if not isinstance(v, list)}
         self._list_constants = tuple(
@@ -102,6 +104,10 @@ class Mapping:
         drafts = [plan.draft(row.cells, issues, row.number) for plan in self._tasks]
         return [draft for draft in drafts if draft is not None]
 
+    def rejects(self, field: str) -> bool:
+        """A bad value of ``field`` keeps its row from being sent (``on_invalid: reject``); else it is left out."""
+        return field == "customer_phone" or self.on_invalid.get(field, "drop") == "reject"
+
     def column_for(self, field: str) -> str:
         """The (first) sheet column an API field is read from, for issue reports; else the field name."""
         for ref in self._refs:
@@ -130,9 +136,20 @@ def _missing_column_message(path: Path, ref: ColumnRef, available: Sequence[str]
     )
 
 
+#: Mapping keys added after journals and plans began to record the digest, with their value when not written.
+_LATER_KEYS: dict[str, Any] = {"on_invalid": None, "number_locale": "IN"}
+
+
 def _digest(spec: MappingSpec, compiled: Compiled) -> str:
+    dumped = spec.model_dump(mode="json", exclude_unset=False)
+    for key, unset in _LATER_KEYS.items():  # keys added later: a mapping without them keeps its digest
+        if dumped["defaults"].get(key) == unset:
+            del dumped["defaults"][key]
+        for entry in dumped["fields"].values():
+            if entry.get(key, unset) == unset:
+                entry.pop(key, None)
     canonical = {
-        "mapping": spec.model_dump(mode="json", exclude_unset=False),
+        "mapping": dumped,
         "value_set": {name: sorted(entry.model_fields_set) for name, entry in spec.fields.items()},
         "lookups": {path: sorted(table.items()) for path, table in compiled.lookups.items()},
     }

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from importer.issues import issue
+from importer.mapping.amounts import DEFAULT_NUMBER_LOCALE, parse_number
 from importer.mapping.dates import DateReader
-from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool, parse_number
+from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool
 from importer.models import Issue, Severity
 
 _MISSING: Any = object()
@@ -21,11 +22,12 @@ _MISSING: Any = object()
 
 class FieldPlan:
     """How one field of the draft is filled from a row. ``kind``: string, phone, number, bool, email, date or
-    datetime (``dates`` then reads the cells)."""
+    datetime (``dates`` then reads the cells). A cell that is not a valid value is an issue whose severity
+    ``on_invalid`` decides (a task's times, and constants, always reject)."""
 
     __slots__ = (
         "key", "label", "columns", "template", "default", "split", "value_map", "lookup", "lookup_file",
-        "strict", "kind", "as_is", "column", "dates",
+        "strict", "kind", "as_is", "column", "dates", "locale", "on_invalid",
     )  # fmt: skip
 
     def __init__(
@@ -42,6 +44,8 @@ class FieldPlan:
         strict: bool = False,
         kind: str = "string",
         dates: DateReader | None = None,
+        locale: str = DEFAULT_NUMBER_LOCALE,
+        on_invalid: str = "reject",
     ) -> None:
         self.key = key
         self.label = columns[0] if columns else key
@@ -55,6 +59,10 @@ class FieldPlan:
         self.strict = strict
         self.kind = kind
         self.dates = dates
+        #: How ``number`` cells are read (``defaults.number_locale``).
+        self.locale = locale
+        #: ``drop``: a bad cell is a warning and the field is left out; ``reject``: an error, the row is not sent.
+        self.on_invalid = on_invalid
         #: True when a non-blank text is sent exactly as it is (no map, lookup or type conversion).
         self.as_is = value_map is None and lookup is None and kind in ("string", "phone")
         #: The one column read, when that is all there is to read (the common, fast case).
@@ -77,7 +85,8 @@ class FieldPlan:
             if target is _MISSING:
                 if self.strict:
                     message = f"{text!r} is not in the map (expected one of: {value_map.keys_text})"
-                    issues.append(issue("unmapped-value", number, column, message, text))
+                    severity, message = self.verdict(message)
+                    issues.append(issue("unmapped-value", number, column, message, text, severity=severity))
                     return OMIT
             elif not target:
                 return target if target is None else OMIT
@@ -86,41 +95,59 @@ class FieldPlan:
         elif self.lookup is not None:
             found = self.lookup.get(fold(text))
             if found is None:
-                message = f"{text!r} is not in {self.lookup_file}; {self.key} left out"
-                severity: Severity = "error" if self.strict else "warning"
-                issues.append(issue("unknown-lookup-value", number, column, message, text, severity=severity))
+                message = f"{text!r} is not in {self.lookup_file}"
+                if self.strict:
+                    severity, message = self.verdict(message)
+                    issues.append(issue("unknown-lookup-value", number, column, message, text, severity=severity))
+                else:
+                    issues.append(issue("unknown-lookup-value", number, column, f"{message}; {self.key} left out",
+                                        text))
                 return OMIT
             if not found:
                 return OMIT
             text = found
+        return self._typed(text, column, issues, number)
+
+    def _typed(self, text: str, column: str, issues: list[Issue], number: int) -> Any:
+        """``text`` as the field's type; OMIT (and an issue) when it is not one."""
         kind = self.kind
         if kind == "string" or kind == "phone":
             return text
         if kind == "email":
             if is_email(text):
                 return text
-            message = f"{text!r} is not an e-mail address; it was left out"
-            issues.append(issue("invalid-email", number, column, message, text))
+            severity, message = self.verdict(f"{text!r} is not an e-mail address")
+            issues.append(issue("invalid-email", number, column, message, text, severity=severity))
             return OMIT
         dates = self.dates
         if dates is not None:
             sent, why = dates.convert(text, column)
             if sent is None:
-                issues.append(issue("invalid-date", number, column, why, text))
+                severity, message = self.verdict(why)
+                issues.append(issue("invalid-date", number, column, message, text, severity=severity))
                 return OMIT
             return sent
-        value = parse_number(text) if kind == "number" else parse_bool(text)
-        if value is None:
-            issues.append(_invalid(kind, text, column, number))
+        if kind == "number":
+            value = parse_number(text, self.locale)
+            if value is None:
+                severity, message = self.verdict(f"{text!r} is not a number")
+                issues.append(issue("invalid-number", number, column, message, text, severity=severity))
+                return OMIT
+            return value
+        flag = parse_bool(text)
+        if flag is None:
+            message = f"{text!r} is not true or false (expected true/false, yes/no, y/n, 1/0)"
+            severity, message = self.verdict(message)
+            issues.append(issue("invalid-bool", number, column, message, text, severity=severity))
             return OMIT
-        return value
+        return flag
 
-
-def _invalid(kind: str, text: str, column: str, number: int) -> Issue:
-    if kind == "number":
-        return issue("invalid-number", number, column, f"{text!r} is not a number", text)
-    message = f"{text!r} is not true or false (expected true/false, yes/no, y/n, 1/0)"
-    return issue("invalid-bool", number, column, message, text)
+    def verdict(self, message: str) -> tuple[Severity, str]:
+        """A bad cell's severity and message: a warning that says the value was left out (``drop``), or an error
+        (``reject``)."""
+        if self.on_invalid == "drop":
+            return "warning", f"{message}; it was left out"
+        return "error", message
 
 
 class ScalarPlan(FieldPlan):

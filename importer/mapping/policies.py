@@ -12,7 +12,7 @@ a mapping error, and ``defaults.policy`` applies to the fields it means somethin
 
 from __future__ import annotations
 
-__all__ = ["FILL_FIELDS", "POLICIES", "field_policy"]
+__all__ = ["FILL_FIELDS", "POLICIES", "field_on_invalid", "field_policy"]
 
 POLICIES = ("overwrite", "fill_empty", "create_only")
 CREATE_FLAG = "create_customer_if_customer_phone_not_found"
@@ -58,3 +58,17 @@ def _problem(name: str, policy: str) -> str | None:
         return ("a note is only ever added and cannot be read back: fill_empty does not apply "
                 "(create_only adds it only to a lead the row creates)")
     return None
+
+
+def field_on_invalid(name: str, own: str | None, strict: bool, default: str | None) -> str:
+    """``drop`` or ``reject``, what a bad value of field ``name`` does: its ``own`` ``on_invalid``; else reject for
+    a ``strict`` field; else the mapping's ``default``; else drop. ``customer_phone`` identifies the lead: it always
+    rejects (ValueError, the message for the mapping error, when told to drop)."""
+    if name == "customer_phone":
+        if own == "drop":
+            raise ValueError("customer_phone identifies the lead: a row without a valid one is never sent (expected "
+                             "reject)")
+        return "reject"
+    if own is not None:
+        return own
+    return "reject" if strict else default or "drop"

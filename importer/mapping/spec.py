@@ -12,6 +12,8 @@ FieldType = Literal["string", "number", "phone", "email", "bool", "date", "datet
 #: How a field's value meets the lead's (see importer.run.policy): write it, write it only where the lead has
 #: nothing, or write it only to a lead the row creates.
 Policy = Literal["overwrite", "fill_empty", "create_only"]
+#: What a cell that is not a valid value does: leave the field out with a warning, or keep the row from being sent.
+OnInvalid = Literal["drop", "reject"]
 
 FIELD_SHAPE = (
     "expected a column name, a list of columns, or an object with one of column / columns / value / template"
@@ -45,6 +47,7 @@ class FieldSpec(_Spec):
     lookup: LookupSpec | None = None
     date_format: str | None = None
     policy: Policy | None = None
+    on_invalid: OnInvalid | None = None
 
 
 class TaskSpec(_Spec):
@@ -64,6 +67,8 @@ class DefaultsSpec(_Spec):
     create_if_missing: bool = True
     timezone: str = "Asia/Kolkata"
     policy: Policy = "overwrite"
+    on_invalid: OnInvalid | None = None
+    number_locale: str = "IN"
 
 
 class MappingSpec(_Spec):
@@ -77,7 +82,8 @@ class MappingSpec(_Spec):
 _EXPECTED: dict[str, str] = {
     "version": "expected 1 (the only mapping format version)",
     "description": "expected text",
-    "defaults": "expected an object with region, region_column, create_if_missing, timezone, policy",
+    "defaults": ("expected an object with region, region_column, create_if_missing, timezone, policy, on_invalid, "
+                 "number_locale"),
     "fields": "expected an object of API field: column, e.g. customer_phone: Phone",
     "region": "expected a two-letter country code such as IN",
     "region_column": "expected a column name",
@@ -103,6 +109,8 @@ _EXPECTED: dict[str, str] = {
     "past_due": "expected skip or create",
     "due_time": 'expected a time of day such as "10:00"',
     "policy": "expected one of overwrite, fill_empty, create_only",
+    "on_invalid": "expected drop (leave the bad value out, send the row) or reject (do not send the row)",
+    "number_locale": "expected a country code such as IN (1,234.5) or DE (1.234,5)",
 }
 _LOOKUP_VALUE = "expected a column name of the lookup file"
 _MAP_ENTRY = "expected a replacement value (text or a number) or null"

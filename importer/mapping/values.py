@@ -1,11 +1,10 @@
-"""Cell value conversions used per row: numbers, booleans, e-mail addresses, templates, map tables.
+"""Cell value conversions used per row: booleans, e-mail addresses, templates, map tables (amounts: ``amounts``).
 
 Everything here is a plain module-level function or a small slotted class, so compiled mappings pickle.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -23,11 +22,6 @@ class _Omit:
 
 OMIT: Any = _Omit()
 
-_CURRENCY_SIGNS = "₹$€£¥"
-_CURRENCY_CODES = ("rs.", "rs", "inr", "usd", "eur", "gbp", "aed")
-_NUMBER_BODY = re.compile(
-    r"[+-]?(?:(?:\d{1,3}(?:(?:,\d{2})*,\d{3}|(?:,\d{3})+)|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+\Z")
 
 _BOOLS = {
@@ -40,56 +34,6 @@ _BOOLS = {
     "n": False,
     "0": False,
 }
-
-
-def parse_number(text: str) -> int | float | None:
-    """``"₹ 1,50,000"`` → 150000; ``"$1,200.50"`` → 1200.5; ``" 7e3 "`` → 7000. None when it is not a number.
-
-    Commas are digit grouping only (western 1,234,567 or Indian 12,34,567); a currency sign or code may lead
-    or trail, and an Indian ``/-`` may trail. Whole numbers come back as ``int`` so payloads read naturally.
-    """
-    text = text.strip()
-    value: float | None
-    if "," in text:
-        value = _parse_decorated(text)
-    else:
-        try:
-            value = float(text)
-        except ValueError:
-            value = _parse_decorated(text)
-    if value is None or not math.isfinite(value):
-        return None
-    if value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
-
-
-def _parse_decorated(text: str) -> float | None:
-    """Digit grouping, currency signs and spaces taken off; None when what remains is not a number."""
-    if _NUMBER_BODY.fullmatch(text) is None:
-        text = "".join(_strip_currency(text).split())
-        if _NUMBER_BODY.fullmatch(text) is None:
-            return None
-    return float(text.replace(",", ""))
-
-
-def _strip_currency(text: str) -> str:
-    """``"Rs. 5,000/-"`` → ``"5,000"``: one leading and one trailing currency sign or code removed."""
-    if text.endswith("/-"):
-        text = text[:-2].rstrip()
-    for at_start in (True, False):
-        if not text:
-            break
-        edge = text[0] if at_start else text[-1]
-        if edge in _CURRENCY_SIGNS:
-            text = text[1:] if at_start else text[:-1]
-            continue
-        folded = text.casefold()
-        for code in _CURRENCY_CODES:
-            if folded.startswith(code) if at_start else folded.endswith(code):
-                text = text[len(code) :] if at_start else text[: -len(code)]
-                break
-    return text
 
 
 def parse_bool(text: str) -> bool | None:

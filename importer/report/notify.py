@@ -1,51 +1,60 @@
-"""What the run tells people: one line about its outcome, sent to webhooks and by e-mail.
+"""Where alerts go, and how they get there: Apprise for every channel, plus the summary webhook.
 
-    --notify https://hooks.example.com/…     POST of summary.json's content plus ``text`` (Slack, Teams)
-    --notify http://127.0.0.1:9000/hook       plain http:// on loopback only (as for the API's base URL)
-    --notify mailto:ops@example.com           a short e-mail through the SMTP server of env SF_SMTP_URL
+    --notify slack://TokenA/TokenB/TokenC/#sales     any Apprise URL: slack://, msteams://, tgram://, discord://,
+                                                     whatsapp://, mailto://, json://, … (100+ services)
+    --notify https://hooks.example.com/…             a POST of summary.json's content plus ``text`` (Slack, Teams)
+    --notify http://127.0.0.1:9000/hook              plain http:// on loopback only (as for the API's base URL)
+    --notify mailto:ops@example.com                  an e-mail through the SMTP server of env SF_SMTP_URL, sent as
+                                                     Apprise's mailto:// (STARTTLS; plain only to loopback)
 
-``parse_target`` checks a target before anything runs (ConfigError: a usage error); ``notify`` sends the outcome
-to every target and returns one line per target that could not be told, each also logged as a warning: a failed
-notification never stops or changes the run. No secret (the API key, the SMTP password, a webhook's token) is
-ever in a message sent, a log line or an exception: URLs are shown by ``scrub_url``.
+``parse_target`` checks a target before anything runs (ConfigError: a usage error, one line); ``notify`` sends one
+:class:`Notice` to every target and returns one line per target that could not be told, each also logged as a
+warning: a failed notification never stops or changes the run. No secret (the API key, the SMTP password, a
+token in a URL) is ever in a message sent, a log line or an exception: targets show as ``scheme://…``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import smtplib
 import socket
-import ssl
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import requests
 
 from importer.api.client import is_loopback, mask_key
 from importer.errors import ConfigError
 
-__all__ = ["SmtpServer", "Target", "counts_line", "notify", "outcome_text", "parse_target", "scrub_url",
-           "should_notify"]
+__all__ = ["Notice", "SmtpServer", "Target", "notify", "parse_target", "scrub_url"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0
-_OUTCOMES = {0: "all rows succeeded", 1: "some rows failed or are invalid",
-             2: "stopped by an error", 3: "stopped before the end"}
-_TOKEN_LENGTH = 12  # a path segment or query value this long may be a token
-_COUNTS = ("rows_total", "valid", "succeeded", "failed", "in_doubt", "skipped", "invalid", "unchanged", "warnings")
+_TOKEN_LENGTH = 10  # a piece of a URL this long may be a token
+_PASSWORD_LENGTH = 4  # a URL's password this long is masked wherever it appears
+_APPRISE_LOGGER = "apprise"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message to every target: ``subject`` (e-mail, chat titles), ``text`` (the body), and ``body`` (the
+    webhook's JSON object: summary.json's content plus ``exit_code``, ``report`` and ``text``)."""
+
+    subject: str
+    text: str
+    body: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class SmtpServer:
-    """Where e-mail goes: ``smtp://`` (STARTTLS when offered) or ``smtps://`` (implicit TLS), maybe a login."""
+    """Where e-mail goes: ``smtp://`` (STARTTLS; plain to loopback) or ``smtps://`` (implicit TLS), maybe a login."""
 
     host: str
     port: int
@@ -73,6 +82,20 @@ class SmtpServer:
                    unquote(parts.username) if parts.username else None,
                    unquote(parts.password) if parts.password else None, query.get("from", [None])[-1])
 
+    def apprise_url(self, address: str) -> str:
+        """The Apprise ``mailto://`` URL that sends to ``address`` through this server."""
+        mode = "ssl" if self.implicit_tls else "insecure" if is_loopback(self.host) else "starttls"
+        login = f"{quote(self.user, safe='')}:{quote(self.password or '', safe='')}@" if self.user else ""
+        query = urlencode({"smtp": self.host, "mode": mode, "to": address, "from": self.sender or self._sender(),
+                           "format": "text"})
+        return f"{'mailto' if mode == 'insecure' else 'mailtos'}://{login}{self.host}:{self.port}/?{query}"
+
+    def _sender(self) -> str:
+        if self.user and "@" in self.user:
+            return self.user
+        host = socket.getfqdn()
+        return f"superfone-import@{host if '.' in host else 'localhost.localdomain'}"  # Apprise needs a dotted domain
+
     def __str__(self) -> str:
         user = f"{self.user}@" if self.user else ""
         return f"{'smtps' if self.implicit_tls else 'smtp'}://{user}{self.host}:{self.port}"
@@ -80,28 +103,37 @@ class SmtpServer:
 
 @dataclass(frozen=True)
 class Target:
-    """One ``--notify`` target: a webhook URL, or an e-mail address with the SMTP server that sends to it."""
+    """One ``--notify`` target: the summary ``webhook``, an e-mail address (``mail``, with the SMTP server that
+    sends to it), or any other ``apprise`` URL."""
 
     url: str = field(repr=False)
     smtp: SmtpServer | None = None
+    kind: Literal["webhook", "mail", "apprise"] = "webhook"
 
     @property
     def address(self) -> str | None:
-        """The e-mail address of a ``mailto:`` target (None for a webhook)."""
-        return self.url.removeprefix("mailto:") if self.smtp is not None else None
+        """The e-mail address of a ``mailto:`` target (None for the others)."""
+        return self.url.removeprefix("mailto:") if self.kind == "mail" else None
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        """What must never be shown: the SMTP password; a webhook's URL and its long path segments and query
-        values (where tokens live)."""
+        """What must never be shown: the SMTP password; a URL, its password and its long pieces (tokens)."""
         if self.smtp is not None:
             return (self.smtp.password,) if self.smtp.password else ()
         parts = urlsplit(self.url)
-        pieces = [*parts.path.split("/"), *(value for values in parse_qs(parts.query).values() for value in values)]
-        return (self.url, *(piece for piece in pieces if len(piece) >= _TOKEN_LENGTH))
+        pieces = [*parts.netloc.replace("@", "/").replace(":", "/").split("/"), *parts.path.split("/"),
+                  *(value for values in parse_qs(parts.query).values() for value in values)]
+        found = [piece for piece in pieces if len(piece) >= _TOKEN_LENGTH]
+        if parts.password and len(parts.password) >= _PASSWORD_LENGTH:
+            found.append(unquote(parts.password))
+        return (self.url, *found)
 
     def __str__(self) -> str:
-        return self.url if self.smtp is not None else scrub_url(self.url)
+        if self.kind == "mail":
+            return self.url
+        if self.kind == "apprise":
+            return f"{urlsplit(self.url).scheme}://…"
+        return scrub_url(self.url)
 
     def __repr__(self) -> str:
         return f"Target({str(self)!r})"
@@ -126,16 +158,27 @@ def parse_target(text: str, smtp_url: str | None = None) -> Target:
     """The target ``text`` names, or a ConfigError saying what a target may be. ``smtp_url``: env SF_SMTP_URL,
     needed by ``mailto:`` targets."""
     text = text.strip()
-    if text.lower().startswith("mailto:"):
+    if text.lower().startswith("mailto:") and not text.lower().startswith("mailto://"):
         return _mail_target(text[len("mailto:"):], smtp_url)
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not parts.hostname:
-        shown = scrub_url(text) if scheme else "a value without a scheme"
-        raise ConfigError(f"--notify: expected an https:// URL, http:// on loopback or mailto:ADDRESS, got {shown}")
+    if scheme in ("https", "http"):
+        return _webhook_target(text)
+    shown = f"{scheme}://…" if scheme else "a value without a scheme"
+    if not scheme or _apprise_plugin(text) is None:
+        raise ConfigError(f"--notify: expected an Apprise URL (slack://, msteams://, tgram://, discord://, "
+                          f"mailto://, json://, …), an https:// webhook or mailto:ADDRESS, got {shown} (not a URL "
+                          "Apprise can use)")
+    return Target(text, kind="apprise")
+
+
+def _webhook_target(text: str) -> Target:
+    parts = urlsplit(text)
+    if not parts.hostname:
+        raise ConfigError(f"--notify {scrub_url(text)}: expected a host name")
     if parts.username or parts.password:
         raise ConfigError(f"--notify {scrub_url(text)}: the URL must not contain a user name or password")
-    if scheme == "http" and not is_loopback(parts.hostname):
+    if parts.scheme.lower() == "http" and not is_loopback(parts.hostname):
         raise ConfigError(f"--notify {scrub_url(text)}: plain http:// is for loopback only (use https://)")
     return Target(text)
 
@@ -148,56 +191,38 @@ def _mail_target(address: str, smtp_url: str | None) -> Target:
     if not smtp_url:
         raise ConfigError("--notify mailto: needs the SMTP server in env SF_SMTP_URL (smtp://user:password@host:port)")
     try:
-        return Target(f"mailto:{address}", SmtpServer.parse(smtp_url))
+        return Target(f"mailto:{address}", SmtpServer.parse(smtp_url), kind="mail")
     except ConfigError as exc:
         raise ConfigError(f"--notify mailto: {exc}") from None
 
 
+def _apprise_plugin(url: str) -> Any:
+    """Apprise's plugin for ``url``, or None when Apprise cannot use it (its log lines kept to itself)."""
+    import apprise
 
-def should_notify(notify_on: str, exit_code: int) -> bool:
-    """``--notify-on``: ``failure`` notifies only when the run did not exit 0, ``always`` after every run."""
-    if notify_on not in ("failure", "always"):
-        raise ValueError(f"notify_on must be 'failure' or 'always', got {notify_on!r}")
-    return notify_on == "always" or exit_code != 0
-
-
-def counts_line(summary: Mapping[str, Any]) -> str:
-    """``leads.csv: 24 rows: 15 succeeded, 3 failed, …`` — the first line a run prints."""
-    name = str(summary.get("input", "?")).replace("\\", "/").rsplit("/", 1)[-1]
-    total = summary.get("rows_total")
-    if total is None:
-        return name
-    unchanged = f", {summary['unchanged']} unchanged" if summary.get("unchanged") else ""
-    if summary.get("dry_run"):
-        return (f"{name}: {total} rows: {summary['valid']} valid{unchanged}, {summary['invalid']} invalid, "
-                f"{summary['warnings']} warnings (dry run, nothing sent)")
-    return (f"{name}: {total} rows: {summary['succeeded']} succeeded, {summary['failed']} failed, "
-            f"{summary['in_doubt']} in doubt, {summary['skipped']} skipped{unchanged}, {summary['invalid']} invalid; "
-            f"{summary['warnings']} warnings")
+    with _apprise_log(logging.CRITICAL + 1), warnings.catch_warnings():
+        # Apprise's e-mail plugin loads email.mime.image, which imports the deprecated imghdr on Python 3.11–3.12
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return apprise.Apprise.instantiate(url, suppress_exceptions=True)
 
 
-def outcome_text(summary: Mapping[str, Any], exit_code: int, folder: Path | None, error: str | None = None) -> str:
-    """One line: the counts (or the fatal error), the exit code and the report folder."""
-    head = counts_line(summary)
-    if error is not None:
-        head = f"{head.split(':', 1)[0]}: stopped: {error}"
-    report = f" — report: {folder}" if folder is not None else ""
-    return f"{head} — exit {exit_code}{report}"
-
-
-def notify(targets: Sequence[Target], summary: Mapping[str, Any], exit_code: int, folder: Path | None, *,
-           error: str | None = None, secrets: Iterable[str] = (), timeout: float = DEFAULT_TIMEOUT) -> list[str]:
-    """Tell every target the run's outcome; return one line per target that could not be told (each logged
-    as a warning). ``error``: the fatal error that stopped the run. ``secrets`` are masked in all that is sent."""
-    hidden = [text for text in {*secrets, *(s for target in targets for s in target.secrets)} if text]
-    text = _mask(outcome_text(summary, exit_code, folder, error), hidden)
+def notify(targets: Sequence[Target], notice: Notice, *, secrets: Iterable[str] = (),
+           timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    """Send ``notice`` to every target; return one line per target that could not be told (each logged as a
+    warning). ``secrets`` are masked in all that is sent."""
+    hidden = sorted({text for text in (*secrets, *(s for target in targets for s in target.secrets)) if text},
+                    key=len, reverse=True)
+    text, subject = _mask(notice.text, hidden), _mask(notice.subject, hidden)
     failures: list[str] = []
     for target in targets:
         try:
-            if target.smtp is not None:
-                _send_mail(target, _email(target, summary, exit_code, folder, text, hidden), timeout)
+            if target.kind == "webhook":
+                body = json.dumps({**notice.body, "text": notice.text}, ensure_ascii=False, default=_json_value)
+                with _apprise_log(logging.CRITICAL + 1):  # urllib3's lines name the URL
+                    _post(target, _mask(body, hidden), timeout)
             else:
-                _post(target, _mask(_webhook_body(summary, exit_code, folder, text, error), hidden), timeout)
+                url = target.smtp.apprise_url(target.url.removeprefix("mailto:")) if target.smtp else target.url
+                _send_apprise(url, subject, text)
         except Exception as exc:  # a notification that fails never stops the run
             line = _mask(f"notification to {target} failed: {_reason(exc)}", hidden)
             logger.warning("%s", line)
@@ -211,14 +236,6 @@ def _mask(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         text = mask_key(text, secret)
     return text
-
-
-def _webhook_body(summary: Mapping[str, Any], exit_code: int, folder: Path | None, text: str,
-                  error: str | None) -> str:
-    body = {**summary, "exit_code": exit_code, "report": str(folder) if folder is not None else None, "text": text}
-    if error is not None:
-        body["error"] = error
-    return json.dumps(body, ensure_ascii=False, default=_json_value)
 
 
 def _json_value(value: object) -> object:
@@ -239,45 +256,42 @@ def _post(target: Target, body: str, timeout: float) -> None:
         raise _Refused(f"HTTP {response.status_code}")
 
 
-def _email(target: Target, summary: Mapping[str, Any], exit_code: int, folder: Path | None, text: str,
-           hidden: list[str]) -> EmailMessage:
-    assert target.smtp is not None and target.address is not None
-    name = text.split(":", 1)[0]
-    outcome = _OUTCOMES.get(exit_code, f"exit {exit_code}")
-    if exit_code == 0 and summary.get("dry_run"):
-        outcome = "no row has an error (dry run)"
-    message = EmailMessage()
-    message["Subject"] = " ".join(f"superfone-import: {name}: {outcome} (exit {exit_code})".split())
-    message["From"] = target.smtp.sender or _default_sender(target.smtp)
-    message["To"] = target.address
-    counts = [f"{key.replace('_', ' ')}: {summary[key]}" for key in _COUNTS if isinstance(summary.get(key), int)]
-    lines = [text, "", *counts, "", f"report folder: {folder if folder is not None else '(none)'}"]
-    message.set_content(_mask("\n".join(lines) + "\n", hidden))
-    return message
+def _send_apprise(url: str, subject: str, text: str) -> None:
+    """One Apprise notification; its own first warning (masked by the caller) says why it failed."""
+    import apprise
+
+    plugin = _apprise_plugin(url)
+    if plugin is None:
+        raise _Refused("Apprise cannot use the URL")
+    sender = apprise.Apprise()
+    sender.add(plugin)
+    with _apprise_log(logging.WARNING) as lines, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # as in _apprise_plugin
+        sent = sender.notify(body=text, title=subject)
+    if not sent:
+        raise _Refused(" ".join(lines[0].split())[:200] if lines else "Apprise could not send it")
 
 
-def _default_sender(server: SmtpServer) -> str:
-    if server.user and "@" in server.user:
-        return server.user
-    return f"superfone-import@{socket.gethostname() or 'localhost'}"
+@contextmanager
+def _apprise_log(level: int) -> Iterator[list[str]]:
+    """Apprise's log lines at ``level`` and up, kept in a list; neither they nor urllib3's reach the application's
+    handlers while a notification is sent (they name URLs, tokens included)."""
+    lines: list[str] = []
 
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
 
-def _send_mail(target: Target, message: EmailMessage, timeout: float) -> None:
-    server = target.smtp
-    assert server is not None
-    context = ssl.create_default_context()
-    smtp = (smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=context) if server.implicit_tls
-            else smtplib.SMTP(server.host, server.port, timeout=timeout))
-    with smtp:
-        smtp.ehlo()
-        if not server.implicit_tls and smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
-            smtp.ehlo()
-        elif not server.implicit_tls and server.password and not is_loopback(server.host):
-            raise _Refused(f"{server.host} offers no STARTTLS: the password is not sent unencrypted")
-        if server.user:
-            smtp.login(server.user, server.password or "")
-        smtp.send_message(message)
+    apprise_log, pool_log = logging.getLogger(_APPRISE_LOGGER), logging.getLogger("urllib3")
+    handler, saved = Keep(level), (apprise_log.propagate, apprise_log.level, pool_log.propagate)
+    apprise_log.propagate = pool_log.propagate = False
+    apprise_log.setLevel(min(level, logging.CRITICAL))
+    apprise_log.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        apprise_log.removeHandler(handler)
+        apprise_log.propagate, apprise_log.level, pool_log.propagate = saved
 
 
 class _Refused(Exception):
@@ -288,28 +302,15 @@ def _reason(exc: BaseException) -> str:
     """A short reason that quotes no URL (requests' messages name the whole URL, token included)."""
     if isinstance(exc, _Refused):
         return str(exc)
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return f"SMTP login refused ({exc.smtp_code})"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"SMTP {exc.smtp_code}: {_decoded(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "SMTP server refused the recipient"
-    if isinstance(exc, smtplib.SMTPException):
-        return f"SMTP: {type(exc).__name__}"
     if isinstance(exc, requests.Timeout | socket.timeout | TimeoutError):
         return "timed out"
-    if isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
+    if isinstance(exc, requests.exceptions.SSLError):
         return "TLS handshake failed"
     if _caused_by(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, requests.ConnectionError | OSError):
         return "could not connect"
     return type(exc).__name__
-
-
-def _decoded(reply: bytes | str) -> str:
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    return " ".join(text.split())[:200]
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:

@@ -13,7 +13,8 @@ from typing import Any
 import phonenumbers
 
 from importer.errors import ConfigError
-from importer.mapping.values import fold, is_email, parse_number
+from importer.mapping.amounts import parse_number
+from importer.mapping.values import fold, is_email
 from importer.models import SOURCE_TYPES, Row
 from importer.phones.normalise import Phone, normalise_phone
 from importer.suggest.headers import guess_header, header_words

@@ -17,7 +17,7 @@ fields:
   customer_phone: Phone
   add_phones: [Mobile]
   first_name: Name
-  deal_value: {column: Value, type: number}
+  deal_value: {column: Value, type: number, on_invalid: reject}
   customer_note: {template: "note {Name}"}
 """
 

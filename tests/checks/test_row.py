@@ -43,8 +43,27 @@ def mapping(tmp_path_factory: pytest.TempPathFactory) -> Mapping:
     return load_mapping(path)
 
 
+@pytest.fixture(scope="module")
+def rejecting(tmp_path_factory: pytest.TempPathFactory) -> Mapping:
+    """The same mapping, with every field's ``on_invalid: reject``."""
+    path = tmp_path_factory.mktemp("mapping") / "m.yaml"
+    path.write_text(MAPPING.replace("{region: IN}", "{region: IN, on_invalid: reject}"), encoding="utf-8")
+    return load_mapping(path)
+
+
 def issues_of(mapping: Mapping, *, catalog: Catalog | None = CATALOG, **cells: str) -> tuple[Issue, ...]:
     return RowChecker(mapping, catalog).check(Row(2, cells))[2]
+
+
+def requests_of(mapping: Mapping, *, catalog: Catalog | None = CATALOG, **cells: str) -> tuple[dict, ...]:
+    return RowChecker(mapping, catalog).check(Row(2, cells))[0]
+
+
+def left_out(issue: Issue) -> Issue:
+    """``issue`` as the default ``on_invalid: drop`` reports it: a warning that says the value was left out."""
+    message = issue.message
+    message = f"{message} It was left out." if message.endswith("?") else f"{message}; it was left out"
+    return Issue(issue.row, issue.column, "warning", issue.code, message, issue.value)
 
 
 def test_a_clean_row_has_no_issues(mapping: Mapping) -> None:
@@ -52,18 +71,32 @@ def test_a_clean_row_has_no_issues(mapping: Mapping) -> None:
     assert issues == ()
 
 
-def test_unknown_and_duplicated_stage_and_group_names_are_errors(mapping: Mapping) -> None:
-    assert issues_of(mapping, Phone=PHONE, Stage="new lead", Group="Partners") == (
+BAD_NAMES = (
+    ({"Stage": "new lead", "Group": "Partners"}, (
         Issue(2, "Stage", "error", "unknown-stage", "the account has no stage named 'new lead'; did you mean "
               "'New Lead'?", "new lead"),
         Issue(2, "Group", "error", "duplicate-group", "2 groups in the account are named 'Partners': the API "
               "refuses ambiguous group names; rename one in the dashboard", "Partners"),
-    )
-    assert issues_of(mapping, Phone=PHONE, Stage="Won", Group="Sales") == (
+    )),
+    ({"Stage": "Won", "Group": "Sales"}, (
         Issue(2, "Stage", "error", "duplicate-stage", "2 stages in the account are named 'Won': the API refuses "
               "ambiguous stage names; rename one in the dashboard", "Won"),
         Issue(2, "Group", "error", "unknown-group", "the account has no group named 'Sales'", "Sales"),
-    )
+    )),
+)
+
+
+@pytest.mark.parametrize(("cells", "errors"), BAD_NAMES)
+def test_unknown_and_duplicated_stage_and_group_names_are_left_out(mapping: Mapping, cells, errors) -> None:
+    assert issues_of(mapping, Phone=PHONE, **cells) == tuple(left_out(error) for error in errors)
+    assert requests_of(mapping, Phone=PHONE, **cells) == ({"customer_phone": "+919845012345",
+                                                          "create_customer_if_customer_phone_not_found": True},)
+
+
+@pytest.mark.parametrize(("cells", "errors"), BAD_NAMES)
+def test_with_on_invalid_reject_bad_names_are_errors(rejecting: Mapping, cells, errors) -> None:
+    assert issues_of(rejecting, Phone=PHONE, **cells) == errors
+    assert requests_of(rejecting, Phone=PHONE, **cells) == ()
 
 
 def test_unknown_labels_and_products_are_warnings(mapping: Mapping) -> None:
@@ -77,17 +110,25 @@ def test_unknown_labels_and_products_are_warnings(mapping: Mapping) -> None:
     )
 
 
-def test_unknown_source_type_is_an_error_offline_too(mapping: Mapping) -> None:
+def test_unknown_source_type_is_checked_offline_too(mapping: Mapping, rejecting: Mapping) -> None:
     expected = Issue(2, "Source", "error", "unknown-source-type", "the account has no source-type named "
                      "'csv_upload'; did you mean 'CSV_UPLOAD'?", "csv_upload")
-    assert issues_of(mapping, catalog=None, Phone=PHONE, Source="csv_upload") == (expected,)
+    assert issues_of(rejecting, catalog=None, Phone=PHONE, Source="csv_upload") == (expected,)
+    assert issues_of(mapping, catalog=None, Phone=PHONE, Source="csv_upload") == (left_out(expected),)
+    assert "source_type" not in requests_of(mapping, catalog=None, Phone=PHONE, Source="csv_upload")[0]
 
 
-def test_phone_issues(mapping: Mapping) -> None:
+def test_phone_issues(mapping: Mapping, rejecting: Mapping) -> None:
     assert issues_of(mapping, Stage="New Lead") == (
         Issue(2, "Phone", "error", "missing-phone", "no customer phone in this row"),
     )
-    assert issues_of(mapping, Phone="98450 12345 x12", Mobile="12345/9.87654E+09", Owner="'") == (
+    cells = {"Phone": "98450 12345 x12", "Mobile": "12345/9.87654E+09/98450 54321", "Owner": "'"}
+    extension, *errors = issues_of(rejecting, **cells)
+    assert issues_of(mapping, **cells) == (extension, *(left_out(error) for error in errors))
+    assert requests_of(mapping, **cells) == ({"customer_phone": "+919845012345", "add_phones": ["+919845054321"],
+                                              "create_customer_if_customer_phone_not_found": True},)
+    assert requests_of(rejecting, **cells) == ()
+    assert (extension, *errors) == (
         Issue(2, "Phone", "warning", "phone-extension-dropped", "extension 12 dropped: the API stores E.164 numbers "
               "only", "98450 12345 x12"),
         Issue(2, "Mobile", "error", "invalid-phone", "'12345' is not a valid phone number for region IN", "12345"),

@@ -48,8 +48,8 @@ def test_the_log_file_gets_start_and_end_lines_and_is_appended(capsys, tmp_path,
     assert lines[0] == lines[0][:29] + (f" INFO importer.cli: run start: input {SAMPLE}, mapping {EXAMPLE}, real run, "
                                         f"base URL {fresh_sandbox.base_url}")
     assert re.fullmatch(STAMP, lines[0][:29])
-    assert lines[-1].endswith(" INFO importer.cli: run end: leads.csv: 24 rows: 15 succeeded, 3 failed, 0 in doubt, "
-                              f"1 skipped, 5 invalid; 5 warnings — exit 1 — report: {folder}")
+    assert lines[-1].endswith(" INFO importer.cli: run end: leads.csv: 24 rows: 18 succeeded, 3 failed, 0 in doubt, "
+                              f"1 skipped, 2 invalid; 7 warnings — exit 1 — report: {folder}")
     assert not any(" DEBUG " in line for line in lines)
     assert run(capsys, fresh_sandbox, "--report-dir", str(tmp_path / "r"), "--log-file", str(log), "--dry-run")[0] == 1
     again = log.read_text(encoding="utf-8").splitlines()
@@ -89,7 +89,7 @@ def test_a_fatal_error_is_logged_without_the_key(capsys, tmp_path, fresh_sandbox
 def test_verbose_adds_debug_lines_on_stderr_and_in_the_file(capsys, tmp_path, fresh_sandbox, key) -> None:
     log = tmp_path / "run.log"
     code, out, err = run(capsys, fresh_sandbox, "--report-dir", str(tmp_path), "--log-file", str(log), "-v")
-    assert code == 1 and out.splitlines()[0].startswith("leads.csv: 24 rows: 15 succeeded")  # stdout as ever
+    assert code == 1 and out.splitlines()[0].startswith("leads.csv: 24 rows: 18 succeeded")  # stdout as ever
     debug = re.compile(r"POST /enterprise/api/lead -> \d{3} in \d+ ms")
     assert any(line.startswith("debug: importer.api.client: ") and debug.search(line) for line in err.splitlines())
     assert any(" DEBUG importer.api.client: " in line and debug.search(line)
@@ -112,7 +112,7 @@ def test_neither_the_key_nor_the_smtp_password_reaches_the_file(capsys, tmp_path
                        "--notify", "mailto:ops@example.com", "--notify-on", "always")
     assert code == 1
     assert err.splitlines()[-1] == ("superfone-import: warning: notification to mailto:ops@example.com failed: "
-                                    "connection refused")
+                                    'Connection error while submitting email to "127.0.0.1"')
     text = log.read_text(encoding="utf-8")
     assert " WARNING importer.report.notify: notification to mailto:ops@example.com failed" in text
     for secret in (key, SMTP_PASSWORD):

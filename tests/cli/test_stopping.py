@@ -46,10 +46,10 @@ def test_a_quota_length_retry_after_stops_the_run_with_exit_3(capsys, fresh_sand
                                "--base-url", fresh_sandbox.base_url, "--max-wait", "60")
     assert code == 3, (lines, err)
     assert lines[-2] == ("stopped (quota): the API asked to wait 3600 s (Retry-After), more than --max-wait 60 s; "
-                         "18 rows left unsent: run the same command again once that wait is over (or raise "
+                         "21 rows left unsent: run the same command again once that wait is over (or raise "
                          "--max-wait) to send the rest")
     summary = json.loads((Path(lines[-1].removeprefix("report: ")) / "summary.json").read_text(encoding="utf-8"))
-    assert (summary["stopped"], summary["rows_left"], summary["sent"], summary["succeeded"]) == ("quota", 18, 0, 0)
+    assert (summary["stopped"], summary["rows_left"], summary["sent"], summary["succeeded"]) == ("quota", 21, 0, 0)
     assert [e["status"] for e in fresh_sandbox.requests() if e["method"] == "POST"] == [429]
 
 
@@ -59,7 +59,7 @@ def test_a_time_limit_that_cannot_fit_is_warned_about_then_stops_the_run(capsys,
     code, lines, err = run_cli(capsys, "run", str(SAMPLE), "-m", str(EXAMPLE), "--report-dir", str(tmp_path),
                                "--base-url", fresh_sandbox.base_url, "--rate", "4", "--time-limit", "1.5s")
     assert code == 3, (lines, err)
-    assert ("superfone-import: warning: 18 rows to send at 4 requests/s take about 4.5s, more than --time-limit "
+    assert ("superfone-import: warning: 21 rows to send at 4 requests/s take about 5.25s, more than --time-limit "
             "1.5s: the run will stop before the end (run it again to send the rest)") in err
     assert lines[-2].startswith("stopped (time-limit): the time limit of 1.5s is spent; ")
 

@@ -47,7 +47,10 @@ def test_create_flag_per_row_falls_back_to_defaults(tmp_path: Path) -> None:
     draft, issues = apply(mapping, Phone="1", Create="maybe")
     assert draft[FLAG] is False
     message = "'maybe' is not true or false (expected true/false, yes/no, y/n, 1/0)"
-    assert issues == [Issue(2, "Create", "error", "invalid-bool", message, "maybe")]
+    assert issues == [Issue(2, "Create", "warning", "invalid-bool", f"{message}; it was left out", "maybe")]
+    strict = mapping_of(tmp_path, f"  {FLAG}: {{column: Create, on_invalid: reject}}\n")
+    assert apply(strict, Phone="1", Create="maybe")[1] == [Issue(2, "Create", "error", "invalid-bool", message,
+                                                                 "maybe")]
 
 
 def test_phone_fields_stay_raw(tmp_path: Path) -> None:
@@ -117,12 +120,17 @@ def test_numbers(tmp_path: Path, cell: str, expected: float) -> None:
     assert issues == []
 
 
-@pytest.mark.parametrize("cell", ["abc", "1,5", "nan", "inf", "1e999", "12-34", "1.2.3", "₹"])
-def test_not_a_number_is_an_error_issue(tmp_path: Path, cell: str) -> None:
-    mapping = mapping_of(tmp_path, "  deal_value: {column: Deal Value, type: number}\n")
-    draft, issues = apply(mapping, 7, Phone="1", Deal_Value=cell)
+@pytest.mark.parametrize("cell", ["abc", "1,5", "nan", "inf", "1e999", "12-34", "1.2.3", "₹", "1.5L-2L", "call"])
+def test_not_a_number_is_left_out_with_a_warning_or_rejects_the_row(tmp_path: Path, cell: str) -> None:
+    dropping = mapping_of(tmp_path, "  deal_value: {column: Deal Value, type: number}\n")
+    draft, issues = apply(dropping, 7, Phone="1", Deal_Value=cell)
     assert "deal_value" not in draft
-    assert issues == [Issue(7, "Deal Value", "error", "invalid-number", f"{cell!r} is not a number", cell)]
+    message = f"{cell!r} is not a number"
+    assert issues == [Issue(7, "Deal Value", "warning", "invalid-number", f"{message}; it was left out", cell)]
+    rejecting = mapping_of(tmp_path, "  deal_value: {column: Deal Value, type: number, on_invalid: reject}\n")
+    draft, issues = apply(rejecting, 7, Phone="1", Deal_Value=cell)
+    assert "deal_value" not in draft
+    assert issues == [Issue(7, "Deal Value", "error", "invalid-number", message, cell)]
 
 
 def test_address_parts_build_a_nested_object(tmp_path: Path) -> None:
@@ -233,7 +241,7 @@ def test_columns_on_a_single_field_take_the_first_non_blank(tmp_path: Path) -> N
     mapping = mapping_of(tmp_path, "  website: [Site, Company Site]\n  deal_value: {columns: [A, B]}\n")
     draft, issues = apply(mapping, Phone="1", Site=" ", Company_Site="example.com", A="", B="x")
     assert draft["website"] == "example.com"
-    assert issues == [Issue(2, "B", "error", "invalid-number", "'x' is not a number", "x")]
+    assert issues == [Issue(2, "B", "warning", "invalid-number", "'x' is not a number; it was left out", "x")]
 
 
 @pytest.mark.parametrize(

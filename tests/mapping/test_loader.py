@@ -290,6 +290,26 @@ ERRORS = [
         "version: 1\n\tfields: x\n",
         "2:1: YAML syntax error: found character '\\t' that cannot start any token",
     ),
+    (
+        "version: 1\nfields:\n  customer_phone: {column: Phone, on_invalid: drop}\n",
+        "3: fields.customer_phone.on_invalid: customer_phone identifies the lead: a row without a valid one is "
+        "never sent (expected reject)",
+    ),
+    (
+        PHONE + "  deal_value: {column: Deal, type: number, on_invalid: skip}\n",
+        "4: fields.deal_value.on_invalid: expected drop (leave the bad value out, send the row) or reject (do not "
+        "send the row)",
+    ),
+    (
+        "version: 1\ndefaults:\n  number_locale: XX\n" + PHONE.removeprefix("version: 1\n"),
+        "3: defaults.number_locale: unknown number locale 'XX'; expected one of IN, US, GB, AE, SG, AU, CA, DE, FR, "
+        "ES, IT, NL, BR, ID, EU",
+    ),
+    (
+        PHONE + "tasks:\n  - type: CALLBACK_REQUEST\n    due: {column: Due, on_invalid: drop}\n",
+        "6: tasks[0].due.on_invalid: on_invalid is for fields: a task whose type or time is not valid is never "
+        "created",
+    ),
     ("- a\n- b\n", "1: expected a mapping with version, defaults and fields at the top level"),
     (
         "version: 1\n---\nversion: 1\n",

@@ -44,7 +44,7 @@ def test_one_day_above_twelve_makes_the_column_day_first(tmp_path: Path) -> None
     results = mapped(load(tmp_path), batches)
     assert [draft.get("additional_info") for draft, _ in results] == [
         "2024-04-03T00:00:00Z", None, "2024-12-25T10:00:00Z", "2024-01-20T00:00:00Z", None]
-    assert results[4][1][0] == "'13/13/2024' is not a date (the column is read as dd/mm/yyyy)"
+    assert results[4][1][0] == "'13/13/2024' is not a date (the column is read as dd/mm/yyyy); it was left out"
 
 
 def test_one_month_first_value_makes_the_column_month_first(tmp_path: Path) -> None:
@@ -87,7 +87,8 @@ def test_date_format_settles_an_ambiguous_column(tmp_path: Path) -> None:
     results = mapped(mapping, rows("Due", "03/04/2024", "05/06/2024 10:30", "20 Jan 2024", "25/01/2024"))
     assert [draft.get("additional_info") for draft, _ in results] == [
         "2024-03-04T00:00:00Z", "2024-05-06T10:30:00Z", "2024-01-20T00:00:00Z", None]
-    assert results[3][1] == ["'25/01/2024' does not match date_format '%m/%d/%Y' and is not an ISO 8601 date"]
+    assert results[3][1] == ["'25/01/2024' does not match date_format '%m/%d/%Y' and is not an ISO 8601 date; "
+                             "it was left out"]
 
 
 def test_columns_without_two_number_dates_need_no_decision(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool, parse_number
+from importer.mapping.amounts import parse_number
+from importer.mapping.values import OMIT, Template, ValueMap, fold, is_email, parse_bool
 
 
 @pytest.mark.parametrize(

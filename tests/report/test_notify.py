@@ -1,4 +1,5 @@
-"""Notifications: a webhook and an e-mail after a run, each to a server the test starts on a loopback port.
+"""Notifications: a webhook and an e-mail after a run, each to a server the test starts on a loopback port
+(tests/report/conftest.py).
 
 The runs are real CLI runs against the sandbox (key ``demo-key``, the canary that must never leave the run).
 """
@@ -7,136 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from importer.cli.commands import main
 from importer.errors import ConfigError
-from importer.report.notify import SmtpServer, Target, notify, outcome_text, parse_target, scrub_url
+from importer.report.notify import Notice, SmtpServer, Target, notify, parse_target, scrub_url
+from importer.report.outcome import outcome_text
+from tests.report.conftest import SMTP_PASSWORD, SMTP_PASSWORD_URL, TOKEN, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "leads.csv"
 EXAMPLE = ROOT / "mappings" / "example.yaml"
-SMTP_PASSWORD = "pa$$-w0rd:CANARY/42"  # URL-encoded in SF_SMTP_URL
-SMTP_PASSWORD_URL = "pa%24%24-w0rd%3ACANARY%2F42"
-TOKEN = "tok3n-CANARY-9b1e55aa"
-
-
-# --- servers the tests start and stop --------------------------------------------------------------------------
-
-
-@dataclass
-class Webhook:
-    """A loopback HTTP server that records each POST and answers ``status`` (with ``location`` on a redirect)."""
-
-    status: int = 200
-    location: str | None = None
-    received: list[dict[str, Any]] = field(default_factory=list)
-    url: str = ""
-
-    def handler(self) -> type[BaseHTTPRequestHandler]:
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 — http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                hook.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                self.send_response(hook.status)
-                if hook.location:
-                    self.send_header("Location", hook.location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — quiet
-                pass
-
-        return Handler
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    yield from _serve(Webhook())
-
-
-@pytest.fixture
-def other_webhook() -> Iterator[Webhook]:
-    yield from _serve(Webhook())
-
-
-def _serve(hook: Webhook) -> Iterator[Webhook]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), hook.handler())
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}/hook/{TOKEN}?token={TOKEN}"
-    try:
-        yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler keeping each message, the logins it was given, and refusing recipients if told."""
-
-    messages: list[tuple[list[str], Message]] = field(default_factory=list)
-    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
-    refuse: bool = False
-    port: int = 0
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.original_content)))
-        return "250 Message accepted"
-
-    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == SMTP_PASSWORD.encode(), handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _smtp(inbox: Inbox, auth: bool) -> Iterator[Inbox]:
-    inbox.port = free_port()
-    extra: dict[str, Any] = {"authenticator": inbox.authenticate, "auth_require_tls": False} if auth else {}
-    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port, ready_timeout=5, **extra)
-    controller.start()
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    yield from _smtp(Inbox(), auth=False)
-
-
-@pytest.fixture
-def auth_inbox() -> Iterator[Inbox]:
-    yield from _smtp(Inbox(), auth=True)
 
 
 def run(capsys: pytest.CaptureFixture[str], sandbox, *extra: str, sheet: Path = SAMPLE,
@@ -165,8 +49,25 @@ def test_a_webhook_gets_the_summary_and_a_text_line_without_the_key(capsys, tmp_
     body = json.loads(request["body"])
     summary = json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
     assert {name: body[name] for name in summary} == summary
-    assert body["text"] == ("leads.csv: 24 rows: 15 succeeded, 3 failed, 0 in doubt, 1 skipped, 5 invalid; "
-                            f"5 warnings — exit 1 — report: {folder}")
+    assert body["text"].splitlines() == [
+        "leads.csv: 24 rows: 18 succeeded, 3 failed, 0 in doubt, 1 skipped, 2 invalid; "
+        f"7 warnings — exit 1 — report: {folder}",
+        "alert: failed>0",  # the default rules; the two invalid rows alone would not alert
+        "new problems (5):",
+        "  row 7: invalid-phone '12345'",
+        "  row 10: failed 'Phone number +918000000002 in add_phones is already present in different customer (lead "
+        "id 12345)'",
+        "  row 11: failed 'Assignee user is not part of your team'",
+        "  row 14: lossy-excel-number '9.87654E+09'",
+        "  row 16: failed 'Customer phone exists in multiple contact'",
+        f"details: {folder}/report.html"]
+    assert body["alert"] == {"status": "alert", "rules": ["failed>0"], "new_problems_total": 5, "new_problems": [
+        {"row": 7, "code": "invalid-phone", "value": "12345"},
+        {"row": 10, "code": "failed", "value": "Phone number +918000000002 in add_phones is already present in "
+                                               "different customer (lead id 12345)"},
+        {"row": 11, "code": "failed", "value": "Assignee user is not part of your team"},
+        {"row": 14, "code": "lossy-excel-number", "value": "9.87654E+09"},
+        {"row": 16, "code": "failed", "value": "Customer phone exists in multiple contact"}]}
     assert body["exit_code"] == 1 and body["report"] == folder
     assert request["headers"]["Content-Type"].startswith("application/json")
     assert key not in request["body"].decode() and key not in json.dumps(request["headers"])
@@ -217,14 +118,16 @@ def test_a_fatal_error_after_the_start_is_notified(capsys, tmp_path, fresh_sandb
     [request] = webhook.received
     body = json.loads(request["body"])
     assert body["exit_code"] == 2 and body["error"].startswith("UnAuthorized")
-    assert body["text"].startswith("leads.csv: stopped: UnAuthorized") and body["text"].endswith("— exit 2")
+    assert body["text"].splitlines() == ["leads.csv: stopped: UnAuthorized, Please Provide Valid API Key — exit 2",
+                                         "alert: fatal"]
     assert "wrong-key-canary" not in request["body"].decode()
 
 
 @pytest.mark.parametrize(
     ("target", "smtp_url", "expected"),
     [
-        ("ftp://example.com/x", None, "expected an https:// URL"),
+        ("ftp://example.com/x", None, "expected an Apprise URL"),
+        ("tgram://not-a-bot-token", None, "got tgram://… (not a URL Apprise can use)"),
         ("hooks.example.com/x", None, "without a scheme"),
         (f"http://hooks.example.com/x?token={TOKEN}", None, "plain http:// is for loopback only"),
         (f"https://user:{TOKEN}@hooks.example.com/x", None, "user name or password"),
@@ -265,9 +168,10 @@ def test_an_email_arrives_with_the_outcome_and_without_secrets(capsys, tmp_path,
     assert " ".join(message["Subject"].split()) == \
         "superfone-import: leads.csv: some rows failed or are invalid (exit 1)"
     text = message.get_payload(decode=True).decode()
-    assert text.splitlines()[0] == ("leads.csv: 24 rows: 15 succeeded, 3 failed, 0 in doubt, 1 skipped, 5 invalid; "
-                                    f"5 warnings — exit 1 — report: {folder}")
-    assert "rows total: 24" in text and "failed: 3" in text and f"report folder: {folder}" in text
+    assert text.splitlines()[0] == ("leads.csv: 24 rows: 18 succeeded, 3 failed, 0 in doubt, 1 skipped, 2 invalid; "
+                                    f"7 warnings — exit 1 — report: {folder}")
+    assert "alert: failed>0" in text and "row 11: failed 'Assignee user is not part of your team'" in text
+    assert text.rstrip().splitlines()[-1] == f"details: {folder}/report.html"
     assert key not in message.as_string()
 
 
@@ -289,12 +193,12 @@ def test_a_refused_login_or_recipient_is_one_warning_without_the_password(capsys
     code, _, err = run(capsys, fresh_sandbox, "--report-dir", str(tmp_path / "a"), "--notify", "mailto:a@example.com")
     assert code == 1 and "Traceback" not in err and SMTP_PASSWORD_URL not in err and SMTP_PASSWORD not in err
     assert err.splitlines() == ["superfone-import: warning: notification to mailto:a@example.com failed: "
-                                "SMTP login refused (535)"]
+                                'Connection error while submitting email to "127.0.0.1"']
     monkeypatch.setenv("SF_SMTP_URL", f"smtp://imports:{SMTP_PASSWORD_URL}@127.0.0.1:{port}")
     auth_inbox.refuse = True
     code, _, err = run(capsys, fresh_sandbox, "--report-dir", str(tmp_path / "b"), "--notify", "mailto:a@example.com")
     assert code == 1 and err.splitlines() == ["superfone-import: warning: notification to mailto:a@example.com "
-                                              "failed: SMTP server refused the recipient"]
+                                              'failed: Sending email to "a@example.com" failed.']
     assert auth_inbox.messages == []
 
 
@@ -302,7 +206,8 @@ def test_an_smtp_server_that_is_down_is_one_warning(capsys, tmp_path, fresh_sand
     monkeypatch.setenv("SF_SMTP_URL", f"smtp://u:{SMTP_PASSWORD_URL}@127.0.0.1:{free_port()}")
     code, _, err = run(capsys, fresh_sandbox, "--report-dir", str(tmp_path), "--notify", "mailto:a@example.com")
     assert code == 1 and err.splitlines() == ["superfone-import: warning: notification to mailto:a@example.com "
-                                              "failed: connection refused"]
+                                              'failed: Connection error while submitting email to "127.0.0.1"']
+    assert SMTP_PASSWORD_URL not in err and SMTP_PASSWORD not in err
 
 
 # --- the library -----------------------------------------------------------------------------------------------
@@ -331,13 +236,14 @@ def test_scrub_url_keeps_only_scheme_host_and_port() -> None:
 
 def test_notify_masks_the_secrets_it_is_given_and_reports_failures(webhook, caplog) -> None:
     caplog.set_level(logging.INFO, logger="importer")
-    summary = {"input": "leads.csv", "rows_total": 1, "dry_run": False, "succeeded": 0, "failed": 1,
-               "in_doubt": 0, "skipped": 0, "invalid": 0, "warnings": 0, "note": "echoed sfk-SECRET-1"}
+    summary = {"input": "leads.csv", "rows_total": 1, "note": "echoed sfk-SECRET-1"}
+    notice = Notice("subject", "leads.csv: 1 row — exit 1 — report: r/1 (sfk-SECRET-1)", {**summary, "exit_code": 1})
     closed = Target(f"http://127.0.0.1:{free_port()}/x?token={TOKEN}")
-    failures = notify([closed, Target(webhook.url)], summary, 1, Path("r/1"), secrets=["sfk-SECRET-1"])
+    failures = notify([closed, Target(webhook.url)], notice, secrets=["sfk-SECRET-1"])
     assert failures == [f"notification to {scrub_url(closed.url)} failed: connection refused"]
     body = json.loads(webhook.received[0]["body"])
-    assert body["note"] == "echoed ***" and body["text"].endswith("— exit 1 — report: r/1")
+    assert body["note"] == "echoed ***" and body["text"] == "leads.csv: 1 row — exit 1 — report: r/1 (***)"
+    assert body["exit_code"] == 1
     assert caplog.messages[-2:] == [failures[0], f"notification sent to {scrub_url(webhook.url)}"]
     assert outcome_text({"input": "a/b.csv"}, 2, None, "boom") == "b.csv: stopped: boom — exit 2"
 
@@ -358,4 +264,4 @@ def test_a_run_stopped_mid_way_sends_its_summary_and_folder(capsys, tmp_path, fr
     folder = out.splitlines()[-1].removeprefix("report: ")
     body = json.loads(webhook.received[0]["body"])
     assert code == 2 and body["report"] == folder and body["stopped"].startswith("UnAuthorized")
-    assert body["rows_total"] == 24 and body["text"].endswith(f"— exit 2 — report: {folder}")
+    assert body["rows_total"] == 24 and body["text"].splitlines()[0].endswith(f"— exit 2 — report: {folder}")

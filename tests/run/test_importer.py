@@ -107,7 +107,7 @@ def test_failures_csv_reimports_as_is(fresh_sandbox, tmp_path: Path) -> None:
                      "+919700000003,-Dash,New Lead\n", encoding="utf-8")
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n"
-                       "  lead_stage_name: Stage\n", encoding="utf-8")
+                       "  lead_stage_name: {column: Stage, on_invalid: reject}\n", encoding="utf-8")
     fresh_sandbox.configure(fail_before=1.0)  # every valid row fails at the server
     first = run(sheet, mapping, fresh_sandbox, tmp_path / "reports", retry=FAST_RETRY)
     assert (first["failed"], first["invalid"]) == (2, 1)

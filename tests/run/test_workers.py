@@ -40,7 +40,7 @@ fields:
   email: Email
   business_name: Company
   city: City
-  lead_stage_name: Stage
+  lead_stage_name: {column: Stage, on_invalid: reject}
   add_labels: {column: Tags, split: ";"}
   deal_value: {column: Deal Value, type: number}
   source: Source

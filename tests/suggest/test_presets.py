@@ -181,15 +181,16 @@ def test_leadsquared_export_imports_into_the_sandbox(
 ) -> None:
     result = run_import(fresh_sandbox, SAMPLES / "leadsquared_leads.csv", "leadsquared", tmp_path)
 
-    assert counts(result) == {"rows_total": 60, "valid": 55, "invalid": 5, "skipped": 1, "sent": 54,
-                              "succeeded": 52, "failed": 2, "in_doubt": 0}
+    assert counts(result) == {"rows_total": 60, "valid": 57, "invalid": 3, "skipped": 1, "sent": 56,
+                              "succeeded": 54, "failed": 2, "in_doubt": 0}
     assert result.exit_code == 1
-    assert result.summary["errors_by_code"] == {"unknown-stage": 2, "invalid-phone": 1, "missing-phone": 1,
+    assert result.summary["errors_by_code"] == {"invalid-phone": 1, "missing-phone": 1,
                                                 "phone-owned-by-other-row": 1}
+    assert result.summary["warnings_by_code"]["unknown-stage"] == 2  # rows 11 and 50: sent without their stage
     failed = failures(result)
     assert "not part of your team" in failed["17"]  # the inactive owner Neha
     assert "multiple contact" in failed["29"]  # +919000000001 belongs to two sandbox leads
-    assert set(failed) == {"11", "17", "20", "23", "29", "47", "50"}  # row 12 is skipped, not failed
+    assert set(failed) == {"17", "20", "23", "29", "47"}  # row 12 is skipped, not failed
 
     both = client.get_lead("+917022140005")  # row 9: Phone 9845040005, Mobile 070221 40005
     assert both is not None
@@ -222,7 +223,8 @@ def test_leadsquared_export_imports_into_the_sandbox(
     do_not_call = client.get_lead("+919845019707")  # row 55: DoNotCall = 1
     assert do_not_call is not None
     assert [label["title"] for label in do_not_call["labels"]] == ["Do Not Call"]
-    assert client.get_lead("+919845071271") is None  # row 11: unknown stage, never sent
+    nurturing = client.get_lead("+919845071271")  # row 11: an unknown stage, left out; the lead is sent
+    assert nurturing is not None and nurturing["lead_stage"] is None
 
     varun = client.get_lead("+919845000000")  # row 2: mx_Follow_Up_Date 2027-01-05 04:30:00 (UTC)
     assert varun is not None
@@ -232,7 +234,7 @@ def test_leadsquared_export_imports_into_the_sandbox(
     assert notes[0] == ("Imported from LeadSquared (ProspectID 0b49fd7d-e834-4862-9d48-f2a330eb2cd7, created "
                         "2025-11-01 10:00:00.000 UTC). Asked for a demo next week.")
     assert notes[-1] == "LeadSquared follow-up (Prospect): Asked for a demo next week."
-    assert result.summary["tasks"] == {"succeeded": 41, "failed": 2}  # the 2 rows the API refused get no task
+    assert result.summary["tasks"] == {"succeeded": 42, "failed": 2}  # the 2 rows the API refused get no task
 
 
 def test_pollybot_export_imports_into_the_sandbox(
@@ -240,9 +242,10 @@ def test_pollybot_export_imports_into_the_sandbox(
 ) -> None:
     result = run_import(fresh_sandbox, SAMPLES / "pollybot_leads.jsonl", "pollybot", tmp_path)
 
-    assert counts(result) == {"rows_total": 55, "valid": 52, "invalid": 3, "skipped": 1, "sent": 51,
-                              "succeeded": 51, "failed": 0, "in_doubt": 0}
-    assert result.summary["errors_by_code"] == {"unknown-stage": 1, "invalid-phone": 1, "missing-phone": 1}
+    assert counts(result) == {"rows_total": 55, "valid": 53, "invalid": 2, "skipped": 1, "sent": 52,
+                              "succeeded": 52, "failed": 0, "in_doubt": 0}
+    assert result.summary["errors_by_code"] == {"invalid-phone": 1, "missing-phone": 1}
+    assert result.summary["warnings_by_code"]["unknown-stage"] == 1  # line 8: sent without its stage
     assert result.summary["warnings_by_code"]["invalid-email"] == 1
 
     kept = client.get_lead("+919123450010")  # lines 10 and 19: the later record wins
@@ -255,7 +258,7 @@ def test_pollybot_export_imports_into_the_sandbox(
     notes = fresh_sandbox.lead("+919123450010")["notes"]  # metadata.notes: in the lead's note
     assert any(note.startswith("Imported from PollyBot (lead lead_") and note.endswith(". Wants pricing for 10 seats")
                for note in notes)
-    assert result.summary["tasks"] == {"succeeded": 44}  # 45 mapped; one on a row not sent (a duplicate phone)
+    assert result.summary["tasks"] == {"succeeded": 45}  # line 8 is sent without its unknown stage, with its task
     [task] = client.list_tasks(kept["id"])  # follow_up_date 2027-01-22: a call due that day, 10:00 IST
     assert (task["type"], task["due_date"][:16]) == ("FOLLOW_UP_CALL", "2027-01-22T04:30")
     assert notes[-1] == "PollyBot follow-up: Wants pricing for 10 seats"  # the task's note, on the timeline

@@ -436,7 +436,7 @@ def test_bad_rows_are_reported_and_the_others_are_sent(fresh_sandbox, tmp_path: 
         "+919700000004,Meera,Contacted",
     ))
     mapping = tmp_path / "mapping.yaml"
-    mapping.write_text(MAPPING + "  lead_stage_name: Stage\n", encoding="utf-8")
+    mapping.write_text(MAPPING + "  lead_stage_name: {column: Stage, on_invalid: reject}\n", encoding="utf-8")
     finished = run_against(fresh_sandbox, sheet, mapping, tmp_path)
     assert finished.code == 1 and finished.stderr == ""
     summary = _summary(finished)

@@ -26,7 +26,7 @@ version: 1
 fields:
   customer_phone: Phone
   first_name: Name
-  lead_stage_name: Stage
+  lead_stage_name: {column: Stage, on_invalid: reject}
   customer_note: {template: "chart note for {Name}"}
 """
 ROWS = 60

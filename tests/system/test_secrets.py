@@ -27,7 +27,8 @@ from importer.sandbox import SandboxConfig, SandboxServer
 
 CANARY = "sfk-CANARY-7f3e9c21d4b8a6"
 SHEET = "Phone,Name,Stage\r\n+919700000001,Asha,New Lead\r\n+919700000002,Ravi,Nope\r\n+919700000003,Meera,Won\r\n"
-MAPPING = ("version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n  lead_stage_name: Stage\n"
+MAPPING = ("version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n"
+           "  lead_stage_name: {column: Stage, on_invalid: reject}\n"
            "  customer_note: {template: 'note for {Name}'}\n")
 
 
@@ -192,3 +193,47 @@ def test_a_redirect_never_carries_the_key_to_another_host(status: int, tmp_path:
             server.shutdown()
             server.server_close()
     assert _Recorder.seen == []  # the other host was never even asked, so it never saw x-api-key
+
+
+# --- alert targets --------------------------------------------------------------------------------------
+
+
+ALERT_PASSWORD = "pw-CANARY-5e1f"
+ALERT_TOKEN = "hooktoken-CANARY-0c4d2b"
+
+
+def test_no_alert_target_leaks_its_token_or_password(canary_sandbox, files, tmp_path, monkeypatch, capsys,
+                                                     caplog) -> None:
+    from tests.report.conftest import Webhook, serve_webhook
+
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("SF_API_KEY", CANARY)
+    monkeypatch.setenv("SF_SMTP_URL", f"smtps://alerts:{ALERT_PASSWORD}@127.0.0.1:{closed_port()}")
+    sheet, mapping = map(str, files)
+    log = tmp_path / "alerts.log"
+    hooks = serve_webhook(Webhook())
+    hook = next(hooks)
+    try:
+        reachable = hook.url.split("/hook")[0].replace("http://", f"json://alerts:{ALERT_PASSWORD}@", 1)
+        targets = [f"{reachable}/hook/{ALERT_TOKEN}", f"json://alerts:{ALERT_PASSWORD}@127.0.0.1:{closed_port()}/"
+                   f"{ALERT_TOKEN}", f"{hook.url.split('/hook')[0]}/hook/{ALERT_TOKEN}", "mailto:ops@example.com"]
+        argv = ["run", sheet, "-m", mapping, "--base-url", canary_sandbox.base_url, "--report-dir",
+                str(tmp_path / "reports"), "--log-file", str(log), "-v", "--alert-if", "any"]
+        code = main([*argv, *(arg for target in targets for arg in ("--notify", target))])
+        refused = main([*argv, "--notify", f"tgram://{ALERT_TOKEN}"])
+    finally:
+        next(hooks, None)
+    out, err = capsys.readouterr()
+    assert code == 1 and refused == 2 and len(hook.received) == 2  # json:// and the summary webhook
+    assert [line.split(" failed: ")[0] for line in err.splitlines() if "warning:" in line] == [
+        "superfone-import: warning: notification to json://…",
+        "superfone-import: warning: notification to mailto:ops@example.com"]
+    assert err.splitlines()[-1].startswith("superfone-import: error: --notify: expected an Apprise URL")
+    sent = "\n".join(request["body"].decode() + request["path"] for request in hook.received)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (ALERT_PASSWORD, ALERT_TOKEN):
+        for text in (out, err, logged, caplog.text, log.read_text(encoding="utf-8"), sent.split("/hook/")[0]):
+            assert secret not in text
+        for path in (tmp_path / "reports").rglob("*"):
+            assert not path.is_file() or secret.encode() not in path.read_bytes(), path
+    assert assert_nowhere(tmp_path / "reports", out, err, logged, sent) > 5

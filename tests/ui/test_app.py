@@ -29,20 +29,21 @@ def test_a_sheet_gets_a_suggested_mapping_and_its_dry_run_shows_counts_and_bad_c
     assert "The mapping fits this sheet." in shown
     assert re.search(r'name="field-0" value="customer_phone"', shown)
     finished = page.run(upload, "dry-run")
-    assert counts(finished.page) == {"rows": 24, "valid": 18, "invalid": 6, "warnings": 5}
+    assert counts(finished.page) == {"rows": 24, "valid": 22, "invalid": 2, "warnings": 8}
     bad = problem_row(finished.page, 7)
     assert re.search(r'<td class="cell-error" title="invalid-phone: [^"]*">12345', bad)
     assert "invalid-phone: &#39;12345&#39; is not a valid phone number for region IN" in bad
     only = page.get(f"/runs/{finished.name}", params={"code": "unknown-stage"}).text
     assert re.findall(r'class="problem-row" data-row="(\d+)"', only) == ["8", "24"]
     assert "Propsal" in problem_row(only, 24) and "did you mean" in problem_row(only, 24)
+    assert "It was left out." in problem_row(only, 24)  # the page shows the value the row is sent without
 
 
 def test_the_plan_shows_each_change_old_to_new(page: PageClient) -> None:
     upload = page.upload(SAMPLE / "leads.csv")
     finished = page.run(upload, "plan")
     assert {k: v for k, v in counts(finished.page).items() if k in ("create", "update", "conflict")} == {
-        "create": 14, "update": 2, "conflict": 1}
+        "create": 18, "update": 2, "conflict": 1}
     row = re.search(r'<tr class="plan-row action-update" data-row="2">(.*?)</tr>', finished.page, re.S)
     assert row, "row 2 is an update"
     assert re.search(r'<span class="field">lead_stage_name</span>:\s*<span class="old">&#34;New Lead&#34;</span> → '
@@ -55,8 +56,8 @@ def test_a_send_reports_progress_to_the_end_and_its_failures_re_import(page: Pag
     upload = page.upload(SAMPLE / "leads.csv")
     finished = page.run(upload, "send")
     status = finished.status
-    assert (status["phase"], status["done"], status["total"], status["failed"]) == ("sending", 17, 17, 3)
-    assert counts(finished.page)["succeeded"] == 14 and counts(finished.page)["failed"] == 3
+    assert (status["phase"], status["done"], status["total"], status["failed"]) == ("sending", 21, 21, 3)
+    assert counts(finished.page)["succeeded"] == 18 and counts(finished.page)["failed"] == 3
     assert 'id="report-frame" src="/runs/' in finished.page
     failures = page.get(f"/runs/{finished.name}/files/failures.csv")
     assert failures.headers["content-disposition"].startswith("attachment")
@@ -64,7 +65,7 @@ def test_a_send_reports_progress_to_the_end_and_its_failures_re_import(page: Pag
     saved.write_bytes(failures.content)
     with saved.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 3 + 6  # the three the API refused, the six invalid
+    assert len(rows) == 3 + 2  # the three the API refused, the two invalid
     again = page.upload(saved)
     assert "The mapping fits this sheet." in page.get(f"/imports/{again}").text
     report = page.get(f"/runs/{finished.name}/files/report.html")
@@ -137,7 +138,7 @@ def test_a_send_stopped_from_the_page_reports_what_is_left_and_the_next_send_fin
     shown = page.get(f"/runs/{status['run']}").text
     left = int(re.search(r'id="stopped">Stopped before the end \(stopped from the page\): (\d+) rows left unsent',
                          shown).group(1))  # type: ignore[union-attr]
-    assert 0 < left < 17 and 'id="next-send"' in shown
+    assert 0 < left < 21 and 'id="next-send"' in shown
     ui_sandbox.configure(latency_ms=0)
     rest = page.run(upload, "send")
     assert 0 < counts(rest.page)["sent"] <= left and "Stopped before the end" not in rest.page
