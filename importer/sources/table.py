@@ -22,21 +22,6 @@ MAX_CELL_BYTES = 1024 * 1024
 MAX_COLUMNS = 10_000
 DEFAULT_BATCH_SIZE = 5000
 
-#: File suffix → ``Table.kind``. ``.txt`` is read as delimited text (kind "tsv" when tab-separated).
-KINDS: dict[str, str] = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsm",
-    ".xls": "xls",
-    ".ods": "ods",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-WORKBOOK_KINDS = frozenset({"xlsx", "xlsm", "xls", "ods"})
 
 
 class Table:

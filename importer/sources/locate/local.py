@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from importer.errors import InputError
+from importer.sources.kinds import KINDS
 from importer.sources.locate.archive import PACKED, is_packed, unpack
 from importer.sources.locate.found import Scratch, SourceFile, archived_name
 from importer.sources.locate.pick import Entry, choose, is_pattern, listed
-from importer.sources.table import KINDS
 
 #: What a folder offers: the files some reader takes, packed or not.
 READABLE = tuple(KINDS) + tuple(f"{suffix}{packed}" for suffix in KINDS for packed in PACKED)

@@ -19,10 +19,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from importer.errors import InputError
+from importer.sources.kinds import KINDS
 from importer.sources.locate.archive import is_packed, unpack
 from importer.sources.locate.found import Scratch, SourceFile
 from importer.sources.locate.uri import Address, display_name, secrets_in
-from importer.sources.table import KINDS
 
 #: Seconds to connect, and to wait for each piece of the answer.
 TIMEOUTS = (10.0, 60.0)
