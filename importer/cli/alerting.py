@@ -100,14 +100,16 @@ def _problems(folder: Path) -> frozenset[Problem]:
 def _previous_run(summary: Mapping[str, Any], folder: Path | None) -> Path | None:
     """The report folder of the job's last run before this one that went to the end (exit 0 or 1)."""
     from importer.errors import ImporterError
-    from importer.run.state import SyncState
+    from importer.run.storages.home import StateLocation, locate
+    from importer.run.storages.state import SyncState
 
     state, job = summary.get("state"), summary.get("job")
-    if not state or not job or not Path(state).is_file():
+    location: StateLocation | None = locate(str(state), "") if state else None
+    if location is None or not job or not location.exists():
         return None
     here = folder.resolve() if folder is not None else None
     try:
-        with SyncState(state) as store:
+        with SyncState(location) as store:
             runs = store.runs(str(job), 100)
     except ImporterError as exc:  # an unreadable state: nothing to compare with, said in the log
         logger.warning("alerts: cannot read the job's earlier runs (%s); every problem counts as new", exc)
