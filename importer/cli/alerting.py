@@ -74,15 +74,53 @@ class Alerting:
         problems = _problems(folder) if folder is not None else frozenset()
         previous = _previous_run(summary, folder)
         known, was_alerting = _recorded(previous) if previous is not None else (None, False)
+        marker = JobAlerts.of(summary)
+        was_alerting = marker.alerting(default=was_alerting)  # a run that could not start alerts too
         decision = decide(self.rules, summary, event, problems, known, was_alerting, self.on_known)
         if folder is not None:
             _record(folder, decision, problems)
+        marker.keep(decision.alerting)
         if decision.action != "quiet":
             notify(self.targets, alert_notice(decision, self.rules, summary, exit_code, folder, error),
                    secrets=secrets)
         else:
             logger.info("no alert: %s", "only known problems" if decision.alerting else "no rule fired")
         return decision
+
+
+@dataclass(frozen=True)
+class JobAlerts:
+    """Whether a job's last run fired a rule, whatever became of it (a run that could not start has no report
+    folder to keep alert.json in): ``<data folder>/alerts/<job>.json``, so the next run that fires none says it
+    recovered. Kept per job name."""
+
+    path: Path | None
+
+    @classmethod
+    def of(cls, summary: Mapping[str, Any]) -> JobAlerts:
+        from importer.run.storages.home import state_home
+
+        mapping = summary.get("mapping")
+        job = summary.get("job") or (Path(str(mapping)).stem if mapping else None)
+        if not job:
+            return cls(None)
+        name = "".join(char if char.isalnum() or char in "-_." else "_" for char in str(job))[:100]
+        return cls(state_home().parent / "alerts" / f"{name}.json")
+
+    def alerting(self, default: bool) -> bool:
+        try:
+            return bool(json.loads(self.path.read_text(encoding="utf-8"))["alerting"]) if self.path else default
+        except (OSError, ValueError, KeyError, TypeError):
+            return default
+
+    def keep(self, alerting: bool) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.path.write_text(json.dumps({"alerting": alerting}) + "\n", encoding="utf-8")
+        except OSError as exc:
+            logger.warning("alerts: cannot write %s (%s)", self.path, exc.strerror or exc)
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:

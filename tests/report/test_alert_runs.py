@@ -137,3 +137,16 @@ def test_an_apprise_url_that_fails_is_one_warning_and_the_exit_code_stays(capsys
     assert code == 0 and len(webhook.received) == 1
     [line] = err.splitlines()
     assert line.startswith("superfone-import: warning: notification to json://… failed: ") and "500" in line
+
+
+def test_a_run_that_could_not_start_alerts_and_the_next_good_run_recovers(capsys, job, webhook) -> None:
+    sheet, mapping = job
+    write_sheet(sheet, "+919845099999")
+    assert run(capsys, sheet, mapping, "--notify", webhook.url)[0] == 0 and webhook.received == []
+    write_sheet(sheet, "+919845099999", rows=2)  # the shrink guard: exit 2, no report folder
+    assert run(capsys, sheet, mapping, "--notify", webhook.url)[0] == 2
+    write_sheet(sheet, "+919845099999")
+    assert run(capsys, sheet, mapping, "--notify", webhook.url)[0] == 0
+    assert [json.loads(request["body"])["alert"]["status"] for request in webhook.received] == ["alert", "recovered"]
+    assert run(capsys, sheet, mapping, "--notify", webhook.url)[0] == 0
+    assert len(webhook.received) == 2  # recovered once
