@@ -69,8 +69,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_state_argument(history)
     history.set_defaults(handler=_history)
 
-    from importer.cli import apply, state, ui, undo
+    from importer.cli import apply, jobs, state, ui, undo
     from importer.cli.pull import add_pull_command
+
+    jobs.add_commands(commands, _add_run_arguments, _run, run_parser)
 
     apply.add_command(commands, _positive)
     undo.add_command(commands, _positive)
@@ -107,12 +109,24 @@ def _add_target_arguments(command: argparse.ArgumentParser) -> None:
                          help="start a local sandbox (seeded from sample_data/catalog.yaml) and use it")
 
 
-def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
-    command.add_argument("sheet", metavar="SHEET",
-                         help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file (.gz, .zip), a glob or folder "
-                              "(its newest file), https://…, s3://bucket/key, sftp://user@host/path or "
-                              "gsheets://SPREADSHEET_ID[/SHEET]")
-    command.add_argument("-m", "--mapping", required=True, metavar="MAPPING", help="mapping YAML file")
+def run_parser() -> argparse.ArgumentParser:
+    """The ``run`` command's parser on its own: what a job file's options are checked against and built with."""
+    parser = _Parser(prog="superfone-import run")
+    _add_run_arguments(parser, "run")
+    return parser
+
+
+def _add_run_arguments(command: argparse.ArgumentParser, mode: str, sheet: bool = True) -> None:
+    """The flags of ``run``, ``validate`` and ``verify`` (``sheet``: with the SHEET argument; ``sync`` takes them
+    as overrides of its job files)."""
+    if sheet:
+        command.add_argument("sheet", metavar="SHEET",
+                             help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file (.gz, .zip), a glob or "
+                                  "folder (its newest file), https://…, s3://bucket/key, sftp://user@host/path or "
+                                  "gsheets://SPREADSHEET_ID[/SHEET]")
+    command.add_argument("-m", "--mapping", required=sheet, metavar="MAPPING", help="mapping YAML file")
+    # What a job file's sync hands its run: the file located, an inline mapping, where the key is.
+    command.set_defaults(found=None, compiled_mapping=None, api_key_env="SF_API_KEY", remember_file=False)
     command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                          help="where run folders and the journal go (default: reports)")
@@ -217,7 +231,8 @@ def _run(args: argparse.Namespace) -> int:
 
     smtp_url = os.environ.get("SF_SMTP_URL") or None
     targets: list[Target] = [parse_target(text, smtp_url) for text in args.notify]  # usage errors: before all
-    with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url, args.sheet)) as masking:
+    with run_logging(args.log_file, args.verbose, _secrets(targets, smtp_url, args.sheet, args.api_key_env)) \
+            as masking:
         try:
             result = _import(args)
         except StopRequested as exc:  # stopped before the run began its report (nothing was sent)
@@ -238,13 +253,15 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _secrets(targets: Sequence[Target], smtp_url: str | None, sheet: str) -> list[str | None]:
+def _secrets(targets: Sequence[Target], smtp_url: str | None, sheet: str,
+             api_key_env: str = "SF_API_KEY") -> list[str | None]:
     """What no log line may show: the API key, the SMTP URL and password, the webhooks' tokens, the source's
     credentials (a URL's password and query, the AWS keys, the SFTP password)."""
     from importer.report.notify import SmtpServer
     from importer.sources.locate import source_secrets
 
-    secrets = [os.environ.get("SF_API_KEY"), smtp_url, *(secret for target in targets for secret in target.secrets),
+    secrets = [os.environ.get("SF_API_KEY"), os.environ.get(api_key_env), smtp_url,
+               *(secret for target in targets for secret in target.secrets),
                *source_secrets(sheet)]
     if smtp_url:
         try:
@@ -268,10 +285,10 @@ def _import(args: argparse.Namespace) -> RunResult:
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
         rate=args.rate, concurrency=args.concurrency, on_duplicate=args.on_duplicate, fresh=args.fresh,
         retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
-        api_key=os.environ.get("SF_API_KEY") or None, full=args.full, job=args.job, state=args.state,
+        api_key=os.environ.get(args.api_key_env) or None, full=args.full, job=args.job, state=args.state,
         repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
         on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
-        time_limit=args.time_limit, keep_runs=args.keep_runs,
+        time_limit=args.time_limit, keep_runs=args.keep_runs, remember_file=args.remember_file,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()
@@ -285,7 +302,8 @@ def _import(args: argparse.Namespace) -> RunResult:
         kind, kind_name = _kind(args)
         log_start(display_name(args.sheet), args.mapping, kind_name, options.base_url)
         with stop_on_signals(Stop()) as stop:
-            result = Importer(args.sheet, args.mapping, options, progress, kind=kind, stop=stop).run()
+            result = Importer(args.found or args.sheet, args.compiled_mapping or args.mapping, options, progress,
+                              kind=kind, stop=stop).run()
     lines = summary_lines(result.summary, str(result.folder))
     notes = [stop_line(result.summary), plan_fit_line(result.summary, options.time_limit)]
     lines[-1:-1] = [*kind.lines(result.summary), *filter(None, notes)]  # "report: <folder>" stays the last line

@@ -163,7 +163,9 @@ def should_notify(notify_on: str, exit_code: int) -> bool:
 
 def counts_line(summary: Mapping[str, Any]) -> str:
     """``leads.csv: 24 rows: 15 succeeded, 3 failed, …`` — the first line a run prints."""
-    name = str(summary.get("input", "?")).replace("\\", "/").rsplit("/", 1)[-1]
+    source = summary.get("source")
+    read = source.get("file") if isinstance(source, Mapping) else None  # a glob's or folder's file: the one read
+    name = str(read or summary.get("input", "?")).split("?", 1)[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     total = summary.get("rows_total")
     if total is None:
         return name

@@ -64,6 +64,14 @@ CREATE TABLE IF NOT EXISTS merged (
     source TEXT NOT NULL, account TEXT NOT NULL, fingerprint TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (source, account)
 );
+CREATE TABLE IF NOT EXISTS imported_file (
+    job_id BIGINT NOT NULL REFERENCES job (id),
+    digest TEXT NOT NULL,
+    location TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    run_id BIGINT NOT NULL,
+    PRIMARY KEY (job_id, digest)
+);
 CREATE TABLE IF NOT EXISTS holder (lock_key BIGINT PRIMARY KEY, holder TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;
 """
