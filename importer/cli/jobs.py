@@ -68,6 +68,7 @@ def _sync_one(job: Any, parser: argparse.ArgumentParser, overrides: dict[str, An
               again: bool) -> int:
     from importer.api.client import DEFAULT_BASE_URL
     from importer.jobs import JobTarget, run_namespace, sync_job
+    from importer.sources.locate import needs_locating
 
     try:
         namespace = run_namespace(job, parser, overrides)
@@ -75,7 +76,7 @@ def _sync_one(job: Any, parser: argparse.ArgumentParser, overrides: dict[str, An
                            writes=not (namespace.dry_run or namespace.plan))
 
         def run(found: Any) -> int:
-            namespace.found = found
+            namespace.found = found if needs_locating(job.source) else None  # a plain file: read as run reads it
             return run_command(namespace)
 
         return sync_job(job, target, run, print, again=again)

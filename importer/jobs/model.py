@@ -115,7 +115,9 @@ class _Reader:
         self._secrets()
         self._keys(self.data, (), JOB_KEYS)
         if self.data.get("version") != "1":
-            raise self.error(("version",), "required; expected version: 1")
+            found = self.data.get("version")
+            raise self.error(("version",), "required; expected version: 1" if found is None else
+                             f"this importer reads job files of version 1, not {found!r}")
         job = JobFile(self.doc.path, self._text("name", default=self.doc.path.stem), self._source(),
                       self._mapping())
         job.pick = self._choice("pick", PICKS, "mtime")
@@ -195,7 +197,7 @@ class _Reader:
         except ImporterError as exc:
             raise self.error(("source",), str(exc)) from None
         if kind == "local" and not os.path.isabs(os.path.expanduser(text)):
-            return str(self.folder / text) if self.folder != Path() else text
+            return os.path.join(self.folder, text) if self.folder != Path() else text  # keeps a folder's "/"
         return text
 
     def _mapping(self) -> Path | Mapping:
