@@ -79,3 +79,8 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 def writes(server: SandboxServer) -> list[dict[str, object]]:
     """The sandbox's requests since its log was last cleared."""
     return server.requests()
+
+
+# The S3 and SFTP servers of the source tests (moto's server mode; asyncssh with a generated host key).
+from tests.sources.locate.test_s3 import moto_endpoint, s3  # noqa: E402, F401
+from tests.sources.locate.test_sftp import serve, sftp, sftp_server  # noqa: E402, F401
