@@ -91,7 +91,49 @@ def _sync_one(job: Any, parser: argparse.ArgumentParser, overrides: dict[str, An
 
 
 def _init(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from importer.errors import ConfigError
+    from importer.jobs.scaffold import NewJob, create_job
+
+    ask = not args.non_interactive and sys.stdin.isatty()
+    name = args.name or (_ask("Name of the job", "nightly") if ask else "nightly")
+    source = args.source or (_ask("Where is the sheet (a path, glob, folder, https://, s3://, sftp://, gsheets://)")
+                             if ask else "")
+    if not source:
+        raise ConfigError("init: say where the sheet is: --source SRC (a path, glob, folder or URI)")
+    if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ConfigError(f"init: {name!r}: a job's name is letters, digits, '-', '_' and '.' (it names its files)")
+    created = create_job(NewJob(name, source, Path(), args.preset, args.base_url))
+    for line in init_lines(created):
+        print(line)
+    return 0
+
+
+def _ask(question: str, default: str = "") -> str:
+    try:
+        answer = input(f"{question}{f' [{default}]' if default else ''}: ").strip()
+    except EOFError:
+        answer = ""
+    return answer or default
+
+
+def init_lines(created: Any) -> list[str]:
+    from importer.jobs.schedule import SECRETS_FILE
+
+    schedule, job = created.schedule, created.written[0].name
+    lines = ["wrote " + ", ".join(str(path) + (" (readable by you only)" if path.name == SECRETS_FILE else "")
+                                  for path in created.written)]
+    lines += [f"kept {path} (it exists)" for path in created.kept]
+    origin = f"started from the preset {created.preset!r}" if created.preset else "guessed from the headers"
+    names = ("the account's names are comments beside its fields" if created.catalog else
+             "set the key and run `superfone-import catalog` to see the account's names")
+    lines.append(f"mapping: {origin}; {names}")
+    lines += ["next: put the API key in secrets.env, then", f"  set -a; . ./{SECRETS_FILE}; set +a",
+              f"  superfone-import doctor {job}", f"  superfone-import sync {job}",
+              f"every night at {schedule.at}, with cron (crontab -e):", f"  {schedule.cron()}",
+              "or with systemd:", *(f"  {line}" if line else "" for line in schedule.systemd()),
+              "or with the Windows Task Scheduler (keep the key in your environment: setx SF_API_KEY …):",
+              f"  {schedule.schtasks()}"]
+    return lines
 
 
 def _doctor(args: argparse.Namespace, run_parser: Callable[[], argparse.ArgumentParser]) -> int:
