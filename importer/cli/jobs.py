@@ -137,4 +137,17 @@ def init_lines(created: Any) -> list[str]:
 
 
 def _doctor(args: argparse.Namespace, run_parser: Callable[[], argparse.ArgumentParser]) -> int:
-    raise NotImplementedError
+    """Exit 0 when every check passes, 1 otherwise (2: the job file itself is wrong)."""
+    from dataclasses import replace
+
+    from importer.jobs import Alerts, RunFlags, load_job, run_namespace
+    from importer.jobs.doctor import Doctor
+
+    parser = run_parser()
+    job = load_job(args.job_file, RunFlags.of(parser))
+    namespace = run_namespace(replace(job, alerts=Alerts(on=job.alerts.on, rules=job.alerts.rules)), parser, {})
+    passed = True
+    for check in Doctor(job, namespace, args.send_test_alert).checks():
+        print(check.line(), flush=True)
+        passed = passed and check.ok
+    return 0 if passed else 1
