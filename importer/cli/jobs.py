@@ -72,6 +72,7 @@ def _sync_one(job: Any, parser: argparse.ArgumentParser, overrides: dict[str, An
 
     try:
         namespace = run_namespace(job, parser, overrides)
+        job.name = namespace.job  # --job given to sync names the job its files are remembered by too
         target = JobTarget(namespace.base_url or DEFAULT_BASE_URL, namespace.state,
                            writes=not (namespace.dry_run or namespace.plan))
 
