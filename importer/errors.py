@@ -5,7 +5,8 @@ Row problems are never exceptions: they are :class:`importer.models.Issue` recor
     ImporterError
     ├── ConfigError        bad arguments or a bad mapping file            → exit 2, nothing sent
     ├── InputError         the sheet cannot be read (format, encoding, …) → exit 2, nothing sent
-    │   └── SourceNotReady the newest file of a glob or folder is still being written: not picked yet
+    │   ├── SourceNotReady the newest file of a glob or folder is still being written: not picked yet
+    │   └── NoSourceFile   a glob matches no file, a folder holds no sheet
     ├── StopRequested      the run was asked to stop (quota, signal, time limit, disk full): the step that raises
     │                      it was not done; a run that stops writes its report and exits 3
     └── ApiError           the Superfone API answered with an error, or could not be reached
@@ -47,6 +48,10 @@ class SourceNotReady(InputError):
     def __init__(self, message: str, wait: float = 0.0) -> None:
         super().__init__(message)
         self.wait = wait
+
+
+class NoSourceFile(InputError):
+    """A glob matches no file, or a folder holds no sheet (a job's drop folder on a night with nothing new)."""
 
 
 class StopRequested(ImporterError):

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from importer.cli.run_flags import add_sync_arguments, add_unattended_arguments
 from importer.cli.state import add_state_argument
 from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ImporterError, StopRequested
@@ -72,8 +73,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     add_state_argument(history)
     history.set_defaults(handler=_history)
 
-    from importer.cli import apply, state, ui, undo
+    from importer.cli import apply, jobs, state, ui, undo
     from importer.cli.pull import add_pull_command
+
+    jobs.add_commands(commands, _add_run_arguments, _run, run_parser)
 
     apply.add_command(commands, _positive)
     undo.add_command(commands, _positive)
@@ -110,12 +113,24 @@ def _add_target_arguments(command: argparse.ArgumentParser) -> None:
                          help="start a local sandbox (seeded from sample_data/catalog.yaml) and use it")
 
 
-def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
-    command.add_argument("sheet", metavar="SHEET",
-                         help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file (.gz, .zip), a glob or folder "
-                              "(its newest file), https://…, s3://bucket/key, sftp://user@host/path or "
-                              "gsheets://SPREADSHEET_ID[/SHEET]")
-    command.add_argument("-m", "--mapping", required=True, metavar="MAPPING", help="mapping YAML file")
+def run_parser() -> argparse.ArgumentParser:
+    """The ``run`` command's parser on its own: what a job file's options are checked against and built with."""
+    parser = _Parser(prog="superfone-import run")
+    _add_run_arguments(parser, "run")
+    return parser
+
+
+def _add_run_arguments(command: argparse.ArgumentParser, mode: str, sheet: bool = True) -> None:
+    """The flags of ``run``, ``validate`` and ``verify`` (``sheet``: with the SHEET argument; ``sync`` takes them
+    as overrides of its job files)."""
+    if sheet:
+        command.add_argument("sheet", metavar="SHEET",
+                             help="CSV, TSV, XLSX, XLSM, XLS, ODS, JSON or JSON Lines file (.gz, .zip), a glob or "
+                                  "folder (its newest file), https://…, s3://bucket/key, sftp://user@host/path or "
+                                  "gsheets://SPREADSHEET_ID[/SHEET]")
+    command.add_argument("-m", "--mapping", required=sheet, metavar="MAPPING", help="mapping YAML file")
+    # What a job file's sync hands its run: the file located, an inline mapping, where the key is.
+    command.set_defaults(found=None, compiled_mapping=None, api_key_env="SF_API_KEY", remember_file=False)
     command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
     command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
                          help="where run folders and the journal go (default: reports)")
@@ -129,8 +144,8 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
                          help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     add_stop_arguments(command)
-    _add_unattended_arguments(command)
-    _add_sync_arguments(command, mode)
+    add_unattended_arguments(command)
+    add_sync_arguments(command, mode, _positive)
     if mode == "validate":
         command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None,
                              plan=False, no_undo=False)
@@ -153,81 +168,6 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str) -> None:
                               "it (half the requests of an update-heavy run; undo cannot restore the run)")
 
 
-def _on_missing(text: str) -> str:
-    from importer.run.missing import parse_on_missing
-
-    try:
-        parse_on_missing(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more days, got {text}")
-    return value
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 100, got {text}")
-    return value
-
-
-def _add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
-    """A real run sends only what changed since the job's last confirmed sync; a dry run says what that is."""
-    defaults = {"full": False, "job": None, "state": None, "repeat_notes": False, "allow_shrink": False,
-                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0, "keep_runs": None,
-                "keep_payloads": 30.0, "shared_group": None}
-    if mode == "verify":
-        command.set_defaults(**defaults)
-        return
-    command.add_argument("--job", metavar="NAME", help="the sync job (default: the mapping file's name)")
-    add_state_argument(command)
-    command.add_argument("--full", action="store_true", help="send every valid row whole, changed or not")
-    if mode == "validate":
-        command.set_defaults(**{k: v for k, v in defaults.items() if k not in ("full", "job", "state")})
-        return
-    command.add_argument("--repeat-notes", action="store_true",
-                         help="send a row's note even if this tool already delivered that text to the lead")
-    command.add_argument("--allow-shrink", action="store_true",
-                         help="import an input with fewer than half the rows of the job's last run")
-    command.add_argument("--allow-invalid", action="store_true",
-                         help="import an input with 20 points more invalid rows than the job's last run")
-    command.add_argument("--on-missing", type=_on_missing, default="keep", metavar="keep|label:NAME|stage:NAME",
-                         help="leads the job synced before that the input lacks: keep (default), add a label, "
-                              "or move to a stage")
-    command.add_argument("--max-missing", type=_percent, default=10.0, metavar="PCT",
-                         help="refuse to touch more than this share of the job's leads (default: 10)")
-    command.add_argument("--keep-payloads", type=_days, default=30.0, metavar="DAYS",
-                         help="after a finished run, remove payloads.jsonl and before.jsonl of the job's runs older "
-                              "than this (default: 30; failures.csv stays)")
-    command.add_argument("--shared-group", metavar="GROUP",
-                         help="let this group read the run folders (files 0640, folders 0750); by default only "
-                              "their owner can")
-    command.add_argument("--keep-runs", type=_positive(int), metavar="N",
-                         help="after a finished run, remove the job's oldest run folders beyond the newest N "
-                              "(never the state, never a folder an interrupted run still needs)")
-
-
-def _add_unattended_arguments(command: argparse.ArgumentParser) -> None:
-    from importer.cli.alerting import add_alert_arguments
-
-    add_alert_arguments(command)
-    command.add_argument("--log-file", type=Path, metavar="FILE",
-                         help="append timestamped lines: start, end, retries, 429s, fatal errors")
-    command.add_argument("-v", "--verbose", action="store_true", help="debug lines on stderr (and in the log file)")
-
-
 def _run(args: argparse.Namespace) -> int:
     from importer.cli.alerting import Alerting
     from importer.cli.logs import log_end, log_fatal, run_logging
@@ -237,7 +177,8 @@ def _run(args: argparse.Namespace) -> int:
 
     smtp_url = os.environ.get("SF_SMTP_URL") or None
     alerting = Alerting.from_args(args, smtp_url)  # usage errors: before all
-    with run_logging(args.log_file, args.verbose, _secrets(alerting.targets, smtp_url, args.sheet)) as masking:
+    secrets = _secrets(alerting.targets, smtp_url, args.sheet, args.api_key_env)
+    with run_logging(args.log_file, args.verbose, secrets) as masking:
         tell = partial(alerting.tell, secrets=masking.secrets)  # a failed alert: a warning line, never an exit code
         try:
             result = _import(args)
@@ -260,13 +201,15 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _secrets(targets: Sequence[Target], smtp_url: str | None, sheet: str) -> list[str | None]:
+def _secrets(targets: Sequence[Target], smtp_url: str | None, sheet: str,
+             api_key_env: str = "SF_API_KEY") -> list[str | None]:
     """What no log line may show: the API key, the SMTP URL and password, the webhooks' tokens, the source's
     credentials (a URL's password and query, the AWS keys, the SFTP password)."""
     from importer.report.notify import SmtpServer
     from importer.sources.locate import source_secrets
 
-    secrets = [os.environ.get("SF_API_KEY"), smtp_url, *(secret for target in targets for secret in target.secrets),
+    secrets = [os.environ.get("SF_API_KEY"), os.environ.get(api_key_env), smtp_url,
+               *(secret for target in targets for secret in target.secrets),
                *source_secrets(sheet)]
     if smtp_url:
         try:
@@ -290,10 +233,10 @@ def _import(args: argparse.Namespace) -> RunResult:
         sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
         rate=args.rate, concurrency=args.concurrency, on_duplicate=args.on_duplicate, fresh=args.fresh,
         retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
-        api_key=os.environ.get("SF_API_KEY") or None, full=args.full, job=args.job, state=args.state,
+        api_key=os.environ.get(args.api_key_env) or None, full=args.full, job=args.job, state=args.state,
         repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
         on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
-        time_limit=args.time_limit, keep_runs=args.keep_runs,
+        time_limit=args.time_limit, keep_runs=args.keep_runs, remember_file=args.remember_file,
         keep_payloads=args.keep_payloads, shared_group=args.shared_group,
     )
     interactive = not args.quiet and sys.stderr.isatty()
@@ -308,7 +251,8 @@ def _import(args: argparse.Namespace) -> RunResult:
         kind, kind_name = _kind(args)
         log_start(display_name(args.sheet), args.mapping, kind_name, options.base_url)
         with stop_on_signals(Stop()) as stop:
-            result = Importer(args.sheet, args.mapping, options, progress, kind=kind, stop=stop).run()
+            result = Importer(args.found or args.sheet, args.compiled_mapping or args.mapping, options, progress,
+                              kind=kind, stop=stop).run()
     lines = summary_lines(result.summary, str(result.folder))
     notes = [stop_line(result.summary), plan_fit_line(result.summary, options.time_limit)]
     lines[-1:-1] = [*kind.lines(result.summary), *filter(None, notes)]  # "report: <folder>" stays the last line

@@ -55,13 +55,21 @@ def _fold(text: str) -> str:
 class Document:
     """Plain data of a mapping file and the line of each key path, for ``file:12: fields.x: …`` messages."""
 
-    def __init__(self, path: Path, data: Any, lines: dict[KeyPath, int]) -> None:
+    def __init__(self, path: Path, data: Any, lines: dict[KeyPath, int], prefix: KeyPath = ()) -> None:
         self.path = path
         self.data = data
         self.lines = lines
+        #: Where ``data`` sits in the file: ``("mapping",)`` for a mapping written inside a job file.
+        self.prefix = prefix
+
+    def part(self, key: str) -> Document:
+        """The document of the value under ``key`` (a mapping written inline in a job file): its errors still name
+        this file, the line and the whole key path."""
+        return Document(self.path, self.data[key], self.lines, (*self.prefix, key))
 
     def line_of(self, path: KeyPath) -> int:
         """Line of ``path``, or of its nearest ancestor that is in the file (1 for the top level)."""
+        path = (*self.prefix, *path)
         for end in range(len(path), 0, -1):
             line = self.lines.get(path[:end])
             if line is not None:
@@ -87,12 +95,13 @@ class Document:
 
     def error(self, path: KeyPath, message: str) -> ConfigError:
         path = self.written(path)
-        return ConfigError(f"{self.path}:{self.line_of(path)}: {format_path(path)}: {message}")
+        return ConfigError(f"{self.path}:{self.line_of(path)}: {format_path((*self.prefix, *path))}: {message}")
 
 
-def read_document(path: Path) -> Document:
-    """Parse the YAML file at ``path``; any problem is a one-line :class:`ConfigError`."""
-    text = _read_text(path)
+def read_document(path: Path, what: str = "mapping file", expected: str = "version, defaults and fields") -> Document:
+    """Parse the YAML file at ``path`` (a ``what``: a mapping file, a job file); any problem is a one-line
+    :class:`ConfigError`."""
+    text = _read_text(path, what)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -106,32 +115,27 @@ def read_document(path: Path) -> Document:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: YAML syntax error: {' '.join(str(exc).split())}") from None
     if root is None:
-        raise ConfigError(f"{path}: the mapping file is empty; expected version, defaults and fields")
+        raise ConfigError(f"{path}: the {what} is empty; expected {expected}")
     if not isinstance(root, MappingNode):
-        raise ConfigError(
-            f"{path}:{root.start_mark.line + 1}: expected a mapping with version, defaults and fields "
-            "at the top level"
-        )
+        raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected a mapping with {expected} at the top level")
     builder = _Builder(path)
     data = builder.build(root, (), 0)
     return Document(path, data, builder.lines)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, what: str) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: mapping file not found") from None
+        raise ConfigError(f"{path}: {what} not found") from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, expected a mapping file (.yaml)") from None
+        raise ConfigError(f"{path}: is a folder, expected a {what} (.yaml)") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the mapping file: {exc.strerror or exc}") from None
+        raise ConfigError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: the mapping file is not UTF-8 text (bad byte at offset {exc.start})"
-        ) from None
+        raise ConfigError(f"{path}: the {what} is not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
 def _unsupported(tag: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from importer.errors import ConfigError
 from importer.mapping.compiler import ColumnRef, Compiled, Compiler, DateSource
 from importer.mapping.dates import Order
-from importer.mapping.document import did_you_mean, read_document
+from importer.mapping.document import Document, did_you_mean, read_document
 from importer.mapping.spec import MappingSpec, parse_spec
 from importer.mapping.tasks import TaskDraft
 from importer.models import Issue, Row
@@ -20,10 +20,14 @@ from importer.models import Issue, Row
 
 def load_mapping(path: str | Path) -> Mapping:
     """Read, validate and compile the mapping at ``path``. Any problem is a one-line :class:`ConfigError`."""
-    document = read_document(Path(path))
+    return compile_mapping(read_document(Path(path)))
+
+
+def compile_mapping(document: Document) -> Mapping:
+    """Validate and compile a mapping read as ``document`` (a file, or a part of a job file)."""
     spec = parse_spec(document)
     compiled = Compiler(document, spec).compile()
-    return Mapping(Path(path), spec, compiled)
+    return Mapping(document.path, spec, compiled)
 
 
 class Mapping:

@@ -14,8 +14,11 @@ OUTCOMES = {0: "all rows succeeded", 1: "some rows failed or are invalid", 2: "s
 
 
 def input_name(summary: Mapping[str, Any]) -> str:
-    """The input's file name (``leads.csv``), whatever path the run was given."""
-    return str(summary.get("input", "?")).replace("\\", "/").rsplit("/", 1)[-1]
+    """The input's file name (``leads.csv``), whatever path the run was given; of a glob or a folder, the file read
+    (summary.json ``source``), without a URL's query."""
+    source = summary.get("source")
+    read = source.get("file") if isinstance(source, Mapping) else None
+    return str(read or summary.get("input", "?")).split("?", 1)[0].replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 def counts_line(summary: Mapping[str, Any]) -> str:

@@ -163,6 +163,8 @@ class Delivery:
                 return
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
+            if options.remember_file and run.table.origin is not None:  # a job's sync: each file once
+                self._ledger.remember_file(run.table.origin.digest, run.table.origin.location, _now())
             self.summary.extra.update(after_run(state, self._ledger.job, self.writer.folder, options.keep_runs,
                                                 journal.unfinished_folders(), options.keep_payloads))
 

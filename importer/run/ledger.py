@@ -168,6 +168,10 @@ class SyncLedger:
 
     # --- record -------------------------------------------------------------------------------------------
 
+    def remember_file(self, digest: str, location: str, at: str) -> None:
+        """The run finished: the job imported the file whose content has ``digest`` (a job's sync skips it next)."""
+        self.state.remember_file(self.job, digest, location, at, self.run_id)
+
     def sending(self, pending: Pending) -> None:
         """Just before a row's first request: its note counts as perhaps delivered from now on."""
         if pending.note is not None:

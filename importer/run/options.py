@@ -75,6 +75,9 @@ class RunOptions:
     #: What to do with the leads this job synced before that tonight's input lacks: keep, label:NAME, stage:NAME.
     on_missing: str = "keep"
     max_missing: float = 10.0
+    #: Once a real run finished, record its file (its content's digest) as imported by the job: a job file's
+    #: ``sync`` of a glob or folder then skips a file it imported before (importer.jobs).
+    remember_file: bool = False
     #: After a finished real run, remove the job's run folders beyond its newest N finished ones (None: keep all).
     keep_runs: int | None = None
     #: After a finished real run, remove payloads.jsonl and before.jsonl of the job's runs older than this many days.

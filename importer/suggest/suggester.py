@@ -68,10 +68,11 @@ def preset_path(name: str, presets_dir: Path | None = None) -> Path:
     return (presets_dir or PRESETS_DIR) / f"{name}.yaml"
 
 
-def suggest_mapping(table: Table, presets_dir: Path | None = None) -> Suggestion:
-    """Suggest a mapping for ``table`` (see the module docstring)."""
+def suggest_mapping(table: Table, presets_dir: Path | None = None, preset: str | None = None) -> Suggestion:
+    """Suggest a mapping for ``table`` (see the module docstring); ``preset``: start from that preset, whatever
+    share of its columns the sheet has."""
     sample = next(table.batches(SAMPLE_ROWS), [])
-    match = recognise(table.columns, presets_dir)
+    match = chosen(preset, table.columns, presets_dir) if preset else recognise(table.columns, presets_dir)
     draft = from_preset(match, table.columns) if match else guess_draft(table.columns, sample)
     draft.unmapped = [c for c in table.columns if c not in draft.mapped_columns() and not c.startswith("_")]
     _title(draft, table, match)
@@ -102,6 +103,14 @@ def recognise(columns: Sequence[str], presets_dir: Path | None = None) -> Preset
         if score >= PRESET_THRESHOLD and (best is None or score > best.score):
             best = PresetMatch(name, score, path, data)
     return best
+
+
+def chosen(name: str, columns: Sequence[str], presets_dir: Path | None = None) -> PresetMatch:
+    """The preset ``name`` (ConfigError naming the presets for another name), scored against ``columns``."""
+    path = preset_path(name, presets_dir)
+    data = read_document(path).data
+    wanted = preset_columns(data)
+    return PresetMatch(name, round(len(wanted & set(columns)) / len(wanted), 3) if wanted else 0.0, path, data)
 
 
 def preset_columns(data: dict[str, Any]) -> set[str]:

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["ENV_HOME", "ENV_STATE", "POSTGRES_SCHEMES", "StateLocation", "account_key", "locate", "redact_url",
-           "state_home"]
+__all__ = ["ENV_HOME", "ENV_STATE", "POSTGRES_SCHEMES", "StateLocation", "account_key", "candidates", "locate",
+           "redact_url", "state_home"]
 
 ENV_STATE = "SF_STATE"
 ENV_HOME = "SF_HOME"
@@ -49,11 +49,25 @@ def account_file(account: str) -> str:
     """A file name for an account that every OS accepts: its host, port and org id, and a digest of the whole key
     (two base URLs on one host stay apart)."""
     base_url, _, org = account.partition("#org=")
+    digest = hashlib.sha256(account.encode("utf-8")).hexdigest()[:8]
+    return f"{_host_part(base_url)}-org{_UNSAFE.sub('_', org)[:20]}-{digest}.sqlite"
+
+
+def _host_part(base_url: str) -> str:
     parts = urlsplit(base_url)
     host = _UNSAFE.sub("_", parts.hostname or "account").strip("._") or "account"
-    port = f"_{parts.port}" if parts.port else ""
-    digest = hashlib.sha256(account.encode("utf-8")).hexdigest()[:8]
-    return f"{host}{port}-org{_UNSAFE.sub('_', org)[:20]}-{digest}.sqlite"
+    return f"{host}_{parts.port}" if parts.port else host
+
+
+def candidates(state: str | Path | None, base_url: str) -> list[StateLocation]:
+    """The states that may hold runs into accounts at ``base_url``, found without asking the API which account its
+    key opens: the chosen state (``state``, ``SF_STATE``), else the existing files of that host in
+    :func:`state_home` (the state's queries tell the base URLs apart)."""
+    if (state is not None and str(state)) or os.environ.get(ENV_STATE):
+        return [locate(state, account_key(base_url, None))]
+    home = state_home()
+    return [StateLocation(path=path) for path in sorted(home.glob(f"{_host_part(base_url)}-org*.sqlite"))
+            if path.is_file()]
 
 
 def redact_url(url: str) -> str:

@@ -1,13 +1,13 @@
 """The sync state's tables, declared once: as SQLite runs them, and translated for PostgreSQL.
 
 Every statement is idempotent (``IF NOT EXISTS``): two runs that meet a new state at once both run it, one after
-the other. A table added since the first version (``merged``) does not change what the others mean, so an older
-importer still reads a newer file.
+the other. A table added since the first version (``merged``, ``imported_file``) does not change what the others
+mean, so an older importer still reads a newer file.
 """
 
 from __future__ import annotations
 
-__all__ = ["POSTGRES_TABLES", "SQLITE_TABLES", "TABLES"]
+__all__ = ["POSTGRES_TABLES", "SQLITE_IMPORTED", "SQLITE_MERGED", "SQLITE_TABLES", "TABLES"]
 
 TABLES = ("job", "run", "lead", "note")
 
@@ -56,6 +56,18 @@ CREATE TABLE IF NOT EXISTS merged (
     PRIMARY KEY (source, account)
 );
 """
+#: The files a job imported from a glob or folder (their content's SHA-256, where they were, when, by which run),
+#: so that a job file's ``sync`` imports each file once.
+SQLITE_IMPORTED = """
+CREATE TABLE IF NOT EXISTS imported_file (
+    job_id INTEGER NOT NULL REFERENCES job (id),
+    digest TEXT NOT NULL,
+    location TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    PRIMARY KEY (job_id, digest)
+);
+"""
 
 
 def _for_postgres(sql: str) -> str:
@@ -66,4 +78,4 @@ def _for_postgres(sql: str) -> str:
     return sql.replace(" BLOB ", " BYTEA ").replace(" REAL ", " DOUBLE PRECISION ")
 
 
-POSTGRES_TABLES = _for_postgres(SQLITE_TABLES + SQLITE_MERGED)
+POSTGRES_TABLES = _for_postgres(SQLITE_TABLES + SQLITE_MERGED + SQLITE_IMPORTED)

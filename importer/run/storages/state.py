@@ -30,10 +30,11 @@ from typing import Any, Literal, Protocol
 from importer.run.storages.database import open_database
 from importer.run.storages.home import StateLocation
 from importer.run.storages.lock import RunLock
-from importer.run.storages.schema import SQLITE_MERGED, SQLITE_TABLES
+from importer.run.storages.schema import SQLITE_IMPORTED, SQLITE_MERGED, SQLITE_TABLES
 from importer.run.sync import Confirmed
 
-__all__ = ["JobRun", "NoteStatus", "SqliteDatabase", "StateDatabase", "StoredLead", "SyncState", "note_digest"]
+__all__ = ["ImportedFile", "JobRun", "NoteStatus", "SqliteDatabase", "StateDatabase", "StoredLead", "SyncState",
+           "note_digest"]
 
 SCHEMA_VERSION = 1
 #: ``PRAGMA application_id`` of a sync state ("SFIS").
@@ -45,6 +46,8 @@ PRAGMA application_id = {APPLICATION_ID};
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 MERGED_TABLE = SQLITE_MERGED
+#: What every open runs: idempotent statements that bring a state of an earlier version up to date.
+ALWAYS = SQLITE_MERGED + SQLITE_IMPORTED
 #: What to do about a state that is not usable: never silently started over (it knows which notes were delivered).
 ADVICE = ("restore it from a backup (superfone-import state backup), or use another --state (a new state knows no "
           "delivered note: notes could be sent again)")
@@ -78,7 +81,7 @@ class SqliteDatabase:
         self.path = path
         self.where = str(path)
         self._db = open_database(path, what="a sync state", application_id=APPLICATION_ID, advice=ADVICE,
-                                 version=SCHEMA_VERSION, schema=_SCHEMA, always=MERGED_TABLE)
+                                 version=SCHEMA_VERSION, schema=_SCHEMA, always=ALWAYS)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -141,6 +144,18 @@ class JobRun:
     report: str
     counts: dict[str, Any]
     exit_code: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFile:
+    """A file a job imported (from a glob or folder): its content's SHA-256 (hex), where it was, when, which run."""
+
+    account: str
+    job: str
+    digest: str
+    location: str
+    imported_at: str
+    run_id: int
 
 
 class SyncState:
@@ -241,6 +256,21 @@ class SyncState:
         else:
             self._rows(_UPSERT_NOTE, (*key, status, run, time.time()))
 
+    # --- files a job imported ------------------------------------------------------------------------------
+
+    def remember_file(self, job: int, digest: str, location: str, imported_at: str, run: int) -> None:
+        """The job imported the file whose content has ``digest`` (its run ``run`` finished)."""
+        self._rows(_UPSERT_FILE, (job, digest, location, imported_at, run))
+
+    def imported_files(self, job: str, base_url: str) -> list[ImportedFile]:
+        """The files the job named ``job`` imported into any account at ``base_url``, newest first."""
+        prefix = base_url.rstrip("/") + "#org="
+        found = self._rows(
+            "SELECT job.account, job.name, f.digest, f.location, f.imported_at, f.run_id FROM imported_file f "
+            "JOIN job ON job.id = f.job_id WHERE job.name = ? AND substr(job.account, 1, ?) = ? "
+            "ORDER BY f.imported_at DESC, f.run_id DESC", (job, len(prefix), prefix))
+        return [ImportedFile(row[0], row[1], row[2], row[3], row[4], int(row[5])) for row in found]
+
     # --- lifetime -----------------------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -259,6 +289,9 @@ _UPSERT_LEAD = ("INSERT INTO lead (job_id, phone, digest, fields, added, confirm
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, phone) DO UPDATE SET digest = excluded.digest, "
                 "fields = excluded.fields, added = excluded.added, confirmed_at = excluded.confirmed_at, "
                 "run_id = excluded.run_id")
+_UPSERT_FILE = ("INSERT INTO imported_file (job_id, digest, location, imported_at, run_id) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (job_id, digest) DO UPDATE SET location = excluded.location, "
+                "imported_at = excluded.imported_at, run_id = excluded.run_id")
 _UPSERT_NOTE = ("INSERT INTO note (account, phone, digest, status, run_id, at) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (account, phone, digest) DO UPDATE SET status = excluded.status, "
                 "run_id = excluded.run_id, at = excluded.at")

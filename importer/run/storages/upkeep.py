@@ -36,6 +36,7 @@ _COPY = {
     "run": "id, job_id, started_at, finished_at, input, report, counts, exit_code",
     "lead": "job_id, phone, digest, fields, added, confirmed_at, run_id",
     "note": "account, phone, digest, status, run_id, at",
+    "imported_file": "job_id, digest, location, imported_at, run_id",
 }
 
 
@@ -89,9 +90,9 @@ def backup_state(state: SyncState, dest: Path) -> Path:
 
 def _copy_tables(source: StateDatabase, target: sqlite3.Connection) -> None:
     """A PostgreSQL state's tables into an empty SQLite file with the state's own schema."""
-    from importer.run.storages.state import _SCHEMA
+    from importer.run.storages.state import _SCHEMA, ALWAYS
 
-    target.executescript(_SCHEMA)
+    target.executescript(_SCHEMA + ALWAYS)
     for table, columns in _COPY.items():
         rows = source.rows(f"SELECT {columns} FROM {table}")
         marks = ", ".join("?" * len(columns.split(",")))
@@ -139,6 +140,11 @@ def export_state(state: SyncState) -> Iterator[str]:
             "SELECT account, phone, digest, status, at FROM note ORDER BY account, phone"):
         yield _line({"type": "note", "account": account, "phone": phone, "sha256": bytes(digest).hex(),
                      "status": status, "at": _iso(at)})
+    for job, digest, location, imported_at, run in state.db.rows(
+            "SELECT job_id, digest, location, imported_at, run_id FROM imported_file ORDER BY job_id, imported_at"):
+        account, name = jobs[int(job)]
+        yield _line({"type": "imported_file", "account": account, "job": name, "sha256": digest,
+                     "location": location, "imported_at": imported_at, "run": run})
 
 
 def _line(document: dict[str, Any]) -> str:

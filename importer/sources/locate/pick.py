@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 
-from importer.errors import ConfigError, InputError, SourceNotReady
+from importer.errors import ConfigError, NoSourceFile, SourceNotReady
 
 PICKS = ("mtime", "name")
 FOLDER_EMPTY = "the folder holds no sheet (a .csv, .tsv, .txt, .xlsx, .xls, .ods, .json or .jsonl file, or a .gz/.zip)"
@@ -64,13 +64,13 @@ def choose(entries: Iterable[Entry], where: str, *, pick: str = "mtime", settle:
            now: float | None = None, folder: bool = False) -> Entry:
     """The file to read among ``entries`` (named ``where`` in messages).
 
-    InputError when there is none; :class:`SourceNotReady` when the one to read changed less than ``settle``
-    seconds ago (it is not passed over for an older file: that one was most likely read already).
+    NoSourceFile (an InputError) when there is none; :class:`SourceNotReady` when the one to read changed less
+    than ``settle`` seconds ago (it is not passed over for an older file: that one was most likely read already).
     """
     check_pick(pick, settle)
     found = list(entries)
     if not found:
-        raise InputError(f"{where}: {FOLDER_EMPTY if folder else 'no file matches'}")
+        raise NoSourceFile(f"{where}: {FOLDER_EMPTY if folder else 'no file matches'}")
     if pick == "name":
         chosen = max(found, key=lambda entry: entry.name)
     else:

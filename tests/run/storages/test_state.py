@@ -73,6 +73,30 @@ def test_runs_are_history(where: Path | StateLocation) -> None:
         assert [run.id for run in state.runs(limit=1)] == [second] and state.runs("other") == []
 
 
+def test_the_files_a_job_imported_per_account(where: Path | StateLocation) -> None:
+    base = "http://127.0.0.1:1/superfone"
+    with SyncState(where) as state:
+        nightly = state.job(f"{base}#org=7", "nightly")
+        elsewhere = state.job("http://127.0.0.1:2/superfone#org=7", "nightly")
+        state.remember_file(nightly, "aa", "exports/leads-1.csv", "2026-12-01T01:30:00+05:30", 1)
+        state.remember_file(nightly, "bb", "exports/leads-2.csv", "2026-12-02T01:30:00+05:30", 2)
+        state.remember_file(nightly, "aa", "exports/leads-1b.csv", "2026-12-03T01:30:00+05:30", 3)  # same content
+        state.remember_file(elsewhere, "cc", "exports/x.csv", "2026-12-04T01:30:00+05:30", 4)
+        found = state.imported_files("nightly", base + "/")
+        assert [(item.digest, item.location, item.run_id) for item in found] == [
+            ("aa", "exports/leads-1b.csv", 3), ("bb", "exports/leads-2.csv", 2)]
+        assert found[0].account == f"{base}#org=7" and state.imported_files("other", base) == []
+
+
+def test_a_state_of_an_earlier_version_gains_the_imported_files(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    SyncState(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE imported_file")
+    with SyncState(path) as state:
+        state.remember_file(state.job(ACCOUNT, "nightly"), "aa", "a.csv", "t", 1)
+
+
 def test_a_foreign_file_is_refused_in_one_line(tmp_path: Path) -> None:
     path = tmp_path / "other.sqlite"
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
