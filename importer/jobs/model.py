@@ -11,8 +11,9 @@
     state: null                        # default: the account's own state in the per-user data folder
     log_file: logs/nightly.log
     keep_runs: 30
+    shared_group: sales-ops             # a group that may read the run folders (default: their owner only)
     options: {rate: 10, on_missing: "label:Gone", no_undo: true}    # every run flag by its long name
-    alerts: {targets: [mailto:ops@example.com, "${SLACK_WEBHOOK_URL}"], on: failure}
+    alerts: {targets: [mailto:ops@example.com, "${SLACK_WEBHOOK_URL}"], if: ["failed>0", "invalid>2%"]}
     after: {move_to: done}
 
 Relative paths are relative to the job file's folder. Every problem is one ConfigError naming the file, the line
@@ -39,10 +40,11 @@ from importer.sources.locate.uri import kind_of
 __all__ = ["JOB_KEYS", "Alerts", "JobFile", "expand_target", "load_job"]
 
 JOB_KEYS = ("version", "name", "source", "pick", "settle", "mapping", "account", "report_dir", "state", "log_file",
-            "keep_runs", "options", "alerts", "after")
+            "keep_runs", "shared_group", "options", "alerts", "after")
 _EXPECTED = "version, name, source, mapping and the job's other keys"
 #: Top-level keys that set a run flag; under ``options:`` these flags are refused (they have their own key).
-_TOP_FLAGS = {"report_dir": "report_dir", "state": "state", "log_file": "log_file", "keep_runs": "keep_runs"}
+_TOP_FLAGS = {"report_dir": "report_dir", "state": "state", "log_file": "log_file", "keep_runs": "keep_runs",
+              "shared_group": "shared_group"}
 _OWN_KEYS = {"mapping": "mapping", "job": "name", "base_url": "account.base_url", "notify": "alerts.targets",
              "notify_on": "alerts.on", "alert_if": "alerts.if", **{key: key for key in _TOP_FLAGS}}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -52,7 +54,7 @@ _ENV_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 @dataclass(frozen=True)
 class Alerts:
     """Who hears of a run (``--notify`` targets, ``${NAME}`` read from the environment), when, and the ``if:``
-    rules (``--alert-if``, where this version has it)."""
+    rules (``--alert-if``)."""
 
     targets: tuple[str, ...] = ()
     on: str | None = None
@@ -238,9 +240,6 @@ class _Reader:
                                                                "or mailto:ADDRESS, or ${NAME})")
         rules = alerts.get("if") or []
         rules = rules if isinstance(rules, list) else [rules]
-        if rules and "alert_if" not in self.flags:
-            raise self.error(("alerts", "if"), "alert rules need a version with run --alert-if; this one has "
-                                               "targets and on (failure or always) only")
         job.alerts = Alerts(tuple(str(target).strip() for target in targets), alerts.get("on"),
                             tuple(str(rule) for rule in rules))
         if job.alerts.on is not None:

@@ -76,8 +76,6 @@ def test_the_defaults_and_an_inline_mapping(tmp_path: Path) -> None:
     (BASE + "options:\n  job: other\n", "nightly.yaml:5: options.job: set it with the job's own key name"),
     (BASE + "settle: soon\n", "nightly.yaml:4: settle: expected a number of seconds (0 or more), got 'soon'"),
     (BASE + "pick: newest\n", "nightly.yaml:4: pick: expected one of mtime, name, got 'newest'"),
-    (BASE + "alerts:\n  targets: [mailto:a@b.c]\n  if: ['failed > 0']\n",
-     "nightly.yaml:6: alerts.if: alert rules need a version with run --alert-if"),
     ("version: 1\nsource: exports/\nmapping: missing.yaml\n",
      "nightly.yaml:3: mapping: mapping file "),
     ("version: 1\nsource: exports/\n", "nightly.yaml:1: mapping: required"),
@@ -88,8 +86,6 @@ def test_the_defaults_and_an_inline_mapping(tmp_path: Path) -> None:
     ("- a list\n", "nightly.yaml:1: expected a mapping with version, name, source"),
 ])
 def test_each_kind_of_mistake_names_file_line_and_key(tmp_path: Path, text: str, expected: str) -> None:
-    if "alert rules" in expected and "alert_if" in FLAGS:
-        pytest.skip("this version has --alert-if")
     assert refused(tmp_path, text).startswith(expected)
 
 
@@ -129,3 +125,12 @@ def test_every_run_flag_can_be_set(tmp_path: Path) -> None:
     """The keys are the run parser's own flags: a flag added to run is a job option at once."""
     assert {"rate", "concurrency", "on_missing", "max_wait", "time_limit", "no_undo", "full", "dry_run", "plan",
             "allow_shrink", "repeat_notes", "offline", "sheet", "workers", "max_missing"} <= set(FLAGS)
+
+
+def test_a_group_and_alert_rules_in_a_job_file(tmp_path: Path) -> None:
+    job = load(tmp_path, BASE + "shared_group: sales-ops\nalerts: {targets: ['mailto:ops@example.com'], "
+                                "if: ['failed>0', 'invalid>2%']}\n")
+    assert job.flags["shared_group"] == "sales-ops"
+    assert [rule.text for rule in job.flags["alert_if"]] == ["failed>0", "invalid>2%"]
+    assert refused(tmp_path, BASE + "alerts: {targets: ['mailto:a@example.com'], if: ['failed>lots']}").startswith(
+        "nightly.yaml:4: alerts.if")
