@@ -1,4 +1,5 @@
-"""Job files whose sheet lives on S3 (moto's server) and SFTP (asyncssh): picked, imported once, archived there."""
+"""Job files whose sheet lives elsewhere: S3 (moto's server) and SFTP (asyncssh), picked, imported once and archived
+there; https on loopback and Google Sheets (the sandbox's endpoints), synced night after night."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from importer.sandbox import SandboxServer
 from tests.jobs.conftest import Result, job_text, serve, sheet
 from tests.sources.locate.test_s3 import BUCKET, KEY_ID, SECRET, keys, put
+from tests.sources.locate.test_gsheets import SHEET_ID, secrets_of
 from tests.sources.locate.test_sftp import PASSWORD
 
 PHONES = ("+919700000601", "+919700000602")
@@ -61,3 +63,29 @@ def test_an_sftp_job_end_to_end(sftp: dict[str, Any], workdir: Path, fresh_sandb
     assert fresh_sandbox.requests() == []
     text = everything(workdir, first, second, third)
     assert PASSWORD not in text and not any(line in text for line in sftp["key_lines"])
+
+
+def posts(server: SandboxServer) -> int:
+    return sum(1 for entry in server.requests() if entry["method"] == "POST")
+
+
+def test_an_https_job_end_to_end(files: str, workdir: Path, fresh_sandbox: SandboxServer,
+                                 cli: Callable[..., Result]) -> None:
+    (workdir / "nightly.yaml").write_text(job_text(fresh_sandbox, f"{files}/files/leads.csv.gz"), encoding="utf-8")
+    first = cli("sync", "nightly.yaml")
+    assert first.code == 0 and first.lines[0].startswith("leads.csv.gz: 2 rows: 2 succeeded"), first.out + first.err
+    fresh_sandbox.clear_requests()
+    second = cli("sync", "nightly.yaml")  # the same export the next night: read again, nothing changed
+    assert second.code == 0 and "2 unchanged" in second.lines[0] and posts(fresh_sandbox) == 0
+
+
+def test_a_google_sheets_job_end_to_end(google: dict[str, Any], workdir: Path, cli: Callable[..., Result]) -> None:
+    server = google["server"]
+    (workdir / "nightly.yaml").write_text(job_text(server, f"gsheets://{SHEET_ID}/Leads"), encoding="utf-8")
+    first = cli("sync", "nightly.yaml")
+    assert first.code == 0 and first.lines[0].startswith("Leads: 2 rows: 2 succeeded"), first.out + first.err
+    server.clear_requests()
+    second = cli("sync", "nightly.yaml")
+    assert second.code == 0 and "2 unchanged" in second.lines[0] and posts(server) == 0
+    text = everything(workdir, first, second)
+    assert not any(secret in text for secret in secrets_of(google))
