@@ -82,7 +82,7 @@ def writes(server: SandboxServer) -> list[dict[str, object]]:
 
 
 # The S3 and SFTP servers of the source tests (moto's server mode; asyncssh with a generated host key).
-from tests.sources.locate.test_s3 import moto_endpoint, s3  # noqa: E402, F401
-from tests.sources.locate.test_web import files  # noqa: E402, F401
 from tests.sources.locate.test_gsheets import google, keys  # noqa: E402, F401
+from tests.sources.locate.test_s3 import moto_endpoint, s3  # noqa: E402, F401
 from tests.sources.locate.test_sftp import serve, sftp, sftp_server  # noqa: E402, F401
+from tests.sources.locate.test_web import files  # noqa: E402, F401

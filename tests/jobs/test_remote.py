@@ -9,8 +9,8 @@ from typing import Any
 
 from importer.sandbox import SandboxServer
 from tests.jobs.conftest import Result, job_text, serve, sheet
-from tests.sources.locate.test_s3 import BUCKET, KEY_ID, SECRET, keys, put
 from tests.sources.locate.test_gsheets import SHEET_ID, secrets_of
+from tests.sources.locate.test_s3 import BUCKET, KEY_ID, SECRET, keys, put
 from tests.sources.locate.test_sftp import PASSWORD
 
 PHONES = ("+919700000601", "+919700000602")
