@@ -53,11 +53,11 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def job_text(server: SandboxServer | None, source: str = "exports/", extra: str = "", **keys: str) -> str:
+def job_text(server: SandboxServer | None, source: str = "exports/", extra: str = "", **entries: str) -> str:
     lines = ["version: 1", f"source: {source}", "mapping: nightly.mapping.yaml"]
     if server is not None:
         lines.append(f"account: {{base_url: {server.base_url}, api_key_env: {KEY_ENV}}}")
-    lines += [f"{key}: {value}" for key, value in keys.items()]
+    lines += [f"{key}: {value}" for key, value in entries.items()]
     return "\n".join(lines) + "\n" + extra
 
 
