@@ -59,7 +59,7 @@ class ImportPages:
                 summary = results.read_summary(folder)
             except (OSError, ValueError):
                 continue
-            runs.append({"name": folder.name, "kind": results.run_kind(summary),
+            runs.append({"name": folder.name, "kind": results.run_kind(summary), "job": summary.get("job") or "",
                          "input": Path(str(summary.get("input", ""))).name, "rows": summary.get("rows_total", 0)})
         return self.ui.page("index.html", status, error=error, runs=runs,
                             max_mb=self.ui.settings.max_upload_bytes / 1e6)

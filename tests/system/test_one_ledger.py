@@ -63,7 +63,9 @@ def test_a_sheet_sent_from_the_page_is_not_sent_again_from_the_command_line(
         page_mapping = tmp_path / "work" / "imports" / upload / "mapping.yaml"
         page_mapping.write_text(mapping.read_text(encoding="utf-8"), encoding="utf-8")
         sent = page.run(upload, "send")
+        listed = page.get("/").text  # the page's recent runs, by job name
         page.close()
+    assert '<td>run</td><td>mapping</td><td>leads.csv</td>' in listed.replace("\n", "").replace("      ", "")
     assert sent.status["state"] == "done" and upserts(keyed) == ROWS
     keyed.clear_requests()
     (tmp_path / "terminal").mkdir()
