@@ -24,8 +24,9 @@ CONCURRENCY = 16
 #: the server a little after a 429 left it, having left its worker (rate slot taken, socket written) before that
 #: 429 arrived. At the end: the sandbox stamps ``finished`` after its event loop gets back to the request, a few
 #: milliseconds after the client may already have read the 429. Anything else inside the window is a worker
-#: ignoring Retry-After.
-SLACK = 0.05
+#: ignoring Retry-After. 0.1 s: on a 2-core machine running the suite's two workers and a sandbox, a request that
+#: left its worker just before the 429 arrived was seen reaching the server 55 ms after the 429 (0.4 s window).
+SLACK = 0.1
 MAPPING = """\
 version: 1
 fields:
