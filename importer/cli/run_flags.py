@@ -5,6 +5,7 @@ guards, ``--on-missing``, ``--keep-runs``, ``--keep-payloads``, ``--shared-group
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +22,22 @@ def _on_missing(text: str) -> str:
     return text
 
 
-def _days(text: str) -> float:
+def _number(text: str, expected: str, fits: Callable[[float], bool], bounds: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of days, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more days, got {text}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if not fits(value):
+        raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
     return value
+
+
+def _days(text: str) -> float:
+    return _number(text, "a number of days", lambda value: 0 <= value < float("inf"), "0 or more days")
 
 
 def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage, got {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 100, got {text}")
-    return value
+    return _number(text, "a percentage", lambda value: 0 <= value <= 100, "between 0 and 100")
 
 
 def add_sync_arguments(command: argparse.ArgumentParser, mode: str, positive: Any) -> None:

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from importer.cli.commands import main
 from importer.sandbox import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,3 +81,10 @@ def start_command(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess
 def run_args(sheet: Path, mapping: Path, server: SandboxServer, *more: Any) -> list[str]:
     return ["run", str(sheet), "-m", str(mapping), "--base-url", server.base_url, "--rate", "1000", "--quiet",
             *map(str, more)]
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, list[str], str]:
+    """The command line in-process: its exit code, its output's lines and its error text."""
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err

@@ -10,26 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from importer.cli.commands import main
 from importer.sandbox import SandboxServer
 from importer.ui.server import UiServer
-from tests.system.ledger_helpers import assert_each_note_once, run_args, upserts, write_files
+from tests.system.ledger_helpers import assert_each_note_once, cli, run_args, upserts, write_files
 from tests.ui.client import PageClient
 from tests.ui.conftest import page_settings
 
 ROWS = 30
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err
-
-
-@pytest.fixture
-def keyed(fresh_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    monkeypatch.setenv("SF_API_KEY", fresh_sandbox.api_key)
-    return fresh_sandbox
 
 
 def test_the_same_command_from_two_folders_sends_nothing_twice(keyed: SandboxServer, tmp_path: Path,

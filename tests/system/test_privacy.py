@@ -16,24 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from importer.cli.commands import main
 from importer.sandbox import SandboxServer
-from tests.system.ledger_helpers import notes_by_lead, phone, run_args, upserts, write_files
+from tests.system.ledger_helpers import cli, notes_by_lead, phone, run_args, upserts, write_files
 
 ROWS = 8
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes and umask are POSIX's")
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, list[str], str]:
-    code = main([str(arg) for arg in argv])
-    out, err = capsys.readouterr()
-    return code, out.splitlines(), err
-
-
-@pytest.fixture
-def keyed(fresh_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> SandboxServer:
-    monkeypatch.setenv("SF_API_KEY", fresh_sandbox.api_key)
-    return fresh_sandbox
 
 
 @pytest.fixture
