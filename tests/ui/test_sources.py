@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
+from tests.loopback import serving
 from tests.ui.client import PageClient
 
 TOKEN = "tok-CANARY-page-77d1"
@@ -35,13 +35,8 @@ class _Export(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def export_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Export)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/export"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(_Export) as url:
+        yield f"{url}/export"
 
 
 def read(page: PageClient, source: str) -> str:

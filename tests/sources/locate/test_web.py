@@ -6,10 +6,9 @@ import base64
 import gzip
 import io
 import json
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from importer.errors import InputError
 from importer.sandbox import SandboxServer
 from importer.sources import locate_source
+from tests.loopback import serving
 from tests.sources.locate.conftest import Outcome, assert_nowhere, leads_of, one_error_line, sheet_text
 
 TOKEN = "tok-CANARY-a81f3c"
@@ -67,13 +67,8 @@ class Files(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def files() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(Files) as url:
+        yield url
 
 
 def test_a_url_with_a_token_runs_end_to_end(files: str, fresh_sandbox: SandboxServer,
