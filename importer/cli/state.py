@@ -70,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
 
     locations = _locations(args)
     if args.state_command == "where":
+        if not locations:
+            print(f"no state yet in {state_home()}: the first real run of an account creates its own there "
+                  "(with SF_API_KEY set, this names the account's file)")
+            return 0
         for location, account in locations:
             made = "" if location.exists() else " (not created yet: the first real run creates it)"
             print(f"{account or 'account'}: {location.where}{made}")
@@ -122,10 +126,7 @@ def _locations(args: argparse.Namespace) -> list[tuple[StateLocation, str | None
     account = _account(args.base_url)
     if account is not None:
         return [(locate(None, account), account)]
-    found = sorted(state_home().glob("*.sqlite"))
-    if not found:
-        return [(StateLocation(path=state_home() / "…"), "no state yet in the data folder")]
-    return [(StateLocation(path=path), None) for path in found]
+    return [(StateLocation(path=path), None) for path in sorted(state_home().glob("*.sqlite"))]
 
 
 def _account(base_url: str | None) -> str | None:

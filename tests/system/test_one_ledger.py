@@ -140,3 +140,14 @@ def test_a_damaged_state_is_named_by_state_check(tmp_path: Path, capsys: pytest.
     code, _, err = cli(capsys, "state", "check", "--state", str(tmp_path / "none.sqlite"))
     assert code == 2 and err == f"superfone-import: error: no sync state at {tmp_path / 'none.sqlite'}: no real " \
                                 "run has written one yet\n"
+
+
+def test_where_and_check_before_any_run(state_home: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SF_API_KEY", raising=False)
+    code, lines, _ = cli(capsys, "state", "where")
+    assert (code, lines) == (0, [f"no state yet in {state_home / 'states'}: the first real run of an account creates "
+                                 "its own there (with SF_API_KEY set, this names the account's file)"])
+    code, _, err = cli(capsys, "state", "check")
+    assert (code, err) == (2, f"superfone-import: error: no sync state at {state_home / 'states'}: no real run has "
+                              "written one yet\n")
