@@ -4,6 +4,7 @@
     /imports/{id}              the sheet picker, the mapping as a form and as YAML, dry run / plan / send
     /jobs/{id}                 a run going on: live progress, stop; /jobs/{id}/status is what the page polls
     /runs/{name}               a run folder: counts, rows with problems, the plan, report.html, downloads
+    /runs/{name}/nightly       a sent run made a nightly job: its job file and mapping, and the schedule lines
     /history                   the account's jobs and runs (from its sync state), each with an undo (preview first)
 
 Every run goes through :class:`~importer.run.importer.Importer` with the kinds the command line uses
@@ -21,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from importer.errors import ImporterError
 from importer.ui.guard import Guard
 from importer.ui.history import HistoryPages
+from importer.ui.nightly import NightlyPages
 from importer.ui.pages import ImportPages, RunPages
 from importer.ui.settings import FORM_OVERHEAD, UiSettings
 from importer.ui.shared import Ui
@@ -69,6 +71,7 @@ def create_app(settings: UiSettings) -> FastAPI:
     runs.register(app)
     history.register(app)
     undos.register(app)
+    NightlyPages(ui).register(app)
 
     @app.exception_handler(ImporterError)
     async def failed(request: Request, exc: ImporterError) -> Response:

@@ -15,6 +15,7 @@ from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 from importer.ui import results
 from importer.ui.jobs import LiveProgress
 from importer.ui.mapping_form import TYPES, form_rows, mapping_from_form, mapping_yaml
+from importer.ui.nightly import can_be_nightly
 from importer.ui.undoing import undo_kind, undo_view
 from importer.ui.upload import receive_file
 from importer.ui.workspace import INCOMING, MAPPING_NAME, Upload
@@ -276,7 +277,7 @@ class RunPages:
         return self.ui.page(
             "run.html", name=name, kind=kind, summary=summary, input_name=Path(str(summary.get("input", ""))).name,
             counts=undo.counts if undo else results.counts(summary, kind), problems=problems, undo=undo,
-            code=code, plan=plan, action=action,
+            code=code, plan=plan, action=action, nightly=_stem(upload) if can_be_nightly(kind, summary, upload) else "",
             plan_counts=summary.get("plan") or {}, downloads=results.downloads(folder), upload=upload,
             has_report=(folder / "report.html").is_file())
 
@@ -306,6 +307,10 @@ def _number(value: Any, default: float) -> float:
     except ValueError:
         return default
     return number if number > 0 else default
+
+
+def _stem(upload: Upload | None) -> str:
+    return _ascii(upload.path.stem) if upload is not None else ""
 
 
 def _ascii(text: str) -> str:
