@@ -25,7 +25,7 @@ from importer.sources.locate import locate_source
 from importer.suggest.render import wrap
 from importer.suggest.suggester import Suggestion, suggest_mapping
 
-__all__ = ["Created", "NewJob", "create_job", "secrets_template"]
+__all__ = ["Created", "NewJob", "create_job", "secrets_template", "write_job"]
 
 #: The fields whose values are the account's names, and which of the catalog's lists names them.
 _NAMED = {"lead_stage_name": "stages", "lead_group_name": "groups", "add_labels": "labels",
@@ -42,14 +42,18 @@ class NewJob:
     preset: str | None = None
     base_url: str | None = None
     api_key_env: str = "SF_API_KEY"
+    #: The files' name (``<stem>.yaml``, ``<stem>.mapping.yaml``) when it is not the job's.
+    stem: str | None = None
+    #: The job's ``state:`` (default: none written, the account's own state).
+    state: str | None = None
 
     @property
     def job_file(self) -> Path:
-        return self.folder / f"{self.name}.yaml"
+        return self.folder / f"{self.stem or self.name}.yaml"
 
     @property
     def mapping_file(self) -> Path:
-        return self.folder / f"{self.name}.mapping.yaml"
+        return self.folder / f"{self.stem or self.name}.mapping.yaml"
 
 
 @dataclass
@@ -68,12 +72,24 @@ def create_job(new: NewJob) -> Created:
     found = secret_in({"source": new.source})
     if found is not None:
         raise ConfigError(f"--source: {found[1]}")
-    for path in (new.job_file, new.mapping_file):
-        if path.exists():
-            raise ConfigError(f"{path} exists already: init never replaces a file (choose another NAME)")
+    refuse_existing(new, "init never replaces a file (choose another NAME)")
     suggestion = _suggest(new)
     catalog = _catalog(new)
-    mapping = with_names(suggestion.yaml, catalog) if catalog is not None else suggestion.yaml
+    created = write_job(new, with_names(suggestion.yaml, catalog) if catalog is not None else suggestion.yaml)
+    created.preset, created.catalog = suggestion.preset, catalog is not None
+    return created
+
+
+def refuse_existing(new: NewJob, why: str = "a job's files are never replaced (choose another name)") -> None:
+    for path in (new.job_file, new.mapping_file):
+        if path.exists():
+            raise ConfigError(f"{path} exists already: {why}")
+
+
+def write_job(new: NewJob, mapping: str) -> Created:
+    """Write the job file, ``mapping`` as its mapping file, and secrets.env unless the folder has one; and how to
+    run it every night. What ``init`` and the page's "make this a nightly job" share."""
+    refuse_existing(new)
     written = [_write(new.job_file, job_text(new)), _write(new.mapping_file, mapping)]
     kept = []
     secrets = new.folder / SECRETS_FILE
@@ -82,7 +98,7 @@ def create_job(new: NewJob) -> Created:
     else:
         written.append(_write(secrets, secrets_template(new), private=True))
     schedule = Schedule(new.name, new.folder.resolve(), new.job_file.name, tuple(executable()))
-    return Created(written, schedule, kept, suggestion.preset, catalog is not None)
+    return Created(written, schedule, kept)
 
 
 def _suggest(new: NewJob) -> Suggestion:
@@ -128,7 +144,7 @@ mapping: {new.mapping_file.name}
 account:
   base_url: {_yaml_text(base_url)}
   api_key_env: {new.api_key_env}   # the variable holding the key (in {SECRETS_FILE}), never the key itself
-report_dir: reports
+report_dir: reports{_state_line(new)}
 log_file: logs/{new.name}.log
 keep_runs: 30
 options:
@@ -139,6 +155,10 @@ options:
 # after:
 #   move_to: done     # archive each file once its run finished (exit 0 or 1)
 """
+
+
+def _state_line(new: NewJob) -> str:
+    return "" if new.state is None else f"\nstate: {_yaml_text(new.state)}"
 
 
 def secrets_template(new: NewJob) -> str:

@@ -136,8 +136,12 @@ class Undo:
                 if not outcome.stopped:
                     report.record(outcome)
 
-            sender.run(self._jobs({}, report), on_start=lambda job: None, on_outcome=on_dry_outcome,
-                       prepare=self._decide)
+            self.progress.start("reading", report.summary.rows_total)
+            try:
+                sender.run(self._jobs({}, report), on_start=lambda job: None, on_outcome=on_dry_outcome,
+                           prepare=self._decide)
+            finally:
+                self.progress.finish()
             return
         with Journal(self.options.report_dir / JOURNAL_NAME) as journal:
             states = journal.states(self.key) if journal.interrupted(self.key) else {}
@@ -155,7 +159,7 @@ class Undo:
                 lines = report.record(outcome)
                 journal.record(self.key, outcome.row, outcome.status, json.dumps(_journaled(outcome, lines)))
 
-            self.progress.start("undoing", None)
+            self.progress.start("undoing", report.summary.rows_total)
             try:
                 sender.run(self._jobs(states, report), on_start=on_start, on_outcome=on_outcome,
                            prepare=self._decide)

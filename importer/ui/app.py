@@ -4,6 +4,8 @@
     /imports/{id}              the sheet picker, the mapping as a form and as YAML, dry run / plan / send
     /jobs/{id}                 a run going on: live progress, stop; /jobs/{id}/status is what the page polls
     /runs/{name}               a run folder: counts, rows with problems, the plan, report.html, downloads
+    /runs/{name}/nightly       a sent run made a nightly job: its job file and mapping, and the schedule lines
+    /history                   the account's jobs and runs (from its sync state), each with an undo (preview first)
 
 Every run goes through :class:`~importer.run.importer.Importer` with the kinds the command line uses
 (:class:`~importer.run.kind.DryRun`, :class:`~importer.readback.plan.Plan`, :class:`~importer.run.delivery.Send`).
@@ -19,9 +21,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from importer.errors import ImporterError
 from importer.ui.guard import Guard
+from importer.ui.history import HistoryPages
+from importer.ui.nightly import NightlyPages
 from importer.ui.pages import ImportPages, RunPages
 from importer.ui.settings import FORM_OVERHEAD, UiSettings
 from importer.ui.shared import Ui
+from importer.ui.undoing import UndoPages
 
 HERE = Path(__file__).parent
 STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
@@ -33,7 +38,9 @@ def create_app(settings: UiSettings) -> FastAPI:
     ui = Ui(settings)
     app.state.ui = ui
     app.add_middleware(Guard, max_upload=settings.max_upload_bytes, form_overhead=FORM_OVERHEAD)
-    imports, runs = ImportPages(ui), RunPages(ui)
+    history = HistoryPages(ui)
+    undos = UndoPages(ui, history)
+    imports, runs = ImportPages(ui), RunPages(ui, undos)
 
     @app.exception_handler(PermissionError)
     async def refused(request: Request, exc: PermissionError) -> Response:
@@ -62,6 +69,9 @@ def create_app(settings: UiSettings) -> FastAPI:
 
     imports.register(app)
     runs.register(app)
+    history.register(app)
+    undos.register(app)
+    NightlyPages(ui).register(app)
 
     @app.exception_handler(ImporterError)
     async def failed(request: Request, exc: ImporterError) -> Response:

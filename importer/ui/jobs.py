@@ -1,6 +1,9 @@
 """Runs started from the page: each one an :class:`~importer.run.importer.Importer` run in a thread of its own,
 reporting through the same :class:`~importer.run.options.Progress` interface as the command line's bar.
 
+A job is anything with a ``run()`` that returns a result with its report ``folder``: an
+:class:`~importer.run.importer.Importer` (dry run, plan, send) or an :class:`~importer.run.undo.Undo`.
+
 One run at a time: the page polls :meth:`Job.snapshot` (phase, rows done of the total, rows/s, ETA, failures,
 retries and 429s) until the run ends, then shows its report folder. Its Stop button requests the run's
 :class:`~importer.run.stopping.Stop`, as a signal does on the command line.
@@ -15,16 +18,29 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from importer.errors import ConfigError, ImporterError
-from importer.run.importer import Importer, RunResult
 from importer.run.stopping import Stop
 
 #: The logger of the one retry loop: one INFO record per retry and per 429 (importer.api.retry).
 RETRY_LOGGER = "importer.api.retry"
 PHASES = {"catalog": "reading the account's catalog", "checking": "checking rows", "sending": "sending",
-          "planning": "reading leads (plan)", "verifying": "reading leads back"}
+          "planning": "reading leads (plan)", "verifying": "reading leads back",
+          "undoing": "putting back what the run changed", "reading": "reading the leads (nothing is written)"}
+
+
+class Finished(Protocol):
+    """What a job's run returns: its report folder (and more the page reads from the folder itself)."""
+
+    @property
+    def folder(self) -> Path: ...
+
+
+class Runnable(Protocol):
+    """A run the page starts: an Importer, an Undo."""
+
+    def run(self) -> Finished: ...
 
 
 class LiveProgress:
@@ -91,14 +107,15 @@ class _RetryCounter(logging.Handler):
 
 @dataclass
 class Job:
-    """One run started from the page. ``state``: running, done (``result`` set) or failed (``error`` set)."""
+    """One run started from the page. ``state``: running, done (``result`` set) or failed (``error`` set).
+    ``back``: the page it was started from (the sheet, the history)."""
 
     id: str
     kind: str
-    upload_id: str
+    back: str
     progress: LiveProgress = field(default_factory=LiveProgress)
     state: str = "running"
-    result: RunResult | None = None
+    result: Finished | None = None
     error: str | None = None
     error_folder: Path | None = None
     stop: Stop = field(default_factory=Stop, repr=False)
@@ -118,12 +135,13 @@ class Jobs:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
 
-    def start(self, kind_name: str, upload_id: str, make: Callable[[LiveProgress, Stop], Importer]) -> Job:
-        """Start a run in a thread: ``make`` builds its importer, with the job's progress and stop."""
+    def start(self, kind_name: str, back: str, make: Callable[[LiveProgress, Stop], Runnable]) -> Job:
+        """Start a run in a thread: ``make`` builds it (an importer, an undo), with the job's progress and stop;
+        ``back`` is the page's address to go back to."""
         with self._lock:
             if any(job.state == "running" for job in self._jobs.values()):
                 raise ConfigError("another run is going on: wait for it to end")
-            job = Job(secrets.token_hex(8), kind_name, upload_id)
+            job = Job(secrets.token_hex(8), kind_name, back)
             self._jobs[job.id] = job
         job.thread = threading.Thread(target=self._run, args=(job, make), name=f"ui-run-{job.id}", daemon=True)
         job.thread.start()
@@ -144,7 +162,7 @@ class Jobs:
         with self._lock:
             return next((job for job in self._jobs.values() if job.state == "running"), None)
 
-    def _run(self, job: Job, make: Callable[[LiveProgress, Stop], Importer]) -> None:
+    def _run(self, job: Job, make: Callable[[LiveProgress, Stop], Runnable]) -> None:
         counter = _RetryCounter(job.progress)
         logger = logging.getLogger(RETRY_LOGGER)
         saved = logger.level

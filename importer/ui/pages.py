@@ -15,6 +15,8 @@ from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 from importer.ui import results
 from importer.ui.jobs import LiveProgress
 from importer.ui.mapping_form import TYPES, form_rows, mapping_from_form, mapping_yaml
+from importer.ui.nightly import can_be_nightly
+from importer.ui.undoing import undo_kind, undo_view
 from importer.ui.upload import receive_file
 from importer.ui.workspace import INCOMING, MAPPING_NAME, Upload
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from importer.run.kind import RunKind
     from importer.run.stopping import Stop
     from importer.ui.shared import Ui
+    from importer.ui.undoing import UndoPages
 
 API_FIELDS = [name for name in UPSERT_FIELDS if name != "address"] + [f"address.{name}" for name in ADDRESS_FIELDS]
 KINDS = {"dry-run": "dry run", "plan": "plan", "send": "send"}
@@ -193,7 +196,7 @@ class ImportPages:
             raise LookupError(kind)
         try:
             make = self._maker(upload, kind, form)
-            job = self.ui.jobs.start(KINDS[kind], upload.id, make)
+            job = self.ui.jobs.start(KINDS[kind], f"/imports/{upload.id}", make)
         except ImporterError as exc:
             return self.show(upload_id, str(exc), 400)
         return _see(f"/jobs/{job.id}")
@@ -227,9 +230,10 @@ class ImportPages:
 class RunPages:
     """A run going on (progress, stop) and a run folder (counts, problem rows, plan, report, files)."""
 
-    def __init__(self, ui: Ui) -> None:
+    def __init__(self, ui: Ui, undos: UndoPages) -> None:
         self.ui = ui
         self.workspace = ui.workspace
+        self.undos = undos
 
     def register(self, app: FastAPI) -> None:
         app.add_api_route("/jobs/{job_id}", self.job, methods=["GET"], response_class=HTMLResponse)
@@ -242,7 +246,7 @@ class RunPages:
         job = self.ui.jobs.get(job_id)
         if job.state == "done" and job.result is not None:
             return _see(f"/runs/{job.result.folder.name}")
-        return self.ui.page("job.html", job=job.snapshot(), upload_id=job.upload_id)
+        return self.ui.page("job.html", job=job.snapshot(), back=job.back)
 
     async def status(self, job_id: str) -> Response:
         return JSONResponse(self.ui.jobs.get(job_id).snapshot())
@@ -266,9 +270,14 @@ class RunPages:
             except ImporterError:
                 problems = None
         plan = results.plan_rows(folder, action) if kind == "plan" else None
+        undo = None
+        if undo_kind(summary):
+            target = Path(str(summary["undo_of"]))
+            undo = undo_view(folder, summary, self.undos.done_by(target) if summary.get("dry_run") else None)
         return self.ui.page(
             "run.html", name=name, kind=kind, summary=summary, input_name=Path(str(summary.get("input", ""))).name,
-            counts=results.counts(summary, kind), problems=problems, code=code, plan=plan, action=action,
+            counts=undo.counts if undo else results.counts(summary, kind), problems=problems, undo=undo,
+            code=code, plan=plan, action=action, nightly=_stem(upload) if can_be_nightly(kind, summary, upload) else "",
             plan_counts=summary.get("plan") or {}, downloads=results.downloads(folder), upload=upload,
             has_report=(folder / "report.html").is_file())
 
@@ -298,6 +307,10 @@ def _number(value: Any, default: float) -> float:
     except ValueError:
         return default
     return number if number > 0 else default
+
+
+def _stem(upload: Upload | None) -> str:
+    return _ascii(upload.path.stem) if upload is not None else ""
 
 
 def _ascii(text: str) -> str:

@@ -21,7 +21,7 @@ from importer.sources import Table
 SHOWN_ROWS = 200
 #: Files of a run folder the page offers to download, in this order (those that exist).
 DOWNLOADS = ("failures.csv", "failures.xlsx", "issues.csv", "plan.csv", "plan.jsonl", "successes.csv",
-             "unchanged.csv", "missing.csv", "verify.csv", "payloads.jsonl", "before.jsonl", "summary.json",
+             "unchanged.csv", "missing.csv", "verify.csv", "payloads.jsonl", "before.jsonl", "undo.csv", "summary.json",
              "report.html")
 COUNTS = ("rows_total", "valid", "invalid", "warnings", "unchanged", "sent", "succeeded", "failed", "in_doubt",
           "skipped")
@@ -36,7 +36,10 @@ def read_summary(folder: Path) -> dict[str, Any]:
 
 
 def run_kind(summary: dict[str, Any]) -> str:
-    """``plan``, ``verify``, ``dry run`` or ``run`` — what the run folder is the report of."""
+    """``plan``, ``verify``, ``undo preview``, ``undo``, ``dry run`` or ``run`` — what the run folder is the report
+    of."""
+    if "undo_of" in summary:
+        return "undo preview" if summary.get("dry_run") else "undo"
     if "plan" in summary:
         return "plan"
     if "verify" in summary:

@@ -241,3 +241,43 @@ def test_a_dropped_sheet_with_hostile_cells_stays_text_in_the_browser(browser: A
     assert css(browser, "#problem-table img, #problem-table script, #problem-table svg") == []
     with pytest.raises(NoAlertPresentException):
         browser.switch_to.alert.text  # noqa: B018 — no script of the sheet ran
+
+
+def test_a_send_made_a_nightly_job_then_listed_in_the_history_and_undone(
+        browser: Any, shots: Shot, page_url: str, ui_sandbox: SandboxServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    upload(browser, page_url, SAMPLE / "leads.csv")
+    by_id(browser, "send").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: "/runs/" in browser.current_url and by_id(browser, "counts"), what="the send's report")
+    by_id(browser, "nightly-folder").send_keys("~/leads-sync")
+    assert by_id(browser, "nightly-name").get_attribute("value") == "leads"
+    by_id(browser, "make-nightly").click()
+    written = wait_for(lambda: by_id(browser, "nightly-files"), what="the nightly job").text
+    assert "~/leads-sync/leads.yaml written" in written and "~/leads-sync/secrets.env written" in written
+    assert "sync leads.yaml --quiet" in css(browser, "pre.schedule-text")[0].text
+    assert (tmp_path / "leads-sync" / "leads.mapping.yaml").is_file()
+    size = browser.get_window_size()
+    browser.set_window_size(size["width"], 560)  # the files and what to do next; the schedule lines name this
+    shots("11-nightly-job")                      # machine's folders, so they stay out of the picture
+    browser.set_window_size(size["width"], size["height"])
+    browser.get(page_url + "/")
+    by_id(browser, "history-link").click()
+    run = wait_for(lambda: css(browser, "tr.history-run"), what="the history")
+    assert len(run) == 1 and "24 rows: 18 succeeded, 3 failed, 1 skipped, 2 invalid" in run[0].text
+    shots("12-history")
+
+    run[0].find_element("css selector", "button.undo-button").click()
+    wait_for(lambda: "/runs/" in browser.current_url and by_id(browser, "undo-confirm"), what="undo's preview")
+    assert ui_sandbox.lead("+918000000001")["lead_stage"] == "Contacted"
+    asha = " ".join(line.text for line in css(browser, 'tr.undo-line[data-row="2"]'))
+    assert "lead_stage_name would be put back" in asha and "before the run: New Lead" in asha
+    shots("13-undo-preview")
+    by_id(browser, "undo-confirm").click()
+    browser.switch_to.alert.accept()
+    wait_for(lambda: "/runs/" in browser.current_url and "What undo did" in by_id(browser, "undo-leads").text,
+             what="the undo's report")
+    assert ui_sandbox.lead("+918000000001")["lead_stage"] == "New Lead"
+    assert counts(browser)["leads"] == 21
+    shots("14-undone")
