@@ -31,14 +31,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.timeline import ATTEMPT
 from importer.errors import ApiError, AuthError, RejectedError, StopRequested, TransientError, UncertainError
 
-if TYPE_CHECKING:
-    from importer.run.stopping import Stop
+
+class Stop(Protocol):
+    """What the retry loop needs of a run's stop (:class:`importer.run.stopping.Stop` is one): whether it was
+    requested, a sleep that ends early when it is, and a way to request it."""
+
+    @property
+    def requested(self) -> bool: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def request(self, reason: Literal["quota"], detail: str = "") -> bool: ...
 
 T = TypeVar("T")
 
