@@ -32,9 +32,9 @@ from typing import IO, Any
 
 from importer.checks.spill import request_body
 from importer.errors import ApiError
-from importer.readback.compare import compare, merge_requests, show
+from importer.leads.compare import compare, merge_requests, show
+from importer.leads.snapshot import lead_values
 from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone, targets
-from importer.readback.snapshot import lead_values
 from importer.report import Summary, before
 from importer.report.payloads import payload_line
 from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_line, planned_line

@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, StopRequested
-from importer.readback.compare import merge_requests
+from importer.leads.compare import merge_requests
 from importer.report import Summary, neutralise
 from importer.run.kind import RunContext
 from importer.run.rows import CheckedBatch

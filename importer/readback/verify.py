@@ -2,7 +2,7 @@
 
 Each valid row that a run would send is looked up by its customer phone and reported as
 
-    ok         the lead holds everything the row set (see :mod:`importer.readback.compare` for the rules)
+    ok         the lead holds everything the row set (see :mod:`importer.leads.compare` for the rules)
     missing    no lead has the customer phone
     different  the lead is there but some fields differ (``field: expected …, stored …``), the customer
                phone is not its primary phone, or an add_phones number is not on it
@@ -21,7 +21,7 @@ from typing import Any
 
 from importer.api.catalog import Catalog
 from importer.errors import ApiError
-from importer.readback.compare import compare
+from importer.leads.compare import compare
 from importer.readback.reader import Fetch, ReadBack, Target, primary_phone, targets
 from importer.report import Summary
 from importer.run.kind import RunContext

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
-from importer.readback.compare import compare, merge_requests
-from importer.readback.snapshot import changed_fields, lead_values
+from importer.leads.compare import compare, merge_requests
+from importer.leads.snapshot import changed_fields, lead_values
 from importer.report import Summary, neutralise
 from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from importer.checks.row import split_labels
-from importer.readback.snapshot import same_field
+from importer.leads.snapshot import same_field
 from importer.report.before import SET_FIELDS, BeforeImage, is_empty, lead_labels, lead_values
 
 __all__ = ["UNDO_COLUMNS", "LeadUndo", "UndoLine", "undo_lead"]

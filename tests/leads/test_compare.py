@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from importer.readback.compare import Mismatch, compare, merge_requests, same_emails, same_value, show
+from importer.leads.compare import Mismatch, compare, merge_requests, same_emails, same_value, show
 
 
 def lead(**fields: Any) -> dict[str, Any]:

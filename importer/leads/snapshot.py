@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from importer.readback.compare import PLAIN_FIELDS, same_emails, same_value
+from importer.leads.compare import PLAIN_FIELDS, same_emails, same_value
 
 __all__ = ["changed_fields", "lead_values", "same_field"]
 
