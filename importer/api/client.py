@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from functools import partial
@@ -21,18 +20,13 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError
 
-from importer.api.retry import parse_retry_after
+from importer.api.answers import ApiKeyAuth, error_for_response, map_request_exception, mask_key
 from importer.api.timeline import RequestObserver, request_kind
 from importer.errors import (
     ApiError,
-    AuthError,
     ConfigError,
     RejectedError,
-    TransientError,
-    UncertainError,
 )
 from importer.models import LIST_KINDS
 
@@ -330,118 +324,6 @@ def _once(request: Callable[[], Any]) -> Any:
 def _same_message(actual: str, expected: str) -> bool:
     """Compare server messages leniently: case and trailing punctuation differ between endpoints."""
     return actual.strip().rstrip(".").casefold() == expected.strip().rstrip(".").casefold()
-
-
-# --- error mapping ---------------------------------------------------------------------------------------
-
-_MAX_MESSAGE = 500
-
-
-class ApiKeyAuth(requests.auth.AuthBase):
-    """Adds the x-api-key header; its repr never shows the key."""
-
-    def __init__(self, api_key: str) -> None:
-        self._key = api_key
-
-    def __repr__(self) -> str:
-        return "ApiKeyAuth(***)"
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["x-api-key"] = self._key
-        return request
-
-    def redact(self, text: str) -> str:
-        """``text`` with the key masked, in case a server or proxy echoed it back."""
-        return mask_key(text, self._key)
-
-
-def mask_key(text: str, key: str) -> str:
-    """``text`` with every whole occurrence of ``key`` (not the same letters inside a longer word) as ``***``."""
-    if not key or key not in text:
-        return text
-    return re.sub(rf"(?<![A-Za-z0-9]){re.escape(key)}(?![A-Za-z0-9])", "***", text)
-
-
-def error_for_response(
-    status: int, content: bytes, headers: CaseInsensitiveDict[str], redact: Callable[[str], str]
-) -> ApiError:
-    """The ApiError for a non-2xx answer; its message is the server's, or "HTTP <status>"."""
-    message = redact(_server_message(content) or f"HTTP {status}")[:_MAX_MESSAGE]
-    if 300 <= status < 400:
-        return ApiError(
-            f"HTTP {status}: the API answered with a redirect, which is not followed (check the base URL)",
-            status=status,
-        )
-    if status == 401:
-        return AuthError(message, status=status)
-    if status in (429, 502, 503, 504, 408):
-        retry_after = parse_retry_after(headers.get("Retry-After"), time.time())
-        return TransientError(message, status=status, retry_after=retry_after)
-    if 400 <= status < 500:
-        return RejectedError(message, status=status)
-    if 500 <= status < 600:
-        return UncertainError(message, status=status)
-    return ApiError(message, status=status)
-
-
-def _server_message(content: bytes) -> str | None:
-    try:
-        document = json.loads(content)
-    except ValueError:
-        return None
-    message = document.get("message") if isinstance(document, dict) else None
-    return message if isinstance(message, str) and message.strip() else None
-
-
-def map_request_exception(exc: requests.RequestException, base_url: str) -> ApiError:
-    """Tell "could not connect" (never sent: TransientError) from "lost after sending" (UncertainError)."""
-    host = urlsplit(base_url).hostname
-    if isinstance(exc, requests.ConnectTimeout):
-        return TransientError(f"could not connect to {host}: connection timed out")
-    if isinstance(exc, requests.ReadTimeout):
-        return UncertainError(f"no answer from {host} in time after sending (it may have been applied)")
-    if isinstance(exc, requests.exceptions.SSLError):
-        return TransientError(f"could not connect to {host}: TLS handshake failed")
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return TransientError(f"could not connect to {host}: the proxy refused the connection")
-    if isinstance(exc, requests.ConnectionError) and _never_sent(exc):
-        return TransientError(f"could not connect to {host}: {_connect_reason(exc)}")
-    if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
-        return UncertainError(f"connection to {host} lost after sending (it may have been applied)")
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
-        return ApiError(f"invalid request URL for {host}")
-    return UncertainError(f"request to {host} failed after sending: {type(exc).__name__}")
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc``, its first argument if that is an exception, a MaxRetryError's reason, and their causes."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
-    while pending and len(seen) < 12:
-        current = pending.pop()
-        if current is None or any(current is known for known in seen):
-            continue
-        seen.append(current)
-        pending.append(current.__cause__)
-        pending.append(current.__context__)
-        if isinstance(current, MaxRetryError):
-            pending.append(current.reason)
-        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
-    return seen
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when the connection itself failed (refused, DNS, connect timeout): nothing reached the API."""
-    return any(isinstance(cause, ConnectTimeoutError | NewConnectionError | ProxyError) for cause in _causes(exc))
-
-
-def _connect_reason(exc: requests.ConnectionError) -> str:
-    causes = _causes(exc)
-    if any(type(cause).__name__ == "NameResolutionError" for cause in causes):
-        return "host name not found"
-    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
-        return "connection refused"
-    return "connection failed"
 
 
 __all__ = ["DEFAULT_BASE_URL", "ApiKeyAuth", "SuperfoneClient", "check_base_url"]

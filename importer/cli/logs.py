@@ -20,7 +20,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from importer.api.client import check_base_url, mask_key
+from importer.api.answers import mask_key
+from importer.api.client import check_base_url
 from importer.errors import ConfigError
 
 __all__ = ["RUN_LOG", "SecretFilter", "log_end", "log_fatal", "log_start", "run_logging"]

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from importer.api.client import check_base_url, error_for_response, map_request_exception, mask_key
+from importer.api.answers import error_for_response, map_request_exception, mask_key
+from importer.api.client import check_base_url
 from importer.errors import ApiError, ConfigError
 
 logger = logging.getLogger(__name__)

@@ -29,7 +29,8 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import requests
 
-from importer.api.client import is_loopback, mask_key
+from importer.api.answers import mask_key
+from importer.api.client import is_loopback
 from importer.errors import ConfigError
 
 __all__ = ["Notice", "SmtpServer", "Target", "notify", "parse_target", "scrub_url"]

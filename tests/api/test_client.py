@@ -398,7 +398,7 @@ def test_the_key_never_leaks(server: ScriptedServer, caplog: pytest.LogCaptureFi
 
 
 def test_mask_key_masks_the_whole_key_only() -> None:
-    from importer.api.client import mask_key
+    from importer.api.answers import mask_key
 
     assert mask_key("the API key would travel", "k") == "the API key would travel"
     assert mask_key("refusing http://k1/x", "k1") == "refusing http://***/x"
