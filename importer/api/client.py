@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError
 
+from importer.api.body import request_body
 from importer.api.retry import parse_retry_after
 from importer.api.timeline import RequestObserver, request_kind
 from importer.errors import (
@@ -159,8 +160,7 @@ class SuperfoneClient:
 
     def upsert(self, payload: dict[str, Any]) -> None:
         """Create or update one lead. Raises AuthError, RejectedError, TransientError or UncertainError."""
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._request("POST", _LEAD_PATH, data=body)
+        self._request("POST", _LEAD_PATH, data=request_body(payload))
 
     def get_lead(self, phone: str) -> dict[str, Any] | None:
         """The lead owning ``phone`` (primary or secondary), or None when there is none."""
@@ -198,7 +198,7 @@ class SuperfoneClient:
         """Create a task (``type``, ``due_date``, ``notify_at``, ``customer_note``) on a lead; the created task.
 
         The API completes the lead's other open non-reminder tasks when this one is not a REMINDER."""
-        body = json.dumps(task, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = request_body(task)
         return _task_data(self._request("POST", _task_path(lead_id), data=body, decode=True), "create-task")
 
     def complete_task(self, lead_id: int) -> dict[str, Any]:

@@ -20,8 +20,9 @@ from itertools import count
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from importer.api.body import request_body
 from importer.checks.row import RowChecker
-from importer.checks.spill import CheckedBatch, acyclic, request_body, row_digest, write_part
+from importer.checks.spill import CheckedBatch, acyclic, row_digest, write_part
 from importer.models import Row
 from importer.report.payloads import payload_line
 from importer.report.tasklines import task_line

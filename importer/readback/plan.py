@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from importer.checks.spill import request_body
+from importer.api.body import request_body
 from importer.errors import ApiError
 from importer.readback.compare import compare, merge_requests, show
 from importer.readback.reader import Fetch, Lead, ReadBack, Target, lead_name, lead_phones, primary_phone, targets
