@@ -25,12 +25,11 @@ from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying
 from importer.api.timeline import RequestTimeline
 from importer.checks.crossrow import CrossRowIndex
-from importer.checks.parallel import Keep, default_workers
+from importer.checks.parallel import Keep, default_workers, profile_table
 from importer.checks.row import RowChecker
 from importer.errors import ApiError, ConfigError, InputError, StopRequested
 from importer.mapping import Mapping, load_mapping
-from importer.mapping.profile import resolve_date_orders
-from importer.models import Row
+from importer.mapping.profile import decide_date_orders
 from importer.private import check_group, give_to_group, owner_only, warn_if_readable
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
@@ -158,18 +157,14 @@ class Importer:
 
     def _date_orders(self, table: Table, mapping: Mapping) -> Mapping:
         """The mapping with the day/month order of each date column decided from all its values: one more read of
-        the sheet, only when the mapping has dates without ``date_format``."""
+        the sheet (in the checking processes), only when the mapping has dates without ``date_format``."""
         if not mapping.date_sources:
             return mapping
         self.progress.start("dates", None)
-
-        def batches() -> Iterator[list[Row]]:
-            for batch in table.batches():
-                self.progress.advance(len(batch))
-                yield batch
-
         try:
-            return resolve_date_orders(mapping, batches(), table.path.name)
+            profiles = profile_table(table, mapping, workers=self.options.workers or default_workers(table),
+                                     advance=self.progress.advance)
+            return decide_date_orders(mapping, profiles, table.path.name)
         finally:
             self.progress.finish()
 
