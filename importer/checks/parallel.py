@@ -26,6 +26,7 @@ from importer.checks.spill import CheckedBatch, acyclic, row_digest, write_part
 from importer.mapping import Mapping
 from importer.mapping.profile import DateProfiles, profile_dates
 from importer.models import Row
+from importer.profiling import profile_this_process
 from importer.report.payloads import payload_line
 from importer.report.tasklines import task_line
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk
@@ -125,8 +126,9 @@ class _Worker:
     keep: Keep
 
 
-def _init_profiler(mapping: Mapping, table: Table) -> None:
+def _init_profiler(mapping: Mapping, table: Table, profile_dir: str | None) -> None:
     _ignore_stops()
+    profile_this_process(profile_dir)
     _Worker.mapping, _Worker.table = mapping, table
 
 
@@ -136,8 +138,9 @@ def _profile_in_worker(chunk: Chunk) -> DateProfiles:
         return profile_dates(_Worker.mapping, read_chunk(_Worker.table, chunk))
 
 
-def _init_worker(checker: RowChecker, table: Table | None, keep: Keep) -> None:
+def _init_worker(checker: RowChecker, table: Table | None, keep: Keep, profile_dir: str | None) -> None:
     _ignore_stops()
+    profile_this_process(profile_dir)
     _Worker.checker, _Worker.table, _Worker.keep = checker, table, keep
 
 
@@ -167,12 +170,13 @@ def default_workers(table: Table) -> int:
 
 
 def profile_table(table: Table, mapping: Mapping, *, workers: int = 1,
-                  advance: Callable[[int], None] = lambda rows: None) -> DateProfiles:
+                  advance: Callable[[int], None] = lambda rows: None, profile_dir: str | None = None) -> DateProfiles:
     """The profiles of ``mapping``'s date columns over every row of ``table`` (:mod:`importer.mapping.profile`).
 
     ``workers > 1`` looks at the byte ranges of a splittable CSV file in that many processes, as
     :func:`check_table` checks them: the 1,000,000-row CSV of ``benchmarks/bench_validate.py`` with two date
     columns took 5.1 s of this process alone, before any row was checked. ``advance(n)``: n more rows were looked at.
+    ``profile_dir``: where the worker processes leave their profiles (:mod:`importer.profiling`).
     """
     chunks = plan_chunks(table) if workers > 1 and isinstance(table, DelimitedTable) else None
     if chunks is None:
@@ -180,7 +184,7 @@ def profile_table(table: Table, mapping: Mapping, *, workers: int = 1,
     profiles = DateProfiles(mapping)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_profiler,
-                             initargs=(mapping, table)) as pool:
+                             initargs=(mapping, table, profile_dir)) as pool:
         for part in _in_order((pool.submit(_profile_in_worker, chunk) for chunk in chunks), workers * 2):
             profiles.merge(part)
             advance(part.rows)
@@ -196,12 +200,12 @@ def _counted(batches: Iterable[list[Row]], advance: Callable[[int], None]) -> It
 
 
 def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1,
-                keep: Keep = Keep()) -> Iterator[CheckedPart]:
+                keep: Keep = Keep(), profile_dir: str | None = None) -> Iterator[CheckedPart]:
     """Check every row of ``table``; yield the checked parts in sheet order.
 
     ``workers > 1`` checks in that many processes: a CSV file in a splittable encoding is cut into byte ranges
     that the workers read themselves; any other input is read here and handed to them in batches.
-    ``keep``: what the results keep besides requests and issues.
+    ``keep``: what the results keep besides requests and issues; ``profile_dir``: as for :func:`profile_table`.
     """
     names = (str(parts_dir / f"part-{n:06d}.pickle") for n in count())
     if workers <= 1:
@@ -211,7 +215,7 @@ def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: 
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks is not None else None, keep)) as pool:
+                             initargs=(checker, table if chunks is not None else None, keep, profile_dir)) as pool:
         units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
         yield from _in_order((pool.submit(_check_in_worker, unit, next(names)) for unit in units), workers * 2)
 

@@ -31,6 +31,7 @@ from importer.errors import ApiError, ConfigError, InputError, StopRequested
 from importer.mapping import Mapping, load_mapping
 from importer.mapping.profile import decide_date_orders
 from importer.private import check_group, give_to_group, owner_only, warn_if_readable
+from importer.profiling import RunProfile
 from importer.report import ReportWriter, Summary
 from importer.run.delivery import Send
 from importer.run.heartbeat import Heartbeat
@@ -91,6 +92,8 @@ class Importer:
         self.kind = kind or (DryRun() if self.options.dry_run else Send())
         self.stop = stop if stop is not None else Stop()
         self._reserve: Reserve | None = None
+        #: ``options.profile``: where the checking processes leave their profiles.
+        self._profile_dir: str | None = None
 
     def run(self) -> RunResult:
         group = self.options.shared_group
@@ -102,12 +105,24 @@ class Importer:
             with owner_only(group), Heartbeat() as heartbeat:  # what the run writes is its owner's (and group's)
                 if self.options.report_dir.is_dir():
                     warn_if_readable(self.options.report_dir)
-                result = self._run(heartbeat)
+                result = self._profiled(heartbeat) if self.options.profile else self._run(heartbeat)
             if group:
                 give_to_group(result.folder, group)
             return result
         finally:
             self.stop.close()
+
+    def _profiled(self, heartbeat: Heartbeat) -> RunResult:
+        """:meth:`_run`, recorded with cProfile (here and in the checking processes) into the report folder."""
+        profile = RunProfile()
+        try:
+            self._profile_dir = profile.workers
+            with profile:
+                result = self._run(heartbeat)
+            profile.write(result.folder)
+            return result
+        finally:
+            profile.close()
 
     def _run(self, heartbeat: Heartbeat) -> RunResult:
         started = utcnow()
@@ -153,7 +168,8 @@ class Importer:
         org_id = catalog.org_id if catalog is not None else None
         digests = self.kind.writes or (online and sync_state_exists(self.options, org_id))
         keep = Keep(table.columns if self.kind.writes else None, digests)
-        return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress)
+        return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress,
+                          profile_dir=self._profile_dir)
 
     def _date_orders(self, table: Table, mapping: Mapping) -> Mapping:
         """The mapping with the day/month order of each date column decided from all its values: one more read of
@@ -163,7 +179,7 @@ class Importer:
         self.progress.start("dates", None)
         try:
             profiles = profile_table(table, mapping, workers=self.options.workers or default_workers(table),
-                                     advance=self.progress.advance)
+                                     advance=self.progress.advance, profile_dir=self._profile_dir)
             return decide_date_orders(mapping, profiles, table.path.name)
         finally:
             self.progress.finish()

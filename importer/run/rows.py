@@ -62,15 +62,18 @@ class CheckedRows:
 
 
 def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, workers: int = 1,
-               keep: Keep | None = None, progress: Progress | None = None) -> CheckedRows:
-    """Pass one: check every row (in ``workers`` processes), spill the results, settle the cross-row checks."""
+               keep: Keep | None = None, progress: Progress | None = None,
+               profile_dir: str | None = None) -> CheckedRows:
+    """Pass one: check every row (in ``workers`` processes), spill the results, settle the cross-row checks.
+    ``profile_dir``: where the worker processes leave their profiles (:mod:`importer.profiling`)."""
     progress = progress or NullProgress()
     spill = TemporaryDirectory(prefix="superfone-import-")
     parts: list[CheckedPart] = []
     others: list[str] = []
     progress.start("checking", None)
     try:
-        for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep()):
+        for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep(),
+                                profile_dir=profile_dir):
             for number, phones in zip(part.numbers, part.phones, strict=True):
                 index.add(number, phones)
             others.extend(part.others)
