@@ -29,8 +29,19 @@ def test_profile_flag_writes_the_profile_of_every_process(capsys, tmp_path: Path
     functions = {name for _, _, name in stats.stats}  # type: ignore[attr-defined]
     assert {"_journey", "check_batch"} <= functions  # the run's process, and a checking process
     text = (folder / "profile.txt").read_text(encoding="utf-8")
-    assert text.startswith("profile of a run: ") and "this process and 1 checking process(es)" in text  # one unit
+    assert text.startswith("profile of a run: ") and "and 1 checking process(es)" in text  # one unit of rows
     assert "check_batch" in text and "tottime" in text and "cumtime" in text
+
+
+def test_a_real_run_records_its_sending_threads(capsys, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SF_HOME", str(tmp_path / "home"))
+    code = main(["run", str(SAMPLE), "-m", str(EXAMPLE), "--sandbox", "--quiet", "--report-dir", str(tmp_path),
+                 "--profile"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 1 and lines[-1].startswith("report: ")
+    stats = pstats.Stats(str(Path(lines[-1].removeprefix("report: ")) / "profile.pstats"))
+    functions = {name for _, _, name in stats.stats}  # type: ignore[attr-defined]
+    assert "upsert" in functions  # called in the sender's threads only
 
 
 def test_sf_profile_asks_for_it_too(capsys, tmp_path: Path, monkeypatch) -> None:
