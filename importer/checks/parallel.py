@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import count
@@ -24,7 +24,7 @@ from importer.api.body import request_body
 from importer.checks.row import RowChecker
 from importer.checks.spill import CheckedBatch, acyclic, row_digest, write_part
 from importer.mapping import Mapping
-from importer.mapping.profile import DateProfiles, profile_dates
+from importer.mapping.profile import DateProfiles
 from importer.models import Row
 from importer.profiling import profile_this_process
 from importer.report.payloads import payload_line
@@ -50,6 +50,8 @@ class CheckedPart(NamedTuple):
     phones: list[tuple[str, ...]]
     #: The customer phones of the unit's invalid rows that have one: their leads are in the sheet too.
     others: list[str]
+    #: What the unit's date cells allow (the mapping has dates whose day/month order is decided per input).
+    dates: DateProfiles | None = None
 
 
 @dataclass(frozen=True)
@@ -63,15 +65,20 @@ class Keep:
 
 
 def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, keep: Keep) -> CheckedPart:
-    """Check rows and write them to ``path``, keeping what ``keep`` says."""
+    """Check rows and write them to ``path``, keeping what ``keep`` says; profile their date cells when the
+    mapping decides its date orders per input (:mod:`importer.mapping.profile`)."""
     total = invalid = 0
     numbers: list[int] = []
     phones: list[tuple[str, ...]] = []
     others: list[str] = []
+    mapping = checker.mapping
+    dates = DateProfiles(mapping) if isinstance(mapping, Mapping) and mapping.date_sources else None
 
     def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
         for rows in batches:
+            if dates is not None:
+                dates.add(rows, mapping)  # type: ignore[arg-type]  # a Mapping, as dates says
             batch = check_batch(checker, rows, keep)
             for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
                 if verdict == "send":
@@ -85,7 +92,7 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, kee
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle
         write_part(path, checked())
-    return CheckedPart(path, total, invalid, numbers, phones, others)
+    return CheckedPart(path, total, invalid, numbers, phones, others, dates)
 
 
 def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatch:
@@ -117,25 +124,12 @@ def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatc
 
 
 class _Worker:
-    """What a worker process holds: the checker (or the mapping whose dates it profiles), the table when it
-    reads ranges of the file itself, and what the results keep."""
+    """What a worker process holds: the checker, the table when it reads ranges of the file itself, and what the
+    results keep."""
 
     checker: RowChecker
-    mapping: Mapping
     table: Table | None
     keep: Keep
-
-
-def _init_profiler(mapping: Mapping, table: Table, profile_dir: str | None) -> None:
-    _ignore_stops()
-    profile_this_process(profile_dir)
-    _Worker.mapping, _Worker.table = mapping, table
-
-
-def _profile_in_worker(chunk: Chunk) -> DateProfiles:
-    assert isinstance(_Worker.table, DelimitedTable)
-    with acyclic():
-        return profile_dates(_Worker.mapping, read_chunk(_Worker.table, chunk))
 
 
 def _init_worker(checker: RowChecker, table: Table | None, keep: Keep, profile_dir: str | None) -> None:
@@ -167,36 +161,6 @@ def default_workers(table: Table) -> int:
     except OSError:
         size = 0
     return max(1, min(4, cores)) if size >= PARALLEL_THRESHOLD_BYTES and cores > 1 else 1
-
-
-def profile_table(table: Table, mapping: Mapping, *, workers: int = 1,
-                  advance: Callable[[int], None] = lambda rows: None, profile_dir: str | None = None) -> DateProfiles:
-    """The profiles of ``mapping``'s date columns over every row of ``table`` (:mod:`importer.mapping.profile`).
-
-    ``workers > 1`` looks at the byte ranges of a splittable CSV file in that many processes, as
-    :func:`check_table` checks them: the 1,000,000-row CSV of ``benchmarks/bench_validate.py`` with two date
-    columns took 5.1 s of this process alone, before any row was checked. ``advance(n)``: n more rows were looked at.
-    ``profile_dir``: where the worker processes leave their profiles (:mod:`importer.profiling`).
-    """
-    chunks = plan_chunks(table) if workers > 1 and isinstance(table, DelimitedTable) else None
-    if chunks is None:
-        return profile_dates(mapping, _counted(table.batches(), advance))
-    profiles = DateProfiles(mapping)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_profiler,
-                             initargs=(mapping, table, profile_dir)) as pool:
-        for part in _in_order((pool.submit(_profile_in_worker, chunk) for chunk in chunks), workers * 2):
-            profiles.merge(part)
-            advance(part.rows)
-            if profiles.settled:
-                break
-    return profiles
-
-
-def _counted(batches: Iterable[list[Row]], advance: Callable[[int], None]) -> Iterator[list[Row]]:
-    for batch in batches:
-        advance(len(batch))
-        yield batch
 
 
 def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1,

@@ -74,8 +74,9 @@ class ColumnProfile:
         """Nothing more can change the outcome: both exclusive kinds have been seen."""
         return self.dmy is not None and self.mdy is not None
 
-    def decide(self, where: str) -> Order | None:
-        """The column's order, None when it has no two-number dates; ConfigError when no single order is right."""
+    def decide(self, where: str, final: bool = True) -> Order | None:
+        """The column's order, None when it has no two-number dates; ConfigError when no single order is right.
+        ``final=False``: more rows are to come, so dates that fit both orders may still be decided (None)."""
         if self.dmy is not None and self.mdy is not None:
             raise ConfigError(f"{where}: its dates mix dd/mm/yyyy ({_example(self.dmy)}) and mm/dd/yyyy "
                               f"({_example(self.mdy)}); add {_hint()} to read them one way")
@@ -83,7 +84,7 @@ class ColumnProfile:
             return "dmy"
         if self.mdy is not None:
             return "mdy"
-        if self.both:
+        if self.both and final:
             examples = " and ".join(_example(found) for found in self.both)
             raise ConfigError(f"{where}: its dates fit both dd/mm/yyyy and mm/dd/yyyy ({examples}); add {_hint()} "
                               "to say which")
@@ -149,6 +150,13 @@ def decide_date_orders(mapping: Mapping, profiles: DateProfiles, source: str) ->
     Raises ConfigError (one line: mapping file, line, field, column of ``source``, two of its values) when a
     column cannot be read one way.
     """
+    return mapping.with_date_orders(date_orders(mapping, profiles, source))
+
+
+def date_orders(mapping: Mapping, profiles: DateProfiles, source: str, *, final: bool = True) -> dict[int, Order]:
+    """The order of each of ``mapping``'s date sources (by index) that ``profiles`` decide: ConfigError as for
+    :func:`decide_date_orders`. ``final=False``: the profiles are of the first rows only (see
+    :meth:`ColumnProfile.decide`)."""
     orders: dict[int, Order] = {}
     for index, date_source in enumerate(mapping.date_sources):
         if date_source.template is None:
@@ -157,10 +165,10 @@ def decide_date_orders(mapping: Mapping, profiles: DateProfiles, source: str) ->
         else:
             where = f"{date_source.where}: the template's values in {source}"
             profile = profiles.templates[index]
-        order = profile.decide(where)
+        order = profile.decide(where, final)
         if order is not None:
             orders[index] = order
-    return mapping.with_date_orders(orders)
+    return orders
 
 
 def resolve_date_orders(mapping: Mapping, batches: Iterable[list[Row]], source: str) -> Mapping:

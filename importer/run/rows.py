@@ -18,6 +18,7 @@ from importer.checks.crossrow import CrossRowIndex, CrossRowVerdicts
 from importer.checks.parallel import CheckedPart, Keep, check_table
 from importer.checks.row import RowChecker
 from importer.checks.spill import CheckedBatch, CheckedRow, Verdict, read_part
+from importer.mapping.profile import DateProfiles
 from importer.run.options import NullProgress, Progress
 from importer.sources import Table
 
@@ -27,8 +28,10 @@ class CheckedRows:
     """Pass one's output: the spilled parts, the cross-row verdicts and the counts. Close it to remove the parts."""
 
     def __init__(self, parts: list[CheckedPart], verdicts: CrossRowVerdicts, spill: TemporaryDirectory[str],
-                 present: Callable[[], set[str]] = set) -> None:
+                 present: Callable[[], set[str]] = set, dates: DateProfiles | None = None) -> None:
         self.parts = parts
+        #: What every row's date cells allow, when the mapping decides its date orders per input.
+        self.dates = dates
         self.present = present  #: every customer phone of the input (valid rows or not), computed when asked
         self.verdicts = verdicts
         self._spill = spill
@@ -70,6 +73,7 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
     spill = TemporaryDirectory(prefix="superfone-import-")
     parts: list[CheckedPart] = []
     others: list[str] = []
+    dates: DateProfiles | None = None
     progress.start("checking", None)
     try:
         for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep(),
@@ -77,11 +81,15 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
             for number, phones in zip(part.numbers, part.phones, strict=True):
                 index.add(number, phones)
             others.extend(part.others)
-            parts.append(part._replace(numbers=[], phones=[], others=[]))  # the index has them now
+            if part.dates is not None and dates is not None:
+                dates.merge(part.dates)  # in sheet order
+            elif part.dates is not None:
+                dates = part.dates
+            parts.append(part._replace(numbers=[], phones=[], others=[], dates=None))  # the index has them now
             progress.advance(part.rows)
     except BaseException:
         spill.cleanup()
         raise
     finally:
         progress.finish()
-    return CheckedRows(parts, index.finish(), spill, lambda: index.primaries() | set(others))
+    return CheckedRows(parts, index.finish(), spill, lambda: index.primaries() | set(others), dates)

@@ -88,7 +88,8 @@ def dated_report(tmp_path: Path, dues: list[str], workers: int) -> tuple[dict, s
 @pytest.mark.parametrize("late", ["25/01/2024", "01/25/2024"])
 def test_date_orders_decided_in_workers_as_in_one_process(tmp_path: Path, monkeypatch, late: str) -> None:
     monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)
-    dues = [f"0{1 + i % 9}/0{1 + i % 7}/2024" for i in range(3000)] + [late] + ["03/04/2024"] * 10
+    dues = [f"0{1 + i % 9}/0{1 + i % 7}/2024" for i in range(6000)] + [late] + ["03/04/2024"] * 10  # after the
+    # first batch of rows: every row decides
     one, two = dated_report(tmp_path, dues, 1), dated_report(tmp_path, dues, 2)
     assert one == two
     assert not isinstance(one, str)
@@ -98,7 +99,7 @@ def test_date_orders_decided_in_workers_as_in_one_process(tmp_path: Path, monkey
 
 def test_mixed_date_orders_name_the_same_rows_in_workers(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)
-    dues = ["03/04/2024"] * 1500 + ["25/01/2024", "26/01/2024"] + ["03/04/2024"] * 1500 + ["01/25/2024"]
+    dues = ["03/04/2024"] * 3000 + ["25/01/2024", "26/01/2024"] + ["03/04/2024"] * 3000 + ["01/25/2024"]
     one, two = dated_report(tmp_path, dues, 1), dated_report(tmp_path, dues, 2)
     assert isinstance(one, str) and one == two
-    assert "'25/01/2024' in row 1502" in one and "'01/25/2024' in row 3004" in one
+    assert "'25/01/2024' in row 3002" in one and "'01/25/2024' in row 6004" in one
