@@ -3,14 +3,19 @@
     python benchmarks/bench_import.py                  # 100,000 rows, unlimited sandbox
     python benchmarks/bench_import.py --rows 3000 --rate 50 --burst 10 --latency-ms 200 --concurrency 16
     python benchmarks/bench_import.py --no-undo         # no get-lead before each write (no before-images)
+    python benchmarks/bench_import.py --no-undo --bare  # and the same requests from a bare threaded loop first
 
 Prints rows, wall time, rows/s, the run's summary line and its peak resident memory (the importer process and
 any checking processes it started), so the journal, report writing and checks are all counted.
+``--bare`` first posts the run's exact requests (the payloads.jsonl of its dry run) into a sandbox of their own from
+``--concurrency`` threads, each with its own requests session and nothing else: the client's ceiling against that
+server, to compare the run with.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -69,6 +74,50 @@ def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Pat
     return seconds, usage.ru_maxrss / 1024, out.splitlines()[0]
 
 
+def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
+    """Rows a second from ``--concurrency`` threads posting the run's requests, with nothing else to do."""
+    import threading
+
+    import requests
+
+    port = free_port()
+    server = start_sandbox(port, args)
+    try:
+        subprocess.run([sys.executable, "-m", "importer", "validate", str(sheet), "-m", str(MAPPING), "--quiet",
+                        "--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(folder / "bare")],
+                       check=False, capture_output=True, cwd=ROOT, env={**os.environ, "SF_API_KEY": API_KEY})
+        (payloads,) = (folder / "bare").glob("*/payloads.jsonl")
+        bodies = [json.dumps(json.loads(line)["payload"], ensure_ascii=False, separators=(",", ":")).encode()
+                  for line in payloads.read_text(encoding="utf-8").splitlines()]
+        url = f"http://127.0.0.1:{port}/superfone/enterprise/api/lead"
+        headers = {"x-api-key": API_KEY, "Content-Type": "application/json"}
+        position, lock, failed = iter(range(len(bodies))), threading.Lock(), []
+
+        def post() -> None:
+            with requests.Session() as session:
+                while True:
+                    with lock:
+                        index = next(position, None)
+                    if index is None:
+                        return
+                    if not session.post(url, data=bodies[index], headers=headers, timeout=30).ok:
+                        failed.append(index)
+
+        threads = [threading.Thread(target=post) for _ in range(args.concurrency)]
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - start
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"bare loop: {len(bodies):,} requests in {seconds:.1f} s ({len(bodies) / seconds:,.0f} rows/s), "
+          f"{args.concurrency} threads, {len(failed)} not 2xx")
+    return len(bodies) / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -78,19 +127,23 @@ def main() -> None:
     parser.add_argument("--send-rate", type=float, default=100_000, help="the importer's --rate")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--no-undo", action="store_true", help="the run records no before-images (no reads)")
+    parser.add_argument("--bare", action="store_true", help="first post the same requests from a bare threaded loop")
     args = parser.parse_args()
-    port = free_port()
-    server = start_sandbox(port, args)
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
-            os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
-            sheet = make_csv(Path(folder) / "leads.csv", args.rows, seed=3)
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+        os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
+        sheet = make_csv(Path(folder) / "leads.csv", args.rows, seed=3)
+        bare = bare_loop(sheet, args, Path(folder)) if args.bare else None
+        port = free_port()
+        server = start_sandbox(port, args)
+        try:
             seconds, peak, line = run_import(sheet, port, args, Path(folder) / "reports")
-    finally:
-        server.terminate()
-        server.wait()
+        finally:
+            server.terminate()
+            server.wait()
     print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), peak RSS {peak:.0f} MB")
     print(f"  {line}")
+    if bare is not None:
+        print(f"  the run at {args.rows / seconds / bare:.2f} x the bare loop")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
     python benchmarks/bench_validate.py --csv-rows 200000 --xlsx-rows 0
     python benchmarks/bench_validate.py --dates --xlsx-rows 0   # the same CSV plus two date columns, mapped
 
-Each run is a separate process (`python -m importer validate ...`); the figures are its wall time and the peak
-resident memory of the importer and of its largest checking process (ru_maxrss of the children). Goals on a
+Each run is a separate process (`python -m importer validate ...`); the figures are its wall time, its CPU time
+(user + system, of the importer and its checking processes: steadier than wall time on a shared machine), the peak
+resident memory of the importer and of its largest checking process (ru_maxrss of the children), and the load
+average when it started. Goals on a
 2-core machine: the 1M-row CSV in <= 15 s with <= 400 MB; the 100k-row XLSX read in <= 2.5 s.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import resource
 import subprocess
@@ -51,16 +54,24 @@ def with_date_columns(sheet: Path, out: Path, seed: int) -> Path:
     return out
 
 
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def validate(sheet: Path, report_dir: Path, mapping: Path = MAPPING) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of the run's processes, and the run's first summary line."""
+    """Wall seconds, peak RSS in MB of the run's processes, and the run's first summary line (the CPU seconds and
+    the load average go to stdout)."""
     command = [sys.executable, "-m", "importer", "validate", str(sheet), "-m", str(mapping), "--offline",
                "--quiet", "--report-dir", str(report_dir)]
+    load, cpu = os.getloadavg()[0], cpu_of_children()
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"validate failed ({done.returncode}): {done.stderr.strip()}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"  CPU {cpu_of_children() - cpu:.2f} s (user + system), load average {load:.2f} at the start")
     return seconds, peak_kb / 1024, done.stdout.splitlines()[0]
 
 

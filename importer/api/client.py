@@ -22,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from importer.api.answers import ApiKeyAuth, error_for_response, map_request_exception, mask_key
+from importer.api.body import request_body
 from importer.api.timeline import RequestObserver, request_kind
 from importer.errors import (
     ApiError,
@@ -153,8 +154,7 @@ class SuperfoneClient:
 
     def upsert(self, payload: dict[str, Any]) -> None:
         """Create or update one lead. Raises AuthError, RejectedError, TransientError or UncertainError."""
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._request("POST", _LEAD_PATH, data=body)
+        self._request("POST", _LEAD_PATH, data=request_body(payload))
 
     def get_lead(self, phone: str) -> dict[str, Any] | None:
         """The lead owning ``phone`` (primary or secondary), or None when there is none."""
@@ -192,7 +192,7 @@ class SuperfoneClient:
         """Create a task (``type``, ``due_date``, ``notify_at``, ``customer_note``) on a lead; the created task.
 
         The API completes the lead's other open non-reminder tasks when this one is not a REMINDER."""
-        body = json.dumps(task, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = request_body(task)
         return _task_data(self._request("POST", _task_path(lead_id), data=body, decode=True), "create-task")
 
     def complete_task(self, lead_id: int) -> dict[str, Any]:

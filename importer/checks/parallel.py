@@ -20,9 +20,13 @@ from itertools import count
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from importer.api.body import request_body
 from importer.checks.row import RowChecker
-from importer.checks.spill import CheckedBatch, acyclic, request_body, row_digest, write_part
+from importer.checks.spill import CheckedBatch, acyclic, row_digest, write_part
+from importer.mapping import Mapping
+from importer.mapping.profile import DateProfiles
 from importer.models import Row
+from importer.profiling import profile_this_process
 from importer.report.payloads import payload_line
 from importer.report.tasklines import task_line
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk
@@ -46,6 +50,8 @@ class CheckedPart(NamedTuple):
     phones: list[tuple[str, ...]]
     #: The customer phones of the unit's invalid rows that have one: their leads are in the sheet too.
     others: list[str]
+    #: What the unit's date cells allow (the mapping has dates whose day/month order is decided per input).
+    dates: DateProfiles | None = None
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,20 @@ class Keep:
 
 
 def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, keep: Keep) -> CheckedPart:
-    """Check rows and write them to ``path``, keeping what ``keep`` says."""
+    """Check rows and write them to ``path``, keeping what ``keep`` says; profile their date cells when the
+    mapping decides its date orders per input (:mod:`importer.mapping.profile`)."""
     total = invalid = 0
     numbers: list[int] = []
     phones: list[tuple[str, ...]] = []
     others: list[str] = []
+    mapping = checker.mapping
+    dates = DateProfiles(mapping) if isinstance(mapping, Mapping) and mapping.date_sources else None
 
     def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
         for rows in batches:
+            if dates is not None:
+                dates.add(rows, mapping)  # type: ignore[arg-type]  # a Mapping, as dates says
             batch = check_batch(checker, rows, keep)
             for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
                 if verdict == "send":
@@ -81,7 +92,7 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, kee
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle
         write_part(path, checked())
-    return CheckedPart(path, total, invalid, numbers, phones, others)
+    return CheckedPart(path, total, invalid, numbers, phones, others, dates)
 
 
 def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatch:
@@ -113,21 +124,26 @@ def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatc
 
 
 class _Worker:
-    """What a worker process holds: the checker, the table when it reads ranges of the file itself, and the
-    what the results keep."""
+    """What a worker process holds: the checker, the table when it reads ranges of the file itself, and what the
+    results keep."""
 
     checker: RowChecker
     table: Table | None
     keep: Keep
 
 
-def _init_worker(checker: RowChecker, table: Table | None, keep: Keep) -> None:
+def _init_worker(checker: RowChecker, table: Table | None, keep: Keep, profile_dir: str | None) -> None:
+    _ignore_stops()
+    profile_this_process(profile_dir)
+    _Worker.checker, _Worker.table, _Worker.keep = checker, table, keep
+
+
+def _ignore_stops() -> None:
     # A stop is the parent's to decide (Ctrl-C reaches the whole process group, systemd signals every process of
     # the service): the checking processes finish their work, and end with the pool.
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"):  # those this OS has
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
-    _Worker.checker, _Worker.table, _Worker.keep = checker, table, keep
 
 
 def _check_in_worker(unit: Chunk | list[Row], path: str) -> CheckedPart:
@@ -148,12 +164,12 @@ def default_workers(table: Table) -> int:
 
 
 def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1,
-                keep: Keep = Keep()) -> Iterator[CheckedPart]:
+                keep: Keep = Keep(), profile_dir: str | None = None) -> Iterator[CheckedPart]:
     """Check every row of ``table``; yield the checked parts in sheet order.
 
     ``workers > 1`` checks in that many processes: a CSV file in a splittable encoding is cut into byte ranges
     that the workers read themselves; any other input is read here and handed to them in batches.
-    ``keep``: what the results keep besides requests and issues.
+    ``keep``: what the results keep besides requests and issues; ``profile_dir``: as for :func:`profile_table`.
     """
     names = (str(parts_dir / f"part-{n:06d}.pickle") for n in count())
     if workers <= 1:
@@ -163,7 +179,7 @@ def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: 
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks is not None else None, keep)) as pool:
+                             initargs=(checker, table if chunks is not None else None, keep, profile_dir)) as pool:
         units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
         yield from _in_order((pool.submit(_check_in_worker, unit, next(names)) for unit in units), workers * 2)
 

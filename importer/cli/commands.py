@@ -143,6 +143,9 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str, sheet: bool 
     command.add_argument("--workers", type=_positive(int), metavar="N",
                          help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
+    command.add_argument("--profile", action="store_true", default=os.environ.get("SF_PROFILE", "") not in ("", "0"),
+                         help="write a profile of the run (profile.pstats, profile.txt) into its report folder, "
+                              "to send when a run is slow (env SF_PROFILE=1)")
     add_stop_arguments(command)
     add_unattended_arguments(command)
     add_sync_arguments(command, mode, _positive)
@@ -237,7 +240,7 @@ def _import(args: argparse.Namespace) -> RunResult:
         repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
         on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
         time_limit=args.time_limit, keep_runs=args.keep_runs, remember_file=args.remember_file,
-        keep_payloads=args.keep_payloads, shared_group=args.shared_group,
+        keep_payloads=args.keep_payloads, shared_group=args.shared_group, profile=args.profile,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()

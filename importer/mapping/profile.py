@@ -54,13 +54,29 @@ class ColumnProfile:
         elif mdy:
             self.mdy = self.mdy or (number, text)
 
+    def __getstate__(self) -> tuple[object, ...]:
+        return self.both, self.dmy, self.mdy  # what was seen stays in the process that saw it
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self.both, self.dmy, self.mdy = state  # type: ignore[assignment]
+        self.seen = set()
+
+    def merge(self, later: ColumnProfile) -> None:
+        """Add what the rows after these showed: the first values of each kind stay the first."""
+        self.dmy = self.dmy or later.dmy
+        self.mdy = self.mdy or later.mdy
+        for found in later.both:
+            if len(self.both) < 2 and all(found[1] != mine[1] for mine in self.both):
+                self.both.append(found)
+
     @property
     def settled(self) -> bool:
         """Nothing more can change the outcome: both exclusive kinds have been seen."""
         return self.dmy is not None and self.mdy is not None
 
-    def decide(self, where: str) -> Order | None:
-        """The column's order, None when it has no two-number dates; ConfigError when no single order is right."""
+    def decide(self, where: str, final: bool = True) -> Order | None:
+        """The column's order, None when it has no two-number dates; ConfigError when no single order is right.
+        ``final=False``: more rows are to come, so dates that fit both orders may still be decided (None)."""
         if self.dmy is not None and self.mdy is not None:
             raise ConfigError(f"{where}: its dates mix dd/mm/yyyy ({_example(self.dmy)}) and mm/dd/yyyy "
                               f"({_example(self.mdy)}); add {_hint()} to read them one way")
@@ -68,52 +84,102 @@ class ColumnProfile:
             return "dmy"
         if self.mdy is not None:
             return "mdy"
-        if self.both:
+        if self.both and final:
             examples = " and ".join(_example(found) for found in self.both)
             raise ConfigError(f"{where}: its dates fit both dd/mm/yyyy and mm/dd/yyyy ({examples}); add {_hint()} "
                               "to say which")
         return None
 
 
-def resolve_date_orders(mapping: Mapping, batches: Iterable[list[Row]], source: str) -> Mapping:
-    """``mapping`` with the order of each date column of ``batches`` decided (the same mapping when it has none).
+class DateProfiles:
+    """The profiles of a mapping's date sources over some rows: of each column (by name) and each template (by
+    its index in ``date_sources``). Profiles of consecutive runs of rows merge (:meth:`merge`, in sheet order)
+    into the profile of all of them, so the rows can be looked at in several processes at once."""
 
-    Reads the batches to the end unless every column's outcome is settled sooner. Raises ConfigError (one line:
-    mapping file, line, field, column of ``source``, two of its values) when a column cannot be read one way.
-    """
-    sources = mapping.date_sources
-    if not sources:
-        return mapping
-    columns = list(dict.fromkeys(s.key for s in sources if s.template is None))
-    templates = [(index, s.template) for index, s in enumerate(sources) if s.template is not None]
-    profiles = {column: ColumnProfile() for column in columns}
-    rendered = {index: ColumnProfile() for index, _ in templates}
-    for batch in batches:
+    __slots__ = ("columns", "templates", "rows")
+
+    def __init__(self, mapping: Mapping) -> None:
+        sources = mapping.date_sources
+        self.rows = 0  #: rows looked at
+        self.columns = {s.key: ColumnProfile() for s in sources if s.template is None}
+        self.templates = {index: ColumnProfile() for index, s in enumerate(sources) if s.template is not None}
+
+    def add(self, batch: list[Row], mapping: Mapping) -> None:
+        """Look at the date cells of ``batch``."""
+        profiles = self.columns
+        templates = [(index, mapping.date_sources[index].template) for index in self.templates]
+        self.rows += len(batch)
         for row in batch:
             cells, number = row.cells, row.number
-            for column in columns:
+            for column, profile in profiles.items():
                 text = cells.get(column)
                 if text:
                     text = text.strip()
                     if text and text[0].isdigit():
-                        profiles[column].add(number, text)
+                        profile.add(number, text)
             for index, template in templates:
                 assert template is not None
-                rendered[index].add(number, template.render(cells))
-        if not templates and all(profile.settled for profile in profiles.values()):
+                self.templates[index].add(number, template.render(cells))
+
+    @property
+    def settled(self) -> bool:
+        """No further row can change the outcome (only known when there are no templates)."""
+        return not self.templates and all(profile.settled for profile in self.columns.values())
+
+    def merge(self, later: DateProfiles) -> None:
+        """Add the profiles of the rows that come after these."""
+        self.rows += later.rows
+        for mine, theirs in [*zip(self.columns.values(), later.columns.values(), strict=True),
+                             *zip(self.templates.values(), later.templates.values(), strict=True)]:
+            mine.merge(theirs)
+
+
+def profile_dates(mapping: Mapping, batches: Iterable[list[Row]]) -> DateProfiles:
+    """The profiles of ``mapping``'s date sources over ``batches``; stops early once nothing can change them."""
+    profiles = DateProfiles(mapping)
+    for batch in batches:
+        profiles.add(batch, mapping)
+        if profiles.settled:
             break
+    return profiles
+
+
+def decide_date_orders(mapping: Mapping, profiles: DateProfiles, source: str) -> Mapping:
+    """``mapping`` with the order of each date column decided from ``profiles`` (the rows of ``source``).
+
+    Raises ConfigError (one line: mapping file, line, field, column of ``source``, two of its values) when a
+    column cannot be read one way.
+    """
+    return mapping.with_date_orders(date_orders(mapping, profiles, source))
+
+
+def date_orders(mapping: Mapping, profiles: DateProfiles, source: str, *, final: bool = True) -> dict[int, Order]:
+    """The order of each of ``mapping``'s date sources (by index) that ``profiles`` decide: ConfigError as for
+    :func:`decide_date_orders`. ``final=False``: the profiles are of the first rows only (see
+    :meth:`ColumnProfile.decide`)."""
     orders: dict[int, Order] = {}
-    for index, date_source in enumerate(sources):
+    for index, date_source in enumerate(mapping.date_sources):
         if date_source.template is None:
             where = f"{date_source.where}: column {date_source.key!r} of {source}"
-            profile = profiles[date_source.key]
+            profile = profiles.columns[date_source.key]
         else:
             where = f"{date_source.where}: the template's values in {source}"
-            profile = rendered[index]
-        order = profile.decide(where)
+            profile = profiles.templates[index]
+        order = profile.decide(where, final)
         if order is not None:
             orders[index] = order
-    return mapping.with_date_orders(orders)
+    return orders
+
+
+def resolve_date_orders(mapping: Mapping, batches: Iterable[list[Row]], source: str) -> Mapping:
+    """``mapping`` with the order of each date column of ``batches`` decided (the same mapping when it has none).
+
+    Reads the batches to the end unless every column's outcome is settled sooner. Raises ConfigError as
+    :func:`decide_date_orders` does.
+    """
+    if not mapping.date_sources:
+        return mapping
+    return decide_date_orders(mapping, profile_dates(mapping, batches), source)
 
 
 def _example(found: tuple[int, str]) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from importer.checks.spill import request_body
+from importer.api.body import request_body
 from importer.errors import ApiError
 from importer.leads.compare import compare, merge_requests, show
 from importer.leads.snapshot import lead_values

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from importer.api.body import request_body
 from importer.api.catalog import Catalog
 from importer.api.client import SuperfoneClient
-from importer.checks.spill import request_body
 from importer.mapping import Mapping
 from importer.report import ReportWriter, Summary
 from importer.report.payloads import payload_line

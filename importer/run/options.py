@@ -92,5 +92,8 @@ class RunOptions:
     max_wait: float = 300.0
     #: Seconds the run may take before it stops cleanly (``time-limit``); None: no limit.
     time_limit: float | None = None
+    #: Write a profile of the run (cProfile) into its report folder: profile.pstats and profile.txt
+    #: (importer.profiling).
+    profile: bool = False
     #: Connect and read timeouts of every API request, in seconds.
     timeout: tuple[float, float] = (5.0, 30.0)

@@ -18,6 +18,7 @@ from importer.checks.crossrow import CrossRowIndex, CrossRowVerdicts
 from importer.checks.parallel import CheckedPart, Keep, check_table
 from importer.checks.row import RowChecker
 from importer.checks.spill import CheckedBatch, CheckedRow, Verdict, read_part
+from importer.mapping.profile import DateProfiles
 from importer.run.options import NullProgress, Progress
 from importer.sources import Table
 
@@ -27,8 +28,10 @@ class CheckedRows:
     """Pass one's output: the spilled parts, the cross-row verdicts and the counts. Close it to remove the parts."""
 
     def __init__(self, parts: list[CheckedPart], verdicts: CrossRowVerdicts, spill: TemporaryDirectory[str],
-                 present: Callable[[], set[str]] = set) -> None:
+                 present: Callable[[], set[str]] = set, dates: DateProfiles | None = None) -> None:
         self.parts = parts
+        #: What every row's date cells allow, when the mapping decides its date orders per input.
+        self.dates = dates
         self.present = present  #: every customer phone of the input (valid rows or not), computed when asked
         self.verdicts = verdicts
         self._spill = spill
@@ -62,23 +65,31 @@ class CheckedRows:
 
 
 def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, workers: int = 1,
-               keep: Keep | None = None, progress: Progress | None = None) -> CheckedRows:
-    """Pass one: check every row (in ``workers`` processes), spill the results, settle the cross-row checks."""
+               keep: Keep | None = None, progress: Progress | None = None,
+               profile_dir: str | None = None) -> CheckedRows:
+    """Pass one: check every row (in ``workers`` processes), spill the results, settle the cross-row checks.
+    ``profile_dir``: where the worker processes leave their profiles (:mod:`importer.profiling`)."""
     progress = progress or NullProgress()
     spill = TemporaryDirectory(prefix="superfone-import-")
     parts: list[CheckedPart] = []
     others: list[str] = []
+    dates: DateProfiles | None = None
     progress.start("checking", None)
     try:
-        for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep()):
+        for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep(),
+                                profile_dir=profile_dir):
             for number, phones in zip(part.numbers, part.phones, strict=True):
                 index.add(number, phones)
             others.extend(part.others)
-            parts.append(part._replace(numbers=[], phones=[], others=[]))  # the index has them now
+            if part.dates is not None and dates is not None:
+                dates.merge(part.dates)  # in sheet order
+            elif part.dates is not None:
+                dates = part.dates
+            parts.append(part._replace(numbers=[], phones=[], others=[], dates=None))  # the index has them now
             progress.advance(part.rows)
     except BaseException:
         spill.cleanup()
         raise
     finally:
         progress.finish()
-    return CheckedRows(parts, index.finish(), spill, lambda: index.primaries() | set(others))
+    return CheckedRows(parts, index.finish(), spill, lambda: index.primaries() | set(others), dates)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from importer.errors import ConfigError
 from importer.run.importer import Importer
 from importer.run.options import RunOptions
 from importer.sources import chunks
@@ -63,3 +64,42 @@ def test_two_workers_write_the_same_report_as_one(tmp_path: Path, monkeypatch, o
     assert "duplicate-phone" in issues and "invalid-number" in issues
     rows = [json.loads(line)["_row"] for line in payloads.splitlines()]
     assert rows == sorted(rows)
+
+
+DATED = """\
+version: 1
+defaults: {timezone: UTC}
+fields:
+  customer_phone: Phone
+  additional_info: {column: Due, type: date}
+"""
+
+
+def dated_report(tmp_path: Path, dues: list[str], workers: int) -> tuple[dict, str, str] | str:
+    sheet, mapping = tmp_path / "dated.csv", tmp_path / "dated.yaml"
+    sheet.write_text("Phone,Due\n" + "".join(f"98{i:08d},{due}\n" for i, due in enumerate(dues)), encoding="utf-8")
+    mapping.write_text(DATED, encoding="utf-8")
+    try:
+        return report(sheet, mapping, tmp_path / f"out{workers}", workers, "last")
+    except ConfigError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize("late", ["25/01/2024", "01/25/2024"])
+def test_date_orders_decided_in_workers_as_in_one_process(tmp_path: Path, monkeypatch, late: str) -> None:
+    monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)
+    dues = [f"0{1 + i % 9}/0{1 + i % 7}/2024" for i in range(6000)] + [late] + ["03/04/2024"] * 10  # after the
+    # first batch of rows: every row decides
+    one, two = dated_report(tmp_path, dues, 1), dated_report(tmp_path, dues, 2)
+    assert one == two
+    assert not isinstance(one, str)
+    last = json.loads(one[1].splitlines()[-1])["payload"]["additional_info"]  # 03/04/2024
+    assert last == ("2024-04-03" if late == "25/01/2024" else "2024-03-04")
+
+
+def test_mixed_date_orders_name_the_same_rows_in_workers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)
+    dues = ["03/04/2024"] * 3000 + ["25/01/2024", "26/01/2024"] + ["03/04/2024"] * 3000 + ["01/25/2024"]
+    one, two = dated_report(tmp_path, dues, 1), dated_report(tmp_path, dues, 2)
+    assert isinstance(one, str) and one == two
+    assert "'25/01/2024' in row 3002" in one and "'01/25/2024' in row 6004" in one

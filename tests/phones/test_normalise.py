@@ -286,4 +286,4 @@ def test_odd_inputs_give_a_problem_not_an_exception(raw: object) -> None:
 def test_cache_is_bounded() -> None:
     from importer.phones.normalise import _normalise_cached
 
-    assert _normalise_cached.cache_info().maxsize == 65536
+    assert _normalise_cached.cache_info().maxsize == 1024

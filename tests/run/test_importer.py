@@ -162,11 +162,13 @@ class Phases:
 
     def __init__(self) -> None:
         self.seen: dict[str, int] = {}
+        self.started: list[str] = []
         self._phase = ""
 
     def start(self, phase: str, total: int | None) -> None:
         self._phase = phase
         self.seen[phase] = 0
+        self.started.append(phase)
 
     def advance(self, done: int = 1, failed: int = 0) -> None:
         self.seen[self._phase] += done
@@ -175,9 +177,11 @@ class Phases:
         pass
 
 
-def test_date_columns_are_decided_before_the_rows_are_checked_in_worker_processes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", [300, 6000])  # the deciding date within the first batch of rows, or after it
+def test_date_columns_are_decided_by_every_row_as_it_is_checked_in_worker_processes(tmp_path: Path,
+                                                                                   first: int) -> None:
     sheet = tmp_path / "leads.csv"
-    rows = [f"+9197{i:08d},03/04/2026 10:00" for i in range(300)] + ["+919800000001,25/12/2026"]
+    rows = [f"+9197{i:08d},03/04/2026 10:00" for i in range(first)] + ["+919800000001,25/12/2026"]
     sheet.write_text("Phone,Follow-up\n" + "\n".join(rows) + "\n", encoding="utf-8")
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("version: 1\ndefaults: {timezone: UTC}\nfields:\n  customer_phone: Phone\n"
@@ -186,6 +190,8 @@ def test_date_columns_are_decided_before_the_rows_are_checked_in_worker_processe
     options = RunOptions(dry_run=True, offline=True, report_dir=tmp_path, workers=2)
     result = Importer(sheet, mapping, options, phases).run()
     assert result.exit_code == 0
-    assert phases.seen["dates"] == 301  # every row was read before the order was decided
+    # the sheet's first rows show the order, or the rows are checked again once every row has shown it
+    assert phases.started.count("checking") == (1 if first < 5000 else 2)
+    assert phases.seen["checking"] == first + 1
     payloads = [json.loads(line) for line in (result.folder / "payloads.jsonl").read_text().splitlines()]
     assert {p["payload"]["additional_info"] for p in payloads} == {"2026-04-03T10:00:00Z", "2026-12-25T00:00:00Z"}
