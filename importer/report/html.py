@@ -67,8 +67,8 @@ def _table(header: Iterable[str], rows: Iterable[str]) -> str:
 
 
 def input_name(text: str) -> str:
-    """The input's own name, without the folder it was read from (a temporary one for the page's uploads) or a
-    URL's query."""
+    """The input's (or mapping's) own name, without the folder it was read from (a temporary one for the page's
+    uploads) or a URL's query."""
     name = text.split("?", 1)[0].rstrip("/\\")
     return name.replace("\\", "/").rsplit("/", 1)[-1] or text
 
@@ -89,7 +89,7 @@ def local_time(text: str, zone: tzinfo | None = None) -> str:
 def _facts(summary: Mapping[str, Any]) -> str:
     facts = []
     if "mapping" in summary:
-        facts.append(f"mapping {summary['mapping']}")
+        facts.append(f"mapping {input_name(str(summary['mapping']))}")
     for key, words in (("started_at", "started"), ("finished_at", "finished")):
         if key in summary:
             facts.append(f"{words} {local_time(str(summary[key]))}")
