@@ -170,6 +170,7 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     assert "Qualifed: Qualified" in by_id(browser, "yaml").get_attribute("value")
     by_id(browser, "download-mapping").click()
     shots("3-mapping-yaml")
+    assert_accessible(browser, "mapping as YAML")
 
     run_to_report(browser, "dry-run")
     assert counts(browser) == {"rows": 24, "valid": 22, "invalid": 2, "warnings": 7}
@@ -189,6 +190,7 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     dropped = css(browser, 'tr[data-row="24"] td.cell-warning')[0].text  # a bad stage: left out, not the lead
     assert "did you mean 'Proposal'?" in dropped and "It was left out." in dropped
     shots("5-dry-run-filtered")
+    assert_accessible(browser, "dry run, filtered")
 
     run_to_report(browser, "next-plan")
     update = wait_for(lambda: css(browser, 'tr.plan-row[data-row="2"]'), what="the plan's row 2")[0]

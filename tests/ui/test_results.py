@@ -31,9 +31,3 @@ def test_live_progress_tells_rows_per_second_and_time_left() -> None:
     progress.start("checking", None)
     assert progress.snapshot()["eta_s"] is None
 
-
-def test_time_left_reads_as_words() -> None:
-    from importer.ui.jobs import time_left
-
-    assert [time_left(s) for s in (None, 7.4, 125, 7800)] == ["…", "about 7 s", "about 2 min 5 s",
-                                                             "about 2 h 10 min"]
