@@ -130,7 +130,7 @@ def test_apply_and_undo_are_named_as_such(extra: dict[str, Any], title: str) -> 
 
 
 def test_counts_are_words_and_the_heading_is_the_inputs_own_name() -> None:
-    summary = {**BASE, "input": "/tmp/superfone-ui/imports/3f2a/leads.csv", "dry_run": False, "rows_total": 30,
+    summary = {**BASE, "input": "superfone-ui/imports/3f2a/leads.csv", "dry_run": False, "rows_total": 30,
                "valid": 25, "invalid": 5, "unchanged": 4, "sent": 19, "succeeded": 15, "failed": 3, "in_doubt": 1,
                "skipped": 2, "warnings": 6, "tasks": {"already_there": 2}}
     page = render_html(summary, [], 0)
