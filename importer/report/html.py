@@ -10,7 +10,9 @@ names the counts of a kind that reads leads back), and any later kind that write
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, tzinfo
 from typing import Any
+from urllib.parse import quote
 
 from importer.api.timeline import RequestRecord
 from importer.models import Issue
@@ -21,7 +23,19 @@ SHOWN_ISSUES = 500
 #: How many issue codes the chart shows (the table lists every one).
 CHARTED_CODES = 30
 
-_COUNTS = ("rows_total", "valid", "invalid", "sent", "succeeded", "failed", "in_doubt", "skipped", "warnings")
+#: The counts the page lists, in this order, in words.
+_COUNTS = {"rows_total": "Rows", "valid": "Valid", "invalid": "Invalid", "unchanged": "Unchanged", "sent": "Sent",
+           "succeeded": "Succeeded", "failed": "Failed", "in_doubt": "In doubt", "skipped": "Skipped (duplicates)",
+           "warnings": "Warnings"}
+#: What the files of a run folder hold (a file not named here is listed by its name only).
+_FILES = {"summary.json": "the counts, for programs", "issues.csv": "every issue: row, column, code, message",
+          "failures.csv": "the rows that did not succeed: fix them and import the file again, same mapping",
+          "failures.xlsx": "the same, as a workbook", "successes.csv": "the rows that succeeded",
+          "unchanged.csv": "the rows the account already held", "payloads.jsonl": "what a run would send, row by row",
+          "requests.csv": "the requests of every second", "plan.csv": "what a send would do, row by row",
+          "tasks.csv": "the mapping's tasks", "tasks.jsonl": "the tasks a run would create",
+          "before.jsonl": "each lead before the run wrote to it (what undo puts back)",
+          "undo.csv": "what undo did, lead by lead", "verify.csv": "each lead read back"}
 _STYLE = """body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
 .error{color:#b00020}.warning{color:#8a5a00}.num{text-align:right}
@@ -50,6 +64,49 @@ def _cell(value: Any, css: str = "") -> str:
 def _table(header: Iterable[str], rows: Iterable[str]) -> str:
     head = "".join(f"<th>{escape_text(name)}</th>" for name in header)
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def input_name(text: str) -> str:
+    """The input's (or mapping's) own name, without the folder it was read from (a temporary one for the page's
+    uploads) or a URL's query."""
+    name = text.split("?", 1)[0].rstrip("/\\")
+    return name.replace("\\", "/").rsplit("/", 1)[-1] or text
+
+
+def local_time(text: str, zone: tzinfo | None = None) -> str:
+    """An ISO time as people read it: in the local time zone (or ``zone``), to the second, with the zone's name;
+    text that is not a time is shown as it is."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname() or local.strftime('%z')}"
+
+
+def _facts(summary: Mapping[str, Any]) -> str:
+    facts = []
+    if "mapping" in summary:
+        facts.append(f"mapping {input_name(str(summary['mapping']))}")
+    for key, words in (("started_at", "started"), ("finished_at", "finished")):
+        if key in summary:
+            facts.append(f"{words} {local_time(str(summary[key]))}")
+    duration = summary.get("duration_s")
+    if isinstance(duration, int | float) and not isinstance(duration, bool):
+        facts.append(f"took {duration_label(round(duration, 1))}")
+    elif duration is not None:
+        facts.append(f"took {duration}")
+    return " · ".join(escape_text(fact) for fact in facts)
+
+
+def _files(names: Iterable[str]) -> str:
+    """A link to each file of the run folder, relative (the folder may be moved or mailed as a whole)."""
+    items = "".join(f'<li><a href="{escape_text(quote(name))}">{escape_text(name)}</a>'
+                    + (f": {escape_text(_FILES[name])}" if name in _FILES else "") + "</li>"
+                    for name in names)
+    return f"<h2>Files</h2><ul>{items}</ul>" if items else ""
 
 
 def _count(summary: Mapping[str, Any], key: str) -> int:
@@ -188,16 +245,16 @@ def _duration(seconds: float) -> str:
 
 
 def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: int,
-                requests: RequestRecord | None = None) -> str:
+                requests: RequestRecord | None = None, files: Iterable[str] = ()) -> str:
     """The page for one run: ``issues`` are the first ones written, ``issues_total`` how many there are;
-    ``requests``, the run's requests (a run that sent or read leads)."""
-    title = f"{kind_of(summary)}: {summary.get('input', '')}"
-    counts = _table(("", "rows"), (f"<tr><th>{escape_text(key)}</th>{_cell(summary.get(key, 0), 'num')}</tr>"
-                                   for key in _COUNTS if key in summary))
+    ``requests``, the run's requests (a run that sent or read leads); ``files``, the run folder's files (linked)."""
+    title = f"{kind_of(summary)}: {input_name(str(summary.get('input', '')))}"
+    counts = _table(("", "rows"), (f"<tr><th>{escape_text(words)}</th>{_cell(summary.get(key, 0), 'num')}</tr>"
+                                   for key, words in _COUNTS.items() if key in summary))
     tasks = summary.get("tasks") or {}
     if tasks:  # the mapping's tasks: created, already there, failed, in doubt (a dry run: planned, skipped)
         counts += "<h2>Tasks</h2>" + _table(("", "tasks"), (
-            f"<tr><th>{escape_text(str(key).replace('_', ' '))}</th>{_cell(n, 'num')}</tr>"
+            f"<tr><th>{escape_text(str(key).replace('_', ' ').capitalize())}</th>{_cell(n, 'num')}</tr>"
             for key, n in tasks.items()))
     by_code = code_bars(summary)
     codes = _table(("code", "severity", "rows"),
@@ -208,8 +265,8 @@ def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: i
         f"{_cell(i.code)}{_cell(i.message)}{_cell(i.value)}</tr>" for i in issues))
     more = (f"<p>The first {len(issues)} of {issues_total} issues; issues.csv has every one.</p>"
             if issues_total > len(issues) else "")
-    facts = " · ".join(escape_text(f"{key}: {summary[key]}") for key in ("mapping", "started_at", "duration_s")
-                       if key in summary)
+    facts = _facts(summary)
+    listed_files = list(files)
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape_text(title)}</title>'
             f"<style>{_STYLE}</style></head><body><h1>{escape_text(title)}</h1><p>{facts}</p>"
             f'<h2>Rows</h2><div class="charts">{_outcomes_figure(summary)}</div>{counts}'
@@ -217,7 +274,4 @@ def render_html(summary: Mapping[str, Any], issues: list[Issue], issues_total: i
             + (f'<div class="charts">{_codes_figure(by_code)}</div>{codes}' if by_code else "<p>None.</p>")
             + (_requests_section(requests) if requests is not None else "")
             + f"<h2>Issues</h2>{more}{listed if issues else '<p>None.</p>'}"
-            "<p>Files: summary.json, issues.csv, failures.csv, successes.csv, payloads.jsonl (dry run), tasks.csv "
-            "(tasks.jsonl in a dry run)"
-            + (", requests.csv" if requests is not None else "") + ".</p>"
-            "</body></html>\n")
+            + _files(listed_files) + "</body></html>\n")

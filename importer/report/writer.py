@@ -241,7 +241,10 @@ class ReportWriter:
                     self._write_requests(requests)
             finally:
                 self._close_files()
-            page = render_html(json.loads(text), self._shown_issues, self._issues_total, requests)
+            files = sorted({"summary.json", *(path.name for path in self.folder.iterdir() if path.is_file()
+                                              and not path.name.startswith(".") and "." in path.name
+                                              and not path.name.endswith(".partial"))} - {"report.html"})
+            page = render_html(json.loads(text), self._shown_issues, self._issues_total, requests, files)
             (self.folder / "report.html").write_text(page, encoding="utf-8")
             partial = self.folder / "summary.json.partial"
             partial.write_text(text, encoding="utf-8")

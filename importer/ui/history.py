@@ -3,6 +3,7 @@ uses, so runs made from a terminal or a cron job are listed too), each with its 
 
     /history                           the account's jobs, and its runs newest first
     /history/runs/{id}/report.html     report.html of a run the state knows, wherever its folder is
+    /history/runs/{id}/FILE            a file of that folder, as report.html links it
 
 The account is the API's base URL and the ``org_id`` its catalog reports (:func:`account_key`), found once per key;
 the state is the account's own (:func:`~importer.run.storages.home.locate`), or the page's ``state`` setting.
@@ -13,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,9 +22,11 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from importer.errors import ConfigError
 from importer.report.before import BEFORE_FILE
+from importer.report.html import local_time as report_time
 from importer.run.storages.account import AccountState
 from importer.run.storages.home import account_key
 from importer.run.storages.state import JobRun
+from importer.ui.results import DOWNLOADS
 
 if TYPE_CHECKING:
     from importer.ui.shared import Ui
@@ -60,14 +62,9 @@ class ListedJob:
 
 
 def local_time(stamp: str | None) -> str:
-    """An ISO time as this machine's local time, to the second (``2026-12-05 21:18:52``); as given if not ISO."""
-    if not stamp:
-        return ""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    """An ISO time as this machine's local time, to the second, as report.html writes it
+    (``2026-12-05 21:18:52 UTC``); as given if not ISO."""
+    return report_time(stamp) if stamp else ""
 
 
 def counts_in_words(counts: dict[str, object]) -> str:
@@ -117,6 +114,7 @@ class HistoryPages:
     def register(self, app: FastAPI) -> None:
         app.add_api_route("/history", self.show, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/history/runs/{run_id}/report.html", self.report, methods=["GET"])
+        app.add_api_route("/history/runs/{run_id}/{file}", self.file, methods=["GET"])
 
     def account_runs(self, limit: int | None = SHOWN_RUNS) -> tuple[str, list[JobRun]]:
         """The account's state (its file's name, or the database without its password), and its runs newest
@@ -173,3 +171,10 @@ class HistoryPages:
         if not path.is_file():
             raise LookupError(run_id)
         return FileResponse(path, media_type="text/html; charset=utf-8")
+
+    def file(self, run_id: int, file: str) -> Response:
+        """A file of a run folder elsewhere, as report.html links it (relative to itself)."""
+        path = Path(self.find(run_id).report) / file
+        if file not in DOWNLOADS or file == "report.html" or not path.is_file():
+            raise LookupError(file)
+        return FileResponse(path, filename=file, content_disposition_type="attachment")

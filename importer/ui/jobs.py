@@ -4,8 +4,9 @@ reporting through the same :class:`~importer.run.options.Progress` interface as 
 A job is anything with a ``run()`` that returns a result with its report ``folder``: an
 :class:`~importer.run.importer.Importer` (dry run, plan, send) or an :class:`~importer.run.undo.Undo`.
 
-One run at a time: the page polls :meth:`Job.snapshot` (phase, rows done of the total, rows/s, ETA, failures,
-retries and 429s) until the run ends, then shows its report folder. Its Stop button requests the run's
+One run at a time: the page polls :meth:`Job.snapshot` (phase, rows done of the total, rows/s, time left,
+failures, retries and how often the server asked to slow down: its 429 answers) until the run ends, then shows its
+report folder. Its Stop button requests the run's
 :class:`~importer.run.stopping.Stop`, as a signal does on the command line.
 """
 
@@ -28,6 +29,21 @@ RETRY_LOGGER = "importer.api.retry"
 PHASES = {"catalog": "reading the account's catalog", "checking": "checking rows", "sending": "sending",
           "planning": "reading leads (plan)", "verifying": "reading leads back",
           "undoing": "putting back what the run changed", "reading": "reading the leads (nothing is written)"}
+
+#: What the page says once a job ended, by its state.
+ENDED = {"done": "done", "failed": "stopped by an error"}
+
+
+def time_left(seconds: float | None) -> str:
+    """``about 40 s``, ``about 3 min 5 s``, ``about 2 h 10 min``; ``…`` while unknown."""
+    if seconds is None:
+        return "…"
+    s = round(seconds)
+    if s < 90:
+        return f"about {s} s"
+    if s < 5400:
+        return f"about {s // 60} min {s % 60} s"
+    return f"about {s // 3600} h {s % 3600 // 60} min"
 
 
 class Finished(Protocol):
@@ -90,8 +106,8 @@ class LiveProgress:
             eta = None if left is None or not rate else left / rate
             return {"phase": self.phase, "phase_text": PHASES.get(self.phase, self.phase), "done": self.done,
                     "total": self.total, "failed": self.failed, "rate": round(rate, 1),
-                    "eta_s": None if eta is None else round(eta, 1), "retries": self.retries,
-                    "throttled": self.throttled, "waiting": self.waiting}
+                    "eta_s": None if eta is None else round(eta, 1), "eta_text": time_left(eta),
+                    "retries": self.retries, "throttled": self.throttled, "waiting": self.waiting}
 
 
 class _RetryCounter(logging.Handler):
@@ -123,9 +139,12 @@ class Job:
 
     def snapshot(self) -> dict[str, Any]:
         folder = self.result.folder if self.result else self.error_folder
+        shown = self.progress.snapshot()
+        if self.state != "running":  # the run ended: no phase goes on any more, and no time is left
+            shown["phase_text"] = ENDED[self.state]
+            shown["eta_s"], shown["eta_text"] = 0.0, "none"
         return {"id": self.id, "kind": self.kind, "state": self.state, "error": self.error,
-                "run": folder.name if folder else None, "stop_requested": self.stop.requested,
-                **self.progress.snapshot()}
+                "run": folder.name if folder else None, "stop_requested": self.stop.requested, **shown}
 
 
 class Jobs:

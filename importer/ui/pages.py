@@ -241,6 +241,7 @@ class RunPages:
         app.add_api_route("/jobs/{job_id}/stop", self.stop, methods=["POST"])
         app.add_api_route("/runs/{name}", self.run, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/runs/{name}/files/{file}", self.file, methods=["GET"])
+        app.add_api_route(f"/runs/{{name}}/{results.ROWS_WITH_ERRORS}", self.rows_with_errors, methods=["GET"])
 
     async def job(self, job_id: str) -> Response:
         job = self.ui.jobs.get(job_id)
@@ -279,7 +280,17 @@ class RunPages:
             counts=undo.counts if undo else results.counts(summary, kind), problems=problems, undo=undo,
             code=code, plan=plan, action=action, nightly=_stem(upload) if can_be_nightly(kind, summary, upload) else "",
             plan_counts=summary.get("plan") or {}, downloads=results.downloads(folder), upload=upload,
-            has_report=(folder / "report.html").is_file())
+            has_report=(folder / "report.html").is_file(), problem_rows=_problem_rows(name, kind, folder, upload))
+
+    async def rows_with_errors(self, name: str) -> Response:
+        """A dry run's rows with errors, read again from its sheet, as a failures file to fix and upload again."""
+        folder = self.workspace.run_folder(name)
+        upload = self.workspace.upload_of(str(results.read_summary(folder).get("input", "")))
+        if upload is None:
+            raise LookupError(name)
+        text = results.rows_with_errors(upload.table(), results.read_issues(folder))
+        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{_ascii(upload.path.stem)}-{results.ROWS_WITH_ERRORS}"'})
 
     async def file(self, name: str, file: str) -> Response:
         folder = self.workspace.run_folder(name)
@@ -288,6 +299,14 @@ class RunPages:
         if file == "report.html":
             return FileResponse(folder / file, media_type="text/html; charset=utf-8")
         return FileResponse(folder / file, filename=file, content_disposition_type="attachment")
+
+
+def _problem_rows(name: str, kind: str, folder: Path, upload: Upload | None) -> str | None:
+    """Where "download the rows with problems" leads: a run's failures.csv (re-importable), a dry run's rows with
+    errors (its failures.csv stays empty), else nowhere."""
+    if kind == "dry run":
+        return f"/runs/{name}/{results.ROWS_WITH_ERRORS}" if upload is not None else None
+    return f"/runs/{name}/files/failures.csv" if (folder / "failures.csv").is_file() else None
 
 
 def _mapping_data(upload: Upload) -> dict[str, Any]:

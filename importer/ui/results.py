@@ -7,6 +7,7 @@ readers as the command line; CSV cells are restored exactly (:func:`importer.rep
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from importer.report import restore
+from importer.report.cells import safe_cells
+from importer.report.writer import RESERVED_COLUMNS
 from importer.sources import Table
 
 #: Rows a page lists at most; the CSV files have every one.
@@ -92,6 +95,9 @@ class Cell:
 
 @dataclass
 class ProblemRow:
+    """A row with problems: each cell with its own, and ``issues`` those of no column of the sheet (each problem
+    is shown once)."""
+
     number: int
     cells: list[Cell]
     issues: list[Listed]
@@ -140,7 +146,8 @@ def _problem_row(columns: list[str], number: int, cells: dict[str, str], issues:
                 if cell.severity != "error":
                     cell.severity = issue.severity
         shown.append(cell)
-    return ProblemRow(number, shown, issues)
+    known = set(columns)
+    return ProblemRow(number, shown, [issue for issue in issues if issue.column not in known])
 
 
 @dataclass
@@ -211,6 +218,30 @@ def _split_outside_quotes(text: str, separator: str) -> list[str]:
     if text:
         parts.append(text[start:])
     return parts
+
+
+#: What the page names the dry run's rows with errors (a dry run's failures.csv stays empty: it keeps no cells).
+ROWS_WITH_ERRORS = "rows-with-errors.csv"
+
+
+def rows_with_errors(table: Table, issues: list[Listed]) -> str:
+    """The sheet's rows that have an error, as failures.csv holds a run's failed rows (the original cells, then
+    ``_row`` and ``_error``; neutralised the same way): fix them and upload the file again, with the same
+    mapping."""
+    errors: dict[int, list[str]] = defaultdict(list)
+    for issue in issues:
+        if issue.row is not None and issue.severity == "error":
+            errors[issue.row].append(f"{issue.code}: {issue.message}")
+    columns = [column for column in table.columns if column not in RESERVED_COLUMNS]
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(safe_cells([*columns, *RESERVED_COLUMNS]))
+    for batch in table.batches() if errors else ():
+        for row in batch:
+            if row.number in errors:
+                writer.writerow(safe_cells([*(row.cells.get(c, "") for c in columns), str(row.number),
+                                            "; ".join(errors[row.number])]))
+    return "\ufeff" + text.getvalue()
 
 
 def downloads(folder: Path) -> list[str]:

@@ -40,6 +40,10 @@ PAGE_TAGS = frozenset({
 _URL = re.compile(r"(?i)\b(?:https?:)?//|@import|url\(\s*['\"]?(?!#)")
 
 
+#: A link to a file beside the page (a run folder's own files): no scheme, no host, no folder of its own.
+_SIBLING = re.compile(r"[A-Za-z0-9_%-][A-Za-z0-9._%-]*")
+
+
 class _Markup(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -55,7 +59,7 @@ class _Markup(HTMLParser):
             if name.startswith("on"):
                 self.problems.append(f"event handler {name}= on <{tag}>")
             if name in ("src", "href", "xlink:href", "action", "srcset", "poster", "data") and value is not None \
-                    and not value.startswith("#"):
+                    and not value.startswith("#") and not (tag == "a" and name == "href" and _SIBLING.fullmatch(value)):
                 self.problems.append(f"{name}={value!r} on <{tag}>")
             if name == "style" and value and _URL.search(value):
                 self.problems.append(f"style with a URL on <{tag}>")
@@ -72,7 +76,7 @@ class _Markup(HTMLParser):
 
 def markup_problems(page: str) -> list[str]:
     """What in ``page`` is not the page's own markup: unknown elements, event handlers, references to anything
-    but the page itself (src/href), URLs or @import in a stylesheet, and <script>."""
+    but the page itself (src/href; an <a> may link a file beside it), URLs or @import in a stylesheet, and <script>."""
     parser = _Markup()
     parser.feed(page)
     parser.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
 
 from importer.models import Issue
-from importer.report.html import CHARTED_CODES, render_html
+from importer.report.html import CHARTED_CODES, input_name, local_time, render_html
 from tests.report.hostile import HOSTILE_TEXTS, markup_problems, page_text, shown_as
 from tests.report.svg import bars, charts, number, title_and_desc
 
@@ -88,10 +90,12 @@ def test_many_codes_chart_the_most_frequent_and_table_every_one() -> None:
 
 def test_nothing_is_loaded_from_anywhere_and_printing_is_styled() -> None:
     summary = {**BASE, "dry_run": False, "rows_total": 3, "succeeded": 3}
-    page = render_html(summary, [Issue(2, "Phone", "warning", "duplicate-phone", "twice", "+91")], 1)
+    page = render_html(summary, [Issue(2, "Phone", "warning", "duplicate-phone", "twice", "+91")], 1,
+                       files=["failures.csv", "summary.json"])
     assert markup_problems(page) == []
-    for needle in ("<script", "<link", "<img", "<iframe", "@import", "src=", "href="):
+    for needle in ("<script", "<link", "<img", "<iframe", "@import", "src="):
         assert needle not in page.lower()
+    assert re.findall(r'href="([^"]*)"', page) == ["failures.csv", "summary.json"]  # the folder's own files
     assert page.count("http") == page.count('xmlns="http://www.w3.org/2000/svg"')  # a namespace name, not a load
     style = page[page.index("<style>"):page.index("</style>")]
     assert "@media print" in style and "break-inside:avoid" in style and "print-color-adjust:exact" in style
@@ -123,3 +127,42 @@ def test_apply_and_undo_are_named_as_such(extra: dict[str, Any], title: str) -> 
     page = render_html({**BASE, "rows_total": 2, "valid": 2, "succeeded": 2, **extra}, [], 0)
     assert f"<title>{title}: leads.csv</title>" in page
     assert sum(n for _, n in drawn(page, "outcomes")) == 2
+
+
+def test_counts_are_words_and_the_heading_is_the_inputs_own_name() -> None:
+    summary = {**BASE, "input": "superfone-ui/imports/3f2a/leads.csv", "dry_run": False, "rows_total": 30,
+               "valid": 25, "invalid": 5, "unchanged": 4, "sent": 19, "succeeded": 15, "failed": 3, "in_doubt": 1,
+               "skipped": 2, "warnings": 6, "tasks": {"already_there": 2}}
+    page = render_html(summary, [], 0)
+    assert "<h1>import: leads.csv</h1>" in page and "imports/3f2a" not in page
+    shown = re.findall(r"<tr><th>([^<]*)</th><td class=\"num\">", page)
+    assert shown[:10] == ["Rows", "Valid", "Invalid", "Unchanged", "Sent", "Succeeded", "Failed", "In doubt",
+                          "Skipped (duplicates)", "Warnings"]
+    assert "Already there" in shown
+    for key in ("rows_total", "in_doubt", "already_there"):
+        assert key not in page_text(page)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("leads.csv", "leads.csv"), ("C:\\Users\\a\\leads.xlsx", "leads.xlsx"),
+    ("https://example.com/exports/leads.csv?sig=abc", "leads.csv"), ("s3://bucket/2026/leads.jsonl", "leads.jsonl"),
+])
+def test_the_input_name_leaves_out_where_it_was_read_from(text: str, name: str) -> None:
+    assert input_name(text) == name
+
+
+def test_times_are_local_to_the_second() -> None:
+    india = timezone(timedelta(hours=5, minutes=30), "IST")
+    assert local_time("2026-01-02T03:04:05.123456+00:00", india) == "2026-01-02 08:34:05 IST"
+    assert local_time("not a time") == "not a time"
+    page = render_html({**BASE, "started_at": "2026-01-02T03:04:05.123456+00:00", "dry_run": True}, [], 0)
+    facts = page[page.index("</h1><p>") + 8:]
+    facts = facts[:facts.index("</p>")]
+    assert re.fullmatch(r"mapping m\.yaml · started 2026-01-0[12] \d\d:\d\d:05 \S+ · took 1\.5 s", facts), facts
+    assert ".123456" not in page and "+00:00" not in page
+
+
+def test_each_file_of_the_folder_is_a_relative_link(tmp_path: Any) -> None:
+    page = render_html({**BASE, "dry_run": True}, [], 0, files=["failures.csv", "issues.csv", "my file.csv"])
+    assert '<li><a href="failures.csv">failures.csv</a>: the rows that did not succeed' in page
+    assert '<a href="my%20file.csv">my file.csv</a>' in page

@@ -158,6 +158,7 @@ def report_files(outcome: Outcome) -> dict[str, Any]:
             for key in (*TIME_FIELDS, *PLACE_FIELDS):
                 if key in summary:
                     page = page.replace(str(summary[key]), f"<{key}>")
+            page = re.sub(r"</h1><p>.*?</p>", "</h1><p><mapping, times></p>", page, count=1)  # in words
             files[path.name] = re.sub(r"<h2>Requests</h2>.*?(?=<h2>)", "<requests>", page, flags=re.S)
         elif path.name == "requests.csv":
             rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))

@@ -31,8 +31,12 @@ def test_a_sheet_gets_a_suggested_mapping_and_its_dry_run_shows_counts_and_bad_c
     finished = page.run(upload, "dry-run")
     assert counts(finished.page) == {"rows": 24, "valid": 22, "invalid": 2, "warnings": 8}
     bad = problem_row(finished.page, 7)
-    assert re.search(r'<td class="cell-error" title="invalid-phone: [^"]*">12345', bad)
-    assert "invalid-phone: &#39;12345&#39; is not a valid phone number for region IN" in bad
+    assert re.search(r'<th scope="row" class="num">7</th>', bad)  # the row number: a header of its row
+    assert re.search(r'<td class="cell-error">12345', bad)
+    message = "invalid-phone: &#39;12345&#39; is not a valid phone number for region IN"
+    assert bad.count("is not a valid phone number") == 1 and message in bad  # each problem once: in its cell
+    duplicate = problem_row(finished.page, 13)  # a problem of no one column of the sheet stays in the row's own
+    assert duplicate.count("duplicate-phone") == 1, duplicate
     only = page.get(f"/runs/{finished.name}", params={"code": "unknown-stage"}).text
     assert re.findall(r'class="problem-row" data-row="(\d+)"', only) == ["8", "24"]
     assert "Propsal" in problem_row(only, 24) and "did you mean" in problem_row(only, 24)
@@ -57,6 +61,7 @@ def test_a_send_reports_progress_to_the_end_and_its_failures_re_import(page: Pag
     finished = page.run(upload, "send")
     status = finished.status
     assert (status["phase"], status["done"], status["total"], status["failed"]) == ("sending", 21, 21, 3)
+    assert (status["state"], status["phase_text"], status["eta_text"]) == ("done", "done", "none")
     assert counts(finished.page)["succeeded"] == 18 and counts(finished.page)["failed"] == 3
     assert 'id="report-frame" src="/runs/' in finished.page
     failures = page.get(f"/runs/{finished.name}/files/failures.csv")
@@ -142,3 +147,30 @@ def test_a_send_stopped_from_the_page_reports_what_is_left_and_the_next_send_fin
     ui_sandbox.configure(latency_ms=0)
     rest = page.run(upload, "send")
     assert 0 < counts(rest.page)["sent"] <= left and "Stopped before the end" not in rest.page
+
+
+def test_the_rows_with_problems_read_well_and_download(page: PageClient, tmp_path: Path) -> None:
+    upload = page.upload(SAMPLE / "leads.csv")
+    finished = page.run(upload, "dry-run")
+    assert '<thead><tr><th scope="col" class="num">row</th>' in finished.page
+    link = re.search(r'<a class="button" href="([^"]+)" id="download-problem-rows" download>Download the rows with '
+                     r"problems</a>", finished.page)
+    assert link and link.group(1) == f"/runs/{finished.name}/rows-with-errors.csv"
+    answer = page.get(link.group(1))
+    assert answer.headers["content-disposition"] == 'attachment; filename="leads-rows-with-errors.csv"'
+    saved = tmp_path / "fixed.csv"
+    saved.write_bytes(answer.content)
+    with saved.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["_row"] for row in rows] == ["7", "14"] and rows[0]["Phone"] == "12345"
+    assert rows[0]["_error"].startswith("invalid-phone: '12345' is not a valid phone number")
+    again = page.upload(saved)  # as a run's failures.csv: it imports with the same mapping
+    assert "The mapping fits this sheet." in page.get(f"/imports/{again}").text
+    sent = page.run(upload, "send")
+    assert f'href="/runs/{sent.name}/files/failures.csv" id="download-problem-rows"' in sent.page
+    style = page.get("/static/style.css").text
+    sheet = [line for line in style.splitlines() if line.startswith(".sheet")]
+    assert any("overflow-wrap: break-word; word-break: normal" in line for line in sheet)  # at spaces first
+    assert not any("anywhere" in line for line in sheet)
+    assert ".sheet thead th { position: sticky; top: 0;" in style and ".sheet tbody th { position: sticky; left: 0;" \
+        in style

@@ -56,6 +56,31 @@ def page_url(tmp_path: Path, ui_sandbox: SandboxServer) -> Iterator[str]:
         yield server.url
 
 
+#: axe-core's impacts that fail a page (minor and moderate ones are listed by axe but do not fail it).
+BLOCKING = ("serious", "critical")
+
+
+def axe_violations(browser: Any) -> list[dict[str, Any]]:
+    """axe-core's violations on the page the browser shows, injected by the test only (the page itself loads
+    nothing from elsewhere). Frames are left out: report.html is shown in a sandboxed frame with no script, and
+    is checked on its own."""
+    from axe_selenium_python import Axe
+
+    axe = Axe(browser)
+    axe.inject()
+    found = axe.run(options='{"iframes": false, "resultTypes": ["violations"]}')
+    return list(found["violations"])
+
+
+def assert_accessible(browser: Any, page_name: str) -> None:
+    """No serious or critical axe-core violation on the page; each one is reported with its id and targets."""
+    blocking = [v for v in axe_violations(browser) if v.get("impact") in BLOCKING]
+    lines = [f"{v['id']} ({v['impact']}): {v['help']} at "
+             + ", ".join(" ".join(node["target"]) for node in v["nodes"]) for v in blocking]
+    assert not blocking, f"{page_name}: {len(blocking)} serious or critical accessibility violations:\n" + "\n".join(
+        lines)
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 60, what: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -67,6 +92,10 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, what: str = "") 
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
         time.sleep(0.05)
+
+
+def by_tag_text(browser: Any, tag: str) -> list[str]:
+    return [element.text for element in css(browser, tag)]
 
 
 def by_id(browser: Any, element_id: str) -> Any:
@@ -131,21 +160,28 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     browser.get(page_url + "/")
     assert by_id(browser, "key-state").text == "key set (the sandbox's)"
     shots("1-start")
+    assert_accessible(browser, "start")
     upload(browser, page_url, SAMPLE / "leads.csv")
     assert by_id(browser, "mapping-ok").text == "The mapping fits this sheet."
     fix_stage_map(browser)
     shots("2-mapping")
+    assert_accessible(browser, "import/mapping")
     css(browser, "#yaml-view summary")[0].click()
     assert "Qualifed: Qualified" in by_id(browser, "yaml").get_attribute("value")
     by_id(browser, "download-mapping").click()
     shots("3-mapping-yaml")
+    assert_accessible(browser, "mapping as YAML")
 
     run_to_report(browser, "dry-run")
     assert counts(browser) == {"rows": 24, "valid": 22, "invalid": 2, "warnings": 7}
     bad = wait_for(lambda: css(browser, 'tr[data-row="7"] td.cell-error'), what="row 7's bad cell")[0]
     assert bad.text.splitlines() == ["12345", "invalid-phone: '12345' is not a valid phone number for region IN"]
     assert bad.value_of_css_property("background-color") == "rgba(253, 217, 217, 1)"
+    assert words_broken(browser, "#problem-table td") == []
+    assert_header_and_row_numbers_stay(browser)
+    assert by_id(browser, "download-problem-rows").text == "Download the rows with problems"
     shots("4-dry-run")
+    assert_accessible(browser, "dry run")
     from selenium.webdriver.support.select import Select
 
     Select(by_id(browser, "code-filter")).select_by_value("unknown-stage")
@@ -154,12 +190,14 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     dropped = css(browser, 'tr[data-row="24"] td.cell-warning')[0].text  # a bad stage: left out, not the lead
     assert "did you mean 'Proposal'?" in dropped and "It was left out." in dropped
     shots("5-dry-run-filtered")
+    assert_accessible(browser, "dry run, filtered")
 
     run_to_report(browser, "next-plan")
     update = wait_for(lambda: css(browser, 'tr.plan-row[data-row="2"]'), what="the plan's row 2")[0]
     assert update.find_element("css selector", "td:nth-child(2)").text == "update"
     assert '"New Lead" → "Contacted"' in update.text and "lead_stage_name" in update.text
     shots("6-plan")
+    assert_accessible(browser, "plan")
 
     ui_sandbox.configure(throttle=0.3, throttle_retry_after=0.05, fault_seed=7)
     by_id(browser, "back-to-sheet").click()
@@ -170,19 +208,26 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     browser.switch_to.alert.accept()
     wait_for(lambda: by_id(browser, "done").text not in ("0", ""), what="progress")
     shots("7-sending")
+    assert_accessible(browser, "sending")
     wait_for(lambda: by_id(browser, "state").text == "done" and by_id(browser, "done").text == "21"
              and by_id(browser, "total").text == "21", what="the end of the send")  # 22 valid, 1 duplicate
     assert int(by_id(browser, "throttled").text) > 0 and int(by_id(browser, "retries").text) >= int(
         by_id(browser, "throttled").text)
+    assert (by_id(browser, "phase").text, by_id(browser, "eta").text) == ("done", "none")
+    assert by_id(browser, "slow-down").text.startswith(
+        f"The server asked us to slow down ({by_id(browser, 'throttled').text} times)")
+    assert not by_id(browser, "busy").is_displayed()  # the header no longer says a send is going on
     shots("8-sent")
     wait_for(lambda: "/runs/" in browser.current_url and by_id(browser, "report-frame"), what="the report")
     assert {k: counts(browser)[k] for k in ("succeeded", "failed")} == {"succeeded": 18, "failed": 3}
     browser.switch_to.frame(by_id(browser, "report-frame"))
-    assert "leads.csv" in wait_for(lambda: css(browser, "h1"), what="report.html")[0].text
+    assert wait_for(lambda: css(browser, "h1"), what="report.html")[0].text == "import: leads.csv"
+    assert "In doubt" in by_tag_text(browser, "th") and "failures.csv" in [a.text for a in css(browser, "a")]
     assert_charts_render(browser)
     browser.switch_to.default_content()
     browser.execute_script("document.getElementById('report').scrollIntoView()")
     shots("9-report")
+    assert_accessible(browser, "run/report")
 
     by_id(browser, "file-failures-csv").click()
     failures = wait_for(lambda: _downloaded(browser.downloads, "failures.csv"), what="failures.csv")
@@ -193,6 +238,38 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
                            capture_output=True, text=True, timeout=120, env={**os.environ, **account})
     assert again.returncode == 1, again.stderr
     assert again.stdout.startswith("failures.csv: 5 rows: 3 valid, 2 invalid"), again.stdout
+
+
+def words_broken(browser: Any, selector: str) -> list[str]:
+    """Words (letters and digits, up to 15 of them) the page breaks over two lines in the cells ``selector`` finds
+    (a line may still end after a hyphen, as text does)."""
+    return list(browser.execute_script("""
+        const broken = [];
+        document.querySelectorAll(arguments[0]).forEach((cell) => {
+          const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const found of node.data.matchAll(/[\\p{L}\\p{N}]{2,15}/gu)) {
+              const range = document.createRange();
+              range.setStart(node, found.index);
+              range.setEnd(node, found.index + found[0].length);
+              const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
+              if (lines.size > 1) broken.push(found[0]);
+            }
+          }
+        });
+        return broken;""", selector))
+
+
+def assert_header_and_row_numbers_stay(browser: Any) -> None:
+    """Scrolled down and to the right, the table's header row and its row numbers are still where they were."""
+    header = css(browser, "#problem-table thead th")[0]
+    number = css(browser, "#problem-table tbody th")[-1]
+    box = css(browser, ".scroll")[0]
+    top, left = header.rect["y"], number.rect["x"]
+    browser.execute_script("arguments[0].scrollTop = 10000; arguments[0].scrollLeft = 10000;", box)
+    assert browser.execute_script("return arguments[0].scrollLeft", box) > 0, "the table is not wider than its box"
+    assert header.rect["y"] == pytest.approx(top, abs=1) and number.rect["x"] == pytest.approx(left, abs=1)
+    browser.execute_script("arguments[0].scrollTop = 0; arguments[0].scrollLeft = 0;", box)
 
 
 def assert_charts_render(browser: Any) -> None:
@@ -223,6 +300,7 @@ def test_the_report_of_a_real_run_draws_its_charts(browser: Any, shots: Shot, tm
     assert any(bar.size["height"] > 1 for bar in css(browser, "svg#latency-histogram rect"))
     assert "sent (" in css(browser, "svg#requests")[0].text
     shots("10-report-of-a-cli-run")
+    assert_accessible(browser, "report.html")
 
 
 def _downloaded(folder: Path, name: str) -> Path | None:
@@ -261,12 +339,14 @@ def test_a_send_made_a_nightly_job_then_listed_in_the_history_and_undone(
     size = browser.get_window_size()
     browser.set_window_size(size["width"], 560)  # the files and what to do next; the schedule lines name this
     shots("11-nightly-job")                      # machine's folders, so they stay out of the picture
+    assert_accessible(browser, "nightly job")
     browser.set_window_size(size["width"], size["height"])
     browser.get(page_url + "/")
     by_id(browser, "history-link").click()
     run = wait_for(lambda: css(browser, "tr.history-run"), what="the history")
     assert len(run) == 1 and "24 rows: 18 succeeded, 3 failed, 1 skipped, 2 invalid" in run[0].text
     shots("12-history")
+    assert_accessible(browser, "history")
 
     run[0].find_element("css selector", "button.undo-button").click()
     wait_for(lambda: "/runs/" in browser.current_url and by_id(browser, "undo-confirm"), what="undo's preview")
@@ -274,6 +354,7 @@ def test_a_send_made_a_nightly_job_then_listed_in_the_history_and_undone(
     asha = " ".join(line.text for line in css(browser, 'tr.undo-line[data-row="2"]'))
     assert "lead_stage_name would be put back" in asha and "before the run: New Lead" in asha
     shots("13-undo-preview")
+    assert_accessible(browser, "undo preview")
     by_id(browser, "undo-confirm").click()
     browser.switch_to.alert.accept()
     wait_for(lambda: "/runs/" in browser.current_url and "What undo did" in by_id(browser, "undo-leads").text,
@@ -281,3 +362,4 @@ def test_a_send_made_a_nightly_job_then_listed_in_the_history_and_undone(
     assert ui_sandbox.lead("+918000000001")["lead_stage"] == "New Lead"
     assert counts(browser)["leads"] == 21
     shots("14-undone")
+    assert_accessible(browser, "undone")

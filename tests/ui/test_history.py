@@ -51,12 +51,17 @@ def test_history_lists_the_page_s_and_the_command_line_s_runs_with_their_reports
     assert "two.csv" in rows[0] and "2 rows: 2 succeeded" in rows[0] and "every row went through" in rows[0]
     assert "leads.csv" in rows[1] and "24 rows: 18 succeeded, 3 failed, 1 skipped, 2 invalid" in rows[1]
     assert f'href="/runs/{sent.name}"' in rows[1]
-    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td>", rows[1])  # local time, to the second
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+</td>", rows[1])  # local time, to the second
     elsewhere = re.search(r'href="(/history/runs/\d+/report.html)"', rows[0])
     assert elsewhere, rows[0]
     report = page.get(elsewhere.group(1))
     assert report.status_code == 200 and "two.csv" in report.text
     assert "script-src" not in report.headers["content-security-policy"]
+    linked = re.findall(r'<a href="([^"]+)">', report.text)  # relative: beside report.html, here too
+    assert "failures.csv" in linked and "summary.json" in linked
+    assert page.get(elsewhere.group(1).replace("report.html", "failures.csv")).headers[
+        "content-disposition"].startswith("attachment")
+    assert page.get(elsewhere.group(1).replace("report.html", "journal.sqlite")).status_code == 404
     assert ui_sandbox.api_key not in shown
     assert page.get("/history/runs/999999/report.html").status_code == 404
 
@@ -98,5 +103,5 @@ def test_words_for_counts_exits_and_times() -> None:
     assert counts_in_words({}) == "did not finish"
     assert counts_in_words({"rows_total": 3, "succeeded": 3, "failed": 0}) == "3 rows: 3 succeeded"
     assert exit_in_words(None) == "did not finish" and exit_in_words(3).startswith("stopped before the end")
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", local_time("2026-12-05T21:18:52.123456+00:00"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+", local_time("2026-12-05T21:18:52.123456+00:00"))
     assert local_time("yesterday") == "yesterday"

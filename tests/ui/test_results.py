@@ -30,3 +30,4 @@ def test_live_progress_tells_rows_per_second_and_time_left() -> None:
     assert (shown["retries"], shown["throttled"], shown["phase_text"]) == (2, 1, "sending")
     progress.start("checking", None)
     assert progress.snapshot()["eta_s"] is None
+

@@ -62,7 +62,7 @@ PAGE_TAGS = frozenset({
     "html", "head", "meta", "title", "link", "script", "noscript", "body", "header", "main", "section", "h1", "h2",
     "p", "a", "span", "code", "b", "div", "ul", "li", "table", "tr", "th", "td", "form", "input", "button", "label",
     "select", "option", "textarea", "fieldset", "legend", "datalist", "details", "summary", "progress", "iframe",
-    "pre", "br",
+    "pre", "br", "thead", "tbody",
 })
 
 

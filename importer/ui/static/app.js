@@ -39,12 +39,6 @@ function show(id, value) {
   if (element) element.textContent = value === null || value === undefined ? "…" : String(value);
 }
 
-function seconds(value) {
-  if (value === null || value === undefined) return "…";
-  const s = Math.round(value);
-  return s < 90 ? s + " s" : Math.floor(s / 60) + " min " + (s % 60) + " s";
-}
-
 function poll(section) {
   const url = section.dataset.status;
   const bar = document.getElementById("bar");
@@ -54,7 +48,7 @@ function poll(section) {
     show("done", job.done);
     show("total", job.total);
     show("rate", job.rate);
-    show("eta", seconds(job.eta_s));
+    show("eta", job.eta_text);
     show("failed", job.failed);
     show("retries", job.retries);
     show("throttled", job.throttled);
@@ -76,6 +70,8 @@ function poll(section) {
     } else {
       const stop = document.getElementById("stop-form");
       if (stop) stop.hidden = true;
+      const busy = document.getElementById("busy");  // the header's "a send is going on"
+      if (busy) busy.hidden = true;
       if (job.state === "done" && job.run) setTimeout(() => { window.location.href = "/runs/" + encodeURIComponent(job.run); }, 400);
     }
   }).catch(() => setTimeout(tick, 1000));
