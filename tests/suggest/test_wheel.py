@@ -60,6 +60,19 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def see_running_environment(python: Path, cwd: Path) -> None:
+    """When the tests run in a virtual environment of their own (the README's set-up), the dependencies are there,
+    not in the system's site-packages: a .pth line adds that folder (a plain path, so its own .pth files — the
+    checkout's editable install among them — are not read, and the project still comes from the wheel)."""
+    import sysconfig
+
+    if sys.prefix == sys.base_prefix:
+        return
+    site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))", cwd=cwd).strip())
+    folders = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+    (site / "_running_environment.pth").write_text("".join(f"{folder}\n" for folder in folders), encoding="utf-8")
+
+
 def test_wheel_holds_the_presets_and_the_seed(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -74,6 +87,7 @@ def test_installed_wheel_recognises_a_preset_outside_the_checkout(wheel: Path, t
     run(sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv, cwd=outside)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = bin_dir / "python"
+    see_running_environment(python, outside)
     run(python, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=outside)
 
     where = run(python, "-c", "import sysconfig, importer, importer.sandbox as s; "
