@@ -223,25 +223,19 @@ class Compiler:
     def _check_options(self, entry: FieldSpec, json_type: str, path: KeyPath) -> None:
         is_list = json_type.endswith("[]")
         if entry.split is not None and not is_list:
-            raise self.document.error(
-                (*path, "split"), f"split is only for list fields ({self._list_fields()})"
-            )
+            raise self.document.error((*path, "split"), f"split is only for list fields ({self._list_fields()})")
         if entry.split == "":
             raise self.document.error((*path, "split"), 'expected a separator such as ";"')
         if entry.map is not None and entry.lookup is not None:
             raise self.document.error((*path, "lookup"), "use either map or lookup, not both")
         if entry.strict and entry.map is None and entry.lookup is None:
-            raise self.document.error(
-                (*path, "strict"), "strict needs a map or a lookup to check values against"
-            )
+            raise self.document.error((*path, "strict"), "strict needs a map or a lookup to check values against")
         if entry.date_format is not None:
             self._check_date_format(entry, path)
         if "value" in entry.model_fields_set:
             for option in ("split", "map", "lookup", "default"):
                 if getattr(entry, option) is not None:
-                    raise self.document.error(
-                        (*path, option), f"{option} cannot be used with value (a constant)"
-                    )
+                    raise self.document.error((*path, option), f"{option} cannot be used with value (a constant)")
 
     def _check_date_format(self, entry: FieldSpec, path: KeyPath) -> None:
         where = (*path, "date_format")
@@ -392,13 +386,8 @@ class Compiler:
 
     @staticmethod
     def _is_plain(plan: FieldPlan) -> bool:
-        return (
-            len(plan.columns) == 1
-            and plan.kind in ("string", "phone")
-            and not plan.default
-            and plan.value_map is None
-            and plan.lookup is None
-        )
+        return (len(plan.columns) == 1 and plan.kind in ("string", "phone") and not plan.default
+                and plan.value_map is None and plan.lookup is None)
 
 
 def _one_of(names: tuple[str, ...]) -> str:
