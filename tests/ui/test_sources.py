@@ -7,30 +7,21 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from tests.loopback import serving
+from tests.loopback import QuietHandler, serving
 from tests.ui.client import PageClient
 
 TOKEN = "tok-CANARY-page-77d1"
 SHEET = b"Phone,Name\r\n+919700000601,Asha\r\n+919700000602,Ravi\r\n"
 
 
-class _Export(BaseHTTPRequestHandler):
+class _Export(QuietHandler):
     def do_GET(self) -> None:  # noqa: N802
         ok = self.path == f"/export?token={TOKEN}"
-        body = SHEET if ok else b"no"
-        self.send_response(200 if ok else 403)
-        self.send_header("Content-Type", "text/csv" if ok else "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+        self.reply(200 if ok else 403, {"Content-Type": "text/csv" if ok else "text/plain"}, SHEET if ok else b"no")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from importer.errors import InputError
 from importer.sandbox import SandboxServer
 from importer.sources import locate_source
-from tests.loopback import serving
+from tests.loopback import QuietHandler, serving
 from tests.sources.locate.conftest import Outcome, assert_nowhere, leads_of, one_error_line, sheet_text
 
 TOKEN = "tok-CANARY-a81f3c"
@@ -31,7 +30,7 @@ def _zip(name: str, data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-class Files(BaseHTTPRequestHandler):
+class Files(QuietHandler):
     """What the file server answers, by path."""
 
     def do_GET(self) -> None:  # noqa: N802 (the handler's own name)
@@ -53,16 +52,7 @@ class Files(BaseHTTPRequestHandler):
         if parts.path == "/private/leads.csv":
             expected = "Basic " + base64.b64encode(f"ops:{PASSWORD}".encode()).decode()
             routes[parts.path] = (200, {}, CSV) if self.headers.get("Authorization") == expected else (401, {}, b"")
-        status, headers, body = routes.get(parts.path, (404, {}, b"not found"))
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+        self.reply(*routes.get(parts.path, (404, {}, b"not found")))
 
 
 @pytest.fixture(scope="module")
