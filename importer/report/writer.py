@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +20,7 @@ from importer.report.cells import safe_cells, xlsx_text
 from importer.report.html import SHOWN_ISSUES, render_html
 from importer.report.summary import Summary, summary_json
 
-__all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "run_folder_name"]
+__all__ = ["ISSUE_COLUMNS", "RESERVED_COLUMNS", "ReportWriter", "failure_cells", "original_columns", "run_folder_name"]
 
 ISSUE_COLUMNS = ("_row", "column", "severity", "code", "message", "value")
 #: Columns the report adds; an input column of the same name (a re-imported report file) is not copied.
@@ -38,6 +38,16 @@ class _CsvWriter(Protocol):
 def run_folder_name(started_at: datetime, input_path: Path | str) -> str:
     """``<YYYYmmdd-HHMMSS>-<input stem>``, the time as given (its own zone)."""
     return f"{started_at:%Y%m%d-%H%M%S}-{Path(input_path).stem}"
+
+
+def original_columns(columns: Sequence[str]) -> list[str]:
+    """The input's columns a report file repeats: all but the report's own ``_row`` and ``_error``."""
+    return [column for column in columns if column not in RESERVED_COLUMNS]
+
+
+def failure_cells(columns: Sequence[str], row: Row, error: str) -> list[str]:
+    """A line of failures.csv (and failures.xlsx): the row's original cells, ``_row``, ``_error``."""
+    return [*(row.cells.get(column, "") for column in columns), str(row.number), error]
 
 
 def _create_run_folder(report_dir: Path, name: str) -> Path:
@@ -127,7 +137,7 @@ class ReportWriter:
         self.started_at = _aware(started_at)
         self._clock = clock
         self._lock = threading.Lock()
-        self._columns = [column for column in columns if column not in RESERVED_COLUMNS]
+        self._columns = original_columns(columns)
         self._issues_total = 0
         self._shown_issues: list[Issue] = []  # the first few, for report.html
         self._open: list[IO[Any]] = []
@@ -202,7 +212,7 @@ class ReportWriter:
 
     def add_failure(self, row: Row, error: str) -> None:
         """Append the row's original cells, ``_row`` and ``_error`` to failures.csv (and failures.xlsx)."""
-        cells = [*self._original(row), str(row.number), error]
+        cells = failure_cells(self._columns, row, error)
         with self._lock:
             self._failures.writerow(safe_cells(cells))
             if self._workbook is not None:

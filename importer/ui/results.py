@@ -17,7 +17,7 @@ from typing import Any
 
 from importer.report import restore
 from importer.report.cells import safe_cells
-from importer.report.writer import RESERVED_COLUMNS
+from importer.report.writer import RESERVED_COLUMNS, failure_cells, original_columns
 from importer.sources import Table
 
 #: Rows a page lists at most; the CSV files have every one.
@@ -232,15 +232,14 @@ def rows_with_errors(table: Table, issues: list[Listed]) -> str:
     for issue in issues:
         if issue.row is not None and issue.severity == "error":
             errors[issue.row].append(f"{issue.code}: {issue.message}")
-    columns = [column for column in table.columns if column not in RESERVED_COLUMNS]
+    columns = original_columns(table.columns)
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(safe_cells([*columns, *RESERVED_COLUMNS]))
     for batch in table.batches() if errors else ():
         for row in batch:
             if row.number in errors:
-                writer.writerow(safe_cells([*(row.cells.get(c, "") for c in columns), str(row.number),
-                                            "; ".join(errors[row.number])]))
+                writer.writerow(safe_cells(failure_cells(columns, row, "; ".join(errors[row.number]))))
     return "\ufeff" + text.getvalue()
 
 
