@@ -26,8 +26,8 @@ from typing import Any
 
 from importer.api.client import SuperfoneClient
 from importer.api.timeline import RequestTimeline, request_kind
-from importer.run.jobs import Job, Outcome
-from importer.run.sending import Sender
+from importer.run.engine.sending import Sender
+from importer.run.engine.work import Job, Outcome
 from importer.sandbox import SandboxConfig, SandboxServer
 
 API_KEY = "bench-key"

@@ -45,15 +45,15 @@ _EXPORTS: dict[str, str] = {
     "load_mapping": "importer.mapping",
     "RetryPolicy": "importer.api.retry",
     "SuperfoneClient": "importer.api.client",
-    "Progress": "importer.run.options",
-    "RunOptions": "importer.run.options",
-    "Importer": "importer.run.importer",
-    "RunResult": "importer.run.importer",
-    "DryRun": "importer.run.kind",
-    "RunKind": "importer.run.kind",
-    "Send": "importer.run.delivery",
-    "Plan": "importer.readback.plan",
-    "Verify": "importer.readback.verify",
+    "Progress": "importer.run.context.options",
+    "RunOptions": "importer.run.context.options",
+    "Importer": "importer.run.journey.pipeline",
+    "RunResult": "importer.run.journey.pipeline",
+    "DryRun": "importer.run.kinds.dry",
+    "RunKind": "importer.run.context.kind",
+    "Send": "importer.run.kinds.send",
+    "Plan": "importer.run.kinds.plan",
+    "Verify": "importer.run.kinds.verify",
 }
 
 __all__ = [
@@ -121,10 +121,11 @@ if TYPE_CHECKING:
     from importer.mapping import Mapping, load_mapping
     from importer.models import Issue, Row
     from importer.phones import Phone, PhoneProblem, normalise_phone
-    from importer.readback.plan import Plan
-    from importer.readback.verify import Verify
-    from importer.run.delivery import Send
-    from importer.run.importer import Importer, RunResult
-    from importer.run.kind import DryRun, RunKind
-    from importer.run.options import Progress, RunOptions
+    from importer.run.context.kind import RunKind
+    from importer.run.context.options import Progress, RunOptions
+    from importer.run.journey.pipeline import Importer, RunResult
+    from importer.run.kinds.dry import DryRun
+    from importer.run.kinds.plan import Plan
+    from importer.run.kinds.send import Send
+    from importer.run.kinds.verify import Verify
     from importer.sources.locate import SourceFile, locate_source, move_source

@@ -55,7 +55,7 @@ class NoSourceFile(InputError):
 
 
 class StopRequested(ImporterError):
-    """A stop was requested (:mod:`importer.run.stopping`): the step that raises this was not done, nothing was
+    """A stop was requested (:mod:`importer.run.engine.stop`): the step that raises this was not done, nothing was
     sent by it. Inside a run it ends the work early; escaping a run (before it began its report) it is exit 3."""
 
 

@@ -119,7 +119,7 @@ CODES: dict[str, IssueCode] = {
         IssueCode("error", "a task's `notify_at` is not after now, or is after its due time (the API refuses it)"),
     "several-open-tasks":
         IssueCode("warning", "a row has several non-reminder tasks: creating each completes the one before it"),
-    # the sync's decide stage (importer.run.ledger)
+    # the sync's decide stage (importer.run.kinds.ledger)
     "note-in-doubt":
         IssueCode("warning", "the row's note may already be on the lead (an earlier delivery is in doubt): not sent "
                              "again unless `--repeat-notes`"),

@@ -24,6 +24,8 @@ __all__ = ["PROFILE_FILES", "RunProfile", "profile_this_process"]
 #: What a profiled run adds to its report folder.
 PROFILE_FILES = ("profile.pstats", "profile.txt")
 _TOP = 30
+#: The functions of the run's stages, listed in profile.txt even when a short run ranks them low.
+_STAGES = r"\((_journey|check_batch|act)\)"
 
 
 class RunProfile:
@@ -72,6 +74,9 @@ class RunProfile:
                    f"thread(s)) and {len(processes)} checking process(es), their times added up\n")
         stats.strip_dirs().sort_stats("tottime").print_stats(_TOP)
         stats.sort_stats("cumulative").print_stats(_TOP)
+        text.write("the run's stages, whatever their rank above (the journey, the checking of each unit of rows, "
+                   "the kind's act):\n")
+        stats.print_stats(_STAGES)
         (folder / PROFILE_FILES[1]).write_text(text.getvalue(), encoding="utf-8")
 
     def close(self) -> None:

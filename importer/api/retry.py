@@ -13,7 +13,7 @@
 ``n`` is the number of attempts made so far; after ``max_attempts`` the row fails with the last reason.
 Each retry and each 429 is logged at INFO on ``importer.api.retry`` (what a ``--log-file`` keeps).
 
-A run's :class:`~importer.run.stopping.Stop` handed to :class:`Retrying` cuts its waits short and keeps it from
+A run's :class:`~importer.run.engine.stop.Stop` handed to :class:`Retrying` cuts its waits short and keeps it from
 starting a retry once the run is stopping (``StopRequested``); a Retry-After longer than ``max_wait`` is not waited
 through: it stops the run (``quota``).
 
@@ -39,7 +39,7 @@ from importer.errors import ApiError, AuthError, RejectedError, StopRequested, T
 
 
 class Stop(Protocol):
-    """What the retry loop needs of a run's stop (:class:`importer.run.stopping.Stop` is one): whether it was
+    """What the retry loop needs of a run's stop (:class:`importer.run.engine.stop.Stop` is one): whether it was
     requested, a sleep that ends early when it is, and a way to request it."""
 
     @property

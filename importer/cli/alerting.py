@@ -98,7 +98,7 @@ class JobAlerts:
 
     @classmethod
     def of(cls, summary: Mapping[str, Any]) -> JobAlerts:
-        from importer.run.storages.home import state_home
+        from importer.run.stores.home import state_home
 
         mapping = summary.get("mapping")
         job = summary.get("job") or (Path(str(mapping)).stem if mapping else None)
@@ -138,8 +138,8 @@ def _problems(folder: Path) -> frozenset[Problem]:
 def _previous_run(summary: Mapping[str, Any], folder: Path | None) -> Path | None:
     """The report folder of the job's last run before this one that went to the end (exit 0 or 1)."""
     from importer.errors import ImporterError
-    from importer.run.storages.home import StateLocation, locate
-    from importer.run.storages.state import SyncState
+    from importer.run.stores.home import StateLocation, locate
+    from importer.run.stores.state import SyncState
 
     state, job = summary.get("state"), summary.get("job")
     location: StateLocation | None = locate(str(state), "") if state else None

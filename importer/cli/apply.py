@@ -1,4 +1,4 @@
-"""``superfone-import apply PLAN_DIR``: send exactly what ``run --plan`` planned (see :mod:`importer.run.apply`)."""
+"""``superfone-import apply PLAN_DIR``: send exactly what ``run --plan`` planned (:mod:`importer.run.kinds.apply`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from importer.cli.signals import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.cli.state import add_state_argument
-from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ConfigError
 
 
@@ -39,10 +39,10 @@ def add_command(commands: Any, positive: Any) -> None:
 def run_apply(args: argparse.Namespace) -> int:
     from importer.cli.console import BarProgress, summary_lines
     from importer.report.planned import read_header
-    from importer.run.apply import Apply, check_plan
-    from importer.run.importer import Importer
-    from importer.run.options import NullProgress, RunOptions
-    from importer.run.stopping import Stop, stop_line
+    from importer.run.context.options import NullProgress, RunOptions
+    from importer.run.engine.stop import Stop, stop_line
+    from importer.run.journey.pipeline import Importer
+    from importer.run.kinds.apply import Apply, check_plan
 
     header = read_header(args.plan_dir)
     check_plan(args.plan_dir, header)

@@ -19,16 +19,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from importer.cli.run_flags import add_sync_arguments, add_unattended_arguments
+from importer.cli.signals import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.cli.state import add_state_argument
-from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.errors import ImporterError, StopRequested
 from importer.private import owner_only
 
 if TYPE_CHECKING:
     from importer.report.alerts import Event
     from importer.report.notify import Target
-    from importer.run.importer import RunResult
-    from importer.run.kind import RunKind
+    from importer.run.context.kind import RunKind
+    from importer.run.journey.pipeline import RunResult
     from importer.sandbox import SandboxServer
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2
@@ -175,8 +175,8 @@ def _run(args: argparse.Namespace) -> int:
     from importer.cli.alerting import Alerting
     from importer.cli.logs import log_end, log_fatal, run_logging
     from importer.report.outcome import outcome_text
-    from importer.run.ledger import GuardError
-    from importer.run.stopping import stop_line
+    from importer.run.engine.stop import stop_line
+    from importer.run.kinds.ledger import GuardError
 
     smtp_url = os.environ.get("SF_SMTP_URL") or None
     alerting = Alerting.from_args(args, smtp_url)  # usage errors: before all
@@ -227,9 +227,9 @@ def _import(args: argparse.Namespace) -> RunResult:
     from importer.api.client import DEFAULT_BASE_URL
     from importer.cli.console import BarProgress, summary_lines
     from importer.cli.logs import log_start
-    from importer.run.importer import Importer
-    from importer.run.options import NullProgress, RunOptions
-    from importer.run.stopping import Stop, plan_fit_line, stop_line
+    from importer.run.context.options import NullProgress, RunOptions
+    from importer.run.engine.stop import Stop, plan_fit_line, stop_line
+    from importer.run.journey.pipeline import Importer
     from importer.sources.locate import display_name
 
     options = RunOptions(
@@ -266,10 +266,10 @@ def _import(args: argparse.Namespace) -> RunResult:
 
 def _kind(args: argparse.Namespace) -> tuple[RunKind, str]:
     """What the run does with the checked rows, and its name in the log."""
-    from importer.readback.plan import Plan
-    from importer.readback.verify import Verify
-    from importer.run.delivery import Send
-    from importer.run.kind import DryRun
+    from importer.run.kinds.dry import DryRun
+    from importer.run.kinds.plan import Plan
+    from importer.run.kinds.send import Send
+    from importer.run.kinds.verify import Verify
 
     if args.command == "verify":
         return Verify(), "verify"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from importer.errors import ConfigError
-from importer.run.storages.home import StateLocation
+from importer.run.stores.home import StateLocation
 
 __all__ = ["forget", "phones_to_forget"]
 
@@ -51,8 +51,8 @@ def _sheet_phones(sheet: Path, column: str | None) -> list[str]:
 
 def forget(args: argparse.Namespace, phones: list[str], states: list[StateLocation]) -> Iterator[str]:
     from importer.report.purge import find_holding, purge
-    from importer.run.storages.forget import forget_in_journal, forget_in_state
-    from importer.run.storages.state import SyncState
+    from importer.run.stores.forget import forget_in_journal, forget_in_state
+    from importer.run.stores.state import SyncState
 
     folders = {folder.resolve() for folder in _run_folders(args.report_dir)}
     legacy = args.report_dir / "state.sqlite"

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from importer.run.storages.state import JobRun
+from importer.run.stores.state import JobRun
 
 __all__ = ["history_json", "history_text"]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from importer.cli.stopping import EXIT_STOPPED, add_stop_arguments, stop_on_signals
+from importer.cli.signals import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 
 if TYPE_CHECKING:
     from importer.pull.runner import PullResult
@@ -89,8 +89,8 @@ def run_pull(args: argparse.Namespace) -> int:
     from importer.cli.logs import log_fatal, run_logging
     from importer.errors import ImporterError
     from importer.pull.runner import Pull, PullOptions, summary_lines
-    from importer.run.options import NullProgress
-    from importer.run.stopping import Stop
+    from importer.run.context.options import NullProgress
+    from importer.run.engine.stop import Stop
 
     with run_logging(args.log_file, args.verbose, _secrets()):
         source = _source(args)

@@ -13,7 +13,7 @@ from importer.cli.state import add_state_argument
 
 
 def _on_missing(text: str) -> str:
-    from importer.run.missing import parse_on_missing
+    from importer.run.kinds.missing import parse_on_missing
 
     try:
         parse_on_missing(text)

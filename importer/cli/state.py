@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
-from importer.run.storages.home import StateLocation, locate, state_home
+from importer.run.stores.home import StateLocation, locate, state_home
 
 __all__ = ["add_command", "add_state_argument", "known_runs"]
 
@@ -65,8 +65,8 @@ def _add_common(action: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from importer.run.storages.state import SyncState
-    from importer.run.storages.upkeep import backup_state, check_state, export_state
+    from importer.run.stores.state import SyncState
+    from importer.run.stores.upkeep import backup_state, check_state, export_state
 
     locations = _locations(args)
     if args.state_command == "where":
@@ -136,7 +136,7 @@ def _account(base_url: str | None) -> str | None:
         return None
     from importer.api.client import DEFAULT_BASE_URL
     from importer.cli.catalog_view import fetch_catalog
-    from importer.run.storages.home import account_key
+    from importer.run.stores.home import account_key
 
     url = base_url or DEFAULT_BASE_URL
     return account_key(url, fetch_catalog(url, key).org_id)
@@ -145,8 +145,8 @@ def _account(base_url: str | None) -> str | None:
 def known_runs(state: str | None, report_dir: Path, job: str | None, limit: int | None) -> list[Any]:
     """``history``: the runs of the state chosen, else of every state in the data folder and of a state an earlier
     version kept in ``report_dir``, newest first."""
-    from importer.run.storages.account import legacy_states
-    from importer.run.storages.state import SyncState
+    from importer.run.stores.account import legacy_states
+    from importer.run.stores.state import SyncState
 
     chosen = state or os.environ.get("SF_STATE")
     if chosen:

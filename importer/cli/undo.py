@@ -1,4 +1,4 @@
-"""``superfone-import undo RUN_DIR [--dry-run] [--label-created NAME]`` (see :mod:`importer.run.undo`)."""
+"""``superfone-import undo RUN_DIR [--dry-run] [--label-created NAME]`` (see :mod:`importer.run.kinds.undo`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.cli.apply import add_target_options
-from importer.cli.stopping import EXIT_STOPPED, stop_on_signals
+from importer.cli.signals import EXIT_STOPPED, stop_on_signals
 from importer.errors import ConfigError
 
 
@@ -28,9 +28,9 @@ def add_command(commands: Any, positive: Any) -> None:
 def run_undo(args: argparse.Namespace) -> int:
     from importer.api.client import DEFAULT_BASE_URL
     from importer.cli.console import BarProgress
-    from importer.run.options import NullProgress, RunOptions
-    from importer.run.stopping import Stop, stop_line
-    from importer.run.undo import Undo
+    from importer.run.context.options import NullProgress, RunOptions
+    from importer.run.engine.stop import Stop, stop_line
+    from importer.run.kinds.undo import Undo
 
     used = run_base_url(args.run_dir)
     base_url = args.base_url or used or DEFAULT_BASE_URL

@@ -29,10 +29,10 @@ from importer.jobs.schedule import SECRETS_FILE, executable
 from importer.mapping.document import read_document
 from importer.mapping.loader import Mapping, load_mapping
 from importer.models import LIST_KINDS
-from importer.run.room import check_writable
-from importer.run.storages.home import account_key, locate
-from importer.run.storages.lock import RunLock
-from importer.run.storages.state import SyncState
+from importer.run.context.room import check_writable
+from importer.run.stores.home import account_key, locate
+from importer.run.stores.lock import RunLock
+from importer.run.stores.state import SyncState
 from importer.sources import open_table
 from importer.sources.locate import locate_source
 

@@ -24,9 +24,9 @@ from typing import Any
 
 from importer.errors import ConfigError, ImporterError, NoSourceFile, SourceNotReady
 from importer.jobs.model import JobFile, expand_target
-from importer.run.storages.home import candidates, state_home
-from importer.run.storages.lock import RunLock, RunLocked
-from importer.run.storages.state import ImportedFile, SyncState
+from importer.run.stores.home import candidates, state_home
+from importer.run.stores.lock import RunLock, RunLocked
+from importer.run.stores.state import ImportedFile, SyncState
 from importer.sources.locate import SourceFile, locate_source, move_source
 
 __all__ = ["EXIT_NOT_READY", "JobTarget", "imported_before", "job_lock", "run_namespace", "sync_job", "worst"]

@@ -6,7 +6,7 @@
 
 Labels, products and extra phones are only ever added, whatever the policy; ``create_only`` adds them (and a note)
 only to a lead the row creates. What each policy does to a lead is decided when the lead is read
-(:mod:`importer.run.policy`); here the mapping is only checked: a policy that cannot mean anything on a field is
+(:mod:`importer.run.rules.policy`); here the mapping is only checked: a policy that cannot mean anything on a field is
 a mapping error, and ``defaults.policy`` applies to the fields it means something for.
 """
 

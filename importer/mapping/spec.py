@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from importer.mapping.document import Document, KeyPath, did_you_mean
 
 FieldType = Literal["string", "number", "phone", "email", "bool", "date", "datetime"]
-#: How a field's value meets the lead's (see importer.run.policy): write it, write it only where the lead has
+#: How a field's value meets the lead's (see importer.run.rules.policy): write it, write it only where the lead has
 #: nothing, or write it only to a lead the row creates.
 Policy = Literal["overwrite", "fill_empty", "create_only"]
 #: What a cell that is not a valid value does: leave the field out with a warning, or keep the row from being sent.

@@ -30,8 +30,8 @@ from importer.pull.output import PullOutput, misses_path_for
 from importer.pull.sources import Fetched, Source
 from importer.report.cells import safe_cells
 from importer.report.writer import ISSUE_COLUMNS, _create_run_folder
-from importer.run.options import NullProgress, Progress
-from importer.run.stopping import Stop
+from importer.run.context.options import NullProgress, Progress
+from importer.run.engine.stop import Stop
 
 
 @dataclass

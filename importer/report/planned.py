@@ -14,7 +14,7 @@ then one line per planned row, in sheet order::
 ``verdict`` is ``create``, ``update``, ``unchanged``, ``conflict`` or ``failed`` (the lookup failed).
 ``requests`` are the exact upsert bodies a run would send (two when labels are added and removed), ``fallback``
 those sent instead if the lead turns out deleted (a sync's partial request). ``read`` holds the lead's values of
-the fields the requests set (:func:`importer.leads.snapshot.lead_values`), None when no lead had the phone.
+the fields the requests set (:func:`importer.run.rules.snapshot.lead_values`), None when no lead had the phone.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ from typing import Any, cast
 from importer.models import Row
 from importer.sources.delimited import DelimitedTable, open_delimited
 from importer.sources.jsonfile import JsonTable, open_json
-from importer.sources.kinds import KINDS, WORKBOOK_KINDS
 from importer.sources.locate import DEFAULT_SETTLE, SourceFile, locate_source, move_source, needs_locating
+from importer.sources.locate.formats import KINDS, WORKBOOK_KINDS
 from importer.sources.records import RecordsTable, open_dataframe, open_records
 from importer.sources.table import DEFAULT_BATCH_SIZE, MAX_CELL_BYTES, MAX_COLUMNS, Table, input_error
 from importer.sources.workbook import WorkbookTable, cell_text, open_workbook

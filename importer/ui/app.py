@@ -7,8 +7,9 @@
     /runs/{name}/nightly       a sent run made a nightly job: its job file and mapping, and the schedule lines
     /history                   the account's jobs and runs (from its sync state), each with an undo (preview first)
 
-Every run goes through :class:`~importer.run.importer.Importer` with the kinds the command line uses
-(:class:`~importer.run.kind.DryRun`, :class:`~importer.readback.plan.Plan`, :class:`~importer.run.delivery.Send`).
+Every run goes through :class:`~importer.run.journey.pipeline.Importer` with the kinds the command line uses
+(:class:`~importer.run.kinds.dry.DryRun`, :class:`~importer.run.kinds.plan.Plan`,
+:class:`~importer.run.kinds.send.Send`).
 Templates escape every value (Jinja2 autoescape); the JavaScript writes text only (``textContent``).
 """
 

@@ -6,7 +6,7 @@ uses, so runs made from a terminal or a cron job are listed too), each with its 
     /history/runs/{id}/FILE            a file of that folder, as report.html links it
 
 The account is the API's base URL and the ``org_id`` its catalog reports (:func:`account_key`), found once per key;
-the state is the account's own (:func:`~importer.run.storages.home.locate`), or the page's ``state`` setting.
+the state is the account's own (:func:`~importer.run.stores.home.locate`), or the page's ``state`` setting.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from importer.errors import ConfigError
 from importer.report.before import BEFORE_FILE
 from importer.report.html import local_time as report_time
-from importer.run.storages.account import AccountState
-from importer.run.storages.home import account_key
-from importer.run.storages.state import JobRun
+from importer.run.stores.account import AccountState
+from importer.run.stores.home import account_key
+from importer.run.stores.state import JobRun
 from importer.ui.results import DOWNLOADS
 
 if TYPE_CHECKING:

@@ -13,17 +13,17 @@ from importer.errors import ConfigError, ImporterError, InputError
 from importer.mapping.document import read_document
 from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 from importer.ui import results
-from importer.ui.jobs import LiveProgress
 from importer.ui.mapping_form import TYPES, form_rows, mapping_from_form, mapping_yaml
 from importer.ui.nightly import can_be_nightly
+from importer.ui.progress import LiveProgress
 from importer.ui.undoing import undo_kind, undo_view
 from importer.ui.upload import receive_file
 from importer.ui.workspace import INCOMING, MAPPING_NAME, Upload
 
 if TYPE_CHECKING:
-    from importer.run.importer import Importer
-    from importer.run.kind import RunKind
-    from importer.run.stopping import Stop
+    from importer.run.context.kind import RunKind
+    from importer.run.engine.stop import Stop
+    from importer.run.journey.pipeline import Importer
     from importer.ui.shared import Ui
     from importer.ui.undoing import UndoPages
 
@@ -204,11 +204,11 @@ class ImportPages:
     def _maker(self, upload: Upload, kind: str, form: dict[str, Any]) -> Any:
         """A function building the run (importer and kind) once its progress exists; ConfigError right away
         for what would stop it before it starts (a bad mapping, no key for a plan or a send)."""
-        from importer.readback.plan import Plan
-        from importer.run.delivery import Send
-        from importer.run.importer import Importer
-        from importer.run.kind import DryRun
-        from importer.run.options import RunOptions
+        from importer.run.context.options import RunOptions
+        from importer.run.journey.pipeline import Importer
+        from importer.run.kinds.dry import DryRun
+        from importer.run.kinds.plan import Plan
+        from importer.run.kinds.send import Send
 
         upload.load_mapping()
         account, settings = self.ui.account, self.ui.settings

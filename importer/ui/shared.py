@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from importer.ui.guard import FormToken
-from importer.ui.jobs import Jobs
+from importer.ui.progress import Jobs
 from importer.ui.settings import UiSettings
 from importer.ui.workspace import Workspace
 

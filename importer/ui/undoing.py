@@ -1,6 +1,6 @@
 """Undo of a run, from the history page: first undo's dry run (what it would put back, per lead: restored, already,
 edited since, not removable), shown as a run folder of its own with a confirm button; then the undo itself, with
-progress and a Stop button like a send. Both are :class:`~importer.run.undo.Undo`, the library of
+progress and a Stop button like a send. Both are :class:`~importer.run.kinds.undo.Undo`, the library of
 ``superfone-import undo RUN_DIR [--dry-run]``.
 
     POST /history/runs/{id}/undo      undo's dry run of a run the state knows
@@ -21,11 +21,11 @@ from importer.errors import ConfigError, ImporterError
 from importer.ui import results
 
 if TYPE_CHECKING:
-    from importer.run.options import RunOptions
-    from importer.run.stopping import Stop
-    from importer.run.undo import Undo
+    from importer.run.context.options import RunOptions
+    from importer.run.engine.stop import Stop
+    from importer.run.kinds.undo import Undo
     from importer.ui.history import HistoryPages
-    from importer.ui.jobs import LiveProgress
+    from importer.ui.progress import LiveProgress
     from importer.ui.shared import Ui
 
 #: What each line of undo.csv says, in words (the codes stay in undo.csv).
@@ -91,7 +91,7 @@ def undo_view(folder: Path, summary: dict[str, Any], done_by: Path | None = None
 
 
 def _leads(folder: Path) -> list[UndoneLead]:
-    from importer.run.undo import UNDO_FILE
+    from importer.run.kinds.undo import UNDO_FILE
 
     leads: dict[tuple[str, str], UndoneLead] = defaultdict(lambda: UndoneLead("", ""))
     for line in results.read_csv(folder / UNDO_FILE):
@@ -127,7 +127,7 @@ class UndoPages:
 
     def options(self, run_dir: Path) -> RunOptions:
         """The page's account, checked to be the one the run wrote to (undo writes where the run wrote)."""
-        from importer.run.options import RunOptions
+        from importer.run.context.options import RunOptions
 
         account, settings = self.ui.account, self.ui.settings
         if not account.has_key:
@@ -143,7 +143,7 @@ class UndoPages:
                           rate=settings.rate, concurrency=settings.concurrency)
 
     def done_by(self, run_dir: Path) -> Path | None:
-        from importer.run.undo import Undo
+        from importer.run.kinds.undo import Undo
 
         try:
             return Undo(run_dir, self.options(run_dir)).done_by()
@@ -165,7 +165,7 @@ class UndoPages:
         return self._start("undo", Path(str(summary["undo_of"])), dry_run=False)
 
     def _start(self, kind: str, run_dir: Path, dry_run: bool) -> Response:
-        from importer.run.undo import Undo
+        from importer.run.kinds.undo import Undo
 
         options = self.options(run_dir)
         Undo(run_dir, options)  # a folder without before-images: ConfigError now, on the page

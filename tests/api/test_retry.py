@@ -9,7 +9,7 @@ import pytest
 
 from importer.api.retry import Decision, Retrying, RetryPolicy, parse_retry_after
 from importer.errors import ApiError, AuthError, RejectedError, StopRequested, TransientError, UncertainError
-from importer.run.stopping import Stop
+from importer.run.engine.stop import Stop
 from tests.fakes import FakeClock
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from importer.errors import ConfigError
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 from importer.sources import chunks
 
 MAPPING = """\

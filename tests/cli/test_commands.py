@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from importer.cli.commands import main
-from importer.run.options import NullProgress
+from importer.run.context.options import NullProgress
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "sample_data" / "leads.csv"

@@ -122,10 +122,10 @@ def test_neither_the_key_nor_the_smtp_password_reaches_the_file(capsys, tmp_path
 def test_the_filter_masks_secrets_a_message_would_show(tmp_path) -> None:
     log = tmp_path / "run.log"
     with run_logging(log, secrets=["sfk-CANARY-1", None, SMTP_PASSWORD]):
-        logging.getLogger("importer.run.sending").info("echoed %s and %s", "sfk-CANARY-1", SMTP_PASSWORD)
+        logging.getLogger("importer.run.engine.sending").info("echoed %s and %s", "sfk-CANARY-1", SMTP_PASSWORD)
         logging.getLogger("importer.api.client").debug("not kept without -v")
     line = log.read_text(encoding="utf-8").splitlines()
-    assert len(line) == 1 and line[0].endswith(" INFO importer.run.sending: echoed *** and ***")
+    assert len(line) == 1 and line[0].endswith(" INFO importer.run.engine.sending: echoed *** and ***")
     assert logging.getLogger("importer").handlers == []  # the block put everything back
 
 

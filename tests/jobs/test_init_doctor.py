@@ -171,8 +171,8 @@ def test_a_stage_the_account_lacks(job: Path, cli: Callable[..., Result]) -> Non
 
 
 def test_a_state_another_run_holds(job: Path, cli: Callable[..., Result], fresh_sandbox: SandboxServer) -> None:
-    from importer.run.storages.home import account_key, locate
-    from importer.run.storages.lock import RunLock
+    from importer.run.stores.home import account_key, locate
+    from importer.run.stores.lock import RunLock
 
     location = locate(None, account_key(fresh_sandbox.base_url, 42))
     assert location.path is not None

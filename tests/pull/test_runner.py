@@ -15,7 +15,7 @@ from importer.pull.output import KEY_FIELD
 from importer.pull.pollybot import PollyBotAccount, PollyBotClient
 from importer.pull.runner import Pull, PullOptions, summary_lines
 from importer.pull.sources import LeadSquaredSource, PollyBotSource
-from importer.run.stopping import Stop
+from importer.run.engine.stop import Stop
 from importer.sandbox import SandboxServer
 from tests.fakes import FakeClock
 

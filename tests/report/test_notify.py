@@ -253,7 +253,7 @@ def test_a_run_stopped_mid_way_sends_its_summary_and_folder(capsys, tmp_path, fr
                                                             webhook) -> None:
     import dataclasses
 
-    from importer.run.options import NullProgress
+    from importer.run.context.options import NullProgress
 
     def revoke_when_sending_starts(self, phase: str, total: int | None) -> None:
         if phase == "sending":

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from importer.run.heartbeat import Heartbeat
+from importer.run.engine.heartbeat import Heartbeat
 
 
 def test_a_line_every_interval_says_what_the_run_does(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="importer.run.heartbeat")
+    caplog.set_level(logging.INFO, logger="importer.run.engine.heartbeat")
     with Heartbeat(0.05) as heartbeat:
         heartbeat.doing("checking rows")
         time.sleep(0.2)

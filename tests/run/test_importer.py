@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from importer.api.retry import RetryPolicy
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = """\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from importer.run.policy import apply_policies, sent_record
+from importer.run.rules.policy import apply_policies, sent_record
 
 PHONE = "+919812345678"
 KEY = {"customer_phone": PHONE, "create_customer_if_customer_phone_not_found": True}

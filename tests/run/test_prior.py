@@ -17,8 +17,8 @@ from typing import Any
 
 from importer.cli.commands import main
 from importer.report.before import read_before_images
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 
 FILLED = "+919700000001"  # a lead with every field filled
 EMPTY = "+919700000002"  # a lead with nothing but its phone

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from importer.report.before import BeforeImage
-from importer.run.restore import undo_lead
+from importer.run.rules.restore import undo_lead
 
 PHONE = "+919000000002"
 

@@ -14,8 +14,8 @@ import pytest
 
 from importer.api.retry import RetryPolicy
 from importer.errors import AuthError, RejectedError, TransientError, UncertainError
-from importer.run.jobs import NOTE_IN_DOUBT, Job, Outcome
-from importer.run.sending import Sender
+from importer.run.engine.sending import Sender
+from importer.run.engine.work import NOTE_IN_DOUBT, Job, Outcome
 from tests.fakes import FakeClock
 
 Script = Callable[[dict[str, Any], int], Exception | None]

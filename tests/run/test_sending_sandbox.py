@@ -13,8 +13,8 @@ import pytest
 from importer.api.client import SuperfoneClient
 from importer.api.retry import RetryPolicy
 from importer.errors import AuthError, TransientError
-from importer.run.jobs import Job, Outcome
-from importer.run.sending import Sender
+from importer.run.engine.sending import Sender
+from importer.run.engine.work import Job, Outcome
 from importer.sandbox import SandboxServer
 
 FAST_RETRIES = RetryPolicy(max_attempts=16, base=0.01, cap=0.05)  # enough that no row runs out by chance

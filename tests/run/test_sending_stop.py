@@ -10,9 +10,9 @@ from typing import Any
 
 from importer.api.retry import RetryPolicy
 from importer.errors import TransientError, UncertainError
-from importer.run.jobs import STOPPED, Outcome
-from importer.run.sending import Sender
-from importer.run.stopping import Stop
+from importer.run.engine.sending import Sender
+from importer.run.engine.stop import Stop
+from importer.run.engine.work import STOPPED, Outcome
 from tests.fakes import FakeClock
 from tests.run.test_sending import FakeClient, Recorder, job
 

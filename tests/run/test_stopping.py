@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from importer.run.stopping import Stop, estimate_line, parse_duration, plan_fit_line, show_duration, stop_line
+from importer.run.engine.stop import Stop, estimate_line, parse_duration, plan_fit_line, show_duration, stop_line
 
 
 def test_the_first_request_wins_and_callbacks_run_once() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from importer.run.sync import confirmed_after, decide
+from importer.run.rules.sync import confirmed_after, decide
 
 PHONE = "+919845012345"
 ROW = {

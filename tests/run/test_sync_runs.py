@@ -16,8 +16,8 @@ import pytest
 
 from importer.cli.commands import main
 from importer.errors import ConfigError
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 
 MAPPING = """\
 version: 1
@@ -239,8 +239,8 @@ def test_history_lists_the_runs_of_each_job(fresh_sandbox, tmp_path: Path, mappi
 
 
 def test_a_dry_run_and_a_plan_say_what_a_run_would_send(fresh_sandbox, tmp_path: Path, mapping: Path) -> None:
-    from importer.readback.plan import Plan
     from importer.report import read_payloads
+    from importer.run.kinds.plan import Plan
 
     rows = leads(10)
     sheet = write_sheet(tmp_path / "leads.csv", rows)

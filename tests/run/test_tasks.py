@@ -11,7 +11,7 @@ import pytest
 from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying, RetryPolicy
 from importer.errors import AuthError
-from importer.run.tasks import TaskOutcome, TaskRecords, TaskSender, task_key, task_lines
+from importer.run.engine.tasks import TaskOutcome, TaskRecords, TaskSender, task_key, task_lines
 from importer.sandbox import SandboxServer
 from tests.fakes import FakeClock
 

@@ -22,8 +22,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from benchmarks import make_data
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 from importer.sandbox import SandboxServer
 
 ROWS = 3000

@@ -16,8 +16,8 @@ import yaml
 from importer.api.client import SuperfoneClient
 from importer.mapping import load_mapping
 from importer.models import Row
-from importer.run.importer import Importer, RunResult
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer, RunResult
 from importer.sandbox import SandboxServer
 from importer.sources import open_table
 from importer.suggest.suggester import PRESETS, PRESETS_DIR, preset_path

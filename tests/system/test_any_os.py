@@ -73,7 +73,7 @@ try:
 except ModuleNotFoundError:
     print("no fcntl")
 print(hasattr(signal, "SIGHUP"), hasattr(os, "fork"), multiprocessing.get_start_method())
-import importer.cli.commands, importer.run.storages.lock, importer.run.delivery
+import importer.cli.commands, importer.run.stores.lock, importer.run.kinds.send
 print("imported")
 raise SystemExit(0)
 """)

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from importer.api.retry import RetryPolicy
-from importer.readback.plan import Plan
-from importer.readback.verify import Verify
 from importer.report.charts import number as written
-from importer.run.importer import Importer, RunResult
-from importer.run.kind import DryRun, RunKind
-from importer.run.options import RunOptions
+from importer.run.context.kind import RunKind
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer, RunResult
+from importer.run.kinds.dry import DryRun
+from importer.run.kinds.plan import Plan
+from importer.run.kinds.verify import Verify
 from tests.report.hostile import markup_problems
 from tests.report.svg import bars, charts, number, series, title_and_desc
 

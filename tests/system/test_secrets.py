@@ -21,8 +21,8 @@ from importer.api.client import SuperfoneClient
 from importer.api.retry import RetryPolicy
 from importer.cli.commands import main
 from importer.errors import ApiError, ConfigError
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 from importer.sandbox import SandboxConfig, SandboxServer
 
 CANARY = "sfk-CANARY-7f3e9c21d4b8a6"

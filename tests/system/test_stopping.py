@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from importer.api.retry import RetryPolicy
-from importer.run import heartbeat
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.engine import heartbeat
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
 from tests.system.stopping_helpers import (
     assert_every_note_once,
     command,
@@ -109,7 +109,7 @@ def test_a_black_hole_costs_at_most_the_retry_budget_per_row_and_the_log_says_wh
     held = [entry for entry in fresh_sandbox.requests() if entry["fault"] == "black_hole"]
     assert len(held) == stalled * policy.max_attempts  # each stalled row: its attempts, nothing more
     assert took < 4 + (stalled / concurrency + 1) * budget, took
-    beats = [r for r in caplog.records if r.name == "importer.run.heartbeat"]
+    beats = [r for r in caplog.records if r.name == "importer.run.engine.heartbeat"]
     assert any("waiting for the API's answer to" in r.getMessage() for r in beats), [r.getMessage() for r in beats]
     times = sorted(r.created for r in caplog.records if r.name.startswith("importer"))
     assert max(b - a for a, b in zip(times, times[1:], strict=False)) < 2 * 0.25 + 0.5  # never silent for long

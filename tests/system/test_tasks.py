@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from importer.api.client import SuperfoneClient
-from importer.readback.plan import Plan
-from importer.run.importer import Importer
-from importer.run.options import RunOptions
+from importer.run.context.options import RunOptions
+from importer.run.journey.pipeline import Importer
+from importer.run.kinds.plan import Plan
 from importer.sandbox import SandboxServer
 
 MAPPING = """\
@@ -172,7 +172,7 @@ def test_dry_run_and_plan_show_the_task_requests(fresh_sandbox: SandboxServer, t
 
 def test_apply_creates_the_planned_tasks_and_counts_them(fresh_sandbox: SandboxServer, tmp_path: Path) -> None:
     from importer.api.retry import RetryPolicy
-    from importer.run.apply import Apply
+    from importer.run.kinds.apply import Apply
 
     sheet, mapping = write(tmp_path, [row(1), row(2)])
     plan = run(fresh_sandbox, sheet, mapping, tmp_path / "plans", kind=Plan())

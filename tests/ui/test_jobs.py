@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importer.ui.jobs import Job, LiveProgress, time_left
+from importer.ui.progress import Job, LiveProgress, time_left
 
 
 def test_time_left_reads_as_words() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importer.ui.jobs import LiveProgress
+from importer.ui.progress import LiveProgress
 from importer.ui.results import Change, parse_changes
 from tests.fakes import FakeClock
 

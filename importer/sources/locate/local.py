@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from importer.errors import InputError
-from importer.sources.kinds import KINDS
 from importer.sources.locate.archive import PACKED, is_packed, unpack
+from importer.sources.locate.formats import KINDS
 from importer.sources.locate.found import Scratch, SourceFile, archived_name
 from importer.sources.locate.pick import Entry, choose, is_pattern, listed
 

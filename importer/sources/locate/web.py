@@ -19,8 +19,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from importer.errors import InputError
-from importer.sources.kinds import KINDS
 from importer.sources.locate.archive import is_packed, unpack
+from importer.sources.locate.formats import KINDS
 from importer.sources.locate.found import Scratch, SourceFile
 from importer.sources.locate.uri import Address, display_name, secrets_in
 

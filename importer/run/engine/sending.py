@@ -1,0 +1,423 @@
+"""The sending engine: a pool of workers sharing one rate limiter, one retry policy and one client.
+
+- Jobs are read lazily, at most ``window`` admitted and unfinished at a time.
+- Rows that share any phone are never in flight together and keep sheet order: each job waits for the
+  last earlier job holding each of its phones (a chain per phone).
+- The very first request goes alone: a wrong key costs exactly one request, not one per worker, and
+  a server that cannot be reached at all stops the run (TransientError) after that row's retries.
+- A 401 stops the run: no new request starts, in-flight ones finish, then ``run`` raises AuthError.
+- A request whose outcome is unknown (UncertainError) is retried without ``customer_note`` and, if it
+  carried one, the row ends ``in_doubt`` ("note may not have been added"): a note is never sent twice.
+- ``prepare`` (optional) sees each job just before its first write, with a function that reads a lead through
+  the same limiter and retries (get-lead): it returns the job to send (perhaps other requests), or the row's
+  outcome when nothing is to be sent (apply: a lead changed since its plan; undo: nothing left to restore).
+- The run's :class:`~importer.run.engine.stop.Stop` (a signal, a quota-length Retry-After, the time limit, a full
+  disk): no job starts and no retry is made any more; requests in flight finish within ``grace`` seconds. A job cut
+  short ends ``stopped`` (its Outcome says whether any of its requests may have been applied); a job still in
+  flight after the grace period is abandoned, with no outcome at all (as if the process had been killed).
+
+Concurrency default 8: by Little's law the pool sustains ``concurrency / latency`` requests per second,
+so 8 workers keep the default rate (10/s) up to 800 ms per request; raise it with the rate
+(``rate × latency × 1.5``, e.g. 16 for 50/s at 200 ms).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from typing import Any, cast
+
+from importer.api.ratelimit import RateLimiter
+from importer.api.retry import Decision, Retrying, RetryPolicy
+from importer.errors import ApiError, AuthError, StopRequested, UncertainError
+from importer.run.engine.chains import Entry, PhoneChains
+from importer.run.engine.stop import Stop
+from importer.run.engine.tasks import TaskOutcome, TaskSender, unsent
+from importer.run.engine.work import (
+    CUSTOMER_NOT_FOUND,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_GRACE,
+    NOTE,
+    Job,
+    JobTracker,
+    LeadClient,
+    Outcome,
+    Prepare,
+    ReadLead,
+    UpsertClient,
+    without_note,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class Sender:
+    """Sends jobs through ``client`` with ``concurrency`` workers at most ``rate`` requests per second.
+
+    ``rate`` ``math.inf`` (or 0) means no client-side limit; the server's 429s and Retry-After still apply.
+    ``burst`` defaults to 50 ms worth of requests (see importer.api.ratelimit). ``window`` bounds how many
+    jobs are read ahead of the slowest unfinished one. ``stop``, ``max_wait`` and ``on_wait``: see
+    :class:`~importer.api.retry.Retrying`; ``grace``: seconds the requests in flight get once the run stops.
+    """
+
+    def __init__(
+        self,
+        client: UpsertClient,
+        rate: float = 10.0,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        burst: float | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        *,
+        window: int | None = None,
+        stop: Stop | None = None,
+        max_wait: float = math.inf,
+        on_wait: Callable[[float], None] | None = None,
+        grace: float = DEFAULT_GRACE,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if stop is not None and sleep is time.sleep:
+            sleep = stop.sleep  # a stop cuts every wait short
+        self.client = client
+        self.concurrency = concurrency
+        self.limiter = RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
+        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep, stop=stop, max_wait=max_wait,
+                                 on_wait=on_wait)
+        self.grace = grace
+        self._stopped_at: float | None = None
+        self._abandoned = False
+        self._in_flight: dict[int, float] = {}  # row → when its job started (time.monotonic)
+        self.task_sender = TaskSender(client, self.retrying)
+        self.window = window if window is not None else max(256, concurrency * 32)
+        self._cond = threading.Condition()
+        self._callback_lock = threading.Lock()
+        self._chains = PhoneChains()
+        self._exhausted = False
+        self._stopping = False
+        self._fatal: BaseException | None = None
+        self._halted = False  # no request at all may start any more
+        self._gate_open = False
+        self._prober: int | None = None
+        ensure_pool_size = getattr(client, "ensure_pool_size", None)
+        if callable(ensure_pool_size):
+            ensure_pool_size(concurrency)
+        if stop is not None:
+            stop.on_request(self._run_stopped)
+
+    def stop(self) -> None:
+        """Graceful stop: jobs already started finish (with their retries); no other job starts."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+
+    def _run_stopped(self) -> None:
+        """The run's stop was requested: no job starts, no retry is made; the grace period starts now."""
+        with self._cond:
+            self._stopped_at = time.monotonic()  # real time: the grace is spent joining threads
+            self._stopping = True
+            self._cond.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def activity(self) -> str:
+        """What the sender waits for, in words: the requests in flight and the oldest one's age, or the stop."""
+        now = time.monotonic()
+        with self._cond:
+            started = sorted(self._in_flight.items(), key=lambda item: item[1])
+            stopping = self._stopping
+        if not started:
+            return "stopping: no request in flight" if stopping else "waiting for the next row to send"
+        row, since = started[0]
+        return (f"{'stopping: ' if stopping else ''}waiting for the API's answer to {len(started)} row(s) in flight, "
+                f"the oldest (row {row}) for {now - since:.0f} s")
+
+    def run(
+        self,
+        jobs: Iterable[Job],
+        on_start: Callable[[Job], None],
+        on_outcome: Callable[[Outcome], None],
+        prepare: Prepare | None = None,
+    ) -> None:
+        """Send every job; return when all finished (or the run stopped). Raises AuthError on a 401.
+
+        ``on_start`` and ``on_outcome`` are called from worker threads, one at a time; ``on_start`` only for a
+        job that is sent (``prepare`` may end a row without sending it: then only ``on_outcome``).
+        """
+        workers = [
+            threading.Thread(target=self._work, args=(on_start, on_outcome, prepare), name=f"sender-{i}",
+                             daemon=True)
+            for i in range(self.concurrency)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            self._dispatch(iter(jobs))
+        except BaseException as exc:  # Ctrl-C or a failing job source: started jobs still finish
+            self._fail(exc, halt=False)
+        finally:
+            with self._cond:
+                self._exhausted = True
+                self._cond.notify_all()
+            self._join(workers)
+        if self._fatal is not None:
+            raise self._fatal
+
+    def _join(self, workers: list[threading.Thread]) -> None:
+        """Wait for the workers; a first Ctrl-C meanwhile stops gracefully, a second one leaves at once. Once the
+        run's stop was requested, the workers get ``grace`` seconds; any still waiting for an answer then is
+        abandoned (its job gets no outcome: the journal has it in flight, as after a kill)."""
+        try:
+            for worker in workers:
+                while worker.is_alive():
+                    worker.join(self._join_timeout())
+                    if self._stopped_at is not None and time.monotonic() >= self._stopped_at + self.grace:
+                        break
+        except KeyboardInterrupt as exc:
+            self._fail(exc, halt=False)
+            for worker in workers:
+                worker.join()
+        if any(worker.is_alive() for worker in workers):
+            with self._callback_lock:
+                self._abandoned = True
+            logger.warning("%d request(s) still unanswered %g s after the stop: left in flight (the next run "
+                           "treats them as in doubt)", sum(worker.is_alive() for worker in workers), self.grace)
+
+    def _join_timeout(self) -> float:
+        if self._stopped_at is None:
+            return 0.2  # short joins, so that a stop requested meanwhile is noticed
+        return max(0.0, self._stopped_at + self.grace - time.monotonic())
+
+    # --- dispatching ----------------------------------------------------------------------------------
+
+    def _dispatch(self, jobs: Iterator[Job]) -> None:
+        while True:
+            with self._cond:
+                while self._chains.open >= self.window and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+            job = next(jobs, None)  # outside the lock: the source may be slow
+            if job is None:
+                return
+            with self._cond:
+                self._admit(job)
+
+    def _admit(self, job: Job) -> None:
+        if self._chains.admit(job):
+            self._cond.notify_all()
+
+    def _finish(self, entry: Entry) -> None:
+        with self._cond:
+            self._chains.finish(entry)
+            self._cond.notify_all()
+
+    def _fail(self, exc: BaseException, halt: bool) -> None:
+        """Keep ``exc`` for run() to raise; stop. ``halt``: started jobs make no further request."""
+        with self._cond:
+            if self._fatal is None:
+                self._fatal = exc
+            self._stopping = True
+            self._halted = self._halted or halt
+            self._cond.notify_all()
+
+    # --- workers --------------------------------------------------------------------------------------
+
+    def _next_entry(self) -> Entry | None:
+        with self._cond:
+            while True:
+                if self._stopping:
+                    return None
+                if self._chains.ready:
+                    return self._chains.ready.popleft()
+                if self._exhausted and self._chains.open == 0:
+                    return None
+                self._cond.wait()
+
+    def _work(self, on_start: Callable[[Job], None], on_outcome: Callable[[Outcome], None],
+              prepare: Prepare | None) -> None:
+        try:
+            while (entry := self._next_entry()) is not None:
+                try:
+                    if not self._wait_for_gate(starting=True):
+                        break  # stopped before this job started: it stays unsent and unreported
+                    try:
+                        job = entry.job if prepare is None else self._prepare(prepare, entry.job)
+                    except StopRequested:
+                        break  # stopped while reading the lead: the job did not start
+                    if isinstance(job, Job):
+                        with self._callback_lock:
+                            if self._abandoned:
+                                break
+                            try:
+                                on_start(job)
+                            except StopRequested:
+                                break  # the job could not be recorded as started (a full disk): it is not sent
+                        with self._cond:
+                            self._in_flight[job.row] = time.monotonic()
+                        try:
+                            outcome = self._send_job(job)
+                        finally:
+                            with self._cond:
+                                self._in_flight.pop(job.row, None)
+                    else:
+                        outcome = job
+                    with self._callback_lock:
+                        if self._abandoned:
+                            break  # the run has written its report without this job: it stays in flight
+                        on_outcome(outcome)
+                finally:
+                    self._finish(entry)
+        except BaseException as exc:  # a failing callback or a bug: stop the run and re-raise from run()
+            self._fail(exc, halt=True)
+
+    def _prepare(self, prepare: Prepare, job: Job) -> Job | Outcome:
+        """``prepare`` the job; a read that fails (after its retries) fails the row, a 401 stops the run."""
+        try:
+            return prepare(job, self.read_lead)
+        except _Halted:
+            return Outcome(job.row, "failed", "not finished: the run was halted")
+        except AuthError as exc:
+            self._open_gate()
+            self._fail(exc, halt=True)
+            return Outcome(job.row, "failed", exc.message, http_status=exc.status)
+        except ApiError as exc:
+            if not self._gate_open:
+                self._fail(exc, halt=True)
+            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status)
+
+    def read_lead(self, phone: str) -> dict[str, Any] | None:
+        """get-lead through the run's limiter and retry policy (the run's first request still goes alone)."""
+        client = cast(LeadClient, self.client)
+
+        def before_attempt() -> None:
+            if not self._wait_for_gate():
+                raise _Halted
+
+        def on_error(exc: ApiError, decision: Decision) -> None:
+            if exc.status is not None or isinstance(exc, UncertainError):
+                self._open_gate()
+
+        lead = self.retrying.call(lambda: client.get_lead(phone), before_attempt=before_attempt,
+                                  on_error=on_error, subject=f"lookup of {phone}")
+        self._open_gate()
+        return lead
+
+    def _wait_for_gate(self, starting: bool = False) -> bool:
+        """Let the first request of the run go alone. False once the run is halted (401, failing callback),
+        or when ``starting`` a new job once the run is stopping."""
+        with self._cond:
+            me = threading.get_ident()
+            if self._prober is None:
+                self._prober = me
+            while not self._gate_open and self._prober != me and not self._halted:
+                self._cond.wait()
+            return not (self._halted or (starting and self._stopping))
+
+    def _open_gate(self) -> None:
+        with self._cond:
+            if not self._gate_open:
+                self._gate_open = True
+                self._cond.notify_all()
+
+    def _send_job(self, job: Job) -> Outcome:
+        tracker = JobTracker(job)
+        outcome = self._send_requests(tracker, job.requests)
+        if outcome.stopped:
+            return outcome
+        if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
+            outcome = replace(self._send_requests(tracker, job.fallback), fell_back=True)
+        if not job.tasks or outcome.stopped:
+            return outcome
+        if not tracker.delivered:
+            return replace(outcome, tasks=unsent(job.tasks, "not created: the lead's upsert did not go through"))
+        return replace(outcome, tasks=self._send_tasks(job))
+
+    def _send_tasks(self, job: Job) -> tuple[TaskOutcome, ...]:
+        """The job's tasks, once its lead is written (a 401 halts the run, as for any request)."""
+        def before_attempt() -> None:
+            if not self._wait_for_gate():
+                raise _Halted
+
+        # get-lead finds a lead by any of its phones, and the lead holds all of the row's once its upsert succeeded
+        phone = str(job.requests[0]["customer_phone"]) if job.requests else min(job.phones)
+        try:
+            return self.task_sender.send(job.row, phone, job.tasks, before_attempt)
+        except _Halted:
+            return unsent(job.tasks, "not finished: the run was halted")
+        except StopRequested:
+            return unsent(job.tasks, "not created: the run stopped")
+        except AuthError as exc:
+            self._fail(exc, halt=True)
+            return unsent(job.tasks, exc.message)
+        finally:
+            self._open_gate()
+
+    def _send_requests(self, tracker: JobTracker, requests: tuple[dict[str, Any], ...]) -> Outcome:
+        for index, payload in enumerate(requests):
+            body = without_note(payload) if tracker.job.note_in_doubt else payload
+            outcome = self._send_request(tracker, body, index)
+            if outcome is not None:
+                return outcome
+        tracker.delivered = True
+        return tracker.outcome("succeeded", "", 200)
+
+    def _send_request(self, tracker: JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
+        """Send one payload until it succeeds (None) or the job has to end (its Outcome)."""
+        sending = [body]  # without its note after an answer that leaves the outcome unknown
+
+        def before_attempt() -> None:
+            if not self._wait_for_gate():
+                raise _Halted
+            tracker.attempts += 1
+
+        def on_error(exc: ApiError, decision: Decision) -> None:
+            if exc.status is not None or isinstance(exc, UncertainError):
+                self._open_gate()  # the server answered: it is reachable
+            tracker.last_status = exc.status
+            if isinstance(exc, UncertainError):
+                tracker.maybe_applied = True
+            if isinstance(exc, UncertainError) and NOTE in sending[0]:
+                tracker.note_maybe_applied = True
+            if decision.strip_note:
+                sending[0] = without_note(sending[0])
+
+        try:  # the retry loop logs each retry and 429 (importer.api.retry, INFO) under the row's number
+            self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
+                               on_error=on_error, subject=f"row {tracker.job.row}")
+        except _Halted:
+            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
+        except StopRequested:
+            return tracker.stopped()
+        except AuthError as exc:
+            self._open_gate()
+            self._fail(exc, halt=True)
+            return tracker.outcome("failed", exc.message, exc.status)
+        except ApiError as exc:
+            if not self._gate_open:  # the run's first request never reached the server
+                self._fail(exc, halt=True)
+            return tracker.outcome("failed", _reason(exc, index), exc.status)
+        self._open_gate()
+        tracker.maybe_applied = True
+        return None
+
+
+class _Halted(Exception):
+    """The run was halted (a 401, a failing callback) before this attempt could start."""
+
+
+def _reason(error: ApiError, index: int) -> str:
+    if index > 0:
+        return f"second request (remove_labels) failed: {error.message}"
+    return error.message
+
+
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_GRACE", "Job", "LeadClient", "Outcome", "Prepare", "ReadLead", "Sender",
+           "UpsertClient"]

@@ -1,0 +1,131 @@
+"""The read before a write: a real run's look at each lead just before its first write to it.
+
+A worker about to send a row (:class:`~importer.run.engine.sending.Sender`, ``prepare``) reads the row's lead with
+get-lead — through the run's rate limiter and retry loop, like the writes — when the row's policies need the lead's
+values (``fill_empty``, ``create_only``: :mod:`importer.run.rules.policy`) or when the run records before-images (every
+real run unless ``--no-undo``). Then, before any write:
+
+- the policies leave out what they forbid (counted per field: ``kept`` in summary.json);
+- the before-image — what the lead held in each field about to change, and what the write sends — goes into the
+  journal, durably (``kill -9`` and a resume keep it); before.jsonl is written from there when the run ends.
+
+With ``--no-undo`` a row without policies is not read: its image says ``existed: null`` and holds no ``before``,
+and the run makes half the requests of one that reads (one write per row instead of a read and a write). A read
+that fails for good fails its row, unsent: a policy cannot be honoured, nor a write undone, blind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from importer.report.before import BEFORE_FILE, BeforeImage, write_before_images
+from importer.run.engine.work import NOTE, NOTE_IN_DOUBT, Job, Outcome, ReadLead
+from importer.run.rules.policy import apply_policies, sent_record
+from importer.run.stores.journal import Journal
+
+__all__ = ["PriorRead"]
+
+
+class PriorRead:
+    """One real run's reads before its writes, its policies and its before-images (kept in ``journal``)."""
+
+    def __init__(self, journal: Journal, key: str, policies: Mapping[str, str], undo: bool) -> None:
+        self.journal = journal
+        self.key = key
+        self.policies = dict(policies)
+        self.undo = undo
+        self.kept: Counter[str] = Counter()
+        self.reads = 0
+        self._lock = threading.Lock()
+        self._phones: dict[int, str] = {}
+
+    def start(self, resuming: bool) -> None:
+        """A run that does not resume the key's last one starts with no image."""
+        if not resuming:
+            self.journal.forget_before(self.key)
+
+    def needs_read(self, job: Job) -> bool:
+        """Whether ``job``'s lead must be read first: for the before-image, or for a policy of one of its fields."""
+        if self.undo:
+            return True
+        if job.row < 0:  # a lead gone from the input: the mapping's policies do not apply
+            return False
+        return any(self._has_policy(name, value) for request in job.requests for name, value in request.items())
+
+    def _has_policy(self, name: str, value: Any) -> bool:
+        if name == "address" and isinstance(value, Mapping):
+            return any(f"address.{key}" in self.policies for key in value)
+        return name in self.policies
+
+    def prepare(self, job: Job, read: ReadLead) -> Job | Outcome:
+        """Called by a worker just before ``job``'s first write: the job to send, or the row's outcome when nothing
+        is left to send (it succeeded: its lead holds, or keeps, every value). An image is kept for each job that
+        sends an upsert."""
+        if not job.requests:  # tasks alone: no upsert
+            return job
+        phone = str(job.requests[0]["customer_phone"])
+        row = job.row if job.row >= 0 else None
+        if not self.needs_read(job):
+            self._record(job, BeforeImage(row, phone, None, None, {}, self._sent(job, job.requests)))
+            return job
+        lead = read(phone)
+        applied = apply_policies(job.requests, lead, self.policies if job.row >= 0 else {})
+        with self._lock:
+            self.reads += 1
+            self.kept.update(applied.kept.keys())
+        if not applied.requests:
+            return replace(job, requests=()) if job.tasks else _unsent(job, applied.kept)
+        lead_id = lead.get("id") if lead is not None else None
+        self._record(job, BeforeImage(row, phone, lead_id if isinstance(lead_id, int) else None, lead is not None,
+                                      applied.before, self._sent(job, applied.requests)))
+        return replace(job, requests=applied.requests)
+
+    @staticmethod
+    def _sent(job: Job, requests: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+        sent = sent_record(requests)
+        if job.note_in_doubt:
+            sent.pop(NOTE, None)  # the sender strips it: it is not sent again
+        return sent
+
+    def _record(self, job: Job, image: BeforeImage) -> None:
+        with self._lock:
+            self._phones[job.row] = image.phone
+        self.journal.record_before(self.key, job.row, image)
+
+    def outcome(self, outcome: Outcome, fallback: tuple[dict[str, Any], ...] = ()) -> None:
+        """How a row's writes ended (``fallback``: what was sent instead when its lead was gone)."""
+        with self._lock:
+            phone = self._phones.pop(outcome.row, None)
+        if phone is None:  # stopped before its first write: never imaged
+            return
+        sent = sent_record(fallback) if outcome.fell_back and fallback else None
+        self.journal.before_outcome(self.key, outcome.row, phone, outcome.status, sent)
+
+    def finish(self, folder: Path, summary_extra: dict[str, Any]) -> None:
+        """Write before.jsonl from the journal and the counts into summary.json."""
+        images = write_before_images(folder / BEFORE_FILE, self.journal.before_images(self.key))
+        summary_extra["before_images"] = images
+        summary_extra["lookups"] = self.reads
+        if not self.undo:
+            summary_extra["no_undo"] = True
+        if self.policies:
+            summary_extra["policies"] = dict(self.policies)
+            summary_extra["kept"] = dict(self.kept.most_common())
+
+
+
+def _unsent(job: Job, kept: Mapping[str, str]) -> Outcome:
+    """The outcome of a row left with nothing to send: succeeded (in doubt if an earlier note may be on the lead)."""
+    if kept:
+        message = "not sent: the lead keeps its values of " + ", ".join(
+            f"{name} ({policy})" for name, policy in kept.items())
+    else:
+        message = "not sent: the lead already has every label and phone of the row"
+    if job.note_in_doubt:
+        return Outcome(job.row, "in_doubt", f"{message}; {NOTE_IN_DOUBT}")
+    return Outcome(job.row, "succeeded", message)

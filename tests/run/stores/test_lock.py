@@ -1,0 +1,66 @@
+"""One run at a time per state file: a second holder is refused at once; a dead holder's lock is free again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from importer.run.stores.lock import RunLock, RunLocked
+
+HOLD = """
+import sys, time
+from importer.run.stores.lock import RunLock
+lock = RunLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def hold_in_child(state: Path) -> subprocess.Popen[str]:
+    child = subprocess.Popen([sys.executable, "-c", HOLD, str(state)], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline() == "held\n"
+    return child
+
+
+def stop(child: subprocess.Popen[str]) -> None:
+    child.kill()
+    child.wait()
+    assert child.stdout is not None
+    child.stdout.close()
+
+
+def test_a_second_run_is_refused_with_the_holder_named(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    child = hold_in_child(state)
+    try:
+        started = time.monotonic()
+        with pytest.raises(RunLocked, match=rf"another run is using .*state.sqlite: pid {child.pid} on .+, started "):
+            RunLock(state).acquire()
+        assert time.monotonic() - started < 1  # at once, no waiting
+    finally:
+        stop(child)
+
+
+def test_the_lock_of_a_killed_run_is_taken_over(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    child = hold_in_child(state)
+    os.kill(child.pid, signal.SIGKILL)
+    stop(child)
+    with RunLock(state) as lock:  # the kernel released it with the process
+        assert lock.holder_path.read_text().startswith(f'{{"pid": {os.getpid()}')
+    assert lock.holder_path.read_text() == ""  # released: nobody is named
+
+
+def test_the_same_process_cannot_hold_it_twice_and_can_retake_it(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    with RunLock(state), pytest.raises(RunLocked, match=f"pid {os.getpid()}"):
+        RunLock(state).acquire()
+    with RunLock(state):
+        pass
