@@ -20,7 +20,7 @@ import csv
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from importer.run.context.kind import RunContext
 from importer.run.context.rows import CheckedBatch, CheckedRow
 from importer.run.engine.work import NOTE, Job, Outcome, ReadLead
 from importer.run.kinds.ledger import Decided, Pending, SyncLedger
+from importer.run.kinds.prior import BeforeWrite, ReadOnly
 from importer.run.kinds.send import JOURNAL_NAME, Delivery, Send
 from importer.run.rules.compare import compare, merge_requests
 from importer.run.rules.snapshot import changed_fields, lead_values
@@ -147,6 +148,10 @@ class PlannedDecide:
         with self._lock:
             self._waiting[row.number] = planned
         return Decided(False, requests, fallback, pending, decided.issues)
+
+    def before_write(self, journal: Journal, key: str, policies: Mapping[str, str], undo: bool) -> BeforeWrite:
+        """The plan's reads are its before-images (written when the apply ends): a look, nothing kept."""
+        return ReadOnly(self.prepare)
 
     def prepare(self, job: Job, read: ReadLead) -> Job | Outcome:
         """Read the lead again just before the first write: a lead that changed since the plan is not sent."""

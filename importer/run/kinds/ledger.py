@@ -8,7 +8,7 @@ what was sent only when it succeeded; a failed or in-doubt row is decided afresh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +20,11 @@ from importer.errors import ConfigError
 from importer.issues import issue
 from importer.models import Issue
 from importer.run.context.options import RunOptions
-from importer.run.engine.work import Prepare
+from importer.run.kinds.prior import BeforeWrite, PriorRead
 from importer.run.rules.sync import NOTE, Confirmed, confirmed_after, decide
 from importer.run.stores.account import AccountState
 from importer.run.stores.home import account_key
+from importer.run.stores.journal import Journal
 from importer.run.stores.state import NoteStatus, StoredLead, SyncState
 
 __all__ = ["Decide", "GuardError", "Pending", "SyncDecide", "SyncLedger", "account_key", "account_state"]
@@ -195,14 +196,15 @@ class SyncLedger:
 class Decide(Protocol):
     """How a real run decides what to send. A run: the sync's rules (:class:`SyncDecide`); apply: its plan.
 
-    ``key_extras`` set the run apart in the journal; ``prepare`` sees each job just before its first write
-    (:class:`~importer.run.engine.sending.Sender`)."""
+    ``key_extras`` set the run apart in the journal; :meth:`before_write` is what sees each job just before its
+    first write (:class:`~importer.run.engine.sending.Sender`'s ``prepare``) and when it ends."""
 
     @property
     def key_extras(self) -> tuple[str, ...]: ...
 
-    @property
-    def prepare(self) -> Prepare | None: ...
+    def before_write(self, journal: Journal, key: str, policies: Mapping[str, str], undo: bool) -> BeforeWrite:
+        """The look at each lead before its first write (``undo``: keep before-images)."""
+        ...
 
     def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
         """Indices of the batch's rows to send that are not sent: their leads hold them already."""
@@ -217,7 +219,9 @@ class SyncDecide:
     """The sync's rules (:mod:`importer.run.kinds.ledger`): only what changed since the job's last confirmed run."""
 
     key_extras: tuple[str, ...] = ()
-    prepare: Prepare | None = None
+
+    def before_write(self, journal: Journal, key: str, policies: Mapping[str, str], undo: bool) -> BeforeWrite:
+        return PriorRead(journal, key, policies, undo)
 
     def unchanged(self, batch: CheckedBatch, ledger: SyncLedger) -> set[int]:
         return ledger.unchanged(batch)

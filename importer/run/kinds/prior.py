@@ -21,14 +21,44 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from importer.report.before import BEFORE_FILE, BeforeImage, write_before_images
 from importer.run.engine.work import NOTE, NOTE_IN_DOUBT, Job, Outcome, ReadLead
 from importer.run.rules.policy import apply_policies, sent_record
 from importer.run.stores.journal import Journal
 
-__all__ = ["PriorRead"]
+__all__ = ["BeforeWrite", "PriorRead", "ReadOnly"]
+
+
+class BeforeWrite(Protocol):
+    """What a real run does just before each job's first write (:class:`~importer.run.engine.sending.Sender`'s
+    ``prepare``) and when the job ends: a run reads leads for its policies and before-images
+    (:class:`PriorRead`); an apply reads them to find leads changed since its plan (:class:`ReadOnly`)."""
+
+    def start(self, resuming: bool) -> None: ...
+
+    def prepare(self, job: Job, read: ReadLead) -> Job | Outcome: ...
+
+    def outcome(self, outcome: Outcome, fallback: tuple[dict[str, Any], ...] = ()) -> None: ...
+
+    def finish(self, folder: Path, summary_extra: dict[str, Any]) -> None: ...
+
+
+class ReadOnly:
+    """A look at each lead before its write that keeps nothing (``check``: the job to send, or its outcome)."""
+
+    def __init__(self, check: Any) -> None:
+        self.prepare = check
+
+    def start(self, resuming: bool) -> None:
+        pass
+
+    def outcome(self, outcome: Outcome, fallback: tuple[dict[str, Any], ...] = ()) -> None:
+        pass
+
+    def finish(self, folder: Path, summary_extra: dict[str, Any]) -> None:
+        pass
 
 
 class PriorRead:

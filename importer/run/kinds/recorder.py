@@ -1,0 +1,163 @@
+"""Every outcome of a real run, recorded once, in each store that keeps it: the journal (so a killed run resumes),
+the sync ledger (what this job confirmed for the lead, its note), the before-images (for undo), the follow-up
+tasks, the leads gone from the input, and the report with its counts (so people see each success and failure).
+
+The sending engine calls :meth:`Recorder.started` before a job's first request and :meth:`Recorder.ended` with
+its :class:`~importer.run.engine.work.Outcome`, one call at a time; the decide stage reports the rows it does not
+send through :meth:`Recorder.unchanged`, :meth:`Recorder.resumed` and :meth:`Recorder.report`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from importer.errors import StopRequested
+from importer.models import Row
+from importer.report import ReportWriter, Summary
+from importer.run.context.options import Progress
+from importer.run.context.room import disk_full
+from importer.run.engine.stop import Stop
+from importer.run.engine.tasks import DeliveryTasks
+from importer.run.engine.work import NOTE, Job, Outcome
+from importer.run.kinds.ledger import Pending, SyncLedger
+from importer.run.kinds.missing import MissingLeads
+from importer.run.kinds.prior import BeforeWrite
+from importer.run.stores.journal import Journal, RowState
+
+__all__ = ["Recorder"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Recorder:
+    """The stores of one real run, behind the calls the engine and the decide stage make."""
+
+    key: str
+    journal: Journal
+    ledger: SyncLedger
+    tasks: DeliveryTasks
+    before: BeforeWrite
+    missing: MissingLeads
+    writer: ReportWriter
+    summary: Summary
+    progress: Progress
+    stop: Stop
+    report_dir: Path
+    #: The journal's rows of the run being resumed (a stopped row is put back as it was).
+    states: dict[int, RowState] = field(default_factory=dict)
+    #: Rows handed to the engine and not ended: the row and what the ledger waits to confirm.
+    pending: dict[int, tuple[Row, Pending | None]] = field(default_factory=dict)
+    waiting_until: float = 0.0  # a Retry-After being waited through (time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- what the decide stage does not send -----------------------------------------------------------------
+
+    def unchanged(self, rows: list[tuple[int, str]]) -> None:
+        """Rows (number, phone) whose leads hold them already."""
+        with self.lock:
+            self.summary.unchanged += len(rows)
+            self.writer.add_unchanged(rows)
+        self.progress.advance(len(rows))
+
+    def resumed(self, row: Row, state: RowState) -> None:
+        """A row a previous, interrupted run already finished: reported, not sent again."""
+        self.summary.resumed += 1
+        self.report(row, state.status, state.message)
+
+    def expect(self, row: Row, pending: Pending | None) -> None:
+        """A row handed to the engine: its outcome is recorded by :meth:`ended`."""
+        self.pending[row.number] = (row, pending)
+
+    # --- the engine's calls, one at a time -------------------------------------------------------------------
+
+    def started(self, job: Job) -> None:
+        """Before a job's first request: the journal and the ledger know it is in flight (its note too)."""
+        if job.row < 0:  # a lead gone from the input
+            return
+        has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
+        try:
+            self.journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
+            pending = self.pending[job.row][1]
+            if pending is not None:
+                self.ledger.sending(pending)
+        except Exception as exc:
+            self.stop_if_full(exc)
+            raise StopRequested("not sent: the run is stopping (no space left)") from exc
+        with self.lock:
+            self.summary.sent += bool(job.requests)  # a job of tasks alone sends no upsert
+
+    def ended(self, outcome: Outcome) -> None:
+        """A job's outcome, into every store (a full disk stops the run; the journal then keeps the row in flight,
+        so the next run sends it again, without its note)."""
+        try:
+            self._ended(outcome)
+        except Exception as exc:
+            self.stop_if_full(exc)
+
+    def _ended(self, outcome: Outcome) -> None:
+        whole = self.pending[outcome.row][1] if outcome.row >= 0 and outcome.fell_back else None
+        self.before.outcome(outcome, (whole.whole,) if whole is not None else ())
+        if outcome.row < 0:
+            self.missing.record(outcome)
+            return
+        if outcome.stopped:
+            self._put_back(outcome)
+            return
+        alone = self.tasks.record(outcome)  # tasks are journaled before their row
+        self.journal.record(self.key, outcome.row, outcome.status, outcome.message)
+        with self.lock:
+            row, pending = self.pending.pop(outcome.row)
+            try:
+                if pending is not None:
+                    self.ledger.outcome(self.tasks.settled_pending(pending, outcome), outcome.status,
+                                        outcome.fell_back)
+            finally:
+                if alone is not None:  # a phone: the row was sent for its tasks alone
+                    self.summary.unchanged += 1
+                    self.writer.add_unchanged([(row.number, alone)])
+                    self.progress.advance(1)
+                else:
+                    self.report(row, outcome.status, outcome.message)
+
+    def _put_back(self, outcome: Outcome) -> None:
+        """A row the run stopped before it ended: unless any of it may have been applied, the journal and the
+        sync state forget it was being sent (its note too), so the next run sends it as if never tried."""
+        if outcome.maybe_applied:
+            return  # left in flight, as a killed run leaves it
+        self.journal.restore(self.key, outcome.row, self.states.get(outcome.row))
+        pending = self.pending[outcome.row][1]
+        if pending is not None:
+            self.ledger.outcome(pending, "failed", False)  # confirms nothing, forgets the note
+        with self.lock:
+            self.summary.sent -= 1
+
+    # --- the report ------------------------------------------------------------------------------------------
+
+    def report(self, row: Row, status: str, message: str) -> None:
+        """One row's outcome in the report and the counts (the caller holds the lock or runs alone)."""
+        if self.waiting_until and time.monotonic() >= self.waiting_until:
+            self.waiting_until = 0.0
+            self.progress.status("")
+        self.summary.count_outcome(status)
+        if status == "succeeded":
+            self.writer.add_success(row)
+        else:
+            self.writer.add_failure(row, message)
+        self.progress.advance(1, failed=int(status != "succeeded"))
+
+    def waiting(self, seconds: float) -> None:
+        """A Retry-After the run waits through: shown on the progress bar until it is over."""
+        self.waiting_until = max(self.waiting_until, time.monotonic() + seconds)
+        self.progress.status(f"waiting {seconds:.0f} s (server asked)")
+
+    def stop_if_full(self, exc: Exception) -> None:
+        """A full disk stops the run (``disk-full``); any other error is re-raised."""
+        if not disk_full(exc):
+            raise exc
+        if self.stop.request("disk-full", f"no space left on the disk of {self.report_dir}"):
+            logger.warning("no space left on the disk of %s (%s): stopping the run", self.report_dir, exc)
