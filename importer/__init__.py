@@ -48,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "Progress": "importer.run.context.options",
     "RunOptions": "importer.run.context.options",
     "Importer": "importer.run.journey.pipeline",
-    "RunResult": "importer.run.journey.pipeline",
+    "RunResult": "importer.run.context.result",
     "DryRun": "importer.run.kinds.dry",
     "RunKind": "importer.run.context.kind",
     "Send": "importer.run.kinds.send",
@@ -123,7 +123,8 @@ if TYPE_CHECKING:
     from importer.phones import Phone, PhoneProblem, normalise_phone
     from importer.run.context.kind import RunKind
     from importer.run.context.options import Progress, RunOptions
-    from importer.run.journey.pipeline import Importer, RunResult
+    from importer.run.context.result import RunResult
+    from importer.run.journey.pipeline import Importer
     from importer.run.kinds.dry import DryRun
     from importer.run.kinds.plan import Plan
     from importer.run.kinds.send import Send

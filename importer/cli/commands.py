@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from importer.report.alerts import Event
     from importer.report.notify import Target
     from importer.run.context.kind import RunKind
-    from importer.run.journey.pipeline import RunResult
+    from importer.run.context.result import RunResult
     from importer.sandbox import SandboxServer
 
 EXIT_OK, EXIT_ROWS, EXIT_FATAL = 0, 1, 2

@@ -1,8 +1,9 @@
-"""One pull: read the keys, skip what the output already has, ask the source for each of the others (paced and
-retried through :class:`~importer.api.retry.Retrying`), append leads and misses, and write a short report.
+"""One pull: read the keys, skip what the output already has, ask the source for each of the others (one call at a
+time through the run's engine, :class:`~importer.run.engine.reads.LeadReader`: the source's pace, the retries, the
+stop, the first call alone), append leads and misses, and write a short report.
 
     sheet ──► keys (checked; refused cells are issues) ──► minus what out/misses already hold
-          ──► for each key: Retrying.call(source.fetch) ──► lead line | miss | failure (an issue)
+          ──► for each key: LeadReader.call(source.fetch) ──► lead line | miss | failure (an issue)
           ──► <report-dir>/<time>-pull-<source>/summary.json + issues.csv
 
 Counts (summary.json): ``rows_total = pulled + same_lead + missed + failed + refused + repeated + already + rows_left``
@@ -21,8 +22,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from importer.api.retry import Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError, StopRequested
+from importer.api.retry import RetryPolicy
+from importer.errors import ApiError
 from importer.issues import issue
 from importer.models import Issue
 from importer.pull.keys import Key, read_keys
@@ -31,6 +32,7 @@ from importer.pull.sources import Fetched, Source
 from importer.report.cells import safe_cells
 from importer.report.writer import ISSUE_COLUMNS, _create_run_folder
 from importer.run.context.options import NullProgress, Progress
+from importer.run.engine.reads import LeadReader
 from importer.run.engine.stop import Stop
 
 
@@ -104,43 +106,45 @@ class Pull:
         tally = _Tally()
         sleep = self.stop.sleep if self._sleep is time.sleep else self._sleep  # waits end when a stop comes
         limiter = self.source.limiter(options.rate, self._clock, sleep)
-        retrying = Retrying(options.retry, limiter, self._clock, sleep, stop=self.stop, max_wait=options.max_wait)
+        reader = LeadReader(None, concurrency=1, policy=options.retry, clock=self._clock, sleep=sleep,
+                            stop=self.stop, max_wait=options.max_wait, limiter=limiter)  # one call at a time
         with PullOutput(options.out, options.misses_path(), self.source.lead_id) as output:
             todo = [key for key in keys if key.value not in output.done]
             try:
-                self._pull(todo, column, output, retrying, tally, issues)
+                self._pull(todo, column, output, reader, tally, issues)
             except ApiError as error:  # 401, or the source cannot be reached: the pull cannot go on
                 folder = self._report(started, column, keys, issues, repeated, tally, limiter.throttle_count)
                 error.report_folder = folder.folder
                 raise
         return self._report(started, column, keys, issues, repeated, tally, limiter.throttle_count)
 
-    def _pull(self, todo: list[Key], column: str, output: PullOutput, retrying: Retrying, tally: _Tally,
+    def _pull(self, todo: list[Key], column: str, output: PullOutput, reader: LeadReader, tally: _Tally,
               issues: list[Issue]) -> None:
         progress = self.progress
         progress.start("pulling", len(todo))
+        done = 0
         try:
-            for index, key in enumerate(todo):
-                if self.stop.requested:
-                    tally.left = len(todo) - index
-                    return
-                try:
-                    fetched = retrying.call(partial(self._fetch, key.value, tally), subject=f"row {key.row}")
-                except StopRequested:  # a quota-length Retry-After, or a stop while it was retrying
-                    tally.left = len(todo) - index
-                    return
-                except ApiError as error:
-                    if isinstance(error, AuthError) or error.status is None:
-                        tally.left = len(todo) - index
-                        raise
-                    tally.failed += 1
-                    issues.append(issue("pull-failed", key.row, column, self.source.scrub(error.message), key.value))
-                    progress.advance(1, failed=1)
-                    continue
-                self._record(key, fetched, output, tally)
-                if fetched.warning:
-                    issues.append(issue("several-leads-match", key.row, column, fetched.warning, key.value))
-                progress.advance(1)
+            def fetch(key: Key) -> Fetched:
+                return reader.call(partial(self._fetch, key.value, tally), subject=f"row {key.row}")
+
+            try:
+                for key, fetched in reader.read(todo, fetch):
+                    done += 1
+                    if isinstance(fetched, ApiError):
+                        if fetched.status is None:  # no answer at all: the pull cannot go on
+                            done -= 1
+                            raise fetched
+                        tally.failed += 1
+                        issues.append(issue("pull-failed", key.row, column, self.source.scrub(fetched.message),
+                                            key.value))
+                        progress.advance(1, failed=1)
+                        continue
+                    self._record(key, fetched, output, tally)
+                    if fetched.warning:
+                        issues.append(issue("several-leads-match", key.row, column, fetched.warning, key.value))
+                    progress.advance(1)
+            finally:
+                tally.left = len(todo) - done  # a stop, a quota-length Retry-After, a 401 or no answer at all
         finally:
             progress.finish()
 

@@ -17,7 +17,8 @@ from importer.api.client import SuperfoneClient
 from importer.mapping import load_mapping
 from importer.models import Row
 from importer.run.context.options import RunOptions
-from importer.run.journey.pipeline import Importer, RunResult
+from importer.run.context.result import RunResult
+from importer.run.journey.pipeline import Importer
 from importer.sandbox import SandboxServer
 from importer.sources import open_table
 from importer.suggest.suggester import PRESETS, PRESETS_DIR, preset_path

@@ -15,7 +15,8 @@ from importer.api.retry import RetryPolicy
 from importer.report.charts import number as written
 from importer.run.context.kind import RunKind
 from importer.run.context.options import RunOptions
-from importer.run.journey.pipeline import Importer, RunResult
+from importer.run.context.result import RunResult
+from importer.run.journey.pipeline import Importer
 from importer.run.kinds.dry import DryRun
 from importer.run.kinds.plan import Plan
 from importer.run.kinds.verify import Verify

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from importer.api.retry import RetryPolicy
-from importer.run.engine import heartbeat
 from importer.run.context.options import RunOptions
+from importer.run.engine import heartbeat
 from importer.run.journey.pipeline import Importer
 from tests.system.stopping_helpers import (
     assert_every_note_once,

@@ -28,28 +28,22 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
-from typing import Any, cast
 
 from importer.api.ratelimit import RateLimiter
-from importer.api.retry import Decision, Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError, StopRequested, UncertainError
+from importer.api.retry import Retrying, RetryPolicy
+from importer.errors import StopRequested
 from importer.run.engine.chains import Entry, PhoneChains
+from importer.run.engine.requests import Gate, Requests
 from importer.run.engine.stop import Stop
-from importer.run.engine.tasks import TaskOutcome, TaskSender, unsent
 from importer.run.engine.work import (
-    CUSTOMER_NOT_FOUND,
     DEFAULT_CONCURRENCY,
     DEFAULT_GRACE,
-    NOTE,
     Job,
-    JobTracker,
     LeadClient,
     Outcome,
     Prepare,
     ReadLead,
     UpsertClient,
-    without_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,7 +55,8 @@ class Sender:
     ``rate`` ``math.inf`` (or 0) means no client-side limit; the server's 429s and Retry-After still apply.
     ``burst`` defaults to 50 ms worth of requests (see importer.api.ratelimit). ``window`` bounds how many
     jobs are read ahead of the slowest unfinished one. ``stop``, ``max_wait`` and ``on_wait``: see
-    :class:`~importer.api.retry.Retrying`; ``grace``: seconds the requests in flight get once the run stops.
+    :class:`~importer.api.retry.Retrying`; ``grace``: seconds the requests in flight get once the run stops;
+    ``limiter``: a bucket of the caller's own (a source CRM's pace) instead of ``rate`` and ``burst``.
     """
 
     def __init__(
@@ -79,6 +74,7 @@ class Sender:
         max_wait: float = math.inf,
         on_wait: Callable[[float], None] | None = None,
         grace: float = DEFAULT_GRACE,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -86,14 +82,13 @@ class Sender:
             sleep = stop.sleep  # a stop cuts every wait short
         self.client = client
         self.concurrency = concurrency
-        self.limiter = RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
+        self.limiter = limiter or RateLimiter(rate if rate > 0 else math.inf, burst, clock=clock, sleep=sleep)
         self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep, stop=stop, max_wait=max_wait,
                                  on_wait=on_wait)
         self.grace = grace
         self._stopped_at: float | None = None
         self._abandoned = False
         self._in_flight: dict[int, float] = {}  # row → when its job started (time.monotonic)
-        self.task_sender = TaskSender(client, self.retrying)
         self.window = window if window is not None else max(256, concurrency * 32)
         self._cond = threading.Condition()
         self._callback_lock = threading.Lock()
@@ -101,9 +96,8 @@ class Sender:
         self._exhausted = False
         self._stopping = False
         self._fatal: BaseException | None = None
-        self._halted = False  # no request at all may start any more
-        self._gate_open = False
-        self._prober: int | None = None
+        self.gate = Gate(self._cond, lambda: self._stopping)
+        self.requests = Requests(client, self.retrying, self.gate, self._fail)
         ensure_pool_size = getattr(client, "ensure_pool_size", None)
         if callable(ensure_pool_size):
             ensure_pool_size(concurrency)
@@ -225,7 +219,7 @@ class Sender:
             if self._fatal is None:
                 self._fatal = exc
             self._stopping = True
-            self._halted = self._halted or halt
+            self.gate.halted = self.gate.halted or halt  # no request at all may start any more
             self._cond.notify_all()
 
     # --- workers --------------------------------------------------------------------------------------
@@ -246,10 +240,10 @@ class Sender:
         try:
             while (entry := self._next_entry()) is not None:
                 try:
-                    if not self._wait_for_gate(starting=True):
+                    if not self.gate.wait(starting=True):
                         break  # stopped before this job started: it stays unsent and unreported
                     try:
-                        job = entry.job if prepare is None else self._prepare(prepare, entry.job)
+                        job = entry.job if prepare is None else self.requests.prepare(prepare, entry.job)
                     except StopRequested:
                         break  # stopped while reading the lead: the job did not start
                     if isinstance(job, Job):
@@ -263,7 +257,7 @@ class Sender:
                         with self._cond:
                             self._in_flight[job.row] = time.monotonic()
                         try:
-                            outcome = self._send_job(job)
+                            outcome = self.requests.send_job(job)
                         finally:
                             with self._cond:
                                 self._in_flight.pop(job.row, None)
@@ -277,146 +271,6 @@ class Sender:
                     self._finish(entry)
         except BaseException as exc:  # a failing callback or a bug: stop the run and re-raise from run()
             self._fail(exc, halt=True)
-
-    def _prepare(self, prepare: Prepare, job: Job) -> Job | Outcome:
-        """``prepare`` the job; a read that fails (after its retries) fails the row, a 401 stops the run."""
-        try:
-            return prepare(job, self.read_lead)
-        except _Halted:
-            return Outcome(job.row, "failed", "not finished: the run was halted")
-        except AuthError as exc:
-            self._open_gate()
-            self._fail(exc, halt=True)
-            return Outcome(job.row, "failed", exc.message, http_status=exc.status)
-        except ApiError as exc:
-            if not self._gate_open:
-                self._fail(exc, halt=True)
-            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status)
-
-    def read_lead(self, phone: str) -> dict[str, Any] | None:
-        """get-lead through the run's limiter and retry policy (the run's first request still goes alone)."""
-        client = cast(LeadClient, self.client)
-
-        def before_attempt() -> None:
-            if not self._wait_for_gate():
-                raise _Halted
-
-        def on_error(exc: ApiError, decision: Decision) -> None:
-            if exc.status is not None or isinstance(exc, UncertainError):
-                self._open_gate()
-
-        lead = self.retrying.call(lambda: client.get_lead(phone), before_attempt=before_attempt,
-                                  on_error=on_error, subject=f"lookup of {phone}")
-        self._open_gate()
-        return lead
-
-    def _wait_for_gate(self, starting: bool = False) -> bool:
-        """Let the first request of the run go alone. False once the run is halted (401, failing callback),
-        or when ``starting`` a new job once the run is stopping."""
-        with self._cond:
-            me = threading.get_ident()
-            if self._prober is None:
-                self._prober = me
-            while not self._gate_open and self._prober != me and not self._halted:
-                self._cond.wait()
-            return not (self._halted or (starting and self._stopping))
-
-    def _open_gate(self) -> None:
-        with self._cond:
-            if not self._gate_open:
-                self._gate_open = True
-                self._cond.notify_all()
-
-    def _send_job(self, job: Job) -> Outcome:
-        tracker = JobTracker(job)
-        outcome = self._send_requests(tracker, job.requests)
-        if outcome.stopped:
-            return outcome
-        if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
-            outcome = replace(self._send_requests(tracker, job.fallback), fell_back=True)
-        if not job.tasks or outcome.stopped:
-            return outcome
-        if not tracker.delivered:
-            return replace(outcome, tasks=unsent(job.tasks, "not created: the lead's upsert did not go through"))
-        return replace(outcome, tasks=self._send_tasks(job))
-
-    def _send_tasks(self, job: Job) -> tuple[TaskOutcome, ...]:
-        """The job's tasks, once its lead is written (a 401 halts the run, as for any request)."""
-        def before_attempt() -> None:
-            if not self._wait_for_gate():
-                raise _Halted
-
-        # get-lead finds a lead by any of its phones, and the lead holds all of the row's once its upsert succeeded
-        phone = str(job.requests[0]["customer_phone"]) if job.requests else min(job.phones)
-        try:
-            return self.task_sender.send(job.row, phone, job.tasks, before_attempt)
-        except _Halted:
-            return unsent(job.tasks, "not finished: the run was halted")
-        except StopRequested:
-            return unsent(job.tasks, "not created: the run stopped")
-        except AuthError as exc:
-            self._fail(exc, halt=True)
-            return unsent(job.tasks, exc.message)
-        finally:
-            self._open_gate()
-
-    def _send_requests(self, tracker: JobTracker, requests: tuple[dict[str, Any], ...]) -> Outcome:
-        for index, payload in enumerate(requests):
-            body = without_note(payload) if tracker.job.note_in_doubt else payload
-            outcome = self._send_request(tracker, body, index)
-            if outcome is not None:
-                return outcome
-        tracker.delivered = True
-        return tracker.outcome("succeeded", "", 200)
-
-    def _send_request(self, tracker: JobTracker, body: dict[str, Any], index: int) -> Outcome | None:
-        """Send one payload until it succeeds (None) or the job has to end (its Outcome)."""
-        sending = [body]  # without its note after an answer that leaves the outcome unknown
-
-        def before_attempt() -> None:
-            if not self._wait_for_gate():
-                raise _Halted
-            tracker.attempts += 1
-
-        def on_error(exc: ApiError, decision: Decision) -> None:
-            if exc.status is not None or isinstance(exc, UncertainError):
-                self._open_gate()  # the server answered: it is reachable
-            tracker.last_status = exc.status
-            if isinstance(exc, UncertainError):
-                tracker.maybe_applied = True
-            if isinstance(exc, UncertainError) and NOTE in sending[0]:
-                tracker.note_maybe_applied = True
-            if decision.strip_note:
-                sending[0] = without_note(sending[0])
-
-        try:  # the retry loop logs each retry and 429 (importer.api.retry, INFO) under the row's number
-            self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
-                               on_error=on_error, subject=f"row {tracker.job.row}")
-        except _Halted:
-            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
-        except StopRequested:
-            return tracker.stopped()
-        except AuthError as exc:
-            self._open_gate()
-            self._fail(exc, halt=True)
-            return tracker.outcome("failed", exc.message, exc.status)
-        except ApiError as exc:
-            if not self._gate_open:  # the run's first request never reached the server
-                self._fail(exc, halt=True)
-            return tracker.outcome("failed", _reason(exc, index), exc.status)
-        self._open_gate()
-        tracker.maybe_applied = True
-        return None
-
-
-class _Halted(Exception):
-    """The run was halted (a 401, a failing callback) before this attempt could start."""
-
-
-def _reason(error: ApiError, index: int) -> str:
-    if index > 0:
-        return f"second request (remove_labels) failed: {error.message}"
-    return error.message
 
 
 __all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_GRACE", "Job", "LeadClient", "Outcome", "Prepare", "ReadLead", "Sender",

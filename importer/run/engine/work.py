@@ -15,6 +15,8 @@ NOTE_IN_DOUBT = "note may not have been added"
 #: The API's answer when no lead has the customer phone and the request may not create one.
 CUSTOMER_NOT_FOUND = "Customer not found"
 DEFAULT_CONCURRENCY = 8
+#: Requests per second a run sends at most unless told otherwise.
+DEFAULT_RATE = 10.0
 #: Seconds the requests in flight get to finish once a run stops: under ``docker stop``'s 10 s before SIGKILL.
 DEFAULT_GRACE = 5.0
 STOPPED = "not sent: the run stopped"
@@ -43,6 +45,7 @@ class Job:
     ``fallback``: sent instead when the API answers that no lead has the customer phone (a sync's partial
     request for a lead deleted since: the whole row, with the mapping's create flag). ``tasks``: created on the
     lead once its requests succeeded (:mod:`importer.run.engine.tasks`); a job of tasks alone has no request.
+    ``reads``: a job that only reads (plan, verify): the engine's ``prepare`` ends it, it has no request.
     """
 
     row: int
@@ -51,9 +54,10 @@ class Job:
     note_in_doubt: bool = False
     fallback: tuple[dict[str, Any], ...] = ()
     tasks: tuple[dict[str, Any], ...] = ()
+    reads: bool = False
 
     def __post_init__(self) -> None:
-        if not (0 if self.tasks else 1) <= len(self.requests) <= 2:
+        if not (0 if self.tasks or self.reads else 1) <= len(self.requests) <= 2:
             raise ValueError(f"row {self.row}: a job has one or two requests, not {len(self.requests)}")
 
 
@@ -74,6 +78,8 @@ class Outcome:
     #: requests succeeded or may have been applied (else nothing of it reached the lead: it is simply unsent).
     stopped: bool = False
     maybe_applied: bool = False
+    #: What a job that only reads found (a lead read back for plan and verify), or the ApiError it ended with.
+    value: Any = None
 
 
 @dataclass(slots=True)

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 from importer.api.catalog import Catalog
 from importer.api.client import SuperfoneClient
@@ -37,10 +35,11 @@ from importer.profiling import RunProfile
 from importer.report import ReportWriter, Summary
 from importer.run.context.kind import RunContext, RunKind
 from importer.run.context.options import NullProgress, Progress, RunOptions
+from importer.run.context.result import RunResult
 from importer.run.context.room import Reserve, check_room, disk_full
 from importer.run.context.rows import CheckedBatch, CheckedRows, check_rows
 from importer.run.engine.heartbeat import Heartbeat
-from importer.run.engine.stop import REASONS, Stop
+from importer.run.engine.stop import Stop
 from importer.run.kinds.dry import DryRun
 from importer.run.kinds.ledger import sync_state_exists
 from importer.run.kinds.send import Send
@@ -51,21 +50,6 @@ from importer.sources.locate import DEFAULT_SETTLE
 REPORT_ROW_COLUMN = "_row"
 OFFLINE_NOTE = ("catalog checks skipped (offline or no API key): stage, group, label and product names were "
                 "not checked against the account")
-
-
-@dataclass
-class RunResult:
-    """What a run returns: its report folder, the content of its summary.json and its exit code."""
-
-    folder: Path
-    summary: dict[str, Any]
-    exit_code: int
-
-    @property
-    def stopped(self) -> str | None:
-        """Why the run stopped before its end (``signal``, ``quota``, ``time-limit``, ``disk-full``), or None."""
-        reason = self.summary.get("stopped")
-        return reason if reason in REASONS else None
 
 
 def utcnow() -> datetime:

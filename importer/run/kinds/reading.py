@@ -1,132 +1,24 @@
-"""Reading leads back with get-lead, for ``run --plan`` and ``verify``.
-
-:class:`LeadReader` makes get-lead calls the way the sender makes upserts: a pool of workers sharing one rate
-limiter and one retry policy (429, 5xx and connection errors are retried, Retry-After pauses everyone, a 401
-stops the run), the first request alone so a wrong key costs one request. Results come back in input order.
-
-:class:`ReadBack` is what plan and verify share: look up every checked row that would be sent, and write one
-line per row to a CSV in the run folder.
+"""Reading leads back for ``run --plan`` and ``verify``: :class:`ReadBack` looks up every checked row that would be
+sent, through the engine's :class:`~importer.run.engine.reads.LeadReader`, and writes one line per row to a CSV in
+the run folder.
 """
 
 from __future__ import annotations
 
 import csv
-import math
-import threading
-import time
-from collections import Counter, deque
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from importer.api.ratelimit import RateLimiter
-from importer.api.retry import Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError, StopRequested
+from importer.errors import StopRequested
 from importer.report import Summary, neutralise
 from importer.run.context.kind import RunContext
 from importer.run.context.rows import CheckedBatch
-from importer.run.engine.stop import Stop
+from importer.run.engine.reads import Fetch, Lead, LeadReader
 from importer.run.rules.compare import merge_requests
 
-__all__ = ["Fetch", "LeadReader", "LeadSource", "ReadBack", "Target"]
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-Lead = dict[str, Any]
-#: Looks one phone up: the lead that has it (primary or secondary), or None.
-Fetch = Callable[[str], Lead | None]
-
-
-class LeadSource(Protocol):
-    def get_lead(self, phone: str) -> Lead | None: ...
-
-
-class _Stopped(ApiError):
-    """The reader was closed (or the run stopped) before this lookup started."""
-
-
-class LeadReader:
-    """get-lead by ``concurrency`` workers at ``rate`` requests per second at most (inf: no limit)."""
-
-    def __init__(
-        self,
-        client: LeadSource,
-        rate: float = 10.0,
-        concurrency: int = 8,
-        policy: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        *,
-        stop: Stop | None = None,
-        max_wait: float = math.inf,
-    ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        if stop is not None and sleep is time.sleep:
-            sleep = stop.sleep
-        self.client = client
-        self.concurrency = concurrency
-        self.limiter = RateLimiter(rate if rate > 0 else math.inf, clock=clock, sleep=sleep)
-        self.retrying = Retrying(policy, self.limiter, clock=clock, sleep=sleep, stop=stop, max_wait=max_wait)
-        self.window = concurrency * 4
-        self._lock = threading.Lock()
-        self._stop: ApiError | None = None
-        self.requests = 0
-
-    def get(self, phone: str) -> Lead | None:
-        """The lead owning ``phone``, retried per the policy. Raises the last ApiError when it gives up."""
-
-        def before_attempt() -> None:
-            if self._stop is not None:
-                raise self._stop
-            with self._lock:
-                self.requests += 1
-
-        try:
-            return self.retrying.call(lambda: self.client.get_lead(phone), before_attempt=before_attempt)
-        except AuthError as exc:
-            self._stop = exc
-            raise
-
-    def read(
-        self, items: Iterable[Item], task: Callable[[Item], Result]
-    ) -> Generator[tuple[Item, Result | ApiError], None, None]:
-        """Run ``task`` on every item (it calls :meth:`get`), yield (item, result) in input order.
-
-        A task that fails with an ApiError yields that error; an AuthError stops everything and is raised.
-        """
-        iterator = iter(items)
-        for first in iterator:  # alone: a wrong key costs exactly one request
-            yield first, self._run(task, first)
-            break
-        window: deque[tuple[Item, Future[Result | ApiError]]] = deque()
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="readback") as pool:
-            try:
-                for item in iterator:
-                    window.append((item, pool.submit(self._run, task, item)))
-                    if len(window) >= self.window:
-                        done, future = window.popleft()
-                        yield done, future.result()
-                while window:
-                    done, future = window.popleft()
-                    yield done, future.result()
-            finally:
-                if window:
-                    self._stop = self._stop or _Stopped("stopped")
-                    for _, future in window:
-                        future.cancel()
-
-    def _run(self, task: Callable[[Item], Result], item: Item) -> Result | ApiError:
-        try:
-            return task(item)
-        except AuthError:
-            raise
-        except ApiError as exc:
-            return exc
-
-
-# --- the pass two of plan and verify ----------------------------------------------------------------------
+__all__ = ["Fetch", "Lead", "ReadBack", "Target"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -34,6 +33,7 @@ from importer.errors import ConfigError
 from importer.report import ReportWriter, Summary, neutralise
 from importer.report.before import BEFORE_FILE, BeforeImage, read_before_images
 from importer.run.context.options import NullProgress, Progress, RunOptions
+from importer.run.context.result import RunResult
 from importer.run.engine.sending import Sender
 from importer.run.engine.stop import Stop
 from importer.run.engine.work import Job, Outcome, ReadLead
@@ -41,16 +41,9 @@ from importer.run.kinds.send import JOURNAL_NAME
 from importer.run.rules.restore import UNDO_COLUMNS, WRITES, LeadUndo, UndoLine, undo_lead
 from importer.run.stores.journal import Journal, RowState, file_digest
 
-__all__ = ["UNDO_FILE", "Undo", "UndoResult"]
+__all__ = ["UNDO_FILE", "Undo"]
 
 UNDO_FILE = "undo.csv"
-
-
-@dataclass
-class UndoResult:
-    folder: Path
-    summary: dict[str, Any]
-    exit_code: int
 
 
 class Undo:
@@ -82,7 +75,7 @@ class Undo:
             runs = journal.runs(self.key)
             return runs[-1].run_dir if runs and not journal.interrupted(self.key) else None
 
-    def run(self) -> UndoResult:
+    def run(self) -> RunResult:
         """Undo the run (``stop``: a signal, ``--time-limit`` or a quota-length wait ends it early, resumable)."""
         if not self.options.api_key:
             raise ConfigError("SF_API_KEY is not set: undo reads and writes the account")
@@ -93,7 +86,7 @@ class Undo:
         finally:
             self.stop.close()
 
-    def _run(self, api_key: str, started: datetime) -> UndoResult:
+    def _run(self, api_key: str, started: datetime) -> RunResult:
         timeline = RequestTimeline(started)  # the undo's requests, for requests.csv and report.html
         with SuperfoneClient(self.options.base_url, api_key,
                              pool_size=self.options.concurrency, observer=timeline) as client:
@@ -114,7 +107,7 @@ class Undo:
                 else:
                     summary.check_invariant()
                 folder = writer.finish(summary, requests=timeline.record())
-        return UndoResult(folder, summary.as_dict(), 1 if summary.failed or summary.in_doubt else 0)
+        return RunResult(folder, summary.as_dict(), 1 if summary.failed or summary.in_doubt else 0)
 
     def _check_label(self, client: SuperfoneClient) -> None:
         if self.label_created is None:

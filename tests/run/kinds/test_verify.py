@@ -16,7 +16,7 @@ from importer.api.retry import RetryPolicy
 from importer.cli.commands import main
 from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
 from importer.report import restore
-from importer.run.kinds.reading import LeadReader
+from importer.run.engine.reads import LeadReader
 from importer.sandbox import SandboxServer
 from tests.fakes import FakeClock
 
@@ -177,7 +177,8 @@ def test_reader_gives_up_per_row_and_carries_on() -> None:
     client = ScriptedClient({"+1": [RejectedError("Invalid phone number", status=400)],
                              "+2": [TransientError("busy", status=503)] * 3})
 
-    results = dict(reader(client, clock).read(["+1", "+2", "+3"], reader(client, clock).get))
+    lead_reader = reader(client, clock)
+    results = dict(lead_reader.read(["+1", "+2", "+3"], lead_reader.get))
 
     assert isinstance(results["+1"], RejectedError) and isinstance(results["+2"], TransientError)
     assert results["+3"] == {"id": 3, "phones": [{"phone": "+3"}]}
