@@ -1,4 +1,4 @@
-"""Every issue code, declared once: its severity and what it means. The README's "Issue codes" table lists them.
+"""Every issue code, declared once: its severity and what it means. docs/issue-codes.md lists them.
 
     issue("unknown-stage", row, column, message, value)       # an Issue with the code's severity
     issue("duplicate-phone", row, column, message, severity="error")
@@ -17,8 +17,8 @@ from importer.models import Issue, Severity
 __all__ = ["CODES", "IssueCode", "issue"]
 
 
-#: What a code does to its row, the README's "effect" column: a bad value of a field is left out by default (the
-#: field's ``on_invalid: drop``) and keeps the row from being sent with ``on_invalid: reject``.
+#: What a code does to its row, the "effect" column of docs/issue-codes.md: a bad value of a field is left out by
+#: default (the field's ``on_invalid: drop``) and keeps the row from being sent with ``on_invalid: reject``.
 DROPS = "drops the field; rejects the row with `on_invalid: reject`"
 DROPS_IF_STRICT = "rejects the row (`strict: true`); drops the field with `on_invalid: drop`"
 DROPS_LOOKUP = "drops the field; rejects the row with `strict: true` (unless `on_invalid: drop`)"

@@ -1,4 +1,4 @@
-"""The issue-code registry: the README lists it exactly, and the source emits every code in it, literally."""
+"""The issue-code registry: docs/issue-codes.md lists it exactly, and the source emits every code in it, literally."""
 
 from __future__ import annotations
 
@@ -19,27 +19,28 @@ KEBAB = re.compile(r"[a-z]+(-[a-z]+)+")
 
 
 def severity_cell(declared: IssueCode) -> str:
-    """The README's severity column: "warning", or "warning; error with `strict: true`" for a code that varies."""
+    """The documented severity column: "warning", or "warning; error with `strict: true`" for a code that varies."""
     if not declared.otherwise:
         return declared.severity
     other = "error" if declared.severity == "warning" else "warning"
     return f"{declared.severity}; {other} {declared.otherwise}"
 
 
-def readme_table() -> list[tuple[str, str, str, str]]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("\n## Issue codes\n", 1)[1].split("\n## ", 1)[0]
+def documented_table() -> list[tuple[str, str, str, str]]:
+    text = (ROOT / "docs" / "issue-codes.md").read_text(encoding="utf-8")
+    assert text.startswith("# Issue codes\n")
+    section = text.split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     cells = [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
     return [(code.strip("`"), severity, effect, meaning) for code, severity, effect, meaning in cells]
 
 
-def test_readme_lists_every_code_with_its_severity_effect_and_meaning() -> None:
+def test_the_docs_list_every_code_with_its_severity_effect_and_meaning() -> None:
     expected = [(code, severity_cell(declared), declared.effect, declared.meaning)
                 for code, declared in CODES.items()]
     table = "\n".join(f"| `{code}` | {severity} | {effect} | {meaning} |"
                       for code, severity, effect, meaning in expected)
-    assert readme_table() == expected, f"README.md, section 'Issue codes', should list:\n{table}"
+    assert documented_table() == expected, f"docs/issue-codes.md should list:\n{table}"
 
 
 def test_an_error_rejects_the_row_and_a_code_that_drops_a_field_varies_with_on_invalid() -> None:

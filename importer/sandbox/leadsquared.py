@@ -5,7 +5,7 @@
 
 As documented: 200 with a JSON list of lead objects (string values or null), matched on the Phone and Mobile
 fields, most recent activity first when several match, an empty list when none does; 401 for wrong keys; 429
-beyond 25 calls in 5 seconds. Where the page is silent, the sandbox chooses (and the README says so): errors are
+beyond 25 calls in 5 seconds. Where the page is silent, the sandbox chooses (and docs/sandbox.md says so): errors are
 ``{"Status": "Error", "ExceptionType": …, "ExceptionMessage": …}``; a phone holding anything but digits (spaces,
 hyphens, ``+``) is a 400, since the page asks for none; the limit counts every call with a valid key in the last
 ``leadsquared_window_s`` seconds (a sliding window; knobs ``leadsquared_limit`` / ``leadsquared_window_s``), with

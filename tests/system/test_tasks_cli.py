@@ -1,5 +1,5 @@
-"""The README's tasks transcript, run for real: tests/data/tasks/followups.csv into an embedded sandbox, and its
-dry run, through the command line."""
+"""The tasks transcript of docs/mapping.md, run for real: tests/data/tasks/followups.csv into an embedded sandbox,
+and its dry run, through the command line."""
 
 from __future__ import annotations
 

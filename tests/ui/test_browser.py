@@ -1,8 +1,8 @@
 """The whole flow in a real browser (headless Chromium), against a sandbox, asserting what a person sees.
 
-One browser for the module. Each step saves a screenshot: in ``--screenshots DIR`` when given (the README's
-pictures: ``--screenshots docs/screenshots``), else in a ``screenshots`` folder under pytest's temporary folder
-(its path is printed by ``pytest -s``). Left out, in one line, where Chromium is missing (see browser.py).
+One browser for the module. Each step saves a screenshot: in ``--screenshots DIR`` when given (the pictures of
+docs/page.md: ``--screenshots docs/screenshots``), else in a ``screenshots`` folder under pytest's temporary
+folder (its path is printed by ``pytest -s``). Left out, in one line, where Chromium is missing (see browser.py).
 """
 
 from __future__ import annotations
