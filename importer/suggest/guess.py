@@ -211,7 +211,7 @@ def _named(best: Candidate, hint: str, names: NameSet | None = None) -> tuple[An
     if names is not None:
         table = {value: found for value in distinct.values() if (found := names.best(value)) not in (None, value)}
         spec = {"column": best.column, "map": table} if table else best.column
-        return spec, f"{best.origin()}; values matched to the account's {names.kind} titles"
+        return spec, f"{best.origin()}; values matched to the account's {names.kind.replace('-', ' ')} titles"
     if not distinct or len(distinct) > MAX_MAP_VALUES:
         return best.column, f"{best.origin()}; {hint}"
     scaffold = {value: value for value in distinct.values()}

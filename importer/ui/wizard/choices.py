@@ -114,7 +114,9 @@ def _meaning(value: str, found: Any, spec: Any) -> str:
 
 def _options(value: str, current: set[str], names: NameSet | None) -> list[tuple[str, str]]:
     titles = list(names.counts) if names is not None else []
-    options = [(TO + title, title) for title in titles]
+    options = [(TO + title, title if names is None or names.counts[title] == 1
+                else f"{title} ({names.counts[title]} {names.kind.replace('-', ' ')}s of the account have this name)")
+               for title in titles]
     options += [(key, f"{key.removeprefix(TO)} (not a name of the account)" if names is not None
                  else key.removeprefix(TO)) for key in sorted(current)
                 if key.startswith(TO) and key.removeprefix(TO) not in titles]
