@@ -86,7 +86,7 @@ def test_a_new_phone_column_comes_before_the_other_phones_that_stand_in() -> Non
 @pytest.mark.parametrize("preset", PRESETS)
 def test_nothing_changed_in_a_step_leaves_any_mapping_exactly_as_it_was(preset: str) -> None:
     data = read_document(preset_path(preset)).data
-    columns = sorted({column for item in roles.column_uses(data) for column in [item]})
+    columns = sorted(roles.column_uses(data))
     before = roles.column_roles(data, columns)
     assert roles.with_roles(data, before, {item.column: item.role for item in before}) == data
     policies = fields.field_policies(data)

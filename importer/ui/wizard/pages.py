@@ -159,7 +159,8 @@ def _with_defaults(data: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]
     region = str(form.get("region") or "").strip().upper() or str(defaults.get("region") or "IN")
     create = bool(form.get("create_if_missing"))
     wanted = {**defaults, "region": region, "create_if_missing": create}
-    if str(defaults.get("region", "IN")).upper() == region and defaults.get("create_if_missing", True) == create:
+    was_create = str(defaults.get("create_if_missing", "true")).lower() != "false"
+    if str(defaults.get("region", "IN")).upper() == region and was_create == create:
         return data
     return {**data, "defaults": wanted}
 
