@@ -156,6 +156,17 @@ def test_the_wizard_writes_what_a_person_chose_and_keeps_the_rest(page: PageClie
     assert "Lost" in problem_row(finished.page, 20) and "unmapped-value" in problem_row(finished.page, 20)
 
 
+def test_the_sheet_comes_from_a_preset_and_the_mapping_starts_again_from_it(page: PageClient) -> None:
+    upload = page.upload(SAMPLE / "leadsquared_leads.csv")
+    shown = page.get(f"/imports/{upload}").text
+    assert selected(shown, "preset") == "leadsquared"  # recognised from its headers
+    answer = page.post(f"/imports/{upload}/wizard/preset", {"preset": "zoho"})
+    assert answer.headers["location"] == f"/imports/{upload}?step=columns#mapping"
+    assert "description: Zoho CRM leads export" in page.get(f"/imports/{upload}/mapping.yaml").text
+    assert selected(page.get(f"/imports/{upload}").text, "preset") == "zoho"
+    assert page.post(f"/imports/{upload}/wizard/preset", {"preset": "nope"}).status_code == 404
+
+
 def test_a_broken_mapping_says_where_and_nothing_can_run(page: PageClient) -> None:
     upload = page.upload(SAMPLE / "leads.csv")
     answer = page.post(f"/imports/{upload}/mapping/yaml", {"yaml": "version: 1\nfields:\n  customer_phone: Fone\n"})
