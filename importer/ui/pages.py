@@ -119,7 +119,7 @@ class ImportPages:
         try:
             sheets = upload.sheets()
             columns = list(upload.table().columns)
-            wizard = self.wizard.view(upload, step) if saved_data(upload).get("fields") else {}
+            wizard = self.wizard.view(upload, step) if isinstance(saved_data(upload).get("fields"), dict) else {}
         except ImporterError as exc:
             problem = str(exc)
         if problem is None:

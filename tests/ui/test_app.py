@@ -178,6 +178,12 @@ def test_a_broken_mapping_says_where_and_nothing_can_run(page: PageClient) -> No
     refused = page.post(f"/imports/{upload}/run", {"kind": "dry-run"})
     assert refused.status_code == 400 and "is not in leads.csv" in refused.text
     assert page.get("/").text.count("/runs/") == 0  # no run was started
+    for text, wizard in (("version: 1\nfields: Phone\n", False),
+                         ("version: 1\nfields:\n  lead_stage_name: {column: Stage, map: [a]}\n", True)):
+        page.post(f"/imports/{upload}/mapping/yaml", {"yaml": text})  # the wizard shows what it can, no traceback
+        shown = [page.get(f"/imports/{upload}", params={"step": step}) for step in ("columns", "values", "fields")]
+        assert [answer.status_code for answer in shown] == [200] * 3
+        assert ('id="no-wizard"' not in shown[0].text) is wizard
 
 
 def sending_for_a_while(status: dict[str, object]) -> bool:

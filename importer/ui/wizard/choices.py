@@ -136,7 +136,7 @@ def with_choices(data: Mapping[str, Any], view: ValueField, posted: Mapping[str,
         return dict(data)  # a guess shown is written, taken or not, so the page shows what the mapping does
     result = copy.deepcopy(dict(data))
     spec = spec_object(result["fields"][view.field])
-    table: dict[str, Any] = dict(spec.get("map") or {})
+    table: dict[str, Any] = dict(spec["map"]) if isinstance(spec.get("map"), dict) else {}
     skip = SKIP in after.values()
     for choice in view.choices:
         key = _key_of(table, choice.value)
