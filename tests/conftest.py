@@ -26,13 +26,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without Chromium, the browser tests are left out (tests/ui/browser.py); the summary says so in one line."""
-    from tests.ui.browser import BROWSER_TESTS, missing
+    from tests.ui.browser import BROWSER_MODULES, missing
 
     if missing() is None:
         return
-    left_out = [item for item in items if item.nodeid.startswith(BROWSER_TESTS)]
+    left_out = [item for item in items if item.nodeid.startswith(BROWSER_MODULES)]
     if left_out:
-        items[:] = [item for item in items if not item.nodeid.startswith(BROWSER_TESTS)]
+        items[:] = [item for item in items if not item.nodeid.startswith(BROWSER_MODULES)]
         config.hook.pytest_deselected(items=left_out)
 
 

@@ -62,6 +62,14 @@ class NameSet:
         picks = same + [folded[c] for c in close if folded[c] not in same and folded[c] != name]
         return picks[:limit]
 
+    def best(self, name: str) -> str | None:
+        """The title ``name`` means: itself when it is one, else the closest title (as :meth:`suggest`), else
+        None."""
+        if name in self.counts:
+            return name
+        found = self.suggest(name, 1)
+        return found[0] if found else None
+
 
 @dataclass(frozen=True)
 class Catalog:

@@ -6,9 +6,9 @@ most phone-like column becomes customer_phone, the other phone columns add_phone
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
@@ -19,6 +19,9 @@ from importer.models import SOURCE_TYPES, Row
 from importer.phones.normalise import Phone, normalise_phone
 from importer.suggest.headers import guess_header, header_words
 from importer.suggest.render import GROUP_HINT, STAGE_HINT, Draft, Entry, flow, wrap
+
+if TYPE_CHECKING:
+    from importer.api.catalog import NameSet
 
 #: Field order in the suggested YAML.
 FIELD_ORDER: tuple[str, ...] = (
@@ -70,8 +73,10 @@ def is_phone(value: str, region: str = "IN") -> bool:
     return isinstance(normalise_phone(value, region), Phone)
 
 
-def guess_draft(columns: Sequence[str], sample: Sequence[Row], region: str = "IN") -> Draft:
-    """A :class:`Draft` for a sheet no preset recognised."""
+def guess_draft(columns: Sequence[str], sample: Sequence[Row], region: str = "IN",
+                names: Mapping[str, NameSet] | None = None) -> Draft:
+    """A :class:`Draft` for a sheet no preset recognised. ``names``: the account's titles by field
+    (``lead_stage_name`` → its stages, …); a stage or group column then maps each value to the title it means."""
     candidates = find_candidates(columns, sample, region)
     draft = Draft(description="guessed from the headers", region=region)
     _phones(draft, candidates, columns, sample, region)
@@ -83,7 +88,7 @@ def guess_draft(columns: Sequence[str], sample: Sequence[Row], region: str = "IN
         found = sorted(by_field.get(name, []), key=lambda c: (-c.score, c.index))
         if name in ("customer_phone", "add_phones", "first_name") or not found:
             continue
-        draft.entries.append(_entry(name, found))
+        draft.entries.append(_entry(name, found, (names or {}).get(name)))
     if draft.entry("source_type") is None:
         draft.entries.append(Entry("source_type", {"value": "CSV_UPLOAD"},
                                    f"how the leads came in: one of {', '.join(SOURCE_TYPES)}"))
@@ -175,7 +180,7 @@ def _names(draft: Draft, by_field: dict[str, list[Candidate]]) -> None:
         draft.entries.append(Entry("full_name", best.column, comment, (best.column,)))
 
 
-def _entry(name: str, found: list[Candidate]) -> Entry:
+def _entry(name: str, found: list[Candidate], names: NameSet | None = None) -> Entry:
     """The entry for field ``name`` from its candidates (best first)."""
     best = found[0]
     chosen = found if name in LIST_FIELDS else [best]
@@ -191,17 +196,22 @@ def _entry(name: str, found: list[Candidate]) -> Entry:
     elif name == "deal_value":
         spec = {"column": best.column, "type": "number"}
     elif name in ("lead_stage_name", "lead_group_name"):
-        spec, comment = _named(best, STAGE_HINT if name == "lead_stage_name" else GROUP_HINT)
+        spec, comment = _named(best, STAGE_HINT if name == "lead_stage_name" else GROUP_HINT, names)
     elif name == "customer_note":
         comment = "appended to the lead's timeline every time the row is sent"
     return Entry(name, spec, comment, tuple(columns), notes)
 
 
-def _named(best: Candidate, hint: str) -> tuple[Any, str]:
-    """A stage/group column with a map scaffold of its values (left: as in the sheet; right: to be edited)."""
+def _named(best: Candidate, hint: str, names: NameSet | None = None) -> tuple[Any, str]:
+    """A stage/group column with a map scaffold of its values (left: as in the sheet; right: to be edited); with
+    the account's ``names``, a map of the values that are not a title to the closest title."""
     distinct: dict[str, str] = {}
     for value in best.values:
         distinct.setdefault(fold(value), value)
+    if names is not None:
+        table = {value: found for value in distinct.values() if (found := names.best(value)) not in (None, value)}
+        spec = {"column": best.column, "map": table} if table else best.column
+        return spec, f"{best.origin()}; values matched to the account's {names.kind.replace('-', ' ')} titles"
     if not distinct or len(distinct) > MAX_MAP_VALUES:
         return best.column, f"{best.origin()}; {hint}"
     scaffold = {value: value for value in distinct.values()}

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.errors import ConfigError
 from importer.mapping.document import read_document
@@ -33,6 +33,9 @@ from importer.mapping.values import Template
 from importer.sources import Table
 from importer.suggest.guess import guess_draft
 from importer.suggest.render import STAGE_HINT, Draft, Entry, flow, render, wrap
+
+if TYPE_CHECKING:
+    from importer.api.catalog import Catalog
 
 #: The presets shipped in :data:`PRESETS_DIR`, by name.
 PRESETS: tuple[str, ...] = ("leadsquared", "pollybot", "hubspot", "salesforce", "zoho")
@@ -68,12 +71,15 @@ def preset_path(name: str, presets_dir: Path | None = None) -> Path:
     return (presets_dir or PRESETS_DIR) / f"{name}.yaml"
 
 
-def suggest_mapping(table: Table, presets_dir: Path | None = None, preset: str | None = None) -> Suggestion:
+def suggest_mapping(table: Table, presets_dir: Path | None = None, preset: str | None = None,
+                    catalog: Catalog | None = None) -> Suggestion:
     """Suggest a mapping for ``table`` (see the module docstring); ``preset``: start from that preset, whatever
-    share of its columns the sheet has."""
+    share of its columns the sheet has; ``catalog``: the account's names, which a guessed stage or group column's
+    values are matched to."""
     sample = next(table.batches(SAMPLE_ROWS), [])
     match = chosen(preset, table.columns, presets_dir) if preset else recognise(table.columns, presets_dir)
-    draft = from_preset(match, table.columns) if match else guess_draft(table.columns, sample)
+    names = {"lead_stage_name": catalog.stages, "lead_group_name": catalog.groups} if catalog else None
+    draft = from_preset(match, table.columns) if match else guess_draft(table.columns, sample, names=names)
     draft.unmapped = [c for c in table.columns if c not in draft.mapped_columns() and not c.startswith("_")]
     _title(draft, table, match)
     return Suggestion(render(draft), match.name if match else None, match.score if match else None,
@@ -111,6 +117,15 @@ def chosen(name: str, columns: Sequence[str], presets_dir: Path | None = None) -
     data = read_document(path).data
     wanted = preset_columns(data)
     return PresetMatch(name, round(len(wanted & set(columns)) / len(wanted), 3) if wanted else 0.0, path, data)
+
+
+def preset_of(data: dict[str, Any], presets_dir: Path | None = None) -> str | None:
+    """The preset a mapping started from, known by its ``description`` (None: guessed, or written by hand)."""
+    for name in PRESETS:
+        path = preset_path(name, presets_dir)
+        if path.is_file() and data.get("description") == read_document(path).data.get("description"):
+            return name
+    return None
 
 
 def preset_columns(data: dict[str, Any]) -> set[str]:

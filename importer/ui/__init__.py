@@ -2,7 +2,8 @@
 
     app.py         the FastAPI app and its routes (pages.py: the handlers); templates/ and static/ beside it
     workspace.py   the folder uploads and run folders go in (``--work-dir``)
-    mapping_form   the mapping as a form and back (pure)
+    wizard/        the mapping, column first: roles, values, field policies and dates (see its docstring)
+    mapping_text   the mapping as the page writes it (YAML)
     jobs.py        runs in a thread each, with live progress (the Progress interface) and a clean stop
     results.py     what a run folder shows: counts, rows with problems, the plan
     guard.py       loopback Host only, body size limit, security headers, the form token

@@ -1,7 +1,8 @@
 """The page's web app (FastAPI): server-rendered pages, a little plain JavaScript, every asset served here.
 
     /                          pick or drop a sheet; the account (its key typed once, never shown); recent runs
-    /imports/{id}              the sheet picker, the mapping as a form and as YAML, dry run / plan / send
+    /imports/{id}?step=…       the sheet picker, the mapping wizard (columns, values, fields) and its YAML,
+                               dry run / plan / send; /imports/{id}/wizard/… is what the steps post
     /jobs/{id}                 a run going on: live progress, stop; /jobs/{id}/status is what the page polls
     /runs/{name}               a run folder: counts, rows with problems, the plan, report.html, downloads
     /runs/{name}/nightly       a sent run made a nightly job: its job file and mapping, and the schedule lines
@@ -28,6 +29,7 @@ from importer.ui.pages import ImportPages, RunPages
 from importer.ui.settings import FORM_OVERHEAD, UiSettings
 from importer.ui.shared import Ui
 from importer.ui.undoing import UndoPages
+from importer.ui.wizard_pages import WizardPages
 
 HERE = Path(__file__).parent
 STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
@@ -41,7 +43,8 @@ def create_app(settings: UiSettings) -> FastAPI:
     app.add_middleware(Guard, max_upload=settings.max_upload_bytes, form_overhead=FORM_OVERHEAD)
     history = HistoryPages(ui)
     undos = UndoPages(ui, history)
-    imports, runs = ImportPages(ui), RunPages(ui, undos)
+    wizard = WizardPages(ui)
+    imports, runs = ImportPages(ui, wizard), RunPages(ui, undos)
 
     @app.exception_handler(PermissionError)
     async def refused(request: Request, exc: PermissionError) -> Response:
@@ -69,6 +72,7 @@ def create_app(settings: UiSettings) -> FastAPI:
         return FileResponse(HERE / "static" / name, media_type=STATIC[name])
 
     imports.register(app)
+    wizard.register(app)
     runs.register(app)
     history.register(app)
     undos.register(app)

@@ -10,15 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from importer.errors import ConfigError, ImporterError, InputError
-from importer.mapping.document import read_document
-from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 from importer.ui import results
-from importer.ui.mapping_form import TYPES, form_rows, mapping_from_form, mapping_yaml
 from importer.ui.nightly import can_be_nightly
 from importer.ui.progress import LiveProgress
 from importer.ui.undoing import undo_kind, undo_view
 from importer.ui.upload import receive_file
-from importer.ui.workspace import INCOMING, MAPPING_NAME, Upload
+from importer.ui.wizard_pages import STEPS, WizardPages, saved_data
+from importer.ui.workspace import INCOMING, Upload
 
 if TYPE_CHECKING:
     from importer.run.context.kind import RunKind
@@ -27,7 +25,6 @@ if TYPE_CHECKING:
     from importer.ui.shared import Ui
     from importer.ui.undoing import UndoPages
 
-API_FIELDS = [name for name in UPSERT_FIELDS if name != "address"] + [f"address.{name}" for name in ADDRESS_FIELDS]
 KINDS = {"dry-run": "dry run", "plan": "plan", "send": "send"}
 #: A mapping file is a few kilobytes; this is far above any real one.
 MAX_MAPPING_BYTES = 1_000_000
@@ -40,16 +37,16 @@ def _see(url: str) -> RedirectResponse:
 class ImportPages:
     """Uploading a sheet, choosing its worksheet, editing its mapping and starting a run."""
 
-    def __init__(self, ui: Ui) -> None:
+    def __init__(self, ui: Ui, wizard: WizardPages) -> None:
         self.ui = ui
         self.workspace = ui.workspace
+        self.wizard = wizard
 
     def register(self, app: FastAPI) -> None:
         app.add_api_route("/imports", self.upload, methods=["POST"])
         app.add_api_route("/imports/source", self.read_source, methods=["POST"])
-        app.add_api_route("/imports/{upload_id}", self.show, methods=["GET"], response_class=HTMLResponse)
+        app.add_api_route("/imports/{upload_id}", self.step, methods=["GET"], response_class=HTMLResponse)
         app.add_api_route("/imports/{upload_id}/sheet", self.choose_sheet, methods=["POST"])
-        app.add_api_route("/imports/{upload_id}/mapping", self.save_form, methods=["POST"])
         app.add_api_route("/imports/{upload_id}/mapping/yaml", self.save_yaml, methods=["POST"])
         app.add_api_route("/imports/{upload_id}/mapping/file", self.load_file, methods=["POST"])
         app.add_api_route("/imports/{upload_id}/mapping.yaml", self.download_mapping, methods=["GET"])
@@ -106,32 +103,32 @@ class ImportPages:
 
     def _suggest(self, upload: Upload) -> None:
         """Start the mapping from the suggestion for the sheet (nothing when the sheet cannot be read)."""
-        from importer.suggest.suggester import suggest_mapping
-
         try:
-            upload.save_mapping(suggest_mapping(upload.table()).yaml)
+            self.wizard.suggest(upload)
         except ImporterError:
             pass
 
-    def show(self, upload_id: str, error: str | None = None, status: int = 200) -> HTMLResponse:
+    async def step(self, upload_id: str, step: str = "columns") -> HTMLResponse:
+        return self.show(upload_id, step=step if step in STEPS else "columns")
+
+    def show(self, upload_id: str, error: str | None = None, status: int = 200, step: str = "columns"
+             ) -> HTMLResponse:
         upload = self.workspace.upload(upload_id)
         text = upload.mapping_text()
-        columns, sheets, problem = [], [], None
+        columns, sheets, problem, wizard = [], [], None, {}
         try:
             sheets = upload.sheets()
             columns = list(upload.table().columns)
+            wizard = self.wizard.view(upload, step) if isinstance(saved_data(upload).get("fields"), dict) else {}
         except ImporterError as exc:
             problem = str(exc)
-        data = _mapping_data(upload)
         if problem is None:
-            problem = upload.mapping_problem() if text else "no mapping yet: fill in the form or load a file"
-        defaults = data.get("defaults") if isinstance(data.get("defaults"), dict) else {}
+            problem = upload.mapping_problem() if text else "no mapping yet: write one in the YAML or load a file"
         return self.ui.page(
             "import.html", status, upload=upload, file_name=upload.path.name, size=upload.path.stat().st_size,
             source=upload.source,
             sheets=sheets, sheet=upload.sheet or (sheets[0] if sheets else None), columns=columns,
-            rows=form_rows(data), defaults=defaults, mapping_text=text, problem=problem, error=error,
-            api_fields=API_FIELDS, types=TYPES, runs=self._runs_of(upload))
+            wizard=wizard, mapping_text=text, problem=problem, error=error, runs=self._runs_of(upload))
 
     def _runs_of(self, upload: Upload) -> list[dict[str, Any]]:
         found = []
@@ -151,17 +148,12 @@ class ImportPages:
         self._suggest(upload)
         return _see(f"/imports/{upload_id}")
 
-    async def save_form(self, upload_id: str, request: Request) -> Response:
-        upload = self.workspace.upload(upload_id)
-        form = await self.ui.form(request)
-        upload.save_mapping(mapping_yaml(mapping_from_form(form, _mapping_data(upload)), upload.path.name))
-        return _see(f"/imports/{upload_id}#mapping")
-
     async def save_yaml(self, upload_id: str, request: Request) -> Response:
         upload = self.workspace.upload(upload_id)
         form = await self.ui.form(request)
         upload.save_mapping(str(form.get("yaml") or ""))
-        return _see(f"/imports/{upload_id}#mapping")
+        step = str(form.get("step") or "")
+        return _see(f"/imports/{upload_id}?step={step if step in STEPS else 'columns'}#mapping")
 
     async def load_file(self, upload_id: str, request: Request) -> Response:
         upload = self.workspace.upload(upload_id)
@@ -307,17 +299,6 @@ def _problem_rows(name: str, kind: str, folder: Path, upload: Upload | None) -> 
     if kind == "dry run":
         return f"/runs/{name}/{results.ROWS_WITH_ERRORS}" if upload is not None else None
     return f"/runs/{name}/files/failures.csv" if (folder / "failures.csv").is_file() else None
-
-
-def _mapping_data(upload: Upload) -> dict[str, Any]:
-    """The saved mapping as plain data (as the loader reads it); empty when it is not YAML of a mapping."""
-    if not upload.mapping_path.is_file():
-        return {}
-    try:
-        data = read_document(upload.folder / MAPPING_NAME).data
-    except ImporterError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _number(value: Any, default: float) -> float:

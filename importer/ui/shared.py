@@ -10,6 +10,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from importer.ui.catalog_names import AccountNames
 from importer.ui.guard import FormToken
 from importer.ui.progress import Jobs
 from importer.ui.settings import UiSettings
@@ -27,6 +28,8 @@ class Ui:
         self.workspace = Workspace(settings.work_dir)
         self.jobs = Jobs()
         self.token = FormToken()
+        #: The account's names (its catalog), for the mapping wizard.
+        self.names = AccountNames(self.account)
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                                             undefined=jinja2.StrictUndefined)
 

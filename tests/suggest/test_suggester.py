@@ -304,3 +304,13 @@ def test_lookup_files_resolve_next_to_the_path_given_not_the_link_target() -> No
     assert draft["assignee_user_phone"] == "+919876543210"
     with pytest.raises(ConfigError, match=r"presets/\.\./sample_data/owners\.csv' not found"):
         load_mapping(preset_path("leadsquared"))
+
+
+def test_with_the_account_names_a_stage_or_group_column_maps_only_the_values_that_are_not_names() -> None:
+    from importer.api.catalog import Catalog
+
+    seed = yaml.safe_load((SAMPLES / "catalog.yaml").read_text(encoding="utf-8"))
+    catalog = Catalog.from_rows({"lead-stage": seed["lead_stages"], "lead-group": seed["lead_groups"]})
+    fields = yaml.safe_load(suggest_mapping(open_table(SAMPLES / "leads.csv"), catalog=catalog).yaml)["fields"]
+    assert fields["lead_stage_name"] == {"column": "Stage", "map": {"Qualifed": "Qualified", "Propsal": "Proposal"}}
+    assert fields["lead_group_name"] == "Group"  # every group of the sheet is a name of the account

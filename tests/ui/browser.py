@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 BROWSER_TESTS = "tests/ui/test_browser.py"
+#: Every module of browser tests (left out together without Chromium).
+BROWSER_MODULES = (BROWSER_TESTS, "tests/ui/test_browser_wizard.py")
 INSTALL = "apt-get install chromium chromium-driver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -76,11 +78,11 @@ def stop_browser(driver: Any, profile: Path) -> None:
 
 def in_scope(args: list[str], invoked_in: Path) -> bool:
     """Whether a test run given ``args`` (none: the configured test paths) would include the browser tests."""
-    target = (Path(__file__).parent / "test_browser.py").resolve()
+    targets = [(Path(__file__).parents[2] / module).resolve() for module in BROWSER_MODULES]
     if not args:
         return True
     for arg in args:
         path = (invoked_in / arg.split("::", 1)[0]).resolve()
-        if path == target or path in target.parents:
+        if any(path == target or path in target.parents for target in targets):
             return True
     return False

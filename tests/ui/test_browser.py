@@ -11,50 +11,16 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from importer.sandbox import SandboxServer
-from importer.ui.server import UiServer
 from tests.report.hostile import HOSTILE_TEXTS
-from tests.ui.browser import start_browser, stop_browser
-from tests.ui.conftest import SAMPLE, page_settings
+from tests.ui.conftest import SAMPLE, Shot
 from tests.ui.test_safety import hostile_sheet
-
-Shot = Callable[[str], None]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    folder = tmp_path_factory.mktemp("browser")
-    driver = start_browser(folder / "profile", folder / "downloads")
-    driver.downloads = folder / "downloads"
-    yield driver
-    stop_browser(driver, folder / "profile")
-
-
-@pytest.fixture(scope="module")
-def shots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Shot:
-    chosen = request.config.getoption("--screenshots")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots: {folder}")
-
-    def shot(name: str) -> None:
-        browser.save_screenshot(str(folder / f"{name}.png"))
-
-    return shot
-
-
-@pytest.fixture
-def page_url(tmp_path: Path, ui_sandbox: SandboxServer) -> Iterator[str]:
-    ui_sandbox.reset(config=True)
-    with UiServer(page_settings(tmp_path / "work", ui_sandbox)) as server:
-        yield server.url
-
 
 #: axe-core's impacts that fail a page (minor and moderate ones are listed by axe but do not fail it).
 BLOCKING = ("serious", "critical")
@@ -121,7 +87,7 @@ def counts(browser: Any) -> dict[str, int]:
 def upload(browser: Any, url: str, sheet: Path) -> None:
     browser.get(url + "/")
     by_id(browser, "file").send_keys(str(sheet))  # choosing the file sends it
-    wait_for(lambda: "/imports/" in browser.current_url and by_id(browser, "mapping-form"), what="the mapping")
+    wait_for(lambda: "/imports/" in browser.current_url and by_id(browser, "columns-form"), what="the mapping")
 
 
 def drop(browser: Any, url: str, sheet: Path) -> None:
@@ -135,7 +101,7 @@ def drop(browser: Any, url: str, sheet: Path) -> None:
         zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: transfer, bubbles: true, cancelable: true}));
         zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
     """, sheet.read_text(encoding="utf-8"), sheet.name)
-    wait_for(lambda: "/imports/" in browser.current_url and by_id(browser, "mapping-form"), what="the mapping")
+    wait_for(lambda: "/imports/" in browser.current_url and by_id(browser, "columns-form"), what="the mapping")
 
 
 def run_to_report(browser: Any, button: str) -> None:
@@ -144,15 +110,15 @@ def run_to_report(browser: Any, button: str) -> None:
 
 
 def fix_stage_map(browser: Any) -> None:
-    """The suggestion maps the sheet's typo 'Qualifed' to itself: map it to the account's 'Qualified'."""
-    row = next(r for r in css(browser, "tr.field-row")
-               if r.find_element("css selector", "input[name^=field-]").get_attribute("value") == "lead_stage_name")
-    area = row.find_element("css selector", "textarea")
-    text = area.get_attribute("value").replace("Qualifed = Qualifed", "Qualifed = Qualified")
-    area.clear()
-    area.send_keys(text)
-    by_id(browser, "save-mapping").click()
-    wait_for(lambda: by_id(browser, "mapping-ok"), what="the saved mapping")
+    """The sheet's typo 'Qualifed' is one of the stage values: its dropdown offers the account's 'Qualified'."""
+    from selenium.webdriver.support.select import Select
+
+    by_id(browser, "save-columns").click()
+    row = wait_for(lambda: next(r for r in css(browser, "#values-lead_stage_name tr.value-row")
+                                if r.get_attribute("data-value") == "Qualifed"), what="the stage values")
+    Select(row.find_element("css selector", "select")).select_by_visible_text("Qualified")
+    by_id(browser, "save-values").click()
+    wait_for(lambda: by_id(browser, "fields-form") and by_id(browser, "mapping-ok"), what="the saved mapping")
 
 
 def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url: str, ui_sandbox: SandboxServer,
@@ -163,9 +129,9 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     assert_accessible(browser, "start")
     upload(browser, page_url, SAMPLE / "leads.csv")
     assert by_id(browser, "mapping-ok").text == "The mapping fits this sheet."
-    fix_stage_map(browser)
     shots("2-mapping")
     assert_accessible(browser, "import/mapping")
+    fix_stage_map(browser)
     css(browser, "#yaml-view summary")[0].click()
     assert "Qualifed: Qualified" in by_id(browser, "yaml").get_attribute("value")
     by_id(browser, "download-mapping").click()
@@ -173,7 +139,7 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     assert_accessible(browser, "mapping as YAML")
 
     run_to_report(browser, "dry-run")
-    assert counts(browser) == {"rows": 24, "valid": 22, "invalid": 2, "warnings": 7}
+    assert counts(browser) == {"rows": 24, "valid": 22, "invalid": 2, "warnings": 6}
     bad = wait_for(lambda: css(browser, 'tr[data-row="7"] td.cell-error'), what="row 7's bad cell")[0]
     assert bad.text.splitlines() == ["12345", "invalid-phone: '12345' is not a valid phone number for region IN"]
     assert bad.value_of_css_property("background-color") == "rgba(253, 217, 217, 1)"
@@ -184,11 +150,11 @@ def test_the_whole_flow_on_the_sample_sheet(browser: Any, shots: Shot, page_url:
     assert_accessible(browser, "dry run")
     from selenium.webdriver.support.select import Select
 
-    Select(by_id(browser, "code-filter")).select_by_value("unknown-stage")
-    wait_for(lambda: "code=unknown-stage" in browser.current_url, what="the filter")
-    assert [row.get_attribute("data-row") for row in css(browser, "tr.problem-row")] == ["24"]
-    dropped = css(browser, 'tr[data-row="24"] td.cell-warning')[0].text  # a bad stage: left out, not the lead
-    assert "did you mean 'Proposal'?" in dropped and "It was left out." in dropped
+    Select(by_id(browser, "code-filter")).select_by_value("duplicate-group")
+    wait_for(lambda: "code=duplicate-group" in browser.current_url, what="the filter")
+    assert [row.get_attribute("data-row") for row in css(browser, "tr.problem-row")] == ["9"]
+    dropped = css(browser, 'tr[data-row="9"] td.cell-warning')[0].text  # an ambiguous group: left out, not the lead
+    assert "2 groups in the account are named 'Events'" in dropped
     shots("5-dry-run-filtered")
     assert_accessible(browser, "dry run, filtered")
 

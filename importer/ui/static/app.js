@@ -18,19 +18,10 @@ function dropZone(form) {
   input.addEventListener("change", () => { if (input.files.length) form.requestSubmit(); });
 }
 
-function showSource(row) {
-  const source = row.querySelector("select.source");
-  if (!source) return;
-  row.querySelectorAll(".src").forEach((element) => {
-    element.hidden = !element.classList.contains("src-" + source.value);
-  });
-}
-
-function mappingForm(form) {
-  form.querySelectorAll("tr.field-row").forEach((row) => {
-    showSource(row);
-    const source = row.querySelector("select.source");
-    if (source) source.addEventListener("change", () => showSource(row));
+function opens(link) {
+  link.addEventListener("click", () => {
+    const target = document.getElementById(link.dataset.opens);
+    if (target) target.open = true;
   });
 }
 
@@ -81,8 +72,9 @@ function poll(section) {
 document.addEventListener("DOMContentLoaded", () => {
   const upload = document.getElementById("upload-form");
   if (upload) dropZone(upload);
-  const mapping = document.getElementById("mapping-form");
-  if (mapping) mappingForm(mapping);
+  document.querySelectorAll("a[data-opens]").forEach(opens);
+  const yamlView = document.getElementById("yaml-view");
+  if (yamlView && window.location.hash === "#yaml-view") yamlView.open = true;
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     select.addEventListener("change", () => select.form.requestSubmit());
   });
