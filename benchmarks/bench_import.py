@@ -6,7 +6,10 @@
     python benchmarks/bench_import.py --no-undo --bare  # and the same requests from a bare threaded loop first
 
 Prints rows, wall time, rows/s, the run's summary line and its peak resident memory (the importer process and
-any checking processes it started), so the journal, report writing and checks are all counted.
+any checking processes it started), so the journal, report writing and checks are all counted; the load average
+before and after; and every HTTP request the sandbox received, by method and endpoint. Exits 1 when those requests
+contradict the README: each row sent is one upsert, read first (a get-lead: its before-image) unless ``--no-undo``,
+and the sandbox received exactly the requests the run counted in its summary.
 ``--bare`` first posts the run's exact requests (the payloads.jsonl of its dry run) into a sandbox of their own from
 ``--concurrency`` threads, each with its own requests session and nothing else: the client's ceiling against that
 server, to compare the run with.
@@ -23,10 +26,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.make_data import make_csv  # noqa: E402
 
 MAPPING = ROOT / "benchmarks" / "leads.yaml"
@@ -57,7 +62,9 @@ def start_sandbox(port: int, args: argparse.Namespace, *extra: str) -> subproces
     raise SystemExit("the sandbox did not start")
 
 
-def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Path) -> tuple[float, float, str]:
+def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Path) -> tuple[
+        float, float, str, dict[str, Any]]:
+    """Wall seconds, peak RSS in MB, the run's first summary line and its summary.json."""
     command = [sys.executable, "-m", "importer", "run", str(sheet), "-m", str(MAPPING), "--quiet",
                "--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(report_dir),
                "--rate", str(args.send_rate), "--concurrency", str(args.concurrency),
@@ -71,7 +78,32 @@ def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Pat
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         err = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"run failed: {err.strip()}")
-    return seconds, usage.ru_maxrss / 1024, out.splitlines()[0]
+    lines = out.splitlines()
+    return seconds, usage.ru_maxrss / 1024, lines[0], report_summary(lines)
+
+
+def report_summary(lines: list[str]) -> dict[str, Any]:
+    """The summary.json of the run whose output ends with ``report: FOLDER``."""
+    folder = Path(lines[-1].removeprefix("report: "))
+    summary: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return summary
+
+
+def check_requests(claims: measure.Claims, counts: dict[str, int], summary: dict[str, Any], undo: bool) -> None:
+    """What the README says a run's requests are, against what the sandbox received."""
+    print(f"  sandbox received {measure.split(counts)}")
+    sent, retried = summary["sent"], summary["requests"]["retried"]
+    claims.check(measure.total(counts) == summary["requests"]["total"],
+                 f"the sandbox received the {summary['requests']['total']:,} requests the run counted")
+    upserts, lookups = measure.writes(counts), measure.reads(counts)
+    claims.check(sent <= upserts <= sent + retried, f"one upsert a row sent ({sent:,}; {retried:,} retried requests)")
+    if undo:
+        claims.check(summary["lookups"] == sent and sent <= lookups <= sent + retried,
+                     "a get-lead before each row's write (its before-image)")
+    else:
+        claims.check(lookups == 0, "--no-undo: no get-lead")
+    claims.check(set(counts) <= {f"GET {measure.LEAD}", f"POST {measure.LEAD}", *measure.CATALOG},
+                 "nothing but the catalog's lists, get-lead and upserts")
 
 
 def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
@@ -89,6 +121,7 @@ def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
         (payloads,) = (folder / "bare").glob("*/payloads.jsonl")
         bodies = [json.dumps(json.loads(line)["payload"], ensure_ascii=False, separators=(",", ":")).encode()
                   for line in payloads.read_text(encoding="utf-8").splitlines()]
+        measure.clear_requests(port)  # the dry run's catalog calls left out
         url = f"http://127.0.0.1:{port}/superfone/enterprise/api/lead"
         headers = {"x-api-key": API_KEY, "Content-Type": "application/json"}
         position, lock, failed = iter(range(len(bodies))), threading.Lock(), []
@@ -110,11 +143,12 @@ def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
+        counts = measure.request_counts(port)
     finally:
         server.terminate()
         server.wait()
     print(f"bare loop: {len(bodies):,} requests in {seconds:.1f} s ({len(bodies) / seconds:,.0f} rows/s), "
-          f"{args.concurrency} threads, {len(failed)} not 2xx")
+          f"{args.concurrency} threads, {len(failed)} not 2xx; sandbox received {measure.split(counts)}")
     return len(bodies) / seconds
 
 
@@ -129,21 +163,27 @@ def main() -> None:
     parser.add_argument("--no-undo", action="store_true", help="the run records no before-images (no reads)")
     parser.add_argument("--bare", action="store_true", help="first post the same requests from a bare threaded loop")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+    claims = measure.Claims()
+    with measure.load_watch(), tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
         os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
         sheet = make_csv(Path(folder) / "leads.csv", args.rows, seed=3)
         bare = bare_loop(sheet, args, Path(folder)) if args.bare else None
         port = free_port()
         server = start_sandbox(port, args)
         try:
-            seconds, peak, line = run_import(sheet, port, args, Path(folder) / "reports")
+            measure.clear_requests(port)
+            seconds, peak, line, summary = run_import(sheet, port, args, Path(folder) / "reports")
+            counts = measure.request_counts(port)
         finally:
             server.terminate()
             server.wait()
-    print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), peak RSS {peak:.0f} MB")
-    print(f"  {line}")
-    if bare is not None:
-        print(f"  the run at {args.rows / seconds / bare:.2f} x the bare loop")
+        print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), "
+              f"peak RSS {peak:.0f} MB")
+        print(f"  {line}")
+        check_requests(claims, counts, summary, undo=not args.no_undo)
+        if bare is not None:
+            print(f"  the run at {args.rows / seconds / bare:.2f} x the bare loop")
+    raise SystemExit(claims.exit_code())
 
 
 if __name__ == "__main__":

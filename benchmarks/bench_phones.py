@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/bench_phones.py [--count N] [--repeats R]
 
 Prints numbers/s for clean E.164, bare 10-digit national numbers, messy formats and invalid inputs,
 every value distinct (cold cache), then a mixed column where values repeat (warm cache), and the
-plain ``phonenumbers.parse`` + ``is_valid_number`` baseline for comparison.
+plain ``phonenumbers.parse`` + ``is_valid_number`` baseline for comparison; and the load average before and after.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import phonenumbers
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.measure import load_watch  # noqa: E402
 from importer.phones.normalise import Phone, _normalise_cached, normalise_phone  # noqa: E402
 
 _FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -108,9 +109,10 @@ def main() -> None:
         ("repeated values (10k distinct)", repeated, normalise_phone),
         ("baseline parse+is_valid_number, clean", clean, _baseline),
     )
-    print(f"normalise_phone, single core, {count:,} values per row, best of {args.repeats}, cold cache")
-    for label, values, normalise in rows:
-        print(f"  {label:<50} {_rate(values, normalise, args.repeats):>12,.0f} numbers/s")
+    with load_watch():
+        print(f"normalise_phone, single core, {count:,} values per row, best of {args.repeats}, cold cache")
+        for label, values, normalise in rows:
+            print(f"  {label:<50} {_rate(values, normalise, args.repeats):>12,.0f} numbers/s")
 
 
 if __name__ == "__main__":

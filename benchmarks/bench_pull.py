@@ -5,6 +5,8 @@
 
 LeadSquared: the figure to expect is the documented limit itself (5 calls/s, paced at 25 per 5.1 s), with no 429
 from the sandbox's sliding window of 25 calls in 5 s. PollyBot documents no limit; the figure is pull's own cost.
+Every HTTP call the sandbox's source CRMs received is printed, by status, and the load average before and after.
+Exits 1 when the sandbox saw other calls than pull counted, or LeadSquared answered a 429.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.bench_import import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,31 +65,49 @@ def pull(source: str, keys: list[str], port: int, folder: Path, extra: list[str]
     return seconds, summary
 
 
+def source_calls(port: int, source: str) -> Counter[int]:
+    """The calls the sandbox's ``source`` CRM received since its reset, by status."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__sandbox/sources/requests", timeout=60) as answer:
+        return Counter(call["status"] for call in json.load(answer)[source])
+
+
+def check_calls(claims: measure.Claims, name: str, calls: Counter[int], summary: dict[str, int]) -> None:
+    print(f"    sandbox received {sum(calls.values()):,} calls: "
+          + ", ".join(f"{count:,} answered {status}" for status, count in sorted(calls.items())))
+    claims.check(sum(calls.values()) == summary["requests"],
+                 f"{name}: the sandbox received the {summary['requests']:,} calls pull counted")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leadsquared", type=int, default=150, metavar="N", help="phones to pull (default 150)")
     parser.add_argument("--pollybot", type=int, default=0, metavar="N", help="ids to pull (default: none)")
     parser.add_argument("--rate", type=float, default=200.0, help="pull's --rate for PollyBot (default 200)")
     args = parser.parse_args()
+    claims = measure.Claims()
     port = free_port()
     server = start_sandbox(port)
     try:
-        with tempfile.TemporaryDirectory() as directory:
+        with measure.load_watch(), tempfile.TemporaryDirectory() as directory:
             folder = Path(directory)
             if args.leadsquared:
                 phones = [f"98450{index:05d}" for index in range(args.leadsquared)]
                 seconds, s = pull("leadsquared", phones, port, folder, [])
                 print(f"LeadSquared: {s['requests']} calls in {seconds:.1f} s = {s['requests'] / seconds:.2f} calls/s "
                       f"(documented limit: 5/s); {s['throttled']} × 429; {s['pulled']} pulled, {s['missed']} missed")
+                calls = source_calls(port, "leadsquared")
+                check_calls(claims, "LeadSquared", calls, s)
+                claims.check(calls[429] == 0, "LeadSquared: no 429 (pull keeps to the documented limit)")
             if args.pollybot:
                 ids = [f"lead_bench{index:08d}" for index in range(args.pollybot)]
                 seconds, s = pull("pollybot", ids, port, folder, ["--rate", str(args.rate)])
                 print(f"PollyBot: {s['requests']} calls in {seconds:.1f} s = {s['requests'] / seconds:.1f} calls/s "
                       f"(--rate {args.rate:g}); {s['missed']} missed")
+                check_calls(claims, "PollyBot", source_calls(port, "pollybot"), s)
     finally:
         server.terminate()
         server.wait()
-
+    raise SystemExit(claims.exit_code())
 
 if __name__ == "__main__":
     main()

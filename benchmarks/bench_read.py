@@ -3,7 +3,8 @@
     python benchmarks/bench_read.py FILE [--sheet NAME] [--batch 5000]
     python benchmarks/bench_read.py --make csv --rows 1000000      # generate into a temp folder, then read
 
-Prints one line: kind, rows, columns, wall and CPU seconds, rows/s and peak RSS (resource.getrusage).
+Prints one line: kind, rows, columns, wall and CPU seconds, rows/s and peak RSS (resource.getrusage); and the load
+average before and after.
 CPU seconds are the steadier figure on a busy machine.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.make_data import make_csv, make_xlsx  # noqa: E402
+from benchmarks.measure import load_watch  # noqa: E402
 from importer.sources import open_table  # noqa: E402
 
 
@@ -48,16 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--make", choices=("csv", "xlsx"), help="generate a lead sheet first")
     parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args(argv)
-    if args.file:
-        print(measure(args.file, args.sheet, args.batch))
-    elif args.make:
-        with tempfile.TemporaryDirectory(prefix="bench-read-") as folder:
-            writer = make_csv if args.make == "csv" else make_xlsx
-            path = writer(Path(folder) / f"leads.{args.make}", args.rows)
-            print(f"generated {path.name} ({path.stat().st_size:,} bytes); peak_rss_mb so far={peak_rss_mb():.0f}")
-            print(measure(path, args.sheet, args.batch))
-    else:
+    if not (args.file or args.make):
         parser.error("give a FILE or --make")
+    with load_watch():
+        if args.file:
+            print(measure(args.file, args.sheet, args.batch))
+        else:
+            with tempfile.TemporaryDirectory(prefix="bench-read-") as folder:
+                writer = make_csv if args.make == "csv" else make_xlsx
+                path = writer(Path(folder) / f"leads.{args.make}", args.rows)
+                print(f"generated {path.name} ({path.stat().st_size:,} bytes); "
+                      f"peak_rss_mb so far={peak_rss_mb():.0f}")
+                print(measure(path, args.sheet, args.batch))
     return 0
 
 

@@ -10,7 +10,9 @@ The sandbox runs in a child process (as a real server would run elsewhere), so t
 is measured; the "sender CPU" figure is this process's CPU time per request. --in-process serves it from a
 thread here instead (client and server then share one GIL).
 The client records every request in a RequestTimeline, as a real run's does (``--no-timeline`` to compare); the
-last line prints what recording one request costs on its own.
+last line prints what recording one request costs on its own. Every HTTP request the sandbox received is printed
+by method and endpoint, and the load average before and after. Exits 1 when a scenario misses its target, loses a
+row, or sends other than one upsert a row (and one more for each 429).
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import math
 import multiprocessing
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from importer.api.client import SuperfoneClient
@@ -29,6 +33,11 @@ from importer.api.timeline import RequestTimeline, request_kind
 from importer.run.engine.sending import Sender
 from importer.run.engine.work import Job, Outcome
 from importer.sandbox import SandboxConfig, SandboxServer
+from importer.sandbox.knobs import endpoint
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.measure import load_watch  # noqa: E402
 
 API_KEY = "bench-key"
 
@@ -112,8 +121,10 @@ def run(scenario: Scenario, in_process: bool, timeline: bool) -> bool:
     succeeded = sum(1 for o in outcomes.values() if o.status == "succeeded")
     lost = sum(1 for job in work if outcomes.get(job.row) is None or not job.phones <= stored)
     throttled = sum(1 for entry in log if entry["status"] == 429)
+    counts = Counter(endpoint(entry["method"], entry["path"]) for entry in log)
+    one_a_row = dict(counts) == {"POST /enterprise/api/lead": scenario.rows + throttled}
     rows_per_s = scenario.rows / elapsed
-    ok = rows_per_s >= scenario.target and lost == 0 and succeeded == scenario.rows
+    ok = rows_per_s >= scenario.target and lost == 0 and succeeded == scenario.rows and one_a_row
     where = "in-process" if in_process else "separate process"
     print(
         f"{scenario.name}: {scenario.rows} rows in {elapsed:.2f} s = {rows_per_s:.1f} rows/s "
@@ -121,6 +132,9 @@ def run(scenario: Scenario, in_process: bool, timeline: bool) -> bool:
         f"requests {len(log)}, concurrency {scenario.concurrency}, sandbox {where}, "
         f"sender CPU {cpu / len(log) * 1e6:.0f} us/request -> {'PASS' if ok else 'FAIL'}"
     )
+    print(f"    sandbox received {len(log):,} requests: "
+          + ", ".join(f"{count:,} {name}" for name, count in counts.most_common())
+          + f" ({'one upsert a row, one more a 429' if one_a_row else 'NOT one upsert a row and one more a 429'})")
     if observer is not None:
         recorded = observer.record().summary()
         print(f"    timeline: {recorded['total']} requests recorded, latency p50 {recorded['latency_ms']['p50']} ms, "
@@ -168,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     chosen = [scenarios[args.only]] if args.only else list(scenarios.values())
-    results = [run(scenario, args.in_process, not args.no_timeline) for scenario in chosen]
-    print(f"recording one request in the timeline: {timeline_cost():.2f} us of CPU")
+    with load_watch():
+        results = [run(scenario, args.in_process, not args.no_timeline) for scenario in chosen]
+        print(f"recording one request in the timeline: {timeline_cost():.2f} us of CPU")
     return 0 if all(results) else 1
 
 

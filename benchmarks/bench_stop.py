@@ -1,11 +1,15 @@
 """How fast a run stops, and what the run after it sends: one line per way a run can stop.
 
-    python benchmarks/bench_stop.py [--rows 300]
+    python benchmarks/bench_stop.py [--rows 300] [--only sigterm]
 
-Each scenario runs ``superfone-import run`` (a child process) against a local sandbox, stops it, prints the
-seconds from the cause (the signal, the first 429, the time limit, the full disk…) to the process's exit, and the
-requests the same command sent when run again (it must finish with no note twice). The full-disk scenario mounts a
-tmpfs and needs root; without it, it says so.
+Each scenario runs ``superfone-import run`` of ``--rows`` rows (300 by default; a child process) against a local
+sandbox, stops it, prints the seconds from the cause (the signal, the first 429, the time limit, the full disk…) to
+the process's exit, the rows it left (those its journal does not hold as succeeded), and what the same command sent
+when run again: every HTTP request the sandbox received, by method and endpoint. Exits 1 unless each rerun sent
+exactly the rows left (the same rows, each once; as many as the stopped run's ``rows_left`` where it wrote a
+report), its leads all exist and none holds its note twice (a lead without its note is one the rerun reports in
+doubt: its note was in flight when the run stopped). The load average is printed before and after. The full-disk
+scenario mounts a tmpfs and needs root; without it, it says so.
 """
 
 from __future__ import annotations
@@ -15,15 +19,20 @@ import csv
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from importer.sandbox import SandboxConfig, SandboxServer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import measure  # noqa: E402
+from importer.sandbox import SandboxConfig, SandboxServer  # noqa: E402
 
 MAPPING = ('version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n'
            '  customer_note: {template: "note {Name}"}\n')
@@ -39,10 +48,11 @@ class Scenario:
         with sheet.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle)
             out.writerow(["Phone", "Name"])
-            out.writerows([f"+9195{i:08d}", f"Lead {i}"] for i in range(rows))
+            out.writerows([phone(i), f"Lead {i}"] for i in range(rows))
         (folder / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
         self.args = [sys.executable, "-m", "importer", "run", str(sheet), "-m", str(folder / "mapping.yaml"),
-                     "--base-url", server.base_url, "--report-dir", str(folder / "reports"), "--quiet", *extra]
+                     "--base-url", server.base_url, "--report-dir", str(folder / "reports"), "--quiet",
+                     "--state", str(folder / "state.sqlite"), *extra]  # a state of its own: the sandbox is reset
         self.env = {**os.environ, "SF_API_KEY": server.api_key}
         server.reset(config=True)
 
@@ -58,27 +68,66 @@ class Scenario:
         while len(self.posts()) < count and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
 
-    def rerun(self, *extra: str) -> tuple[int, int]:
-        """The same command again: its exit code and the requests it sent; every lead must hold its note once."""
+    def left(self) -> set[str]:
+        """The phones of the rows the stopped run left: every row its journal does not hold as succeeded."""
+        with closing(sqlite3.connect(self.folder / "reports" / "journal.sqlite")) as db:
+            done = {row for (row,) in db.execute("SELECT row FROM row_state WHERE status = 'succeeded'")}
+        return {phone(number - 2) for number in range(2, self.rows + 2) if number not in done}
+
+    def rerun(self, *extra: str) -> Rerun:
+        """The same command again: its exit code, what it sent, and whether that was exactly the rows left."""
+        left = self.left()
         self.server.configure(latency_ms=0, quota_after=None, black_hole=False)
         self.server.clear_requests()
         done = subprocess.run([*self.args, *extra], env=self.env, capture_output=True, text=True, timeout=300)
-        leads = [lead for lead in self.server.leads() if lead["phones"] and lead["phones"][0].startswith("+9195")]
-        assert len(leads) == self.rows and all(len(lead["notes"]) <= 1 for lead in leads), "a note went twice"
-        return done.returncode, len(self.posts())
+        counts = self.server.request_counts()["by_endpoint"]
+        sent = [entry["customer_phone"] for entry in self.posts()]
+        in_doubt = summary(done.stdout)["in_doubt"] if done.stdout.strip() else 0
+        notes = [len(lead["notes"]) for lead in self.server.leads() if lead["phones"][0].startswith(PREFIX)]
+        return Rerun(done.returncode, counts, left, sent, in_doubt, notes, self.rows)
+
+
+class Rerun:
+    """What the run after a stopped one did, and the claims about it."""
+
+    def __init__(self, code: int, counts: dict[str, int], left: set[str], sent: list[str], in_doubt: int,
+                 notes: list[int], rows: int) -> None:
+        self.code, self.counts, self.left, self.sent = code, counts, left, sent
+        self.in_doubt, self.notes, self.rows = in_doubt, notes, rows
+
+    def check(self, claims: measure.Claims, name: str, rows_left: int | None) -> None:
+        claims.check(sorted(self.sent) == sorted(self.left),
+                     f"{name}: the rerun sent exactly the {len(self.left)} rows left, each once "
+                     f"(it sent {len(self.sent)} upserts for {len(set(self.sent))} rows)")
+        if rows_left is not None:
+            claims.check(rows_left == len(self.left), f"{name}: the report's rows_left ({rows_left}) are the rows "
+                                                      f"its journal did not finish ({len(self.left)})")
+        claims.check(len(self.notes) == self.rows and max(self.notes) <= 1
+                     and self.notes.count(0) <= self.in_doubt,
+                     f"{name}: every lead exists, none holds its note twice, any without it reported in doubt "
+                     f"({self.notes.count(0)} without, {self.in_doubt} in doubt)")
+
+
+PREFIX = "+9195"
+
+
+def phone(index: int) -> str:
+    return f"{PREFIX}{index:08d}"
 
 
 def summary(stdout: str) -> dict[str, Any]:
     folder = Path(stdout.strip().splitlines()[-1].removeprefix("report: "))
-    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    result: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return result
 
 
-def line(name: str, code: int, took: float, left: int | str, rerun: tuple[int, int]) -> None:
-    print(f"{name:<22} exit {code}  stopped in {took:6.2f} s  rows left {left!s:>5}  "
-          f"rerun: exit {rerun[0]}, sent {rerun[1]} requests")
+def line(claims: measure.Claims, name: str, code: int, took: float, left: int | None, rerun: Rerun) -> None:
+    print(f"{name:<22} exit {code}  stopped in {took:6.2f} s  rows left {'-' if left is None else left:>5}  "
+          f"rerun: exit {rerun.code}, sandbox received {measure.split(rerun.counts)}")
+    rerun.check(claims, name, left)
 
 
-def sigterm(server: SandboxServer, root: Path, rows: int) -> None:
+def sigterm(server: SandboxServer, root: Path, rows: int, claims: measure.Claims) -> None:
     run = Scenario(server, root / "sigterm", rows, "--rate", "200", "--concurrency", "4")
     server.configure(latency_ms=20)
     process = run.start()
@@ -87,10 +136,10 @@ def sigterm(server: SandboxServer, root: Path, rows: int) -> None:
     began = time.monotonic()
     out, _ = process.communicate()
     took = time.monotonic() - began
-    line("SIGTERM", process.returncode, took, summary(out)["rows_left"], run.rerun())
+    line(claims, "SIGTERM", process.returncode, took, summary(out)["rows_left"], run.rerun())
 
 
-def second_sigterm(server: SandboxServer, root: Path, rows: int) -> None:
+def second_sigterm(server: SandboxServer, root: Path, rows: int, claims: measure.Claims) -> None:
     run = Scenario(server, root / "second", rows, "--rate", "200", "--concurrency", "8")
     server.configure(latency_ms=400)
     process = run.start()
@@ -102,29 +151,30 @@ def second_sigterm(server: SandboxServer, root: Path, rows: int) -> None:
     process.communicate()
     took = time.monotonic() - began
     time.sleep(0.5)  # what the killed run left in flight reaches the sandbox
-    line("second SIGTERM", process.returncode, took, "-", run.rerun())
+    line(claims, "second SIGTERM", process.returncode, took, None, run.rerun())
 
 
-def quota(server: SandboxServer, root: Path, rows: int) -> None:
+def quota(server: SandboxServer, root: Path, rows: int, claims: measure.Claims) -> None:
     run = Scenario(server, root / "quota", rows, "--rate", "200", "--concurrency", "4", "--max-wait", "5")
     server.configure(quota_after=rows // 3)
     done = subprocess.run(run.args, env=run.env, capture_output=True, text=True, timeout=300)
     ended = time.time()
     first = min(entry["finished"] for entry in run.posts() if entry["status"] == 429)
-    line("429, Retry-After 3600", done.returncode, ended - first, summary(done.stdout)["rows_left"], run.rerun())
+    left = summary(done.stdout)["rows_left"]
+    line(claims, "429, Retry-After 3600", done.returncode, ended - first, left, run.rerun())
 
 
-def time_limit(server: SandboxServer, root: Path, rows: int) -> None:
+def time_limit(server: SandboxServer, root: Path, rows: int, claims: measure.Claims) -> None:
     run = Scenario(server, root / "limit", rows, "--rate", "20", "--concurrency", "2")
     server.configure(latency_ms=200)
     done = subprocess.run([*run.args, "--time-limit", "3s"], env=run.env, capture_output=True, text=True,
                           timeout=300)
     found = summary(done.stdout)
-    line("--time-limit 3s", done.returncode, found["duration_s"] - 3, found["rows_left"],
+    line(claims, "--time-limit 3s", done.returncode, found["duration_s"] - 3, found["rows_left"],
          run.rerun("--time-limit", "1h"))
 
 
-def black_hole(server: SandboxServer, root: Path, rows: int) -> None:
+def black_hole(server: SandboxServer, root: Path, rows: int, claims: measure.Claims) -> None:
     run = Scenario(server, root / "hole", rows, "--rate", "200", "--concurrency", "4")
     process = run.start()
     run.wait_for_posts(rows // 4, process)
@@ -134,10 +184,10 @@ def black_hole(server: SandboxServer, root: Path, rows: int) -> None:
     began = time.monotonic()
     out, _ = process.communicate()
     took = time.monotonic() - began
-    line("black hole + SIGTERM", process.returncode, took, summary(out)["rows_left"], run.rerun())
+    line(claims, "black hole + SIGTERM", process.returncode, took, summary(out)["rows_left"], run.rerun())
 
 
-def full_disk(server: SandboxServer, root: Path, rows: int) -> None:
+def full_disk(server: SandboxServer, root: Path, rows: int, claims: measure.Claims) -> None:
     run = Scenario(server, root / "disk", rows, "--rate", "200", "--concurrency", "4")
     disk = root / "disk" / "reports"
     disk.mkdir()
@@ -159,12 +209,12 @@ def full_disk(server: SandboxServer, root: Path, rows: int) -> None:
         out, _ = process.communicate()
         took = time.monotonic() - began
         (disk / "filler").unlink()
-        line("full disk", process.returncode, took, summary(out)["rows_left"], run.rerun())
+        line(claims, "full disk", process.returncode, took, summary(out)["rows_left"], run.rerun())
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
-SCENARIOS: dict[str, Callable[[SandboxServer, Path, int], None]] = {
+SCENARIOS: dict[str, Callable[[SandboxServer, Path, int, measure.Claims], None]] = {
     "sigterm": sigterm, "second-sigterm": second_sigterm, "quota": quota, "time-limit": time_limit,
     "black-hole": black_hole, "full-disk": full_disk}
 
@@ -174,11 +224,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--only", choices=sorted(SCENARIOS), action="append")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder, SandboxServer(SandboxConfig()) as server:
+    claims = measure.Claims()
+    with measure.load_watch(), tempfile.TemporaryDirectory() as folder, SandboxServer(SandboxConfig()) as server:
         os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
         for name in args.only or SCENARIOS:
-            SCENARIOS[name](server, Path(folder), args.rows)
-    return 0
+            SCENARIOS[name](server, Path(folder), args.rows, claims)
+    return claims.exit_code()
 
 
 if __name__ == "__main__":

@@ -3,17 +3,19 @@
     python benchmarks/bench_tasks.py                          # 2,000 rows, unlimited sandbox
     python benchmarks/bench_tasks.py --rows 600 --rate 50 --burst 10 --latency-ms 200 --send-rate 50
 
-Three runs of the same sheet: the first creates every lead and its task (upsert, get-lead, list tasks, create task:
-four requests a row), ``--full`` sends every row again (the tasks are found on their leads: three requests a row,
-none created), and a nightly sync (nothing changed: no request). Prints, per run, the wall time, rows/s, the
-requests per row the sandbox saw and the run's tasks line; and the same first run without tasks, for comparison.
+Three runs of the same sheet: the first creates every lead and its task (get-lead for the before-image, upsert,
+get-lead for the lead's id, list tasks, create task: five requests a row), ``--full`` sends every row again (the
+tasks are found on their leads: four requests a row, none created), and a nightly sync (nothing changed: no lead
+request). Prints, per run, the wall time, rows/s, every HTTP request the sandbox received (GETs included) by method
+and endpoint, the requests a row besides the catalog's lists, and the run's tasks line; and the same first run
+without tasks, for comparison; the load average before and after. Exits 1 when a run's requests are not those of
+:data:`PER_ROW`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import subprocess
 import sys
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.bench_import import API_KEY, free_port, start_sandbox  # noqa: E402
 
 MAPPING = """\
@@ -45,13 +48,30 @@ def write_sheet(path: Path, rows: int) -> None:
             out.writerow([f"+9198{i:08d}", f"Lead {i}", f"2031-{1 + i % 12:02d}-{1 + i % 28:02d} 10:30"])
 
 
-def requests_seen(port: int, clear: bool = False) -> int:
-    base = f"http://127.0.0.1:{port}/__sandbox/requests"
-    with urllib.request.urlopen(base, timeout=30) as answer:
-        count = sum(1 for entry in json.load(answer) if "/api/lead" in entry["path"])
-    if clear:
-        urllib.request.urlopen(urllib.request.Request(base, method="DELETE"), timeout=30).close()
-    return count
+#: Requests a row by endpoint, for each run (the catalog's lists aside): a before-image read and the upsert; with
+#: tasks also a get-lead for the lead's id, its tasks listed and the task created (none on a --full run: each is on
+#: its lead already); nothing on the nightly sync of an unchanged sheet.
+PER_ROW = {
+    "without tasks (first run)": {f"GET {measure.LEAD}": 1, f"POST {measure.LEAD}": 1},
+    "with tasks, first run": {f"GET {measure.LEAD}": 2, f"POST {measure.LEAD}": 1, f"GET {measure.LEAD}/:id/task": 1,
+                              f"POST {measure.LEAD}/:id/task": 1},
+    "with tasks, --full": {f"GET {measure.LEAD}": 2, f"POST {measure.LEAD}": 1, f"GET {measure.LEAD}/:id/task": 1},
+    "with tasks, nightly sync": {},
+}
+
+
+def check(claims: measure.Claims, name: str, counts: dict[str, int], rows: int, limited: bool) -> None:
+    """Exactly :data:`PER_ROW`; against a rate-limited sandbox, at least that (429s are retried) on no other
+    endpoint."""
+    expected = {endpoint: per_row * rows for endpoint, per_row in PER_ROW[name].items()}
+    besides = {endpoint: count for endpoint, count in counts.items() if endpoint not in measure.CATALOG}
+    words = ", ".join(f"{per_row} {endpoint}" for endpoint, per_row in PER_ROW[name].items()) or "no lead request"
+    if limited:
+        holds = set(besides) == set(expected) and all(besides[key] >= count for key, count in expected.items())
+    else:
+        holds = besides == expected and all(counts.get(name, 0) <= 1 for name in measure.CATALOG)
+    claims.check(holds, f"{name}: a row makes {words} (the catalog's lists aside"
+                        + ("; retries of 429s besides)" if limited else ", each once at most)"))
 
 
 def run(sheet: Path, mapping: Path, port: int, args: argparse.Namespace, reports: Path, *extra: str) -> tuple[
@@ -80,8 +100,9 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     server = start_sandbox(port, args)
+    claims = measure.Claims()
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with measure.load_watch(), tempfile.TemporaryDirectory() as folder:
             os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
             base = Path(folder)
             sheet, mapping, plain = base / "leads.csv", base / "tasks.yaml", base / "plain.yaml"
@@ -94,16 +115,21 @@ def main() -> None:
                 reports = base / ("plain" if used is plain else "tasks")
                 if used is plain:
                     extra = (*extra, "--state", str(base / "plain-state.sqlite"))
+                measure.clear_requests(port)
                 elapsed, said = run(sheet, used, port, args, reports, *extra)
-                seen = requests_seen(port, clear=True)
+                counts = measure.request_counts(port)
+                per_row = (measure.total(counts) - measure.catalog(counts)) / args.rows
                 print(f"{name}: {args.rows:,} rows in {elapsed:.2f} s = {args.rows / elapsed:,.0f} rows/s, "
-                      f"{seen / args.rows:.2f} requests a row; {said}")
+                      f"{per_row:.2f} requests a row besides the catalog's {measure.catalog(counts)}; {said}")
+                print(f"    sandbox received {measure.split(counts)}")
+                check(claims, name, counts, args.rows, limited=bool(args.rate))
                 if used is plain:  # the next runs start from a fresh account
                     urllib.request.urlopen(urllib.request.Request(
                         f"http://127.0.0.1:{port}/__sandbox/reset", data=b"{}", method="POST"), timeout=30).close()
     finally:
         server.terminate()
         server.wait()
+    raise SystemExit(claims.exit_code())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 A sheet is imported once into a sandbox (another process), so that every lead exists. Then each of its rows gets a
 new City and the sheet is imported again, whole (``--full``), twice: once recording before-images (one get-lead
 before each lead's first write, paced by the same ``--rate`` as the writes) and once with ``--no-undo``. Printed:
-requests to the lead endpoint (reads and writes) and wall time of each, and their ratios.
+every HTTP request the sandbox received (GETs included), by method and endpoint, and wall time of each, and their
+ratios; the load average before and after. Exits 1 when the requests contradict the README: with before-images a
+read and a write a row, with ``--no-undo`` the same writes and no read (half the lead requests).
 """
 
 from __future__ import annotations
@@ -21,20 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.bench_import import MAPPING, free_port, start_sandbox  # noqa: E402
 from benchmarks.bench_sync import clear_log, importer  # noqa: E402
 from benchmarks.make_data import make_csv  # noqa: E402
-
-
-def lead_requests(port: int) -> dict[str, int]:
-    import requests
-
-    log = requests.get(f"http://127.0.0.1:{port}/__sandbox/requests", timeout=60).json()
-    counts = {"GET": 0, "POST": 0}
-    for entry in log:
-        if entry["path"].endswith("/enterprise/api/lead"):
-            counts[entry["method"]] += 1
-    return counts
 
 
 def move_everyone(sheet: Path, city: str) -> None:
@@ -54,7 +46,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0, help="the sandbox's latency")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-undo-") as name:
+    claims = measure.Claims()
+    with measure.load_watch(), tempfile.TemporaryDirectory(prefix="bench-undo-") as name:
         os.environ["SF_HOME"] = str(name)  # the states stay in the benchmark's folder
         folder = Path(name)
         port = free_port()
@@ -71,18 +64,24 @@ def main() -> None:
                 clear_log(port)
                 seconds, lines = importer("run", str(sheet), "-m", str(MAPPING), *target, "--rate", str(args.rate),
                                           "--full", *extra)
-                counts = lead_requests(port)
+                counts = measure.request_counts(port)
                 results[label] = (seconds, counts)
-                print(f"{label}: {counts['GET']:,} reads + {counts['POST']:,} writes = "
-                      f"{counts['GET'] + counts['POST']:,} requests in {seconds:.1f} s ({lines[0]})")
+                print(f"{label}: {measure.reads(counts):,} reads + {measure.writes(counts):,} writes; sandbox "
+                      f"received {measure.split(counts)} in {seconds:.1f} s ({lines[0]})")
             (slow, full), (fast, lean) = results.values()
-            ratio = (lean["GET"] + lean["POST"]) / (full["GET"] + full["POST"])
-            print(f"--no-undo: {ratio:.2f} × the requests, {fast / slow:.2f} × the time of a run with before-images "
-                  f"(at --rate {args.rate:g})")
+            print(f"--no-undo: {measure.total(lean) / measure.total(full):.3f} × the requests (lead requests: "
+                  f"{(measure.reads(lean) + measure.writes(lean)) / (measure.reads(full) + measure.writes(full)):.3f}"
+                  f" ×), {fast / slow:.2f} × the time of a run with before-images (at --rate {args.rate:g})")
+            claims.check(measure.reads(full) == measure.writes(full) > 0, "with before-images, a read a write")
+            claims.check(measure.reads(lean) == 0 and measure.writes(lean) == measure.writes(full),
+                         "--no-undo: the same writes, no read")
+            claims.check(all(measure.total(counts) == measure.reads(counts) + measure.writes(counts)
+                             + measure.catalog(counts) for counts in (full, lean)),
+                         "no other request but the catalog's lists")
         finally:
             server.terminate()
             server.wait()
-
+    raise SystemExit(claims.exit_code())
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,7 @@
 Each run is a separate process (`python -m importer validate ...`); the figures are its wall time, its CPU time
 (user + system, of the importer and its checking processes: steadier than wall time on a shared machine), the peak
 resident memory of the importer and of its largest checking process (ru_maxrss of the children), and the load
-average when it started. Goals on a
+average when it started and when it ended (each validate, and the whole benchmark). Goals on a
 2-core machine: the 1M-row CSV in <= 15 s with <= 400 MB; the 100k-row XLSX read in <= 2.5 s.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
 import resource
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import measure  # noqa: E402
 from benchmarks.make_data import make_csv, make_xlsx  # noqa: E402
 
 MAPPING = ROOT / "benchmarks" / "leads.yaml"
@@ -64,14 +64,16 @@ def validate(sheet: Path, report_dir: Path, mapping: Path = MAPPING) -> tuple[fl
     the load average go to stdout)."""
     command = [sys.executable, "-m", "importer", "validate", str(sheet), "-m", str(mapping), "--offline",
                "--quiet", "--report-dir", str(report_dir)]
-    load, cpu = os.getloadavg()[0], cpu_of_children()
+    load, cpu = measure.load_average(), cpu_of_children()
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     if done.returncode not in (0, 1):
         raise SystemExit(f"validate failed ({done.returncode}): {done.stderr.strip()}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"  CPU {cpu_of_children() - cpu:.2f} s (user + system), load average {load:.2f} at the start")
+    ended = measure.load_average()
+    print(f"  CPU {cpu_of_children() - cpu:.2f} s (user + system), load average "
+          + (f"{load:.2f} at the start, {ended:.2f} at the end" if load is not None and ended is not None else "n/a"))
     return seconds, peak_kb / 1024, done.stdout.splitlines()[0]
 
 
@@ -91,7 +93,7 @@ def main() -> None:
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--dates", action="store_true", help="add two date columns to the CSV and map them")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-validate-") as folder:
+    with measure.load_watch(), tempfile.TemporaryDirectory(prefix="bench-validate-") as folder:
         work = Path(folder)
         if args.csv_rows:
             sheet = make_csv(work / "leads.csv", args.csv_rows, seed=1)

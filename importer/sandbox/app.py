@@ -212,7 +212,11 @@ def _admin_router(sandbox: Sandbox) -> APIRouter:
     async def requests_log() -> Response:
         return JSONResponse(sandbox.log.as_json())
 
-    @router.delete("/requests", summary="Clear the request log")
+    @router.get("/requests/counts", summary="How many requests came to each endpoint since the log was cleared")
+    async def request_counts() -> Response:
+        return JSONResponse(sandbox.log.counts())
+
+    @router.delete("/requests", summary="Clear the request log (and its counts)")
     async def clear_requests() -> Response:
         sandbox.log.clear()
         return JSONResponse({"message": "cleared"})

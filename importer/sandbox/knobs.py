@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -176,6 +176,13 @@ class FaultPicker:
         return picked
 
 
+def endpoint(method: str, path: str) -> str:
+    """A request's method and path as one endpoint: the API prefix left out, numeric ids as ``:id``
+    (``POST /enterprise/api/lead/:id/task``)."""
+    parts = path.split("/")[2:] if path.startswith("/superfone/") else path.split("/")[1:]  # the API's prefix
+    return f"{method} /" + "/".join(":id" if part.isdigit() else part for part in parts)
+
+
 @dataclass(slots=True)
 class LoggedRequest:
     method: str
@@ -206,16 +213,25 @@ class LoggedRequest:
 
 
 class RequestLog:
-    """The newest ``limit`` requests, oldest first."""
+    """The newest ``limit`` requests, oldest first, and how many requests came to each endpoint since the last
+    clear (every one, however many the log has room for)."""
 
     def __init__(self, limit: int) -> None:
         self._entries: deque[LoggedRequest] = deque(maxlen=limit)
+        self._counts: Counter[str] = Counter()
 
     def add(self, entry: LoggedRequest) -> None:
         self._entries.append(entry)
+        self._counts[endpoint(entry.method, entry.path)] += 1
 
     def clear(self) -> None:
         self._entries.clear()
+        self._counts.clear()
+
+    def counts(self) -> dict[str, Any]:
+        """``{"total": n, "by_endpoint": {"POST /enterprise/api/lead": n, ...}}`` since the last clear."""
+        by_endpoint = dict(sorted(self._counts.items()))
+        return {"total": sum(by_endpoint.values()), "by_endpoint": by_endpoint}
 
     def resize(self, limit: int) -> None:
         if limit != self._entries.maxlen:

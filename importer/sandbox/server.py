@@ -198,6 +198,12 @@ class SandboxServer:
         result: list[dict[str, Any]] = self._admin("GET", "/requests")
         return result
 
+    def request_counts(self) -> dict[str, Any]:
+        """Every API request since the log was last cleared, however long: ``total`` and ``by_endpoint``
+        (``{"GET /enterprise/api/lead": n, "POST /enterprise/api/lead": n, ...}``)."""
+        result: dict[str, Any] = self._admin("GET", "/requests/counts")
+        return result
+
     def source_requests(self) -> dict[str, list[dict[str, Any]]]:
         """The calls to the source CRMs (LeadSquared: phone and status; PollyBot: id and status), oldest first."""
         result: dict[str, list[dict[str, Any]]] = self._admin("GET", "/sources/requests")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from importer.cli.commands import main
+from importer.models import LIST_KINDS
 from importer.sandbox import SandboxServer
 from tests.conftest import SandboxApi
 
@@ -217,17 +220,31 @@ def test_an_apply_killed_with_kill_9_resumes_then_counts_as_applied(
         assert process.wait() == -signal.SIGKILL
     fresh_sandbox.configure(latency_ms=0)
     assert 0 < len(posts(fresh_sandbox)) < len(rows)
+    with closing(sqlite3.connect(tmp_path / "reports" / "journal.sqlite")) as db:
+        done_rows = {row for (row,) in db.execute("SELECT row FROM row_state WHERE status = 'succeeded'")}
+    assert 0 < len(done_rows) < len(rows)
+    left = {rows[number - 2][1] for number in set(range(2, len(rows) + 2)) - done_rows}
+    fresh_sandbox.clear_requests()
 
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
 
     assert done.returncode == 0, done.stderr
+    # the rerun wrote each lead the killed apply had not finished once, reading it just before, and nothing else
+    log = fresh_sandbox.requests()
+    assert sorted(entry["customer_phone"] for entry in log if entry["method"] == "POST") == sorted(left)
+    lookups = [entry for entry in log if entry["method"] == "GET" and entry["path"].endswith("/api/lead")]
+    catalog = sorted((entry["method"], entry["path"]) for entry in log if not entry["path"].endswith("/api/lead"))
+    assert len(lookups) == len(left) and len(log) == 2 * len(left) + len(catalog)
+    assert catalog == sorted(("GET", f"/superfone/enterprise/api/{kind}") for kind in LIST_KINDS)  # checked once
     run = Path(done.stdout.splitlines()[-1].removeprefix("report: "))
     summary = summary_of(run)
-    assert summary["resumed"] > 0 and summary["succeeded"] == len(rows)
+    assert (summary["resumed"], summary["sent"], summary["succeeded"]) == (len(done_rows), len(left), len(rows))
     assert all(fresh_sandbox.lead(row[1])["first_name"] == row[0] for row in rows)
     assert len(jsonl(run / "before.jsonl")) == len(rows)  # the killed apply's leads too
+    fresh_sandbox.clear_requests()
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and f"applied already, by the run {run}" in again.stderr
+    assert fresh_sandbox.requests() == []
 
 
 def test_an_apply_stopped_by_its_time_limit_exits_3_and_is_not_applied_yet(

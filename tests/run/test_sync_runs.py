@@ -7,9 +7,11 @@ import csv
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -208,6 +210,17 @@ def test_two_runs_started_together_never_send_a_row_twice(fresh_sandbox, tmp_pat
     assert [len(found) for found in notes(fresh_sandbox).values()] == [1] * 200
 
 
+#: How long the sandbox holds an upsert it has applied before answering it, while the run is killed.
+HELD_MS = 2000
+
+
+def journal_rows(reports: Path) -> dict[int, tuple[str, bool]]:
+    """The journal's rows: row number -> (status, has_note)."""
+    with closing(sqlite3.connect(reports / "journal.sqlite")) as db:
+        return {row: (status, bool(has_note))
+                for row, status, has_note in db.execute("SELECT row, status, has_note FROM row_state")}
+
+
 def test_a_killed_run_leaves_no_lock_and_the_next_finishes(fresh_sandbox, tmp_path: Path, mapping: Path) -> None:
     sheet = write_sheet(tmp_path / "leads.csv", leads(300))
     fresh_sandbox.configure(latency_ms=20)
@@ -215,13 +228,42 @@ def test_a_killed_run_leaves_no_lock_and_the_next_finishes(fresh_sandbox, tmp_pa
     deadline = time.monotonic() + 30
     while len(posts(fresh_sandbox)) < 20 and time.monotonic() < deadline:
         time.sleep(0.02)
+    # From now on every upsert is applied, then held unanswered: both workers end up waiting on one, mid-send
+    fresh_sandbox.configure(slow=1.0, slow_ms=HELD_MS)
+    held: list[dict] = []
+    while time.monotonic() < deadline and process.poll() is None:
+        held = [entry for entry in posts(fresh_sandbox) if entry["fault"] == "slow"]
+        if len(held) == 2 and all(fresh_sandbox.lead(entry["customer_phone"]) for entry in held):
+            break
+        time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
+    released = time.monotonic() + HELD_MS / 1000  # when the sandbox answers the held upserts (to nobody)
     process.communicate()
-    fresh_sandbox.configure(latency_ms=0)
+    assert process.returncode == -signal.SIGKILL
+    # the kill came while sending: some upserts but not all had reached the sandbox, two of them still unanswered
+    sent_before = posts(fresh_sandbox)
+    assert 20 <= len(sent_before) < 300 and len(held) == 2
+    assert all(entry["has_note"] for entry in sent_before)
+    journal = journal_rows(tmp_path / "r")
+    in_flight = sorted(row for row, (status, _) in journal.items() if status == "in_flight")
+    finished = {row for row, (status, _) in journal.items() if status == "succeeded"}
+    assert in_flight == sorted(int(entry["customer_phone"][-8:]) + 2 for entry in held)
+    assert all(journal[row][1] for row in in_flight)  # each carried its note
+    assert len(finished) + len(in_flight) == len(journal) and 18 <= len(finished) < 298
+    assert len(sent_before) == len(finished) + len(in_flight)
+
+    fresh_sandbox.configure(latency_ms=0, slow=0.0)
+    fresh_sandbox.clear_requests()
     summary = sync(fresh_sandbox, sheet, mapping, tmp_path / "r")
     assert summary["rows_total"] == 300 and summary["failed"] == 0
-    found = notes(fresh_sandbox)
-    assert len(found) == 300 and all(len(texts) <= 1 for texts in found.values())
+    assert (summary["resumed"], summary["sent"], summary["in_doubt"]) == (len(finished), 300 - len(finished), 2)
+    # the rerun sent every row the killed run had not finished, each once; the two held rows without their note
+    resent = posts(fresh_sandbox)
+    assert sorted(int(entry["customer_phone"][-8:]) + 2 for entry in resent) == sorted(
+        set(range(2, 302)) - finished)
+    assert sorted(int(entry["customer_phone"][-8:]) + 2 for entry in resent if not entry["has_note"]) == in_flight
+    assert notes(fresh_sandbox) == {f"+9196{i:08d}": [f"first call {i}"] for i in range(300)}
+    time.sleep(max(0.0, released - time.monotonic()))  # the held answers are gone before the sandbox is reset
 
 
 def test_history_lists_the_runs_of_each_job(fresh_sandbox, tmp_path: Path, mapping: Path, capsys) -> None:

@@ -22,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from benchmarks import make_data
+from importer.phones.normalise import Phone, normalise_phone
 from importer.run.context.options import RunOptions
 from importer.run.journey.pipeline import Importer
 from importer.sandbox import SandboxServer
@@ -60,6 +61,18 @@ def history(index: int, row: dict[str, str]) -> str:
         for n in range(10)
     )
     return "".join(calls).strip()
+
+
+def phone_of(cell: str) -> str:
+    """The E.164 form of a valid phone cell."""
+    phone = normalise_phone(cell)
+    assert isinstance(phone, Phone), cell
+    return phone.e164
+
+
+def note_of(row: dict[str, str]) -> str:
+    """The note MAPPING's template makes of a row: without its separator when the Notes cell is empty."""
+    return f"Imported from {row['Source']}: {row['Notes']}" if row["Notes"] else f"Imported from {row['Source']}"
 
 
 def write_sheet(path: Path) -> Path:
@@ -194,7 +207,16 @@ def test_three_workers_import_exactly_as_one(fresh_sandbox: SandboxServer, monke
     assert posts == summary["sent"]  # the wire log sees every upsert (as long as the client sends through requests)
     if not dry_run:
         assert summary["sent"] == summary["succeeded"] == summary["valid"] - summary["skipped"]
-        assert sum(len(lead["notes"]) for lead in one.leads) >= summary["succeeded"]  # each lead sent got its note
+        # each lead of a row imported holds that row's note, once; no other lead got one
+        with (one.folder / "successes.csv").open(encoding="utf-8-sig", newline="") as handle:
+            imported = list(csv.DictReader(handle))
+        assert len(imported) == summary["succeeded"]
+        expected = {phone_of(row["Phone"]): [note_of(row)] for row in imported}
+        assert len(expected) == len(imported)
+        notes = {lead["phones"][0]: lead["notes"] for lead in one.leads}
+        assert {phone: notes[phone] for phone in expected} == expected
+        assert [phone for phone, found in notes.items()
+                if phone not in expected and any(note.startswith("Imported from") for note in found)] == []
 
     files_one, files_three = report_files(one), report_files(three)
     assert sorted(files_three) == sorted(files_one)

@@ -77,6 +77,28 @@ def test_request_log_records_each_api_request(api: SandboxApi) -> None:
     assert api.server.requests() == []
 
 
+def test_request_counts_hold_every_request_by_endpoint_beyond_the_log(api: SandboxApi) -> None:
+    api.server.configure(log_limit=2)
+    try:
+        api.upsert({"customer_phone": ASHA})
+        api.upsert({"customer_phone": ASHA})
+        api.get_lead(ASHA)
+        api.get("label")
+        lead_id = api.server.lead(ASHA)["id"]
+        api.get(f"lead/{lead_id}/task")
+        assert len(api.server.requests()) == 2  # the log keeps the newest two; the counts keep all five
+        assert api.server.request_counts() == {"total": 5, "by_endpoint": {
+            "GET /enterprise/api/label": 1, "GET /enterprise/api/lead": 1, "GET /enterprise/api/lead/:id/task": 1,
+            "POST /enterprise/api/lead": 2}}
+        api.server.clear_requests()
+        assert api.server.request_counts() == {"total": 0, "by_endpoint": {}}
+        api.get_lead(ASHA)
+        api.server.reset()
+        assert api.server.request_counts() == {"total": 0, "by_endpoint": {}}
+    finally:
+        api.server.configure(log_limit=1_000_000)
+
+
 def test_request_log_names_an_upserts_fields_but_never_their_values(api: SandboxApi) -> None:
     api.upsert({"customer_phone": ASHA, "first_name": "Zanele", "customer_note": "call after 6", "add_labels": []})
     api.upsert({})
