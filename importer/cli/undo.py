@@ -30,7 +30,7 @@ def run_undo(args: argparse.Namespace) -> int:
     from importer.cli.console import BarProgress
     from importer.run.context.options import NullProgress, RunOptions
     from importer.run.engine.stop import Stop, stop_line
-    from importer.run.kinds.undo import Undo
+    from importer.run.kinds.undo import Undo, UndoPreview
 
     used = run_base_url(args.run_dir)
     base_url = args.base_url or used or DEFAULT_BASE_URL
@@ -41,7 +41,7 @@ def run_undo(args: argparse.Namespace) -> int:
                          time_limit=args.time_limit)
     progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
     with stop_on_signals(Stop()) as stop:
-        undo = Undo(args.run_dir, options, dry_run=args.dry_run, label_created=args.label_created,
+        undo = (UndoPreview if args.dry_run else Undo)(args.run_dir, options, label_created=args.label_created,
                     progress=progress, stop=stop)
         done = None if args.dry_run else undo.done_by()
         if done is not None:

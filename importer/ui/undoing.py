@@ -1,7 +1,7 @@
 """Undo of a run, from the history page: first undo's dry run (what it would put back, per lead: restored, already,
 edited since, not removable), shown as a run folder of its own with a confirm button; then the undo itself, with
-progress and a Stop button like a send. Both are :class:`~importer.run.kinds.undo.Undo`, the library of
-``superfone-import undo RUN_DIR [--dry-run]``.
+progress and a Stop button like a send: :class:`~importer.run.kinds.undo.UndoPreview` then
+:class:`~importer.run.kinds.undo.Undo`, the library of ``superfone-import undo RUN_DIR [--dry-run]``.
 
     POST /history/runs/{id}/undo      undo's dry run of a run the state knows
     POST /runs/{preview}/undo         the undo that dry run previewed, once confirmed
@@ -165,7 +165,7 @@ class UndoPages:
         return self._start("undo", Path(str(summary["undo_of"])), dry_run=False)
 
     def _start(self, kind: str, run_dir: Path, dry_run: bool) -> Response:
-        from importer.run.kinds.undo import Undo
+        from importer.run.kinds.undo import Undo, UndoPreview
 
         options = self.options(run_dir)
         Undo(run_dir, options)  # a folder without before-images: ConfigError now, on the page
@@ -173,7 +173,7 @@ class UndoPages:
             raise ConfigError(f"{run_dir.name} was undone already, by {done.name}: nothing to do")
 
         def make(progress: LiveProgress, stop: Stop) -> Undo:
-            return Undo(run_dir, options, dry_run=dry_run, progress=progress, stop=stop)
+            return (UndoPreview if dry_run else Undo)(run_dir, options, progress=progress, stop=stop)
 
         job = self.ui.jobs.start(kind, "/history", make)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any, Protocol
 
 from importer.api.catalog import Catalog
@@ -44,13 +45,29 @@ class RunContext:
     heartbeat: Heartbeat = field(default_factory=Heartbeat)
 
 
+class Access(Enum):
+    """What a kind of run does with the account, declared once per kind: ``OPTIONAL`` (a dry run: names are checked
+    against it when a key is given), ``READS`` (plan, verify: a key, not ``--offline``), ``WRITES`` (run, apply;
+    summary.json's ``dry_run`` is its opposite)."""
+
+    OPTIONAL = "optional"
+    READS = "reads"
+    WRITES = "writes"
+
+    @property
+    def writes(self) -> bool:
+        return self is Access.WRITES
+
+    @property
+    def needs_key(self) -> bool:
+        return self is not Access.OPTIONAL
+
+
 class RunKind(Protocol):
-    """One kind of run. ``writes``: it sends writes to the account (summary.json's ``dry_run`` is its opposite);
-    ``reads_account``: it needs the account even for a dry run (an API key, not ``--offline``)."""
+    """One kind of run: its name, what it does with the account (:class:`Access`), and what it does with the rows."""
 
     name: str
-    writes: bool
-    reads_account: bool
+    access: Access
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         """Decide and act on every row, in sheet order (the importer has recorded each one's issues)."""

@@ -33,7 +33,7 @@ from importer.mapping.profile import date_orders, profile_dates
 from importer.private import check_group, give_to_group, owner_only, warn_if_readable
 from importer.profiling import RunProfile
 from importer.report import ReportWriter, Summary
-from importer.run.context.kind import RunContext, RunKind
+from importer.run.context.kind import Access, RunContext, RunKind
 from importer.run.context.options import NullProgress, Progress, RunOptions
 from importer.run.context.result import RunResult
 from importer.run.context.room import Reserve, check_room, disk_full
@@ -136,7 +136,7 @@ class Importer:
                 raise InputError(f"{table.path.name}: no data rows below the header: nothing to import")
             writer = stack.enter_context(ReportWriter(
                 self.options.report_dir, table.path, columns=table.columns, workbook=table.is_workbook,
-                dry_run=not self.kind.writes, started_at=started))
+                dry_run=not self.kind.access.writes, started_at=started))
             self._reserve = self._keep_room(writer, table, checked.total)
             stack.callback(self._reserve.release)
             summary = self._new_summary(table, mapping, catalog, started)
@@ -178,8 +178,8 @@ class Importer:
         # A real run writes the cells to its report files; it, and a run that says what a sync would send,
         # tell unchanged rows by their digests.
         org_id = catalog.org_id if catalog is not None else None
-        digests = self.kind.writes or (online and sync_state_exists(self.options, org_id))
-        keep = Keep(table.columns if self.kind.writes else None, digests)
+        digests = self.kind.access.writes or (online and sync_state_exists(self.options, org_id))
+        keep = Keep(table.columns if self.kind.access.writes else None, digests)
         return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress,
                           profile_dir=self._profile_dir)
 
@@ -223,7 +223,7 @@ class Importer:
         stopped = self.stop.requested or "stopped" in summary.extra
         counted = not stopped or "rows_left" in summary.extra  # a stopped run's rows, counted by the kind itself
         self._mark_stopped(run)
-        if self.kind.writes and counted:
+        if self.kind.access.writes and counted:
             summary.check_invariant()
         if run.writer.workbook_truncated:
             summary.extra["failures_xlsx_truncated"] = True
@@ -253,7 +253,7 @@ class Importer:
         except OSError:  # a DataFrame or dicts: no file
             size = 0
         try:
-            check_room(writer.folder, size, rows, self.kind.writes)
+            check_room(writer.folder, size, rows, self.kind.access.writes)
             return Reserve(writer.folder)
         except ConfigError:
             writer.discard()
@@ -264,14 +264,14 @@ class Importer:
     def _client(self) -> SuperfoneClient | None:
         """The account's client; None for a dry run without a key or with ``--offline`` (names go unchecked)."""
         key, kind = self.options.api_key, self.kind
-        if (kind.writes or kind.reads_account) and not key:
+        if kind.access.needs_key and not key:
             raise ConfigError(_needs_key(kind))
-        if kind.reads_account and self.options.offline:
+        if kind.access is Access.READS and self.options.offline:
             raise ConfigError(_needs_key(kind))
-        if not key or (self.options.offline and not kind.writes):
+        if not key or (self.options.offline and not kind.access.writes):
             return None
         # A run that sends or reads leads records its requests for the report (requests.csv, the charts).
-        timeline = RequestTimeline() if kind.writes or kind.reads_account else None
+        timeline = RequestTimeline() if kind.access.needs_key else None
         return SuperfoneClient(self.options.base_url, key, timeout=self.options.timeout,
                                pool_size=self.options.concurrency, observer=timeline)
 
@@ -285,7 +285,7 @@ class Importer:
 
     def _new_summary(self, table: Table, mapping: Mapping, catalog: Catalog | None,
                      started: datetime) -> Summary:
-        summary = Summary(str(self._input_name(table)), str(self._mapping_name(mapping)), not self.kind.writes,
+        summary = Summary(str(self._input_name(table)), str(self._mapping_name(mapping)), not self.kind.access.writes,
                           started_at=started)
         summary.extra["catalog_checked"] = catalog is not None
         summary.extra["sheet"] = table.sheet_name
@@ -315,7 +315,7 @@ def recorded(batches: Iterable[CheckedBatch], writer: ReportWriter, summary: Sum
 
 
 def _needs_key(kind: RunKind) -> str:
-    if kind.writes:
+    if kind.access.writes:
         return ("SF_API_KEY is not set: a real import needs the account's API key "
                 "(use --dry-run to check the sheet without it, or --sandbox to try it locally)")
     return f"{kind.name} reads the account: set SF_API_KEY (or use --sandbox), and do not combine it with --offline"

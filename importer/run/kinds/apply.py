@@ -30,7 +30,7 @@ from importer.errors import ConfigError
 from importer.report import Summary, neutralise
 from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header
-from importer.run.context.kind import RunContext
+from importer.run.context.kind import Access, RunContext
 from importer.run.context.rows import CheckedBatch, CheckedRow
 from importer.run.engine.work import NOTE, Job, Outcome, ReadLead
 from importer.run.kinds.ledger import Decided, Pending, SyncLedger
@@ -172,8 +172,7 @@ class Apply:
     input and mapping (:func:`apply_options` gives the options the plan was made with)."""
 
     name = "apply"
-    writes = True
-    reads_account = False
+    access = Access.WRITES
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)

@@ -8,7 +8,7 @@ from typing import Any
 from importer.api.body import request_body
 from importer.report import Summary
 from importer.report.payloads import payload_line
-from importer.run.context.kind import RunContext
+from importer.run.context.kind import Access, RunContext
 from importer.run.context.rows import CheckedBatch, CheckedRow
 from importer.run.engine.tasks import PlannedTasks, task_lines
 from importer.run.kinds.ledger import Decided, SyncLedger, reading_ledger
@@ -45,8 +45,7 @@ class DryRun:
     (``run --plan`` applies them)."""
 
     name = "dry run"
-    writes = False
-    reads_account = False
+    access = Access.OPTIONAL
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         planned = PlannedTasks(run.writer.folder, run.summary, run.mapping.has_tasks)  # tasks.jsonl

@@ -35,7 +35,7 @@ from importer.errors import ApiError
 from importer.report import Summary, before
 from importer.report.payloads import payload_line
 from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_line, planned_line
-from importer.run.context.kind import RunContext
+from importer.run.context.kind import Access, RunContext
 from importer.run.context.rows import CheckedBatch
 from importer.run.engine.tasks import PlannedTasks, task_lines
 from importer.run.kinds.dry import sync_decisions
@@ -164,8 +164,7 @@ class Plan:
     """``run --plan``: see :mod:`importer.run.kinds.plan`."""
 
     name = "plan"
-    writes = False
-    reads_account = True
+    access = Access.READS
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         would_fail = 0

@@ -37,7 +37,7 @@ from importer.api.client import SuperfoneClient
 from importer.errors import ApiError, ConfigError, StopRequested
 from importer.models import FINAL_STATUSES
 from importer.report import Summary
-from importer.run.context.kind import RunContext
+from importer.run.context.kind import Access, RunContext
 from importer.run.context.room import check_writable, disk_full
 from importer.run.context.rows import CheckedBatch, CheckedRow
 from importer.run.engine.sending import Sender
@@ -61,8 +61,7 @@ class Send:
     """A real run: every row that passes the checks is sent, unless the journal has it done already."""
 
     name = "run"
-    writes = True
-    reads_account = False
+    access = Access.WRITES
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         Delivery(run).run(batches)

@@ -7,8 +7,9 @@ label or lead with what became of it.
 
 An undo is journaled like a run (key: the before.jsonl's digest, ``undo`` and the target): killed, it resumes where
 it stopped when run again (a lead it was writing is read again, and what it already put back counts as
-``already``); once it went to the end, a second undo of the same run does nothing (:meth:`Undo.done_by`). With
-``dry_run`` it only reads: undo.csv says what it would do (``would-…``), nothing is written or journaled.
+``already``); once it went to the end, a second undo of the same run does nothing (:meth:`Undo.done_by`). Its
+preview (:class:`UndoPreview`) only reads: undo.csv says what it would do (``would-…``), nothing is written or
+journaled.
 
 Counts per lead: ``succeeded`` (its undo went through), ``failed``, ``unchanged`` (nothing to write: all already
 as before, edited since, created without ``--label-created``, gone), ``skipped`` (its write had failed in the run:
@@ -41,7 +42,7 @@ from importer.run.kinds.send import JOURNAL_NAME
 from importer.run.rules.restore import UNDO_COLUMNS, WRITES, LeadUndo, UndoLine, undo_lead
 from importer.run.stores.journal import Journal, RowState, file_digest
 
-__all__ = ["UNDO_FILE", "Undo"]
+__all__ = ["UNDO_FILE", "Undo", "UndoPreview"]
 
 UNDO_FILE = "undo.csv"
 
@@ -49,12 +50,14 @@ UNDO_FILE = "undo.csv"
 class Undo:
     """One undo of the run in ``run_dir`` against ``options``' account (see :mod:`importer.run.kinds.undo`)."""
 
-    def __init__(self, run_dir: Path, options: RunOptions, *, dry_run: bool = False,
-                 label_created: str | None = None, progress: Progress | None = None, stop: Stop | None = None) -> None:
+    #: An undo writes; its preview (:class:`UndoPreview`) only reads.
+    dry_run = False
+
+    def __init__(self, run_dir: Path, options: RunOptions, *, label_created: str | None = None,
+                 progress: Progress | None = None, stop: Stop | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.stop = stop if stop is not None else Stop()
         self.options = options
-        self.dry_run = dry_run
         self.label_created = label_created
         self.progress = progress or NullProgress()
         self.path = self.run_dir / BEFORE_FILE
@@ -119,23 +122,12 @@ class Undo:
             raise ConfigError(f"--label-created {self.label_created}: no such label in the account (labels are "
                               f"made in the dashboard; the account has: {', '.join(active) or 'none'})")
 
+    def _sender(self, client: SuperfoneClient) -> Sender:
+        return Sender(client, rate=self.options.rate, concurrency=self.options.concurrency,
+                      policy=self.options.retry, stop=self.stop, max_wait=self.options.max_wait)
+
     def _act(self, client: SuperfoneClient, writer: ReportWriter, report: _UndoReport) -> None:
-        sender = Sender(client, rate=self.options.rate, concurrency=self.options.concurrency,
-                        policy=self.options.retry, stop=self.stop, max_wait=self.options.max_wait)
-        if self.dry_run:
-            report.summary.extra["journal_key"] = None
-
-            def on_dry_outcome(outcome: Outcome) -> None:
-                if not outcome.stopped:
-                    report.record(outcome)
-
-            self.progress.start("reading", report.summary.rows_total)
-            try:
-                sender.run(self._jobs({}, report), on_start=lambda job: None, on_outcome=on_dry_outcome,
-                           prepare=self._decide)
-            finally:
-                self.progress.finish()
-            return
+        sender = self._sender(client)
         with Journal(self.options.report_dir / JOURNAL_NAME) as journal:
             states = journal.states(self.key) if journal.interrupted(self.key) else {}
             journal.record_run(self.key, str(writer.folder), report.summary.started_at or datetime.now(UTC))
@@ -184,7 +176,7 @@ class Undo:
         undo = undo_lead(image, read(image.phone), self.label_created)
         with self._lock:
             self._decided[job.row] = undo
-        if not undo.requests or self.dry_run:
+        if not undo.requests or self.dry_run:  # a preview sends nothing
             return Outcome(job.row, "succeeded", _NOTHING if not undo.requests else _WOULD)
         return Job(job.row, undo.requests, job.phones)
 
@@ -197,6 +189,27 @@ class Undo:
             return LeadUndo(lines=[UndoLine(image.row, image.phone, image.lead_id, "lead", "failed",
                                             message=message)])
         return undo
+
+
+class UndoPreview(Undo):
+    """What undo would do (``undo --dry-run``, the page's preview): every lead read, nothing written or journaled;
+    undo.csv says ``would-…``."""
+
+    dry_run = True
+
+    def _act(self, client: SuperfoneClient, writer: ReportWriter, report: _UndoReport) -> None:
+        report.summary.extra["journal_key"] = None
+
+        def on_outcome(outcome: Outcome) -> None:
+            if not outcome.stopped:
+                report.record(outcome)
+
+        self.progress.start("reading", report.summary.rows_total)
+        try:
+            self._sender(client).run(self._jobs({}, report), on_start=lambda job: None, on_outcome=on_outcome,
+                                     prepare=self._decide)
+        finally:
+            self.progress.finish()
 
 
 _NOTHING = "nothing to write"

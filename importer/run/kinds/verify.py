@@ -22,7 +22,7 @@ from typing import Any
 from importer.api.catalog import Catalog
 from importer.errors import ApiError
 from importer.report import Summary
-from importer.run.context.kind import RunContext
+from importer.run.context.kind import Access, RunContext
 from importer.run.context.rows import CheckedBatch
 from importer.run.kinds.reading import Fetch, ReadBack, Target, primary_phone, targets
 from importer.run.rules.compare import compare
@@ -79,8 +79,7 @@ class Verify:
     """``verify``: see :mod:`importer.run.kinds.verify`."""
 
     name = "verify"
-    writes = False
-    reads_account = True
+    access = Access.READS
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         catalog = run.catalog
