@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from importer.fields import NOTE
 from importer.models import FinalStatus
 from importer.run.engine.tasks import TaskOutcome
 
-NOTE = "customer_note"
 NOTE_IN_DOUBT = "note may not have been added"
 #: The API's answer when no lead has the customer phone and the request may not create one.
 CUSTOMER_NOT_FOUND = "Customer not found"

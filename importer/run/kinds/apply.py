@@ -27,17 +27,17 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
+from importer.fields import ADD_LABELS, ADD_PHONES, ADDRESS, CREATE_FLAG, CUSTOMER_PHONE, NOTE, REMOVE_LABELS
 from importer.report import Summary, neutralise
 from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header
 from importer.run.context.kind import RunContext
 from importer.run.context.rows import CheckedBatch, CheckedRow
-from importer.run.engine.work import NOTE, Job, Outcome, ReadLead
+from importer.run.engine.work import Job, Outcome, ReadLead
 from importer.run.kinds.ledger import Decided, Pending, SyncLedger
 from importer.run.kinds.send import JOURNAL_NAME, Delivery, Send
 from importer.run.rules.compare import compare, merge_requests
 from importer.run.rules.snapshot import changed_fields, lead_values
-from importer.run.rules.sync import CREATE_FLAG
 from importer.run.stores.journal import Journal, RowState, file_digest
 
 __all__ = ["APPLIED_FILE", "Apply", "PlannedDecide", "before_image", "check_plan", "staleness", "write_before",
@@ -237,17 +237,17 @@ def before_image(planned: PlannedRow, status: str) -> BeforeImage:
     sent: dict[str, Any] = {}
     before: dict[str, Any] = {}
     for name, value in merged.items():
-        if name in ("customer_phone", CREATE_FLAG):
+        if name in (CUSTOMER_PHONE, CREATE_FLAG):
             continue
-        if name in ("add_labels", "add_phones"):
+        if name in (ADD_LABELS, ADD_PHONES):
             sent[name] = [item for item in value or [] if item not in (read.get(name) or [])]
-        elif name == "remove_labels":
+        elif name == REMOVE_LABELS:
             sent[name] = list(read.get(name) or [])
         elif name == NOTE:
             sent[name] = True
         else:
             sent[name] = value
-        if name == "address" and isinstance(value, dict):
+        if name == ADDRESS and isinstance(value, dict):
             stored = read.get(name) or {}
             before[name] = {key: None if is_empty(stored.get(key)) else stored.get(key) for key in value}
         elif name in SET_FIELDS:

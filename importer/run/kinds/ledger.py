@@ -17,11 +17,12 @@ from typing import Any, Protocol
 from importer.checks.row import split_labels
 from importer.checks.spill import CheckedBatch, CheckedRow
 from importer.errors import ConfigError
+from importer.fields import NOTE
 from importer.issues import issue
 from importer.models import Issue
 from importer.run.context.options import RunOptions
 from importer.run.engine.work import Prepare
-from importer.run.rules.sync import NOTE, Confirmed, confirmed_after, decide
+from importer.run.rules.sync import Confirmed, confirmed_after, decide
 from importer.run.stores.account import AccountState
 from importer.run.stores.home import account_key
 from importer.run.stores.state import NoteStatus, StoredLead, SyncState

@@ -11,11 +11,11 @@ import csv
 from collections import Counter
 from typing import Any
 
+from importer.fields import ADD_LABELS, CREATE_FLAG, CUSTOMER_PHONE, LEAD_STAGE
 from importer.report.cells import safe_cells
 from importer.run.context.kind import RunContext
 from importer.run.engine.work import Job, Outcome
 from importer.run.kinds.ledger import GuardError
-from importer.run.rules.sync import CREATE_FLAG
 from importer.run.stores.state import SyncState
 
 __all__ = ["MissingLeads", "parse_on_missing"]
@@ -52,11 +52,11 @@ class MissingLeads:
                              f" more than --max-missing {self.run.options.max_missing:g}%, so none is touched and "
                              "nothing is sent (check the file, or raise --max-missing)")
         self._check_name()
-        change: dict[str, Any] = {"add_labels": [self.name]} if self.action == "label" else {
-            "lead_stage_name": self.name}
+        change: dict[str, Any] = {ADD_LABELS: [self.name]} if self.action == "label" else {
+            LEAD_STAGE: self.name}
         self.phones = {-(index + 1): phone for index, phone in enumerate(missing)}
         self.run.summary.extra["missing"] = {"leads": len(missing), "action": f"{self.action}:{self.name}"}
-        return [Job(row, ({"customer_phone": phone, CREATE_FLAG: False, **change},), frozenset({phone}))
+        return [Job(row, ({CUSTOMER_PHONE: phone, CREATE_FLAG: False, **change},), frozenset({phone}))
                 for row, phone in self.phones.items()]
 
     def _check_name(self) -> None:

@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from importer.api.body import request_body
 from importer.errors import ApiError
+from importer.fields import CREATE_FLAG, NOTE
 from importer.report import Summary, before
 from importer.report.payloads import payload_line
 from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_line, planned_line
@@ -49,7 +50,6 @@ from importer.run.stores.home import redact_url
 __all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
 
 PLAN_COLUMNS = ("_row", "action", "customer_phone", "lead_id", "changes", "message")
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
 WOULD_FAIL_NOT_FOUND = 'would fail: "Customer not found." (create_if_missing is false)'
 
 
@@ -132,7 +132,7 @@ def _plan_create(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
     would_fail = payload.get(CREATE_FLAG) is not True
     if would_fail:
         notes.append(WOULD_FAIL_NOT_FOUND)
-    if payload.get("customer_note"):
+    if payload.get(NOTE):
         notes.append("note will be added")
     return RowPlan("create", None, (), "; ".join(notes), would_fail)
 
