@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from importer.outcomes import StopReason
 from importer.run.engine.stop import Stop, parse_duration
 
 __all__ = ["EXIT_STOPPED", "add_stop_arguments", "stop_on_signals"]
@@ -74,7 +75,7 @@ def stop_on_signals(stop: Stop) -> Iterator[Stop]:
         _say(f"superfone-import: {name}: stopping: nothing new is sent, the report is being written "
              "(a second signal stops at once)\n")
         # Another thread asks: the handler may have interrupted this one inside a lock the stop's callbacks take.
-        threading.Thread(target=stop.request, args=("signal", f"{name} received"), daemon=True).start()
+        threading.Thread(target=stop.request, args=(StopReason.SIGNAL, f"{name} received"), daemon=True).start()
 
     previous = {number: signal.signal(number, handle) for number in SIGNALS}
     try:

@@ -33,12 +33,12 @@ from typing import Any, cast
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
-from importer.errors import ApiError, AuthError, StopRequested, UncertainError
+from importer.errors import ApiError, AuthError, CustomerNotFound, StopRequested, UncertainError
+from importer.outcomes import Cause
 from importer.run.engine.chains import Entry, PhoneChains
 from importer.run.engine.stop import Stop
 from importer.run.engine.tasks import TaskOutcome, TaskSender, unsent
 from importer.run.engine.work import (
-    CUSTOMER_NOT_FOUND,
     DEFAULT_CONCURRENCY,
     DEFAULT_GRACE,
     NOTE,
@@ -283,7 +283,7 @@ class Sender:
         try:
             return prepare(job, self.read_lead)
         except _Halted:
-            return Outcome(job.row, "failed", "not finished: the run was halted")
+            return Outcome(job.row, "failed", "not finished: the run was halted", cause=Cause.HALTED)
         except AuthError as exc:
             self._open_gate()
             self._fail(exc, halt=True)
@@ -291,7 +291,8 @@ class Sender:
         except ApiError as exc:
             if not self._gate_open:
                 self._fail(exc, halt=True)
-            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status)
+            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status,
+                           cause=Cause.UNREADABLE)
 
     def read_lead(self, phone: str) -> dict[str, Any] | None:
         """get-lead through the run's limiter and retry policy (the run's first request still goes alone)."""
@@ -332,7 +333,7 @@ class Sender:
         outcome = self._send_requests(tracker, job.requests)
         if outcome.stopped:
             return outcome
-        if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
+        if job.fallback and outcome.status == "failed" and outcome.cause is Cause.CUSTOMER_NOT_FOUND:
             outcome = replace(self._send_requests(tracker, job.fallback), fell_back=True)
         if not job.tasks or outcome.stopped:
             return outcome
@@ -393,7 +394,7 @@ class Sender:
             self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
                                on_error=on_error, subject=f"row {tracker.job.row}")
         except _Halted:
-            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
+            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status, Cause.HALTED)
         except StopRequested:
             return tracker.stopped()
         except AuthError as exc:
@@ -403,7 +404,8 @@ class Sender:
         except ApiError as exc:
             if not self._gate_open:  # the run's first request never reached the server
                 self._fail(exc, halt=True)
-            return tracker.outcome("failed", _reason(exc, index), exc.status)
+            cause = Cause.CUSTOMER_NOT_FOUND if isinstance(exc, CustomerNotFound) else None
+            return tracker.outcome("failed", _reason(exc, index), exc.status, cause)
         self._open_gate()
         tracker.maybe_applied = True
         return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from importer.fields import ADD_LABELS, CREATE_FLAG, CUSTOMER_PHONE, LEAD_STAGE
 from importer.report.cells import safe_cells
+from importer.report.records import MissingCounts
 from importer.run.context.kind import RunContext
 from importer.run.engine.work import Job, Outcome
 from importer.run.kinds.ledger import GuardError
@@ -55,7 +56,7 @@ class MissingLeads:
         change: dict[str, Any] = {ADD_LABELS: [self.name]} if self.action == "label" else {
             LEAD_STAGE: self.name}
         self.phones = {-(index + 1): phone for index, phone in enumerate(missing)}
-        self.run.summary.extra["missing"] = {"leads": len(missing), "action": f"{self.action}:{self.name}"}
+        self.run.summary.missing = MissingCounts(len(missing), f"{self.action}:{self.name}", self.counts)
         return [Job(row, ({CUSTOMER_PHONE: phone, CREATE_FLAG: False, **change},), frozenset({phone}))
                 for row, phone in self.phones.items()]
 
@@ -69,7 +70,6 @@ class MissingLeads:
     def record(self, outcome: Outcome) -> None:
         """One missing lead's outcome (called one at a time by the sender)."""
         self.counts[outcome.status] += 1
-        self.run.summary.extra["missing"].update(self.counts)
         path = self.run.writer.folder / "missing.csv"
         new = not path.exists()
         with path.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as stream:

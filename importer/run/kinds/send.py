@@ -37,6 +37,7 @@ from importer.api.client import SuperfoneClient
 from importer.errors import ApiError, ConfigError, StopRequested
 from importer.models import FINAL_STATUSES, Row
 from importer.report import Summary
+from importer.report.records import Journaled
 from importer.run.context.kind import RunContext
 from importer.run.context.room import check_writable, disk_full
 from importer.run.context.rows import CheckedBatch, CheckedRow
@@ -68,7 +69,7 @@ class Send:
         Delivery(run).run(batches)
 
     def exit_code(self, summary: Summary) -> int:
-        tasks = summary.extra.get("tasks") or {}
+        tasks = summary.tasks or {}
         return 1 if (summary.invalid or summary.failed or summary.in_doubt or tasks.get("failed")
                      or tasks.get("in_doubt")) else 0
 
@@ -117,8 +118,7 @@ class Delivery:
 
     def run(self, batches: Iterator[CheckedBatch]) -> None:
         run, options = self.run_context, self.run_context.options
-        self.summary.extra["journal_key"] = self.key
-        self.summary.extra["base_url"] = options.base_url  # where undo sends (never the key)
+        self.summary.journal = Journaled(self.key, options.base_url)  # where undo sends (never the key)
         opened = account_state(options, run.catalog.org_id if run.catalog else None)
         if opened.location.path is not None:
             check_writable(opened.location.path, "the sync state")
@@ -155,7 +155,7 @@ class Delivery:
             finally:
                 if self._prior is not None:
                     try:
-                        self._prior.finish(self.writer.folder, self.summary.extra)
+                        self._prior.finish(self.writer.folder, self.summary)
                     except OSError as exc:  # before.jsonl on a full disk: the journal keeps the before-images
                         self._stop_if_full(exc)
             if self.stop.requested:
@@ -165,21 +165,21 @@ class Delivery:
             state.finish_run(self._ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
             if options.remember_file and run.table.origin is not None:  # a job's sync: each file once
                 self._ledger.remember_file(run.table.origin.digest, run.table.origin.location, _now())
-            self.summary.extra.update(after_run(state, self._ledger.job, self.writer.folder, options.keep_runs,
-                                                journal.unfinished_folders(), options.keep_payloads))
+            self.summary.upkeep = after_run(state, self._ledger.job, self.writer.folder, options.keep_runs,
+                                            journal.unfinished_folders(), options.keep_payloads)
 
     def _task_records(self) -> TaskRecords:
         counts: dict[str, int] = {}
         if self.run_context.mapping.has_tasks:
-            self.summary.extra["tasks"] = counts
+            self.summary.tasks = counts
         return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts,
                            self.summary.warnings_by_code)
 
     def _stopped(self, state: SyncState) -> None:
         """The run stopped: the summary says why and how many rows are left; the journal's run stays open."""
         assert self._ledger is not None
-        self.summary.extra.update({"stopped": self.stop.reason, "stopped_because": self.stop.detail,
-                                   "rows_left": self._left + len(self._pending)})
+        assert self.stop.reason is not None
+        self.summary.stop(self.stop.reason, self.stop.detail, self._left + len(self._pending))
         self._finish_run(state, 3)
 
     def _finish_run(self, state: SyncState, exit_code: int) -> None:
@@ -197,7 +197,7 @@ class Delivery:
         ledger.merged = merged
         invalid = run.checked.invalid_alone + len(run.checked.verdicts.invalid)
         ledger.guard(run.table.path.name, run.checked.total, invalid)
-        self.summary.extra.update(ledger.describe())
+        self.summary.sync = ledger.describe()
         return ledger
 
     def _send(self, jobs: Iterator[Job], partial: bool) -> None:
@@ -205,7 +205,7 @@ class Delivery:
         warning = estimate_line(run.checked.to_send, options.rate, options.time_limit)
         if warning is not None and not partial:
             logger.warning("%s", warning)
-            self.summary.extra["time_limit_warning"] = warning
+            self.summary.time_limit_warning = warning
         sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry,
                         stop=self.stop, max_wait=options.max_wait, on_wait=self._on_wait)
         prepare = self._guarded(self._prior.prepare if self._prior is not None else self.decider.prepare)
