@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any, cast
 
-from importer.api.ratelimit import RateLimiter
+from importer.api.ratelimit import DEFAULT_RATE, RateLimiter
 from importer.api.retry import Decision, Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, CustomerNotFound, StopRequested, UncertainError
 from importer.outcomes import Cause
@@ -67,7 +67,7 @@ class Sender:
     def __init__(
         self,
         client: UpsertClient,
-        rate: float = 10.0,
+        rate: float = DEFAULT_RATE,
         concurrency: int = DEFAULT_CONCURRENCY,
         burst: float | None = None,
         policy: RetryPolicy | None = None,

@@ -13,6 +13,7 @@ from importer.outcomes import Cause
 from importer.run.engine.tasks import TaskOutcome
 
 NOTE_IN_DOUBT = "note may not have been added"
+#: Requests in flight at once, unless told otherwise (``--concurrency``; see importer.run.engine.sending).
 DEFAULT_CONCURRENCY = 8
 #: Seconds the requests in flight get to finish once a run stops: under ``docker stop``'s 10 s before SIGKILL.
 DEFAULT_GRACE = 5.0

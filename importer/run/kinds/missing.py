@@ -15,21 +15,12 @@ from importer.fields import ADD_LABELS, CREATE_FLAG, CUSTOMER_PHONE, LEAD_STAGE
 from importer.report.cells import safe_cells
 from importer.report.records import MissingCounts
 from importer.run.context.kind import RunContext
+from importer.run.context.settings import parse_on_missing
 from importer.run.engine.work import Job, Outcome
 from importer.run.kinds.ledger import GuardError
 from importer.run.stores.state import SyncState
 
 __all__ = ["MissingLeads", "parse_on_missing"]
-
-
-def parse_on_missing(text: str) -> tuple[str, str]:
-    """``keep``, ``label:NAME`` or ``stage:NAME`` → (action, name); ValueError otherwise."""
-    action, _, name = text.partition(":")
-    if text == "keep":
-        return "keep", ""
-    if action in ("label", "stage") and name.strip():
-        return action, name.strip()
-    raise ValueError(f"expected keep, label:NAME or stage:NAME, got {text!r}")
 
 
 class MissingLeads:

@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from importer.api.ratelimit import RateLimiter
+from importer.api.ratelimit import DEFAULT_RATE, RateLimiter
 from importer.api.retry import Retrying, RetryPolicy
 from importer.errors import ApiError, AuthError, StopRequested
 from importer.report import Summary, neutralise
@@ -28,6 +28,7 @@ from importer.report.records import LookupCounts
 from importer.run.context.kind import RunContext
 from importer.run.context.rows import CheckedBatch
 from importer.run.engine.stop import Stop
+from importer.run.engine.work import DEFAULT_CONCURRENCY
 from importer.run.rules.compare import merge_requests
 
 __all__ = ["Fetch", "LeadReader", "LeadSource", "ReadBack", "Target"]
@@ -53,8 +54,8 @@ class LeadReader:
     def __init__(
         self,
         client: LeadSource,
-        rate: float = 10.0,
-        concurrency: int = 8,
+        rate: float = DEFAULT_RATE,
+        concurrency: int = DEFAULT_CONCURRENCY,
         policy: RetryPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
