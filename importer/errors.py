@@ -83,3 +83,7 @@ class UncertainError(ApiError):
 
 class RejectedError(ApiError):
     """400 or 404: the server refused this request; retrying it unchanged cannot help."""
+
+
+class CustomerNotFound(RejectedError):
+    """400 or 404 "Customer not found": no lead has the phone (and the upsert was not allowed to create one)."""

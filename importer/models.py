@@ -11,6 +11,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from importer.fields import CREATE_FLAG, CUSTOMER_PHONE, NOTE
+
 SOURCE_TYPES: tuple[str, ...] = (
     "CSV_UPLOAD",
     "FACEBOOK_INTEGRATION",
@@ -23,8 +25,8 @@ SOURCE_TYPES: tuple[str, ...] = (
 
 #: Upsert fields and the JSON type each one takes. The mapping validates its ``fields:`` keys against this.
 UPSERT_FIELDS: dict[str, str] = {
-    "customer_phone": "phone",
-    "create_customer_if_customer_phone_not_found": "bool",
+    CUSTOMER_PHONE: "phone",
+    CREATE_FLAG: "bool",
     "first_name": "string",
     "last_name": "string",
     "email": "string[]",
@@ -43,7 +45,7 @@ UPSERT_FIELDS: dict[str, str] = {
     "remove_labels": "string[]",
     "add_products": "string[]",
     "add_phones": "phone[]",
-    "customer_note": "string",
+    NOTE: "string",
 }
 
 #: Sub-fields of ``address``; a mapping addresses them as ``address.text`` and so on.

@@ -4,7 +4,8 @@ key's header with its masking (the key never appears in any message)."""
 
 from __future__ import annotations
 
-__all__ = ["ApiKeyAuth", "error_for_response", "map_request_exception", "mask_key"]
+__all__ = ["CUSTOMER_NOT_FOUND", "ApiKeyAuth", "error_for_response", "map_request_exception", "mask_key",
+           "same_message"]
 
 import json
 import re
@@ -17,9 +18,16 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError
 
 from importer.api.retry import parse_retry_after
-from importer.errors import ApiError, AuthError, RejectedError, TransientError, UncertainError
+from importer.errors import ApiError, AuthError, CustomerNotFound, RejectedError, TransientError, UncertainError
 
 _MAX_MESSAGE = 500
+#: The API's answer when no lead has the phone (get-lead; an upsert that may not create the lead).
+CUSTOMER_NOT_FOUND = "Customer not found"
+
+
+def same_message(actual: str, expected: str) -> bool:
+    """Compare server messages leniently: case and trailing punctuation differ between endpoints."""
+    return actual.strip().rstrip(".").casefold() == expected.strip().rstrip(".").casefold()
 
 
 class ApiKeyAuth(requests.auth.AuthBase):
@@ -62,6 +70,8 @@ def error_for_response(
     if status in (429, 502, 503, 504, 408):
         retry_after = parse_retry_after(headers.get("Retry-After"), time.time())
         return TransientError(message, status=status, retry_after=retry_after)
+    if status in (400, 404) and same_message(message, CUSTOMER_NOT_FOUND):
+        return CustomerNotFound(message, status=status)
     if 400 <= status < 500:
         return RejectedError(message, status=status)
     if 500 <= status < 600:

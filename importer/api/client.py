@@ -24,11 +24,7 @@ from requests.adapters import HTTPAdapter
 from importer.api.answers import ApiKeyAuth, error_for_response, map_request_exception, mask_key
 from importer.api.body import request_body
 from importer.api.timeline import RequestObserver, request_kind
-from importer.errors import (
-    ApiError,
-    ConfigError,
-    RejectedError,
-)
+from importer.errors import ApiError, ConfigError, CustomerNotFound
 from importer.models import LIST_KINDS
 
 logger = logging.getLogger(__name__)
@@ -160,8 +156,8 @@ class SuperfoneClient:
         """The lead owning ``phone`` (primary or secondary), or None when there is none."""
         try:
             document = self._request("GET", _LEAD_PATH, params={"phone": phone})
-        except RejectedError as exc:
-            if exc.status == 404 and _same_message(exc.message, "Customer not found"):
+        except CustomerNotFound as exc:
+            if exc.status == 404:
                 return None
             raise
         data = document.get("data") if isinstance(document, dict) else None
@@ -319,11 +315,6 @@ def _task_data(document: Any, what: str) -> dict[str, Any]:
 
 def _once(request: Callable[[], Any]) -> Any:
     return request()
-
-
-def _same_message(actual: str, expected: str) -> bool:
-    """Compare server messages leniently: case and trailing punctuation differ between endpoints."""
-    return actual.strip().rstrip(".").casefold() == expected.strip().rstrip(".").casefold()
 
 
 __all__ = ["DEFAULT_BASE_URL", "ApiKeyAuth", "SuperfoneClient", "check_base_url"]

@@ -43,13 +43,16 @@ def default_burst(rate: float) -> float:
         return 1.0
     return max(1.0, rate * DEFAULT_BURST_SECONDS)
 
+#: Requests per second of a run, unless told otherwise (``--rate``; importer.run.context.settings).
+DEFAULT_RATE = 10.0
+
 
 class RateLimiter:
     """Token bucket at ``rate`` requests per second (``math.inf``: no limit, pauses still apply)."""
 
     def __init__(
         self,
-        rate: float = 10.0,
+        rate: float = DEFAULT_RATE,
         burst: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,

@@ -31,11 +31,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Literal, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from importer.api.ratelimit import RateLimiter
 from importer.api.timeline import ATTEMPT
 from importer.errors import ApiError, AuthError, RejectedError, StopRequested, TransientError, UncertainError
+from importer.outcomes import StopReason
 
 
 class Stop(Protocol):
@@ -47,7 +48,7 @@ class Stop(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
-    def request(self, reason: Literal["quota"], detail: str = "") -> bool: ...
+    def request(self, reason: StopReason, detail: str = "") -> bool: ...
 
 T = TypeVar("T")
 
@@ -203,7 +204,7 @@ class Retrying:
         detail = f"the API asked to wait {asked} (Retry-After), more than --max-wait {_seconds(self.max_wait)}"
         logger.warning("%s: %s: stopping the run", subject, detail)
         if self.stop is not None:
-            self.stop.request("quota", detail)
+            self.stop.request(StopReason.QUOTA, detail)
         raise StopRequested(detail) from error
 
     def _wait(self, error: ApiError, delay: float) -> None:

@@ -8,30 +8,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from importer.cli.run_flags import add_speed_arguments, settings_of
 from importer.cli.signals import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.cli.state import add_state_argument
 from importer.errors import ConfigError
+from importer.run.context.settings import DEFAULT_REPORT_DIR, RunSettings
 
 
-def add_target_options(command: argparse.ArgumentParser, positive: Any, made_by: str) -> None:
+def add_target_options(command: argparse.ArgumentParser, made_by: str) -> None:
     """What apply and undo share with run: where to report, the account, how hard to push it, when to stop."""
-    command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                         help="where run folders and the journal go (default: reports)")
+    command.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, metavar="DIR",
+                         help=f"where run folders and the journal go (default: {DEFAULT_REPORT_DIR})")
     command.add_argument("--base-url", default=os.environ.get("SF_BASE_URL") or None, metavar="URL",
                          help=f"API base URL (env SF_BASE_URL; default: the one {made_by} used; another one is "
                               "refused)")
-    command.add_argument("--rate", type=positive(float), default=10.0, metavar="PER_S",
-                         help="requests per second (default: 10)")
-    command.add_argument("--concurrency", type=positive(int), default=8, metavar="N",
-                         help="requests in flight at once (default: 8)")
+    add_speed_arguments(command)
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     add_stop_arguments(command)
 
 
-def add_command(commands: Any, positive: Any) -> None:
+def add_command(commands: Any) -> None:
     command = commands.add_parser("apply", help="send exactly what a plan (run --plan) planned, once")
     command.add_argument("plan_dir", type=Path, metavar="PLAN_DIR", help="the report folder of a run --plan")
-    add_target_options(command, positive, "the plan")
+    add_target_options(command, "the plan")
     add_state_argument(command)
     command.set_defaults(handler=run_apply)
 
@@ -50,13 +49,14 @@ def run_apply(args: argparse.Namespace) -> int:
     if base_url.rstrip("/") != header.base_url.rstrip("/"):
         raise ConfigError(f"{args.plan_dir}: the plan was made against {header.base_url}, not {base_url}")
     planned = header.options
-    options = RunOptions(
-        sheet=header.sheet, report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
-        base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None,
-        on_duplicate=planned.get("on_duplicate", "last"), job=planned.get("job"),
+    settings = RunSettings.read({**settings_of(args).model_dump(), "on_duplicate": planned.get("on_duplicate")},
+                                lambda name: f"{args.plan_dir}: the plan's {name}")
+    options = RunOptions.of(
+        settings, sheet=header.sheet, report_dir=args.report_dir, base_url=base_url,
+        api_key=os.environ.get("SF_API_KEY") or None, job=planned.get("job"),
         state=args.state or planned.get("state") or None, full=bool(planned.get("full")),
         repeat_notes=bool(planned.get("repeat_notes")), allow_shrink=bool(planned.get("allow_shrink")),
-        allow_invalid=bool(planned.get("allow_invalid")), max_wait=args.max_wait, time_limit=args.time_limit,
+        allow_invalid=bool(planned.get("allow_invalid")),
     )
     progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
     kind = Apply(args.plan_dir)

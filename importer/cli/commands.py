@@ -18,11 +18,19 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from importer.cli.run_flags import add_sync_arguments, add_unattended_arguments
+from importer.cli.run_flags import add_speed_arguments, add_sync_arguments, add_unattended_arguments, settings_of
 from importer.cli.signals import EXIT_STOPPED, add_stop_arguments, stop_on_signals
 from importer.cli.state import add_state_argument
 from importer.errors import ImporterError, StopRequested
 from importer.private import owner_only
+from importer.run.context.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_RATE,
+    DEFAULT_REPORT_DIR,
+    ON_DUPLICATE,
+    argument,
+    read_count,
+)
 
 if TYPE_CHECKING:
     from importer.report.alerts import Event
@@ -78,8 +86,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
     jobs.add_commands(commands, _add_run_arguments, _run, run_parser)
 
-    apply.add_command(commands, _positive)
-    undo.add_command(commands, _positive)
+    apply.add_command(commands)
+    undo.add_command(commands)
     add_pull_command(commands, _positive(float))
     ui.add_command(commands)
     state.add_command(commands, _positive)
@@ -132,15 +140,15 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str, sheet: bool 
     # What a job file's sync hands its run: the file located, an inline mapping, where the key is.
     command.set_defaults(found=None, compiled_mapping=None, api_key_env="SF_API_KEY", remember_file=False)
     command.add_argument("--sheet", dest="sheet_name", metavar="NAME|INDEX", help="worksheet of a workbook")
-    command.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                         help="where run folders and the journal go (default: reports)")
-    command.add_argument("--on-duplicate", choices=("last", "first", "error"), default="last",
+    command.add_argument("--report-dir", type=Path, default=DEFAULT_REPORT_DIR, metavar="DIR",
+                         help=f"where run folders and the journal go (default: {DEFAULT_REPORT_DIR})")
+    command.add_argument("--on-duplicate", choices=ON_DUPLICATE, default="last",
                          help="which of several rows with the same customer phone is sent (default: last)")
     if mode != "verify":
         command.add_argument("--offline", action="store_true",
                              help="do not read the account's catalog (names are then not checked)")
     _add_target_arguments(command)
-    command.add_argument("--workers", type=_positive(int), metavar="N",
+    command.add_argument("--workers", type=argument(read_count), metavar="N",
                          help="checking processes (default: auto)")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     command.add_argument("--profile", action="store_true", default=os.environ.get("SF_PROFILE", "") not in ("", "0"),
@@ -148,15 +156,12 @@ def _add_run_arguments(command: argparse.ArgumentParser, mode: str, sheet: bool 
                               "to send when a run is slow (env SF_PROFILE=1)")
     add_stop_arguments(command)
     add_unattended_arguments(command)
-    add_sync_arguments(command, mode, _positive)
+    add_sync_arguments(command, mode)
     if mode == "validate":
-        command.set_defaults(dry_run=True, rate=10.0, concurrency=8, fresh=False, retry_failed=None,
-                             plan=False, no_undo=False)
+        command.set_defaults(dry_run=True, rate=DEFAULT_RATE, concurrency=DEFAULT_CONCURRENCY, fresh=False,
+                             retry_failed=None, plan=False, no_undo=False)
         return
-    command.add_argument("--rate", type=_positive(float), default=10.0, metavar="PER_S",
-                         help="requests per second (default: 10)")
-    command.add_argument("--concurrency", type=_positive(int), default=8, metavar="N",
-                         help="requests in flight at once (default: 8)")
+    add_speed_arguments(command)
     if mode == "verify":
         command.set_defaults(dry_run=True, offline=False, fresh=False, retry_failed=None, plan=False, no_undo=False)
         return
@@ -232,15 +237,13 @@ def _import(args: argparse.Namespace) -> RunResult:
     from importer.run.journey.pipeline import Importer
     from importer.sources.locate import display_name
 
-    options = RunOptions(
-        sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline, report_dir=args.report_dir,
-        rate=args.rate, concurrency=args.concurrency, on_duplicate=args.on_duplicate, fresh=args.fresh,
-        retry_failed=args.retry_failed, workers=args.workers, base_url=args.base_url or DEFAULT_BASE_URL,
-        api_key=os.environ.get(args.api_key_env) or None, full=args.full, job=args.job, state=args.state,
-        repeat_notes=args.repeat_notes, allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid,
-        on_missing=args.on_missing, max_missing=args.max_missing, no_undo=args.no_undo, max_wait=args.max_wait,
-        time_limit=args.time_limit, keep_runs=args.keep_runs, remember_file=args.remember_file,
-        keep_payloads=args.keep_payloads, shared_group=args.shared_group, profile=args.profile,
+    options = RunOptions.of(
+        settings_of(args), sheet=args.sheet_name, dry_run=args.dry_run, offline=args.offline,
+        report_dir=args.report_dir, fresh=args.fresh, retry_failed=args.retry_failed,
+        base_url=args.base_url or DEFAULT_BASE_URL, api_key=os.environ.get(args.api_key_env) or None,
+        full=args.full, job=args.job, state=args.state, repeat_notes=args.repeat_notes,
+        allow_shrink=args.allow_shrink, allow_invalid=args.allow_invalid, no_undo=args.no_undo,
+        remember_file=args.remember_file, shared_group=args.shared_group, profile=args.profile,
     )
     interactive = not args.quiet and sys.stderr.isatty()
     progress = BarProgress() if interactive else NullProgress()

@@ -5,46 +5,43 @@ guards, ``--on-missing``, ``--keep-runs``, ``--keep-payloads``, ``--shared-group
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from importer.cli.state import add_state_argument
+from importer.run.context.settings import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_KEEP_PAYLOADS,
+    DEFAULT_MAX_MISSING,
+    DEFAULT_RATE,
+    RunSettings,
+    argument,
+    read_count,
+    read_days,
+    read_on_missing,
+    read_percent,
+    read_rate,
+)
 
 
-def _on_missing(text: str) -> str:
-    from importer.run.kinds.missing import parse_on_missing
-
-    try:
-        parse_on_missing(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
+def add_speed_arguments(command: argparse.ArgumentParser) -> None:
+    """``--rate`` and ``--concurrency``: how hard a command pushes the API."""
+    command.add_argument("--rate", type=argument(read_rate), default=DEFAULT_RATE, metavar="PER_S",
+                         help=f"requests per second (default: {DEFAULT_RATE:g})")
+    command.add_argument("--concurrency", type=argument(read_count), default=DEFAULT_CONCURRENCY, metavar="N",
+                         help=f"requests in flight at once (default: {DEFAULT_CONCURRENCY})")
 
 
-def _number(text: str, expected: str, fits: Callable[[float], bool], bounds: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    if not fits(value):
-        raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
-    return value
+def settings_of(args: argparse.Namespace) -> RunSettings:
+    """The run's settings from the parsed flags (a command's own, or a job file's read by them): those it has."""
+    return RunSettings.read({name: getattr(args, name, None) for name in RunSettings.model_fields},
+                            lambda name: f"--{name.replace('_', '-')}")
 
 
-def _days(text: str) -> float:
-    return _number(text, "a number of days", lambda value: 0 <= value < float("inf"), "0 or more days")
-
-
-def _percent(text: str) -> float:
-    return _number(text, "a percentage", lambda value: 0 <= value <= 100, "between 0 and 100")
-
-
-def add_sync_arguments(command: argparse.ArgumentParser, mode: str, positive: Any) -> None:
+def add_sync_arguments(command: argparse.ArgumentParser, mode: str) -> None:
     """A real run sends only what changed since the job's last confirmed sync; a dry run says what that is."""
     defaults = {"full": False, "job": None, "state": None, "repeat_notes": False, "allow_shrink": False,
-                "allow_invalid": False, "on_missing": "keep", "max_missing": 10.0, "keep_runs": None,
-                "keep_payloads": 30.0, "shared_group": None}
+                "allow_invalid": False, "on_missing": "keep", "max_missing": DEFAULT_MAX_MISSING, "keep_runs": None,
+                "keep_payloads": DEFAULT_KEEP_PAYLOADS, "shared_group": None}
     if mode == "verify":
         command.set_defaults(**defaults)
         return
@@ -60,18 +57,20 @@ def add_sync_arguments(command: argparse.ArgumentParser, mode: str, positive: An
                          help="import an input with fewer than half the rows of the job's last run")
     command.add_argument("--allow-invalid", action="store_true",
                          help="import an input with 20 points more invalid rows than the job's last run")
-    command.add_argument("--on-missing", type=_on_missing, default="keep", metavar="keep|label:NAME|stage:NAME",
+    command.add_argument("--on-missing", type=argument(read_on_missing), default="keep",
+                         metavar="keep|label:NAME|stage:NAME",
                          help="leads the job synced before that the input lacks: keep (default), add a label, "
                               "or move to a stage")
-    command.add_argument("--max-missing", type=_percent, default=10.0, metavar="PCT",
-                         help="refuse to touch more than this share of the job's leads (default: 10)")
-    command.add_argument("--keep-payloads", type=_days, default=30.0, metavar="DAYS",
+    command.add_argument("--max-missing", type=argument(read_percent), default=DEFAULT_MAX_MISSING, metavar="PCT",
+                         help="refuse to touch more than this share of the job's leads "
+                              f"(default: {DEFAULT_MAX_MISSING:g})")
+    command.add_argument("--keep-payloads", type=argument(read_days), default=DEFAULT_KEEP_PAYLOADS, metavar="DAYS",
                          help="after a finished run, remove payloads.jsonl and before.jsonl of the job's runs older "
-                              "than this (default: 30; failures.csv stays)")
+                              f"than this (default: {DEFAULT_KEEP_PAYLOADS:g}; failures.csv stays)")
     command.add_argument("--shared-group", metavar="GROUP",
                          help="let this group read the run folders (files 0640, folders 0750); by default only "
                               "their owner can")
-    command.add_argument("--keep-runs", type=positive(int), metavar="N",
+    command.add_argument("--keep-runs", type=argument(read_count), metavar="N",
                          help="after a finished run, remove the job's oldest run folders beyond the newest N "
                               "(never the state, never a folder an interrupted run still needs)")
 

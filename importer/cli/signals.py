@@ -20,7 +20,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from importer.run.engine.stop import Stop, parse_duration
+from importer.outcomes import StopReason
+from importer.run.context.settings import DEFAULT_MAX_WAIT, argument, read_duration, read_seconds
+from importer.run.engine.stop import Stop
 
 __all__ = ["EXIT_STOPPED", "add_stop_arguments", "stop_on_signals"]
 
@@ -29,29 +31,12 @@ EXIT_STOPPED = 3
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT", "SIGBREAK") if hasattr(signal, name))
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text}")
-    return value
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def add_stop_arguments(command: argparse.ArgumentParser) -> None:
     """``--max-wait`` and ``--time-limit``, for every command that talks to the API at length."""
-    command.add_argument("--max-wait", type=_seconds, default=300.0, metavar="SECONDS",
+    command.add_argument("--max-wait", type=argument(read_seconds), default=DEFAULT_MAX_WAIT, metavar="SECONDS",
                          help="the longest wait the API may ask for (Retry-After) before the run stops instead "
-                              "(exit 3; default: 300)")
-    command.add_argument("--time-limit", type=_duration, metavar="DURATION",
+                              f"(exit 3; default: {DEFAULT_MAX_WAIT:g})")
+    command.add_argument("--time-limit", type=argument(read_duration), metavar="DURATION",
                          help="stop cleanly once the run has taken this long, e.g. 6h, 45m, 90s (exit 3)")
 
 
@@ -74,7 +59,7 @@ def stop_on_signals(stop: Stop) -> Iterator[Stop]:
         _say(f"superfone-import: {name}: stopping: nothing new is sent, the report is being written "
              "(a second signal stops at once)\n")
         # Another thread asks: the handler may have interrupted this one inside a lock the stop's callbacks take.
-        threading.Thread(target=stop.request, args=("signal", f"{name} received"), daemon=True).start()
+        threading.Thread(target=stop.request, args=(StopReason.SIGNAL, f"{name} received"), daemon=True).start()
 
     previous = {number: signal.signal(number, handle) for number in SIGNALS}
     try:

@@ -10,18 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from importer.cli.apply import add_target_options
+from importer.cli.run_flags import settings_of
 from importer.cli.signals import EXIT_STOPPED, stop_on_signals
 from importer.errors import ConfigError
 
 
-def add_command(commands: Any, positive: Any) -> None:
+def add_command(commands: Any) -> None:
     command = commands.add_parser("undo", help="put back what a run or an apply changed, where nobody changed it since")
     command.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="the report folder of a real run or an apply")
     command.add_argument("--dry-run", action="store_true",
                          help="read the leads and say what undo would do; write nothing")
     command.add_argument("--label-created", metavar="NAME",
                          help="tag the leads the run created with this (existing) label, to delete them by hand")
-    add_target_options(command, positive, "the run")
+    add_target_options(command, "the run")
     command.set_defaults(handler=run_undo)
 
 
@@ -36,9 +37,8 @@ def run_undo(args: argparse.Namespace) -> int:
     base_url = args.base_url or used or DEFAULT_BASE_URL
     if used is not None and base_url.rstrip("/") != used.rstrip("/"):
         raise ConfigError(f"{args.run_dir}: that run wrote to {used}, not to {base_url}")
-    options = RunOptions(report_dir=args.report_dir, rate=args.rate, concurrency=args.concurrency,
-                         base_url=base_url, api_key=os.environ.get("SF_API_KEY") or None, max_wait=args.max_wait,
-                         time_limit=args.time_limit)
+    options = RunOptions.of(settings_of(args), report_dir=args.report_dir, base_url=base_url,
+                            api_key=os.environ.get("SF_API_KEY") or None)
     progress = BarProgress() if not args.quiet and sys.stderr.isatty() else NullProgress()
     with stop_on_signals(Stop()) as stop:
         undo = (UndoPreview if args.dry_run else Undo)(args.run_dir, options, label_created=args.label_created,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from importer.fields import CREATE_FLAG
 from importer.mapping.amounts import DEFAULT_NUMBER_LOCALE, NUMBER_LOCALES
 from importer.mapping.dates import DateReader, date_format_problem, order_fits, read_date
 from importer.mapping.document import Document, KeyPath, did_you_mean, format_path
@@ -20,7 +21,6 @@ from importer.mapping.tasks import TaskPlan, compile_tasks
 from importer.mapping.values import OMIT, Template, ValueMap
 from importer.models import ADDRESS_FIELDS, UPSERT_FIELDS
 
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
 #: Not an API field: one name column split into first_name and last_name (importer.mapping.names).
 FULL_NAME = "full_name"
 _ADDRESS = "address."

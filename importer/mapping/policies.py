@@ -12,10 +12,11 @@ a mapping error, and ``defaults.policy`` applies to the fields it means somethin
 
 from __future__ import annotations
 
+from importer.fields import CREATE_FLAG, CUSTOMER_PHONE, NOTE
+
 __all__ = ["FILL_FIELDS", "POLICIES", "field_on_invalid", "field_policy"]
 
 POLICIES = ("overwrite", "fill_empty", "create_only")
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
 #: Fields whose value replaces the lead's: what ``fill_empty`` applies to (``address.*`` key by key).
 FILL_FIELDS = frozenset({
     "first_name", "last_name", "email", "website", "city", "business_name", "additional_info", "deal_value",
@@ -36,7 +37,7 @@ def field_policy(name: str, own: str | None, default: str) -> str:
     if default == "fill_empty":
         return default if _fills(name) else "overwrite"
     if default == "create_only":
-        return "overwrite" if name in ("customer_phone", CREATE_FLAG) else default
+        return "overwrite" if name in (CUSTOMER_PHONE, CREATE_FLAG) else default
     return "overwrite"
 
 
@@ -47,14 +48,14 @@ def _fills(name: str) -> bool:
 def _problem(name: str, policy: str) -> str | None:
     if policy == "overwrite":
         return None
-    if name in ("customer_phone", CREATE_FLAG):
+    if name in (CUSTOMER_PHONE, CREATE_FLAG):
         return f"{name} takes no policy: it says which lead the row is for"
     if name == "remove_labels":
         return "remove_labels takes no policy: it only ever changes a lead that exists"
     if policy == "fill_empty" and name in _ADDED:
         return (f"{name} is only ever added, never overwritten: fill_empty does not apply "
                 "(create_only adds them only to a lead the row creates)")
-    if policy == "fill_empty" and name == "customer_note":
+    if policy == "fill_empty" and name == NOTE:
         return ("a note is only ever added and cannot be read back: fill_empty does not apply "
                 "(create_only adds it only to a lead the row creates)")
     return None

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from importer.fields import NOTE
+
 __all__ = [
     "ADDED_FIELDS",
     "BEFORE_FILE",
@@ -186,8 +188,8 @@ def merge_images(first: BeforeImage, again: BeforeImage) -> BeforeImage:
             item for item in again.sent.get(name) or () if item not in (first.sent.get(name) or ())]
         if items:
             sent[name] = items
-    if first.sent.get("customer_note") or again.sent.get("customer_note"):
-        sent["customer_note"] = True
+    if first.sent.get(NOTE) or again.sent.get(NOTE):
+        sent[NOTE] = True
     before = {**again.before, **first.before}
     if isinstance(first.before.get("address"), Mapping) and isinstance(again.before.get("address"), Mapping):
         before["address"] = {**again.before["address"], **first.before["address"]}

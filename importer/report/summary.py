@@ -11,6 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from importer.models import Issue
+from importer.outcomes import StopReason
+from importer.report.records import (
+    ApplyEstimate,
+    Journaled,
+    LookupCounts,
+    MissingCounts,
+    ReadFacts,
+    Stopped,
+    SyncFacts,
+    UndoFacts,
+    Upkeep,
+)
 
 __all__ = ["SUMMARY_KEYS", "Summary", "duration_s", "ordered_summary", "summary_json"]
 
@@ -38,7 +50,8 @@ SUMMARY_KEYS: tuple[str, ...] = (
 @dataclass
 class Summary:
     """The figures of one run, counted as its rows are recorded. ``as_dict()`` gives summary.json's content
-    (times left out when unset); ``extra`` holds the keys a kind of run adds (plan counts, journal key, …)."""
+    (times left out when unset): the contract's keys, then what the kind of run recorded in the typed fields
+    below (each None, or empty, until set: then written)."""
 
     input: str
     mapping: str
@@ -59,7 +72,58 @@ class Summary:
     unchanged: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # --- what a kind of run adds (importer.report.records) ---
+    read: ReadFacts | None = None
+    undo: UndoFacts | None = None
+    #: apply: the plan's folder.
+    plan_dir: str | None = None
+    journal: Journaled | None = None
+    #: The rows to send will not fit in ``--time-limit`` at ``--rate`` (the run's warning line).
+    time_limit_warning: str | None = None
+    #: Tasks counted by outcome (a real run: succeeded, existing, failed, in_doubt, skipped; else planned, skipped).
+    tasks: dict[str, int] | None = None
+    sync: SyncFacts | None = None
+    missing: MissingCounts | None = None
+    lookup: LookupCounts | None = None
+    #: A real run's before-images written to before.jsonl.
+    before_images: int | None = None
+    #: get-lead requests: the reads before the writes, or a plan's or a verify's lookups.
+    lookups: int | None = None
+    no_undo: bool = False
+    verify_note: str | None = None
+    #: The mapping's field policies other than overwrite, and how many values each field's lead kept.
+    policies: dict[str, str] | None = None
+    kept: dict[str, int] | None = None
+    apply: ApplyEstimate | None = None
+    upkeep: Upkeep | None = None
+    #: apply: rows not sent because their lead changed since the plan.
+    stale: int | None = None
+    stopped: Stopped | None = None
+    failures_xlsx_truncated: bool = False
+    #: The run's requests summed up (importer.api.timeline: totals, by kind and status, latency).
+    requests: dict[str, Any] | None = None
+
+    # --- what several places write ----------------------------------------------------------------------------
+
+    def stop(self, reason: StopReason, detail: str = "", rows_left: int | None = None) -> None:
+        """The run stopped before its end (the first stop wins): why, and how many rows it did not get to."""
+        if self.stopped is None:
+            self.stopped = Stopped(reason, detail or str(reason), rows_left)
+
+    def stop_by_error(self, text: str) -> None:
+        """An error ended the run after it began (a 401, a damaged file, Ctrl-C): ``stopped`` holds its text."""
+        self.stopped = Stopped(StopReason.ERROR, text)
+
+    @property
+    def rows_left(self) -> int | None:
+        return self.stopped.rows_left if self.stopped is not None else None
+
+    def keep_policies(self, policies: Mapping[str, str], kept: Counter[str] | None = None) -> None:
+        """The mapping's field policies (when it has any) and, for a kind that read the leads, what they kept."""
+        if policies:
+            self.policies = dict(policies)
+            if kept is not None:
+                self.kept = dict(kept.most_common())
 
     # --- counting -------------------------------------------------------------------------------------------
 
@@ -107,15 +171,15 @@ class Summary:
                 "invalid": self.invalid,
                 "unchanged": self.unchanged,
             }
-            if "rows_left" in self.extra:
-                parts["rows_left"] = int(self.extra["rows_left"])
+            if self.rows_left is not None:
+                parts["rows_left"] = self.rows_left
         if sum(parts.values()) != self.rows_total:
             terms = " + ".join(f"{name} {count}" for name, count in parts.items())
             raise ValueError(f"rows_total {self.rows_total} != {terms} = {sum(parts.values())}")
 
     def as_dict(self) -> dict[str, Any]:
         """Contract keys in contract order (the times and ``duration_s`` only when set), then the issue counts
-        by code (most frequent first), then ``extra``."""
+        by code (most frequent first), then what the kind of run recorded (:meth:`recorded`)."""
         values: dict[str, Any] = {}
         for name in SUMMARY_KEYS:
             if name == "duration_s":
@@ -130,7 +194,28 @@ class Summary:
             if not self.dry_run:
                 values["resumed"] = self.resumed
             values["unchanged"] = self.unchanged
-        return {**values, **self.extra}
+        return {**values, **self.recorded()}
+
+    def recorded(self) -> dict[str, Any]:
+        """summary.json's keys beyond the counts, in one order, each only when set."""
+        found: dict[str, Any] = {}
+        parts: tuple[Any, ...] = (
+            self.read, self.undo.head() if self.undo else None, _named("plan_dir", self.plan_dir), self.journal,
+            _named("time_limit_warning", self.time_limit_warning), _named("tasks", self.tasks), self.sync,
+            self.missing, self.lookup, _named("before_images", self.before_images), _named("lookups", self.lookups),
+            {"no_undo": True} if self.no_undo else None, _named("verify_note", self.verify_note),
+            _named("policies", self.policies), _named("kept", self.kept), self.undo.tail() if self.undo else None,
+            self.apply, self.upkeep, _named("stale", self.stale), self.stopped,
+            {"failures_xlsx_truncated": True} if self.failures_xlsx_truncated else None,
+            _named("requests", self.requests))
+        for part in parts:
+            if part is not None:
+                found.update(part if isinstance(part, dict) else part.as_json())
+        return found
+
+
+def _named(key: str, value: Any) -> dict[str, Any] | None:
+    return None if value is None else {key: value}
 
 
 def _by_frequency(counts: Mapping[str, int]) -> dict[str, int]:

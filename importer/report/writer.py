@@ -235,7 +235,7 @@ class ReportWriter:
         """Close every file and write summary.json (and report.html) from ``summary``; return the run folder.
 
         The summary's start time defaults to the writer's, its finish time to ``finished_at`` or now. A value in
-        ``summary.extra`` that is not JSON is a TypeError (the other files are closed all the same).
+        summary value that is not JSON is a TypeError (the other files are closed all the same).
         ``requests``: the run's requests as its client's timeline recorded them (a run that sent or read leads):
         written to requests.csv, summed up in summary.json's ``requests`` and charted in report.html.
         """
@@ -244,7 +244,7 @@ class ReportWriter:
             summary.finished_at = _aware(finished_at) if finished_at is not None else (
                 summary.finished_at or self._clock())
             if requests is not None:
-                summary.extra["requests"] = requests.summary()
+                summary.requests = requests.summary()
             try:
                 text = summary_json(summary.as_dict())
                 if requests is not None:

@@ -13,6 +13,7 @@ from importer.errors import ConfigError, ImporterError, InputError
 from importer.ui import results
 from importer.ui.nightly import can_be_nightly
 from importer.ui.progress import LiveProgress
+from importer.ui.settings import run_settings
 from importer.ui.undoing import undo_kind, undo_view
 from importer.ui.upload import receive_file
 from importer.ui.wizard_pages import STEPS, WizardPages, saved_data
@@ -206,10 +207,9 @@ class ImportPages:
         account, settings = self.ui.account, self.ui.settings
         if kind != "dry-run" and not account.has_key:
             raise ConfigError(f"a {KINDS[kind]} needs the account's API key: type it in the form at the top")
-        options = RunOptions(sheet=upload.sheet, report_dir=self.workspace.reports, base_url=account.base_url,
-                             api_key=account.api_key, offline=not account.has_key, state=settings.state,
-                             rate=_number(form.get("rate"), settings.rate),
-                             concurrency=int(_number(form.get("concurrency"), settings.concurrency)))
+        options = RunOptions.of(run_settings(form, settings), sheet=upload.sheet, report_dir=self.workspace.reports,
+                                base_url=account.base_url, api_key=account.api_key, offline=not account.has_key,
+                                state=settings.state)
         kinds: dict[str, Callable[[], RunKind]] = {"dry-run": DryRun, "plan": Plan, "send": Send}
         chosen = kinds[kind]()
 
@@ -301,12 +301,6 @@ def _problem_rows(name: str, kind: str, folder: Path, upload: Upload | None) -> 
     return f"/runs/{name}/files/failures.csv" if (folder / "failures.csv").is_file() else None
 
 
-def _number(value: Any, default: float) -> float:
-    try:
-        number = float(str(value))
-    except ValueError:
-        return default
-    return number if number > 0 else default
 
 
 def _stem(upload: Upload | None) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from importer.errors import ConfigError, ImporterError
+from importer.outcomes import StopReason
 from importer.run.engine.stop import Stop
 
 #: The logger of the one retry loop: one INFO record per retry and per 429 (importer.api.retry).
@@ -175,7 +176,7 @@ class Jobs:
         (summary.json ``stopped``: ``asked``, and ``rows_left``); the same run again sends the rest."""
         job = self.get(job_id)
         if job.state == "running":
-            job.stop.request("asked", "stopped from the page")
+            job.stop.request(StopReason.ASKED, "stopped from the page")
 
     def running(self) -> Job | None:
         with self._lock:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from importer.api.client import DEFAULT_BASE_URL
+from importer.run.context.settings import DEFAULT_CONCURRENCY, DEFAULT_RATE, RunSettings
 from importer.ui import DEFAULT_MAX_UPLOAD_MB
 
 #: Room for the form around an upload's bytes (the request body is limited to the file's limit plus this).
@@ -50,6 +53,19 @@ class UiSettings:
     account: Account = field(default_factory=Account)
     sandbox: bool = False
     max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 1_000_000)
-    rate: float = 10.0
-    concurrency: int = 8
+    rate: float = DEFAULT_RATE
+    concurrency: int = DEFAULT_CONCURRENCY
     state: Path | None = None
+
+
+#: The form fields of a run the page reads (the others keep their defaults).
+FORM_SETTINGS = ("rate", "concurrency", "time_limit")
+
+
+def run_settings(form: Mapping[str, Any], settings: UiSettings) -> RunSettings:
+    """A run's settings from the page's form, read and checked as the command line and job files read them; an
+    empty field is the page's own setting. A value that does not fit: one ConfigError naming the field."""
+    values = {name: form.get(name) or None for name in FORM_SETTINGS}
+    return RunSettings.read({"rate": settings.rate, "concurrency": settings.concurrency,
+                             **{name: value for name, value in values.items() if value is not None}},
+                            lambda name: f"{name.replace('_', ' ')}")

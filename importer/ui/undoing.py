@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from importer.errors import ConfigError, ImporterError
 from importer.ui import results
+from importer.ui.settings import run_settings
 
 if TYPE_CHECKING:
     from importer.run.context.options import RunOptions
@@ -139,8 +140,8 @@ class UndoPages:
         if used and used.rstrip("/") != account.base_url.rstrip("/"):
             raise ConfigError(f"{run_dir.name}: that run wrote to {used}, not to this page's account "
                               f"{account.base_url}")
-        return RunOptions(report_dir=self.ui.workspace.reports, base_url=account.base_url, api_key=account.api_key,
-                          rate=settings.rate, concurrency=settings.concurrency)
+        return RunOptions.of(run_settings({}, settings), report_dir=self.ui.workspace.reports,
+                             base_url=account.base_url, api_key=account.api_key)
 
     def done_by(self, run_dir: Path) -> Path | None:
         from importer.run.kinds.undo import Undo

@@ -21,6 +21,7 @@ from importer.errors import (
     ApiError,
     AuthError,
     ConfigError,
+    CustomerNotFound,
     RejectedError,
     TransientError,
     UncertainError,
@@ -166,7 +167,7 @@ def test_connections_are_kept_alive(client: SuperfoneClient, server: ScriptedSer
     ("step", "kind", "message"),
     [
         (answer(401, {"message": "UnAuthorized, Please Provide Valid API Key"}), AuthError, UNAUTHORIZED),
-        (answer(400, {"message": "Customer not found."}), RejectedError, "Customer not found."),
+        (answer(400, {"message": "Customer not found."}), CustomerNotFound, "Customer not found."),
         (answer(404, {"message": "Lead stage name not found"}), RejectedError, "Lead stage name not found"),
         (answer(422, {"detail": "x"}), RejectedError, "HTTP 422"),
         (answer(429, {"message": "Too Many Requests"}), TransientError, "Too Many Requests"),

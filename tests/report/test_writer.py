@@ -16,6 +16,7 @@ from python_calamine import CalamineWorkbook
 from importer.errors import ConfigError
 from importer.models import Issue, Row
 from importer.report import SUMMARY_KEYS, TRIGGERS, ReportWriter, Summary, payload_line, restore, run_folder_name
+from importer.report.records import Journaled
 
 IST = timezone(timedelta(hours=5, minutes=30))
 STARTED = datetime(2024, 5, 1, 9, 30, 5, tzinfo=IST)
@@ -189,14 +190,14 @@ def test_folder_names_are_unique(tmp_path: Path) -> None:
     assert folders == ["20240501-093005-leads", "20240501-093005-leads-2", "20240501-093005-leads-3"]
 
 
-def test_summary_keeps_contract_order_then_extra_keys(tmp_path: Path) -> None:
+def test_summary_keeps_contract_order_then_the_kinds_keys(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False)
     writer.add_issues(ISSUES[:2])
     summary = summary_of(ISSUES[:2], dry_run=False, skipped=1)
-    summary.extra["run_key"] = "abc"
+    summary.journal = Journaled("abc")
     folder = writer.finish(summary, finished_at=FINISHED)
     written = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert list(written) == [*SUMMARY_KEYS, "warnings_by_code", "resumed", "unchanged", "run_key"]
+    assert list(written) == [*SUMMARY_KEYS, "warnings_by_code", "resumed", "unchanged", "journal_key"]
     assert written["warnings"] == 1 and written["warnings_by_code"] == {"formula-like-text": 1}
     assert written["errors_by_code"] == {"invalid-phone": 1}
 
@@ -205,7 +206,7 @@ def test_a_summary_that_is_not_json_is_an_error_but_files_are_closed(tmp_path: P
     writer = make_writer(tmp_path, dry_run=False, workbook=True)
     writer.add_failure(PLAIN, "boom")
     summary = summary_of([], dry_run=False)
-    summary.extra["oops"] = object()
+    summary.policies = {"city": object()}  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="summary value of type object is not JSON"):
         writer.finish(summary)
     assert not (writer.folder / "summary.json").exists()
@@ -241,8 +242,8 @@ def test_summary_invariant() -> None:
     assert list(dry.as_dict()) == [
         *(key for key in SUMMARY_KEYS if key not in ("started_at", "finished_at", "duration_s")), "warnings_by_code"
     ]
-    timed = Summary("a.csv", "m.yaml", True, started_at=STARTED, finished_at=FINISHED, extra={"z": 1})
-    assert list(timed.as_dict()) == [*SUMMARY_KEYS, "warnings_by_code", "z"]
+    timed = Summary("a.csv", "m.yaml", True, started_at=STARTED, finished_at=FINISHED, verify_note="z")
+    assert list(timed.as_dict()) == [*SUMMARY_KEYS, "warnings_by_code", "verify_note"]
     assert timed.as_dict()["duration_s"] == 12.346
 
 

@@ -13,13 +13,13 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Protocol, TypeVar, cast
 
-from importer.api.ratelimit import RateLimiter
+from importer.api.ratelimit import DEFAULT_RATE, RateLimiter
 from importer.api.retry import RetryPolicy
 from importer.errors import ApiError, AuthError
 from importer.run.engine.requests import Halted
 from importer.run.engine.sending import Sender
 from importer.run.engine.stop import Stop
-from importer.run.engine.work import DEFAULT_CONCURRENCY, DEFAULT_RATE, Job, Outcome, Prepare, ReadLead, UpsertClient
+from importer.run.engine.work import DEFAULT_CONCURRENCY, Job, Outcome, Prepare, ReadLead, UpsertClient
 
 __all__ = ["Fetch", "LeadReader", "LeadSource"]
 

@@ -18,11 +18,11 @@ from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from importer.api.retry import Decision, Retrying
-from importer.errors import ApiError, AuthError, StopRequested, UncertainError
+from importer.errors import ApiError, AuthError, CustomerNotFound, StopRequested, UncertainError
+from importer.fields import NOTE
+from importer.outcomes import Cause
 from importer.run.engine.tasks import TaskOutcome, TaskSender, unsent
 from importer.run.engine.work import (
-    CUSTOMER_NOT_FOUND,
-    NOTE,
     Job,
     JobTracker,
     LeadClient,
@@ -126,11 +126,12 @@ class Requests:
         try:
             return prepare(job, self.read_lead)
         except Halted:
-            return Outcome(job.row, "failed", "not finished: the run was halted")
+            return Outcome(job.row, "failed", "not finished: the run was halted", cause=Cause.HALTED)
         except AuthError as exc:
             return Outcome(job.row, "failed", exc.message, http_status=exc.status)
         except ApiError as exc:
-            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status)
+            return Outcome(job.row, "failed", f"could not read the lead: {exc.message}", http_status=exc.status,
+                           cause=Cause.UNREADABLE)
 
     def send_job(self, job: Job) -> Outcome:
         """Send the job's requests (its fallback when its lead is gone), then its tasks."""
@@ -138,7 +139,7 @@ class Requests:
         outcome = self._send_requests(tracker, job.requests)
         if outcome.stopped:
             return outcome
-        if job.fallback and outcome.status == "failed" and CUSTOMER_NOT_FOUND in outcome.message:
+        if job.fallback and outcome.status == "failed" and outcome.cause is Cause.CUSTOMER_NOT_FOUND:
             outcome = replace(self._send_requests(tracker, job.fallback), fell_back=True)
         if not job.tasks or outcome.stopped:
             return outcome
@@ -198,7 +199,7 @@ class Requests:
             self.retrying.call(lambda: self.client.upsert(sending[0]), before_attempt=before_attempt,
                                on_error=on_error, subject=f"row {tracker.job.row}")
         except Halted:
-            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status)
+            return tracker.outcome("failed", "not finished: the run was halted", tracker.last_status, Cause.HALTED)
         except StopRequested:
             return tracker.stopped()
         except AuthError as exc:
@@ -208,7 +209,8 @@ class Requests:
         except ApiError as exc:
             if not self.gate.is_open:  # the run's first request never reached the server
                 self._fail(exc, True)
-            return tracker.outcome("failed", _reason(exc, index), exc.status)
+            cause = Cause.CUSTOMER_NOT_FOUND if isinstance(exc, CustomerNotFound) else None
+            return tracker.outcome("failed", _reason(exc, index), exc.status, cause)
         self.gate.open()
         tracker.maybe_applied = True
         return None

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from importer.api.ratelimit import RateLimiter
+from importer.api.ratelimit import DEFAULT_RATE, RateLimiter
 from importer.api.retry import Retrying, RetryPolicy
 from importer.errors import StopRequested
 from importer.run.engine.chains import Entry, PhoneChains
@@ -62,7 +62,7 @@ class Sender:
     def __init__(
         self,
         client: UpsertClient,
-        rate: float = 10.0,
+        rate: float = DEFAULT_RATE,
         concurrency: int = DEFAULT_CONCURRENCY,
         burst: float | None = None,
         policy: RetryPolicy | None = None,

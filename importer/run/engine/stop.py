@@ -1,6 +1,6 @@
 """Stopping a run before its end, cleanly: one :class:`Stop` object shared by everything a run does.
 
-Whoever decides that a run must stop calls :meth:`Stop.request` with a reason:
+Whoever decides that a run must stop calls :meth:`Stop.request` with a reason (:class:`importer.outcomes.StopReason`):
 
     signal      SIGTERM, SIGHUP or SIGINT (Ctrl-C) reached the process (the CLI's handler asks)
     quota       the API asked for a longer wait (Retry-After) than ``--max-wait`` allows
@@ -20,15 +20,16 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from importer.errors import StopRequested
+from importer.outcomes import REQUESTED, StopReason
 
 __all__ = ["REASONS", "Stop", "StopReason", "StopRequested", "estimate_line", "parse_duration", "plan_fit_line",
            "show_duration", "stop_line"]
 
-StopReason = Literal["signal", "quota", "time-limit", "disk-full", "asked"]
-REASONS: tuple[str, ...] = ("signal", "quota", "time-limit", "disk-full", "asked")
+#: The reasons a stop may be requested for.
+REASONS: tuple[StopReason, ...] = REQUESTED
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
@@ -52,7 +53,7 @@ class Stop:
     def __repr__(self) -> str:
         return f"Stop(reason={self._reason!r})" if self._reason else "Stop()"
 
-    def request(self, reason: StopReason, detail: str = "") -> bool:
+    def request(self, reason: StopReason | str, detail: str = "") -> bool:
         """Ask the run to stop, for ``reason`` (``detail``: one phrase saying what happened). True when this call
         was the first; a run stops for the first reason only."""
         if reason not in REASONS:
@@ -60,7 +61,7 @@ class Stop:
         with self._lock:
             if self._reason is not None:
                 return False
-            self._reason, self._detail = reason, detail
+            self._reason, self._detail = StopReason(reason), detail
             callbacks, self._callbacks = self._callbacks, []
             self._event.set()
         for callback in callbacks:
@@ -98,7 +99,7 @@ class Stop:
     def limit_time(self, seconds: float) -> None:
         """Request a ``time-limit`` stop ``seconds`` from now (a timer; :meth:`close` cancels it)."""
         detail = f"the time limit of {show_duration(seconds)} is spent"
-        timer = threading.Timer(seconds, self.request, args=("time-limit", detail))
+        timer = threading.Timer(seconds, self.request, args=(StopReason.TIME_LIMIT, detail))
         timer.daemon = True
         with self._lock:
             if self._timer is not None:

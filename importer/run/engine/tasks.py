@@ -309,4 +309,4 @@ class PlannedTasks:
             self._stream.close()
         if self._has_tasks:
             skipped = self._summary.warnings_by_code.get("task-past-due", 0)
-            self._summary.extra["tasks"] = {"planned": self.planned, "skipped": skipped}
+            self._summary.tasks = {"planned": self.planned, "skipped": skipped}

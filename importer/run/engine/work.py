@@ -7,16 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from importer.fields import NOTE
 from importer.models import FinalStatus
+from importer.outcomes import Cause
 from importer.run.engine.tasks import TaskOutcome
 
-NOTE = "customer_note"
 NOTE_IN_DOUBT = "note may not have been added"
-#: The API's answer when no lead has the customer phone and the request may not create one.
-CUSTOMER_NOT_FOUND = "Customer not found"
+#: Requests in flight at once, unless told otherwise (``--concurrency``; see importer.run.engine.sending).
 DEFAULT_CONCURRENCY = 8
-#: Requests per second a run sends at most unless told otherwise.
-DEFAULT_RATE = 10.0
 #: Seconds the requests in flight get to finish once a run stops: under ``docker stop``'s 10 s before SIGKILL.
 DEFAULT_GRACE = 5.0
 STOPPED = "not sent: the run stopped"
@@ -78,6 +76,8 @@ class Outcome:
     #: requests succeeded or may have been applied (else nothing of it reached the lead: it is simply unsent).
     stopped: bool = False
     maybe_applied: bool = False
+    #: Why the row ended so, for the code acting on it (None: it was sent and the API answered).
+    cause: Cause | None = None
     #: What a job that only reads found (a lead read back for plan and verify), or the ApiError it ended with.
     value: Any = None
 
@@ -98,14 +98,15 @@ class JobTracker:
     def stopped(self) -> Outcome:
         """The run stopped before this job could end."""
         return Outcome(self.job.row, "failed", STOPPED, self.attempts, self.last_status, stopped=True,
-                       maybe_applied=self.maybe_applied)
+                       maybe_applied=self.maybe_applied, cause=Cause.STOPPED)
 
-    def outcome(self, status: FinalStatus, message: str, http_status: int | None = None) -> Outcome:
+    def outcome(self, status: FinalStatus, message: str, http_status: int | None = None,
+                cause: Cause | None = None) -> Outcome:
         if self.job.note_in_doubt or self.note_maybe_applied:
             # The note may or may not be on the lead: neither "succeeded" nor "failed" is true.
             message = f"{message}; {NOTE_IN_DOUBT}" if message else NOTE_IN_DOUBT
             status = "in_doubt"
-        return Outcome(self.job.row, status, message, self.attempts, http_status)
+        return Outcome(self.job.row, status, message, self.attempts, http_status, cause=cause)
 
 
 def without_note(payload: dict[str, Any]) -> dict[str, Any]:

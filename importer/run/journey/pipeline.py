@@ -30,9 +30,11 @@ from importer.errors import ApiError, ConfigError, InputError, StopRequested
 from importer.mapping import Mapping, load_mapping
 from importer.mapping.dates import Order
 from importer.mapping.profile import date_orders, profile_dates
+from importer.outcomes import StopReason
 from importer.private import check_group, give_to_group, owner_only, warn_if_readable
 from importer.profiling import RunProfile
 from importer.report import ReportWriter, Summary
+from importer.report.records import ReadFacts
 from importer.run.context.kind import Access, RunContext, RunKind
 from importer.run.context.options import NullProgress, Progress, RunOptions
 from importer.run.context.result import RunResult
@@ -200,7 +202,7 @@ class Importer:
                 run.writer.discard()  # refused before anything was sent (a guard, another run holding the state)
                 raise
             # A file of the run found damaged after rows were sent: the report keeps what was done.
-            run.summary.extra["stopped"] = str(exc)
+            run.summary.stop_by_error(str(exc))
             exc.report_folder = self._finish(run)
             raise
         except StopRequested:
@@ -208,10 +210,10 @@ class Importer:
         except OSError as exc:
             if not disk_full(exc):
                 raise
-            self.stop.request("disk-full", f"no space left on the disk of {self.options.report_dir}")
+            self.stop.request(StopReason.DISK_FULL, f"no space left on the disk of {self.options.report_dir}")
         except (ApiError, KeyboardInterrupt) as exc:
             # The run stops (401, Ctrl-C): keep the report of what was done; the journal resumes the rest.
-            run.summary.extra["stopped"] = str(exc) if isinstance(exc, ApiError) else "interrupted"
+            run.summary.stop_by_error(str(exc) if isinstance(exc, ApiError) else "interrupted")
             folder = self._finish(run)
             if isinstance(exc, ApiError):
                 exc.report_folder = folder
@@ -220,13 +222,13 @@ class Importer:
     def _finish(self, run: RunContext) -> Path:
         summary = run.summary
         summary.finished_at = utcnow()
-        stopped = self.stop.requested or "stopped" in summary.extra
-        counted = not stopped or "rows_left" in summary.extra  # a stopped run's rows, counted by the kind itself
+        stopped = self.stop.requested or summary.stopped is not None
+        counted = not stopped or summary.rows_left is not None  # a stopped run's rows, counted by the kind itself
         self._mark_stopped(run)
         if self.kind.access.writes and counted:
             summary.check_invariant()
         if run.writer.workbook_truncated:
-            summary.extra["failures_xlsx_truncated"] = True
+            summary.failures_xlsx_truncated = True
         if self._reserve is not None:
             self._reserve.release()  # its room is for what follows: a full disk must not cost the report
         timeline = run.client.observer if run.client is not None else None
@@ -239,12 +241,8 @@ class Importer:
     def _mark_stopped(self, run: RunContext) -> None:
         """A run whose stop was requested says so: why, and how many rows it did not get to (a kind that sends
         counts its own ``rows_left``; others did not reach the rows after the last one they recorded)."""
-        extra = run.summary.extra
-        if not self.stop.requested or "stopped" in extra:
-            return
-        extra["stopped"] = self.stop.reason
-        extra["stopped_because"] = self.stop.detail or str(self.stop.reason)
-        extra.setdefault("rows_left", run.checked.total - run.summary.rows_total)
+        if self.stop.reason is not None:  # (the first stop recorded wins)
+            run.summary.stop(self.stop.reason, self.stop.detail, run.checked.total - run.summary.rows_total)
 
     def _keep_room(self, writer: ReportWriter, table: Table, rows: int) -> Reserve:
         """Room for the whole report, checked before the run acts; a reserve held in the run folder (exit 2)."""
@@ -287,12 +285,9 @@ class Importer:
                      started: datetime) -> Summary:
         summary = Summary(str(self._input_name(table)), str(self._mapping_name(mapping)), not self.kind.access.writes,
                           started_at=started)
-        summary.extra["catalog_checked"] = catalog is not None
-        summary.extra["sheet"] = table.sheet_name
-        if table.origin is not None:
-            summary.extra["source"] = table.origin.describe()
-        if catalog is None:
-            summary.extra["offline_note"] = OFFLINE_NOTE
+        summary.read = ReadFacts(catalog is not None, table.sheet_name,
+                                 table.origin.describe() if table.origin is not None else None,
+                                 OFFLINE_NOTE if catalog is None else None)
         return summary
 
     def _input_name(self, table: Table) -> str | Path:

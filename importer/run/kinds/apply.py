@@ -12,6 +12,9 @@ the same rate limit, retries, journal (a killed apply resumes), sync state and n
 - Rows the plan found ``unchanged`` (or did not plan: unchanged since the job's last run) are unchanged;
   ``conflict`` rows and rows the plan could not look up fail with the plan's message, unsent.
 - before.jsonl records, for each lead apply sent an upsert for, the values the plan read (what ``undo`` restores).
+
+The rows apply did not send (stale, or a lead that could not be read again) are kept in ``applied.json`` with the
+run, so that an apply resumed after a stop still lists them in stale.csv and leaves them out of before.jsonl.
 """
 
 from __future__ import annotations
@@ -21,33 +24,31 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from importer.errors import ConfigError
+from importer.errors import ConfigError, StopRequested
+from importer.fields import ADD_LABELS, ADD_PHONES, ADDRESS, CREATE_FLAG, CUSTOMER_PHONE, NOTE, REMOVE_LABELS
+from importer.outcomes import Cause
 from importer.report import Summary, neutralise
 from importer.report.before import BEFORE_FILE, SET_FIELDS, BeforeImage, is_empty, write_before_images
 from importer.report.planned import PlanHeader, PlannedRow, PlannedRows, read_header
 from importer.run.context.kind import Access, RunContext
 from importer.run.context.rows import CheckedBatch, CheckedRow
-from importer.run.engine.work import NOTE, Job, Outcome, ReadLead
+from importer.run.engine.work import Job, Outcome, ReadLead
 from importer.run.kinds.ledger import Decided, Pending, SyncLedger
 from importer.run.kinds.prior import BeforeWrite, ReadOnly
 from importer.run.kinds.send import JOURNAL_NAME, Delivery, Send
 from importer.run.rules.compare import compare, merge_requests
 from importer.run.rules.snapshot import changed_fields, lead_values
-from importer.run.rules.sync import CREATE_FLAG
 from importer.run.stores.journal import Journal, RowState, file_digest
 
 __all__ = ["APPLIED_FILE", "Apply", "PlannedDecide", "before_image", "check_plan", "staleness", "write_before",
            "write_stale"]
 
 APPLIED_FILE = "applied.json"
-STALE_PREFIX = "stale: "
-#: Outcomes of rows apply did not send (the lead changed since the plan, or could not be read again).
-UNSENT_PREFIXES = (STALE_PREFIX, "could not read the lead: ", "not finished: ")
 
 
 def check_plan(folder: Path, header: PlanHeader, mapping_digest: str | None = None) -> None:
@@ -74,15 +75,22 @@ def check_plan(folder: Path, header: PlanHeader, mapping_digest: str | None = No
 
 def applied_by(folder: Path) -> str | None:
     """The run folder of the apply that finished this plan, or None."""
+    record = _applied(folder)
+    return str(record["run"]) if record.get("finished") else None
+
+
+def _applied(folder: Path) -> dict[str, Any]:
     try:
         record = json.loads((Path(folder) / APPLIED_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    return str(record["run"]) if isinstance(record, dict) and record.get("finished") else None
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
-def _mark_applied(folder: Path, run_dir: Path, finished: bool) -> None:
-    record = {"run": str(run_dir), "finished": finished, "at": datetime.now(UTC).isoformat(timespec="seconds")}
+def _mark_applied(folder: Path, run_dir: Path, finished: bool, unsent: Unsent) -> None:
+    record = {"run": str(run_dir), "finished": finished, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "stale": {str(row): reason for row, reason in sorted(unsent.stale.items())},
+              "unread": sorted(unsent.unread)}
     partial = Path(folder) / (APPLIED_FILE + ".partial")
     partial.write_text(json.dumps(record) + "\n", encoding="utf-8")
     os.replace(partial, Path(folder) / APPLIED_FILE)
@@ -111,10 +119,30 @@ def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class PlannedDecide:
-    """The decide stage of apply: the plan's requests, row by row (see :mod:`importer.run.kinds.apply`)."""
+@dataclass
+class Unsent:
+    """The rows apply did not send: stale ones (row → why) and those whose lead could not be read again."""
 
-    def __init__(self, folder: Path) -> None:
+    stale: dict[int, str] = field(default_factory=dict)
+    unread: set[int] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Unsent:
+        """What an earlier, unfinished apply of the plan recorded in applied.json."""
+        stale, unread = record.get("stale"), record.get("unread")
+        return cls({int(row): str(why) for row, why in stale.items()} if isinstance(stale, dict) else {},
+                   {int(row) for row in unread} if isinstance(unread, list) else set())
+
+    def __contains__(self, row: object) -> bool:
+        return row in self.stale or row in self.unread
+
+
+class PlannedDecide:
+    """The decide stage of apply: the plan's requests, row by row (see :mod:`importer.run.kinds.apply`).
+    ``unsent``: the rows it does not send (with those of the earlier apply it resumes)."""
+
+    def __init__(self, folder: Path, unsent: Unsent | None = None) -> None:
+        self.unsent = unsent if unsent is not None else Unsent()
         self.rows = PlannedRows(folder)
         self.key_extras: tuple[str, ...] = ("apply", file_digest(self.rows.path))
         self._batch: dict[int, PlannedRow | None] = {}
@@ -157,9 +185,23 @@ class PlannedDecide:
         """Read the lead again just before the first write: a lead that changed since the plan is not sent."""
         with self._lock:
             planned = self._waiting.pop(job.row)
-        reason = staleness(planned, read(planned.customer_phone))
+        try:
+            lead = read(planned.customer_phone)
+        except StopRequested:
+            raise  # the row is put back: the next apply sends it
+        except BaseException:
+            with self._lock:
+                self.unsent.unread.add(job.row)
+            raise
+        reason = staleness(planned, lead)
+        with self._lock:
+            if reason is not None:
+                self.unsent.stale[job.row] = reason
+            else:
+                self.unsent.stale.pop(job.row, None)
+                self.unsent.unread.discard(job.row)
         if reason is not None:
-            return Outcome(job.row, "failed", STALE_PREFIX + reason)
+            return Outcome(job.row, "failed", f"stale: {reason}", cause=Cause.STALE)
         return job
 
 
@@ -185,17 +227,21 @@ class Apply:
         if run.catalog is not None and self.header.org_id is not None and run.catalog.org_id != self.header.org_id:
             raise ConfigError(f"{self.folder}: the plan was made for account {self.header.org_id}, "
                               f"the API key is of account {run.catalog.org_id}")
-        run.summary.extra["plan_dir"] = str(self.folder)
-        _mark_applied(self.folder, run.writer.folder, finished=False)
-        decider = PlannedDecide(self.folder)
+        run.summary.plan_dir = str(self.folder)
+        record = _applied(self.folder)
+        decider = PlannedDecide(self.folder, Unsent.of(record) if record and not record.get("finished") else None)
+        _mark_applied(self.folder, run.writer.folder, False, decider.unsent)
         delivery = Delivery(run, decider)
-        delivery.run(batches)
+        try:
+            delivery.run(batches)
+        finally:  # what was not sent, kept for the apply that resumes this one
+            _mark_applied(self.folder, run.writer.folder, False, decider.unsent)
         with Journal(run.options.report_dir / JOURNAL_NAME) as journal:
             states = journal.states(delivery.key)
-        run.summary.extra["stale"] = write_stale(run.writer.folder, states)
-        write_before(run.writer.folder, self.folder, states)
+        run.summary.stale = write_stale(run.writer.folder, decider.unsent.stale)
+        write_before(run.writer.folder, self.folder, states, decider.unsent)
         if not run.stop.requested:  # a stopped apply is resumed by the same command, not refused
-            _mark_applied(self.folder, run.writer.folder, finished=True)
+            _mark_applied(self.folder, run.writer.folder, True, decider.unsent)
 
     def exit_code(self, summary: Summary) -> int:
         return Send().exit_code(summary)  # a failed or in-doubt task counts as in a run
@@ -208,10 +254,9 @@ class Apply:
                 f"{listed})"]
 
 
-def write_stale(run_dir: Path, states: dict[int, RowState]) -> int:
+def write_stale(run_dir: Path, stale_rows: dict[int, str]) -> int:
     """stale.csv: ``_row,reason`` of every row not sent because its lead changed since the plan."""
-    stale = [(row, state.message.removeprefix(STALE_PREFIX)) for row, state in sorted(states.items())
-             if state.status == "failed" and state.message.startswith(STALE_PREFIX)]
+    stale = sorted(stale_rows.items())
     with open(run_dir / "stale.csv", "w", encoding="utf-8-sig", newline="") as stream:
         table = csv.writer(stream)
         table.writerow(["_row", "reason"])
@@ -219,17 +264,15 @@ def write_stale(run_dir: Path, states: dict[int, RowState]) -> int:
     return len(stale)
 
 
-def write_before(run_dir: Path, plan_dir: Path, states: dict[int, RowState]) -> int:
+def write_before(run_dir: Path, plan_dir: Path, states: dict[int, RowState], unsent: Unsent) -> int:
     """before.jsonl from the plan's reads: one line per lead apply sent an upsert for."""
-    return write_before_images(run_dir / BEFORE_FILE, _images(plan_dir, states))
+    return write_before_images(run_dir / BEFORE_FILE, _images(plan_dir, states, unsent))
 
 
-def _images(plan_dir: Path, states: dict[int, RowState]) -> Iterator[BeforeImage]:
+def _images(plan_dir: Path, states: dict[int, RowState], unsent: Unsent) -> Iterator[BeforeImage]:
     for planned in PlannedRows(plan_dir):
         state = states.get(planned.row)
-        if not planned.sent or state is None or state.status == "in_flight":
-            continue
-        if state.status == "failed" and state.message.startswith(UNSENT_PREFIXES):
+        if not planned.sent or state is None or state.status == "in_flight" or planned.row in unsent:
             continue
         yield before_image(planned, state.status)
 
@@ -241,17 +284,17 @@ def before_image(planned: PlannedRow, status: str) -> BeforeImage:
     sent: dict[str, Any] = {}
     before: dict[str, Any] = {}
     for name, value in merged.items():
-        if name in ("customer_phone", CREATE_FLAG):
+        if name in (CUSTOMER_PHONE, CREATE_FLAG):
             continue
-        if name in ("add_labels", "add_phones"):
+        if name in (ADD_LABELS, ADD_PHONES):
             sent[name] = [item for item in value or [] if item not in (read.get(name) or [])]
-        elif name == "remove_labels":
+        elif name == REMOVE_LABELS:
             sent[name] = list(read.get(name) or [])
         elif name == NOTE:
             sent[name] = True
         else:
             sent[name] = value
-        if name == "address" and isinstance(value, dict):
+        if name == ADDRESS and isinstance(value, dict):
             stored = read.get(name) or {}
             before[name] = {key: None if is_empty(stored.get(key)) else stored.get(key) for key in value}
         elif name in SET_FIELDS:

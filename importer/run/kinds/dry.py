@@ -49,8 +49,7 @@ class DryRun:
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         planned = PlannedTasks(run.writer.folder, run.summary, run.mapping.has_tasks)  # tasks.jsonl
-        if run.mapping.policies:
-            run.summary.extra["policies"] = dict(run.mapping.policies)
+        run.summary.keep_policies(run.mapping.policies)
         with reading_ledger(run.options, run.catalog.org_id if run.catalog else None, run.mapping.path,
                             online=run.client is not None) as ledger:
             if ledger is None:
@@ -60,7 +59,7 @@ class DryRun:
                         break
                 planned.finish()
                 return
-            run.summary.extra.update(ledger.describe())
+            run.summary.sync = ledger.describe()
             for batch in batches:
                 decisions = list(sync_decisions(ledger, batch, run))
                 run.writer.add_payloads(b"".join(payload_line(row.number, request_body(request))

@@ -17,11 +17,13 @@ from typing import Any, Protocol
 from importer.checks.row import split_labels
 from importer.checks.spill import CheckedBatch, CheckedRow
 from importer.errors import ConfigError
+from importer.fields import NOTE
 from importer.issues import issue
 from importer.models import Issue
+from importer.report.records import SyncFacts
 from importer.run.context.options import RunOptions
 from importer.run.kinds.prior import BeforeWrite, PriorRead
-from importer.run.rules.sync import NOTE, Confirmed, confirmed_after, decide
+from importer.run.rules.sync import Confirmed, confirmed_after, decide
 from importer.run.stores.account import AccountState
 from importer.run.stores.home import account_key
 from importer.run.stores.journal import Journal
@@ -100,10 +102,9 @@ class SyncLedger:
         #: What was merged into the state as it was opened (one line each), for the run's summary.
         self.merged: list[str] = []
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> SyncFacts:
         """The summary's lines about the job and its state (where it lives, what was merged into it)."""
-        return {"job": self.job_name, "state": self.state.where,
-                **({"state_merged": self.merged} if self.merged else {})}
+        return SyncFacts(self.job_name, self.state.where, list(self.merged))
 
     @classmethod
     def of(cls, state: SyncState, options: RunOptions, org_id: int | None, mapping_path: Path) -> SyncLedger:

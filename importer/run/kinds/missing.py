@@ -11,24 +11,16 @@ import csv
 from collections import Counter
 from typing import Any
 
+from importer.fields import ADD_LABELS, CREATE_FLAG, CUSTOMER_PHONE, LEAD_STAGE
 from importer.report.cells import safe_cells
+from importer.report.records import MissingCounts
 from importer.run.context.kind import RunContext
+from importer.run.context.settings import parse_on_missing
 from importer.run.engine.work import Job, Outcome
 from importer.run.kinds.ledger import GuardError
-from importer.run.rules.sync import CREATE_FLAG
 from importer.run.stores.state import SyncState
 
 __all__ = ["MissingLeads", "parse_on_missing"]
-
-
-def parse_on_missing(text: str) -> tuple[str, str]:
-    """``keep``, ``label:NAME`` or ``stage:NAME`` → (action, name); ValueError otherwise."""
-    action, _, name = text.partition(":")
-    if text == "keep":
-        return "keep", ""
-    if action in ("label", "stage") and name.strip():
-        return action, name.strip()
-    raise ValueError(f"expected keep, label:NAME or stage:NAME, got {text!r}")
 
 
 class MissingLeads:
@@ -52,11 +44,11 @@ class MissingLeads:
                              f" more than --max-missing {self.run.options.max_missing:g}%, so none is touched and "
                              "nothing is sent (check the file, or raise --max-missing)")
         self._check_name()
-        change: dict[str, Any] = {"add_labels": [self.name]} if self.action == "label" else {
-            "lead_stage_name": self.name}
+        change: dict[str, Any] = {ADD_LABELS: [self.name]} if self.action == "label" else {
+            LEAD_STAGE: self.name}
         self.phones = {-(index + 1): phone for index, phone in enumerate(missing)}
-        self.run.summary.extra["missing"] = {"leads": len(missing), "action": f"{self.action}:{self.name}"}
-        return [Job(row, ({"customer_phone": phone, CREATE_FLAG: False, **change},), frozenset({phone}))
+        self.run.summary.missing = MissingCounts(len(missing), f"{self.action}:{self.name}", self.counts)
+        return [Job(row, ({CUSTOMER_PHONE: phone, CREATE_FLAG: False, **change},), frozenset({phone}))
                 for row, phone in self.phones.items()]
 
     def _check_name(self) -> None:
@@ -69,7 +61,6 @@ class MissingLeads:
     def record(self, outcome: Outcome) -> None:
         """One missing lead's outcome (called one at a time by the sender)."""
         self.counts[outcome.status] += 1
-        self.run.summary.extra["missing"].update(self.counts)
         path = self.run.writer.folder / "missing.csv"
         new = not path.exists()
         with path.open("a", encoding="utf-8-sig" if new else "utf-8", newline="") as stream:

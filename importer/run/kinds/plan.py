@@ -32,9 +32,11 @@ from typing import IO, Any
 
 from importer.api.body import request_body
 from importer.errors import ApiError
+from importer.fields import CREATE_FLAG, NOTE
 from importer.report import Summary, before
 from importer.report.payloads import payload_line
 from importer.report.planned import PLAN_FILE, PlanHeader, PlannedRow, header_line, planned_line
+from importer.report.records import ApplyEstimate
 from importer.run.context.kind import Access, RunContext
 from importer.run.context.rows import CheckedBatch
 from importer.run.engine.tasks import PlannedTasks, task_lines
@@ -49,7 +51,6 @@ from importer.run.stores.home import redact_url
 __all__ = ["PLAN_COLUMNS", "Plan", "RowPlan", "plan_lines", "plan_row"]
 
 PLAN_COLUMNS = ("_row", "action", "customer_phone", "lead_id", "changes", "message")
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
 WOULD_FAIL_NOT_FOUND = 'would fail: "Customer not found." (create_if_missing is false)'
 
 
@@ -132,7 +133,7 @@ def _plan_create(payload: dict[str, Any], fetch: Fetch) -> RowPlan:
     would_fail = payload.get(CREATE_FLAG) is not True
     if would_fail:
         notes.append(WOULD_FAIL_NOT_FOUND)
-    if payload.get("customer_note"):
+    if payload.get(NOTE):
         notes.append("note will be added")
     return RowPlan("create", None, (), "; ".join(notes), would_fail)
 
@@ -191,11 +192,10 @@ class Plan:
                                                                                          planned)
             PLAN.run(rows, run, lambda target, fetch: plan_row(target.payload, fetch, policies, target.requests), line)
         planned.finish()
-        if policies:
-            run.summary.extra.update({"policies": dict(policies), "kept": dict(kept.most_common())})
-        if would_fail:
-            run.summary.extra["plan"]["would_fail"] = would_fail
-        run.summary.extra["apply"] = recorder.estimate(run.options.rate)
+        run.summary.keep_policies(policies, kept)
+        if would_fail and run.summary.lookup is not None:
+            run.summary.lookup.counts["would_fail"] = would_fail
+        run.summary.apply = recorder.estimate(run.options.rate)
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid or PLAN.has_problems(summary) else 0
@@ -233,11 +233,9 @@ class PlanRecorder:
             self.lookups += 1
         self._stream.write(planned_line(planned))
 
-    def estimate(self, rate: float) -> dict[str, Any]:
+    def estimate(self, rate: float) -> ApplyEstimate:
         """What apply will send: the planned upserts, one lookup a lead first, and the time at ``rate``."""
-        requests = self.upserts + self.lookups
-        return {"requests": requests, "upserts": self.upserts, "lookups": self.lookups, "rate": rate,
-                "seconds": round(requests / rate, 1) if rate > 0 else 0.0}
+        return ApplyEstimate(self.upserts, self.lookups, rate)
 
 
 def plan_header(run: RunContext) -> PlanHeader:
@@ -262,7 +260,7 @@ def _sync_targets(batches: Iterator[CheckedBatch], run: RunContext, ledger: Sync
                   planned: PlannedTasks) -> Iterator[Target]:
     """Under the sync's rules: rows the job's leads already hold are not planned (counted unchanged); the others
     are planned with what a run would send them (only the changed fields of a lead the job has synced)."""
-    run.summary.extra.update(ledger.describe())
+    run.summary.sync = ledger.describe()
     for batch in batches:
         lines: list[bytes] = []
         for row, decided in sync_decisions(ledger, batch, run):

@@ -23,6 +23,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from importer.outcomes import Cause
+from importer.report import Summary
 from importer.report.before import BEFORE_FILE, BeforeImage, write_before_images
 from importer.run.engine.work import NOTE, NOTE_IN_DOUBT, Job, Outcome, ReadLead
 from importer.run.rules.policy import apply_policies, sent_record
@@ -42,7 +44,7 @@ class BeforeWrite(Protocol):
 
     def outcome(self, outcome: Outcome, fallback: tuple[dict[str, Any], ...] = ()) -> None: ...
 
-    def finish(self, folder: Path, summary_extra: dict[str, Any]) -> None: ...
+    def finish(self, folder: Path, summary: Summary) -> None: ...
 
 
 class ReadOnly:
@@ -57,7 +59,7 @@ class ReadOnly:
     def outcome(self, outcome: Outcome, fallback: tuple[dict[str, Any], ...] = ()) -> None:
         pass
 
-    def finish(self, folder: Path, summary_extra: dict[str, Any]) -> None:
+    def finish(self, folder: Path, summary: Summary) -> None:
         pass
 
 
@@ -136,16 +138,12 @@ class PriorRead:
         sent = sent_record(fallback) if outcome.fell_back and fallback else None
         self.journal.before_outcome(self.key, outcome.row, phone, outcome.status, sent)
 
-    def finish(self, folder: Path, summary_extra: dict[str, Any]) -> None:
+    def finish(self, folder: Path, summary: Summary) -> None:
         """Write before.jsonl from the journal and the counts into summary.json."""
-        images = write_before_images(folder / BEFORE_FILE, self.journal.before_images(self.key))
-        summary_extra["before_images"] = images
-        summary_extra["lookups"] = self.reads
-        if not self.undo:
-            summary_extra["no_undo"] = True
-        if self.policies:
-            summary_extra["policies"] = dict(self.policies)
-            summary_extra["kept"] = dict(self.kept.most_common())
+        summary.before_images = write_before_images(folder / BEFORE_FILE, self.journal.before_images(self.key))
+        summary.lookups = self.reads
+        summary.no_undo = not self.undo
+        summary.keep_policies(self.policies, self.kept)
 
 
 
@@ -157,5 +155,5 @@ def _unsent(job: Job, kept: Mapping[str, str]) -> Outcome:
     else:
         message = "not sent: the lead already has every label and phone of the row"
     if job.note_in_doubt:
-        return Outcome(job.row, "in_doubt", f"{message}; {NOTE_IN_DOUBT}")
-    return Outcome(job.row, "succeeded", message)
+        return Outcome(job.row, "in_doubt", f"{message}; {NOTE_IN_DOUBT}", cause=Cause.NOTHING_TO_SEND)
+    return Outcome(job.row, "succeeded", message, cause=Cause.NOTHING_TO_SEND)

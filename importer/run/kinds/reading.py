@@ -13,6 +13,7 @@ from typing import Any
 
 from importer.errors import StopRequested
 from importer.report import Summary, neutralise
+from importer.report.records import LookupCounts
 from importer.run.context.kind import RunContext
 from importer.run.context.rows import CheckedBatch
 from importer.run.engine.reads import Fetch, Lead, LeadReader
@@ -79,11 +80,12 @@ class ReadBack:
             run.progress.finish()
         found = {status: counts[status] for status in self.statuses}
         found.update((status, n) for status, n in counts.items() if status not in found)
-        run.summary.extra.update({"mode": self.summary_key, self.summary_key: found, "lookups": reader.requests})
+        run.summary.lookup = LookupCounts(self.summary_key, found)
+        run.summary.lookups = reader.requests
         return counts
 
     def has_problems(self, summary: Summary) -> bool:
-        counts = summary.extra.get(self.summary_key) or {}
+        counts = summary.lookup.counts if summary.lookup is not None else {}
         return any(counts.get(status) for status in self.problems)
 
 

@@ -37,6 +37,7 @@ from importer.api.client import SuperfoneClient
 from importer.errors import ApiError, ConfigError, StopRequested
 from importer.models import FINAL_STATUSES
 from importer.report import Summary
+from importer.report.records import Journaled
 from importer.run.context.kind import Access, RunContext
 from importer.run.context.room import check_writable, disk_full
 from importer.run.context.rows import CheckedBatch, CheckedRow
@@ -67,7 +68,7 @@ class Send:
         Delivery(run).run(batches)
 
     def exit_code(self, summary: Summary) -> int:
-        tasks = summary.extra.get("tasks") or {}
+        tasks = summary.tasks or {}
         return 1 if (summary.invalid or summary.failed or summary.in_doubt or tasks.get("failed")
                      or tasks.get("in_doubt")) else 0
 
@@ -128,8 +129,7 @@ class Delivery:
 
     def run(self, batches: Iterator[CheckedBatch]) -> None:
         run, options = self.run_context, self.run_context.options
-        self.summary.extra["journal_key"] = self.key
-        self.summary.extra["base_url"] = options.base_url  # where undo sends (never the key)
+        self.summary.journal = Journaled(self.key, options.base_url)  # where undo sends (never the key)
         opened = account_state(options, run.catalog.org_id if run.catalog else None)
         if opened.location.path is not None:
             check_writable(opened.location.path, "the sync state")
@@ -164,25 +164,25 @@ class Delivery:
                 raise
             finally:
                 try:
-                    before.finish(self.writer.folder, self.summary.extra)
+                    before.finish(self.writer.folder, self.summary)
                 except OSError as exc:  # before.jsonl on a full disk: the journal keeps the before-images
                     recorder.stop_if_full(exc)
             if self.stop.requested:
-                self.summary.extra.update({"stopped": self.stop.reason, "stopped_because": self.stop.detail,
-                                           "rows_left": self._left + len(recorder.pending)})
+                assert self.stop.reason is not None
+                self.summary.stop(self.stop.reason, self.stop.detail, self._left + len(recorder.pending))
                 self._finish_run(state, ledger, 3)  # the journal's run stays open: the same command resumes
                 return
             journal.record_end(self.key, str(self.writer.folder))
             state.finish_run(ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
             if options.remember_file and run.table.origin is not None:  # a job's sync: each file once
                 ledger.remember_file(run.table.origin.digest, run.table.origin.location, _now())
-            self.summary.extra.update(after_run(state, ledger.job, self.writer.folder, options.keep_runs,
-                                                journal.unfinished_folders(), options.keep_payloads))
+            self.summary.upkeep = after_run(state, ledger.job, self.writer.folder, options.keep_runs,
+                                            journal.unfinished_folders(), options.keep_payloads)
 
     def _task_records(self) -> TaskRecords:
         counts: dict[str, int] = {}
         if self.run_context.mapping.has_tasks:
-            self.summary.extra["tasks"] = counts
+            self.summary.tasks = counts
         return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts,
                            self.summary.warnings_by_code)
 
@@ -200,7 +200,7 @@ class Delivery:
         ledger.merged = merged
         invalid = run.checked.invalid_alone + len(run.checked.verdicts.invalid)
         ledger.guard(run.table.path.name, run.checked.total, invalid)
-        self.summary.extra.update(ledger.describe())
+        self.summary.sync = ledger.describe()
         return ledger
 
     def _send(self, jobs: Iterator[Job], recorder: Recorder, partial: bool) -> None:
@@ -208,7 +208,7 @@ class Delivery:
         warning = estimate_line(run.checked.to_send, options.rate, options.time_limit)
         if warning is not None and not partial:
             logger.warning("%s", warning)
-            self.summary.extra["time_limit_warning"] = warning
+            self.summary.time_limit_warning = warning
         sender = Sender(self.client, rate=options.rate, concurrency=options.concurrency, policy=options.retry,
                         stop=self.stop, max_wait=options.max_wait, on_wait=recorder.waiting)
         run.progress.start("sending", None if partial else run.checked.to_send)

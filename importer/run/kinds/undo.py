@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +30,10 @@ from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying
 from importer.api.timeline import RequestTimeline
 from importer.errors import ConfigError
+from importer.outcomes import Cause
 from importer.report import ReportWriter, Summary, neutralise
 from importer.report.before import BEFORE_FILE, BeforeImage, read_before_images
+from importer.report.records import Journaled, UndoFacts
 from importer.run.context.options import NullProgress, Progress, RunOptions
 from importer.run.context.result import RunResult
 from importer.run.engine.sending import Sender
@@ -98,15 +99,12 @@ class Undo:
                               workbook=False, dry_run=self.dry_run, started_at=started) as writer:
                 summary = Summary(str(self.run_dir), "", self.dry_run, started_at=started)
                 summary.rows_total = summary.valid = sum(1 for _ in read_before_images(self.run_dir))
-                summary.extra.update({"undo_of": str(self.run_dir), "label_created": self.label_created})
+                summary.undo = UndoFacts(str(self.run_dir), self.label_created)
                 with open(writer.folder / UNDO_FILE, "w", encoding="utf-8-sig", newline="") as stream:
-                    report = _UndoReport(stream, summary, self.progress, self.decided)
+                    report = _UndoReport(stream, summary, summary.undo, self.progress, self.decided)
                     self._act(client, writer, report)
-                summary.extra["fields"] = dict(report.outcomes)
-                if self.stop.requested:
-                    summary.extra.update({"stopped": self.stop.reason,
-                                          "stopped_because": self.stop.detail or str(self.stop.reason),
-                                          "rows_left": summary.rows_total - report.ended})
+                if self.stop.reason is not None:
+                    summary.stop(self.stop.reason, self.stop.detail, summary.rows_total - report.ended)
                 else:
                     summary.check_invariant()
                 folder = writer.finish(summary, requests=timeline.record())
@@ -131,7 +129,7 @@ class Undo:
         with Journal(self.options.report_dir / JOURNAL_NAME) as journal:
             states = journal.states(self.key) if journal.interrupted(self.key) else {}
             journal.record_run(self.key, str(writer.folder), report.summary.started_at or datetime.now(UTC))
-            report.summary.extra["journal_key"] = self.key
+            report.summary.journal = Journaled(self.key)
 
             def on_start(job: Job) -> None:
                 journal.mark_in_flight(self.key, job.row, has_note=False)
@@ -176,8 +174,10 @@ class Undo:
         undo = undo_lead(image, read(image.phone), self.label_created)
         with self._lock:
             self._decided[job.row] = undo
-        if not undo.requests or self.dry_run:  # a preview sends nothing
-            return Outcome(job.row, "succeeded", _NOTHING if not undo.requests else _WOULD)
+        if not undo.requests:
+            return Outcome(job.row, "succeeded", "nothing to write", cause=Cause.NOTHING_TO_RESTORE)
+        if self.dry_run:  # a preview sends nothing
+            return Outcome(job.row, "succeeded", "would write", cause=Cause.WOULD_RESTORE)
         return Job(job.row, undo.requests, job.phones)
 
     def decided(self, row: int, message: str) -> LeadUndo:
@@ -198,7 +198,7 @@ class UndoPreview(Undo):
     dry_run = True
 
     def _act(self, client: SuperfoneClient, writer: ReportWriter, report: _UndoReport) -> None:
-        report.summary.extra["journal_key"] = None
+        report.summary.journal = Journaled(None)
 
         def on_outcome(outcome: Outcome) -> None:
             if not outcome.stopped:
@@ -212,10 +212,6 @@ class UndoPreview(Undo):
             self.progress.finish()
 
 
-_NOTHING = "nothing to write"
-_WOULD = "would write"
-
-
 def _unsent(image: BeforeImage) -> list[UndoLine]:
     why = ("the run's write to this lead failed: nothing to undo" if image.status == "failed"
            else "the run did not read this lead before writing (--no-undo): nothing recorded to put back")
@@ -224,32 +220,33 @@ def _unsent(image: BeforeImage) -> list[UndoLine]:
 
 
 def _journaled(outcome: Outcome, lines: list[UndoLine]) -> dict[str, Any]:
-    return {"message": outcome.message, "lines": [list(line) for line in lines]}
+    return {"message": outcome.message, "cause": outcome.cause, "lines": [list(line) for line in lines]}
 
 
 class _UndoReport:
     """undo.csv and the counts, written as leads end (called one at a time)."""
 
-    def __init__(self, stream: IO[str], summary: Summary, progress: Progress,
+    def __init__(self, stream: IO[str], summary: Summary, facts: UndoFacts, progress: Progress,
                  decided: Callable[[int, str], LeadUndo]) -> None:
         self.table = csv.writer(stream)
         self.table.writerow(UNDO_COLUMNS)
         self.summary = summary
         self.progress = progress
         self.decided = decided
-        self.outcomes: Counter[str] = Counter()
+        self.facts = facts
+        self.outcomes = facts.fields
         self.ended = 0  # leads reported
 
     def record(self, outcome: Outcome) -> list[UndoLine]:
         lines = self.decided(outcome.row, outcome.message).lines
-        if outcome.message == _WOULD:
+        if outcome.cause is Cause.WOULD_RESTORE:
             lines = [line._replace(outcome=f"would-{line.outcome}") if line.outcome in WRITES else line
                      for line in lines]
-            self.summary.extra["would_write"] = self.summary.extra.get("would_write", 0) + 1
+            self.facts.would_write += 1
         elif outcome.status != "succeeded":
             lines = [line._replace(outcome="failed", message=outcome.message) if line.outcome in WRITES else line
                      for line in lines]
-        wrote = outcome.message not in (_NOTHING, _WOULD)
+        wrote = outcome.cause not in (Cause.NOTHING_TO_RESTORE, Cause.WOULD_RESTORE)
         self.lines(lines, outcome.status if wrote or outcome.status != "succeeded" else "unchanged")
         return lines
 
@@ -257,7 +254,7 @@ class _UndoReport:
         """A lead a killed undo finished: its lines as the journal kept them."""
         record = json.loads(state.message)
         lines = [UndoLine(*line) for line in record["lines"]]
-        nothing = state.status == "succeeded" and record["message"] == _NOTHING
+        nothing = state.status == "succeeded" and record.get("cause") == Cause.NOTHING_TO_RESTORE
         self.summary.resumed += 1
         self.lines(lines, "unchanged" if nothing else state.status)
 

@@ -84,7 +84,7 @@ class Verify:
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         catalog = run.catalog
         VERIFY.run(targets(batches, run), run, lambda target, fetch: verify_row(target.payload, fetch, catalog), _line)
-        run.summary.extra["verify_note"] = UNCHECKED_NOTE
+        run.summary.verify_note = UNCHECKED_NOTE
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if VERIFY.has_problems(summary) else 0

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from importer.fields import NOTE
+
 __all__ = [
     "PLAIN_FIELDS",
     "Comparison",
@@ -153,7 +155,7 @@ def compare(payload: dict[str, Any], lead: dict[str, Any]) -> Comparison:
             _assignee(wanted, lead.get("assignee_user"), mismatches, notes)
         elif name == "add_products" and wanted:
             notes.append(f"products cannot be read back ({', '.join(show(p) for p in wanted)})")
-        elif name == "customer_note" and wanted:
+        elif name == NOTE and wanted:
             notes.append("note will be added")
     return Comparison(tuple(mismatches), tuple(notes))
 

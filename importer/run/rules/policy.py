@@ -24,14 +24,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from importer.fields import CREATE_FLAG, CUSTOMER_PHONE, NOTE
 from importer.mapping.policies import FILL_FIELDS
 from importer.report.before import is_empty, lead_labels, lead_phones, lead_values
 
 __all__ = ["Applied", "apply_policies", "dry_run_lines", "kept_lines", "sent_record"]
 
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
-NOTE = "customer_note"
-_KEYS = ("customer_phone", CREATE_FLAG)
+_KEYS = (CUSTOMER_PHONE, CREATE_FLAG)
 _ADDED = ("add_labels", "add_products", "add_phones")
 
 

@@ -21,17 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from importer.checks.row import split_labels
+from importer.fields import CREATE_FLAG, CUSTOMER_PHONE, NOTE
 from importer.report.before import SET_FIELDS, BeforeImage, is_empty, lead_labels, lead_values
 from importer.run.rules.snapshot import same_field
 
 __all__ = ["UNDO_COLUMNS", "LeadUndo", "UndoLine", "undo_lead"]
 
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
 UNDO_COLUMNS = ("_row", "phone", "lead_id", "what", "outcome", "run_wrote", "now", "before", "message")
 #: Outcomes of a line that a write carries out (``would-…`` in a dry run; ``failed`` when the write failed).
 WRITES = ("restored", "label-removed", "label-added-back", "labelled")
 _NOT_REMOVABLE = {
-    "customer_note": "the API cannot remove a note from the lead's timeline",
+    NOTE: "the API cannot remove a note from the lead's timeline",
     "add_phones": "the API cannot remove a phone from a lead",
     "add_products": "the API cannot remove a product from a lead",
 }
@@ -78,7 +78,7 @@ def undo_lead(image: BeforeImage, lead: dict[str, Any] | None, label_created: st
     undo.lines.extend(line(name, "not-removable", message=why) for name, why in _NOT_REMOVABLE.items()
                       if image.sent.get(name))
     if request:
-        undo.requests = split_labels({"customer_phone": image.phone, CREATE_FLAG: False, **request})
+        undo.requests = split_labels({CUSTOMER_PHONE: image.phone, CREATE_FLAG: False, **request})
     return undo
 
 

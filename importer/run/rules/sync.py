@@ -12,13 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from importer.fields import CREATE_FLAG, CUSTOMER_PHONE, NOTE
+
 __all__ = ["ADDED_FIELDS", "Confirmed", "SyncDecision", "confirmed_after", "decide"]
 
-CREATE_FLAG = "create_customer_if_customer_phone_not_found"
-NOTE = "customer_note"
 #: Fields whose names are only ever added to a lead: a sync sends the ones this job has not added yet.
 ADDED_FIELDS: tuple[str, ...] = ("add_labels", "add_products", "add_phones")
-_NOT_COMPARED = frozenset({"customer_phone", CREATE_FLAG, NOTE, *ADDED_FIELDS})
+_NOT_COMPARED = frozenset({CUSTOMER_PHONE, CREATE_FLAG, NOTE, *ADDED_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def decide(payload: Mapping[str, Any], confirmed: Confirmed | None, note_known: 
         changes[NOTE] = note
     if not changes:
         return SyncDecision("unchanged", None, whole=False)
-    return SyncDecision("send", {"customer_phone": payload["customer_phone"], CREATE_FLAG: False, **changes},
+    return SyncDecision("send", {CUSTOMER_PHONE: payload[CUSTOMER_PHONE], CREATE_FLAG: False, **changes},
                         whole=False)
 
 

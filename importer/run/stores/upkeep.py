@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from importer.errors import ConfigError
+from importer.report.records import Upkeep
 from importer.run.stores.state import (
     ADVICE,
     APPLICATION_ID,
@@ -205,21 +206,19 @@ def _started(folder: Path) -> float | None:
 
 
 def after_run(state: SyncState, job: int, folder: Path, keep_runs: int | None, open_folders: set[str],
-              keep_payloads: float | None = None) -> dict[str, Any]:
+              keep_payloads: float | None = None) -> Upkeep:
     """What follows a finished real run: the state backed up beside itself, the job's older payloads removed
     (``--keep-payloads``), and with ``--keep-runs`` its oldest run folders. A backup that cannot be made is a note
     in the summary, never a failed run."""
-    done: dict[str, Any] = {}
+    done = Upkeep()
     if keep_payloads is not None:
-        dropped = drop_payloads(state, job, keep_payloads, folder.resolve())
-        if dropped:
-            done["payloads_removed"] = len(dropped)
+        done.payloads_removed = len(drop_payloads(state, job, keep_payloads, folder.resolve()))
     try:
         made = rotate_backup(state)
         if made is not None:
-            done["state_backup"] = str(made)
+            done.state_backup = str(made)
     except ConfigError as exc:
-        done["state_backup_failed"] = str(exc)
+        done.state_backup_failed = str(exc)
     if keep_runs is not None:
-        done["runs_removed"] = [str(folder) for folder in prune_runs(state, job, keep_runs, open_folders)]
+        done.runs_removed = [str(folder) for folder in prune_runs(state, job, keep_runs, open_folders)]
     return done
