@@ -3,7 +3,7 @@ the clients it needs, and the words and defaults its outcomes use (:mod:`importe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,6 +43,8 @@ class Job:
     ``fallback``: sent instead when the API answers that no lead has the customer phone (a sync's partial
     request for a lead deleted since: the whole row, with the mapping's create flag). ``tasks``: created on the
     lead once its requests succeeded (:mod:`importer.run.engine.tasks`); a job of tasks alone has no request.
+    ``confirmed``: a sync's job sending only what changed: the field values this job last confirmed for the lead
+    (the sync state's), which may stand for the lead's own (:mod:`importer.run.kinds.prior`).
     """
 
     row: int
@@ -51,6 +53,7 @@ class Job:
     note_in_doubt: bool = False
     fallback: tuple[dict[str, Any], ...] = ()
     tasks: tuple[dict[str, Any], ...] = ()
+    confirmed: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not (0 if self.tasks else 1) <= len(self.requests) <= 2:

@@ -48,6 +48,7 @@ from importer.run.kinds.ledger import Decide, Pending, SyncDecide, SyncLedger, a
 from importer.run.kinds.missing import MissingLeads
 from importer.run.kinds.prior import PriorRead
 from importer.run.rules.policy import kept_lines
+from importer.run.stores.grouping import grouped
 from importer.run.stores.journal import Journal, RowState
 from importer.run.stores.state import SyncState
 from importer.run.stores.upkeep import after_run
@@ -145,7 +146,8 @@ class Delivery:
                                                   str(self.writer.folder.resolve()))  # any folder's runs
             jobs = self._jobs(batches, states, only)
             try:
-                self._send(chain(jobs, missing), only is not None)
+                with grouped(journal, state):  # fewer commits; each before a request that depends on it
+                    self._send(chain(jobs, missing), only is not None)
                 if self.stop.requested:
                     for _ in jobs:  # the rows not reached: counted and reported, not sent
                         pass
@@ -309,8 +311,9 @@ class Delivery:
             self._tasks.expect(checked.number, checked.phones[0], checked.tasks, digest if alone else None)
         note_in_doubt = state is not None and (
             (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
+        before = decided.pending.before if decided.pending is not None else None
         return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback,
-                   checked.tasks)
+                   checked.tasks, before.fields if before is not None else None)
 
     def _not_reached(self, checked: CheckedRow, state: RowState | None, only: set[int] | None) -> None:
         """A row to send that a stopped run did not get to: left for the next run (a row an earlier run finished,
@@ -344,6 +347,9 @@ class Delivery:
             pending = self._pending[job.row][1]
             if pending is not None:
                 self._ledger.sending(pending)
+            if has_note or job.note_in_doubt or (self._prior is not None and self._prior.durable(job.row)):
+                self._journal.commit()  # on disk before the request goes: a note is never sent twice
+                self._ledger.state.commit()
         except Exception as exc:
             self._stop_if_full(exc)
             raise StopRequested("not sent: the run is stopping (no space left)") from exc
@@ -363,6 +369,8 @@ class Delivery:
                 self._put_back(outcome)
                 return
             # tasks are journaled before their row; a phone: sent for its tasks alone
+            if outcome.tasks:
+                self._journal.commit()  # (the tasks' own connection writes next)
             alone = self._tasks.record(outcome)
             self._journal.record(self.key, outcome.row, outcome.status, outcome.message)
             with self._lock:
