@@ -342,14 +342,17 @@ class Delivery:
         if job.row < 0:  # a lead gone from the input
             return
         has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
+        # on disk before the request goes (a note is never sent twice; an image read survives a kill)
+        durable = has_note or job.note_in_doubt or (self._prior is not None and self._prior.durable(job.row))
         try:
             self._journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
+            if durable:
+                self._journal.commit()
             pending = self._pending[job.row][1]
             if pending is not None:
                 self._ledger.sending(pending)
-            if has_note or job.note_in_doubt or (self._prior is not None and self._prior.durable(job.row)):
-                self._journal.commit()  # on disk before the request goes: a note is never sent twice
-                self._ledger.state.commit()
+                if durable:
+                    self._ledger.state.commit()
         except Exception as exc:
             self._stop_if_full(exc)
             raise StopRequested("not sent: the run is stopping (no space left)") from exc
