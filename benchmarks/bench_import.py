@@ -5,11 +5,12 @@
     python benchmarks/bench_import.py --no-undo         # no get-lead before each write (no before-images)
     python benchmarks/bench_import.py --no-undo --bare  # and the same requests from a bare threaded loop first
 
-Prints rows, wall time, rows/s, the run's summary line and its peak resident memory (the importer process and
-any checking processes it started), so the journal, report writing and checks are all counted.
+Prints rows, wall time, rows/s, CPU time, the run's summary line and its peak resident memory (the importer process
+and any checking processes it started), so the journal, report writing and checks are all counted.
 ``--bare`` first posts the run's exact requests (the payloads.jsonl of its dry run) into a sandbox of their own from
 ``--concurrency`` threads, each with its own requests session and nothing else: the client's ceiling against that
-server, to compare the run with.
+server, to compare the run with. On a shared machine rows/s moves with the neighbours' load; the CPU each spends
+per request (user + system: the run's process and its checking processes, the bare loop's threads) moves less.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def start_sandbox(port: int, args: argparse.Namespace, *extra: str) -> subproces
     raise SystemExit("the sandbox did not start")
 
 
-def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Path) -> tuple[float, float, str]:
+def run_import(sheet: Path, port: int, args: argparse.Namespace,
+               report_dir: Path) -> tuple[float, float, str, float]:
     command = [sys.executable, "-m", "importer", "run", str(sheet), "-m", str(MAPPING), "--quiet",
                "--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(report_dir),
                "--rate", str(args.send_rate), "--concurrency", str(args.concurrency),
@@ -71,11 +73,12 @@ def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Pat
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         err = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"run failed: {err.strip()}")
-    return seconds, usage.ru_maxrss / 1024, out.splitlines()[0]
+    return seconds, usage.ru_maxrss / 1024, out.splitlines()[0], usage.ru_utime + usage.ru_stime
 
 
 def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
     """Rows a second from ``--concurrency`` threads posting the run's requests, with nothing else to do."""
+    import resource
     import threading
 
     import requests
@@ -104,17 +107,20 @@ def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
                         failed.append(index)
 
         threads = [threading.Thread(target=post) for _ in range(args.concurrency)]
-        start = time.perf_counter()
+        start, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
     finally:
         server.terminate()
         server.wait()
     print(f"bare loop: {len(bodies):,} requests in {seconds:.1f} s ({len(bodies) / seconds:,.0f} rows/s), "
-          f"{args.concurrency} threads, {len(failed)} not 2xx")
+          f"{args.concurrency} threads, {len(failed)} not 2xx; CPU {cpu:.1f} s ({cpu / len(bodies) * 1e6:,.0f} µs a "
+          "request)")
     return len(bodies) / seconds
 
 
@@ -129,6 +135,7 @@ def main() -> None:
     parser.add_argument("--no-undo", action="store_true", help="the run records no before-images (no reads)")
     parser.add_argument("--bare", action="store_true", help="first post the same requests from a bare threaded loop")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
         os.environ["SF_HOME"] = str(folder)  # the states stay in the benchmark's folder
         sheet = make_csv(Path(folder) / "leads.csv", args.rows, seed=3)
@@ -136,14 +143,16 @@ def main() -> None:
         port = free_port()
         server = start_sandbox(port, args)
         try:
-            seconds, peak, line = run_import(sheet, port, args, Path(folder) / "reports")
+            seconds, peak, line, cpu = run_import(sheet, port, args, Path(folder) / "reports")
         finally:
             server.terminate()
             server.wait()
-    print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), peak RSS {peak:.0f} MB")
+    print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), peak RSS {peak:.0f} MB; "
+          f"CPU {cpu:.1f} s ({cpu / args.rows * 1e6:,.0f} µs a row)")
     print(f"  {line}")
     if bare is not None:
         print(f"  the run at {args.rows / seconds / bare:.2f} x the bare loop")
+    print(f"load average (1 min): {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
