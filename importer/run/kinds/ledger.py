@@ -98,6 +98,7 @@ class SyncLedger:
         self.run_id = 0
         #: What was merged into the state as it was opened (one line each), for the run's summary.
         self.merged: list[str] = []
+        self._unknown: set[str] = set()  # the current batch's phones the job has not confirmed
 
     def describe(self) -> dict[str, Any]:
         """The summary's lines about the job and its state (where it lives, what was merged into it)."""
@@ -135,6 +136,8 @@ class SyncLedger:
             return set()
         sent = [index for index, verdict in enumerate(batch.verdicts) if verdict == "send"]
         stored = self.state.digests(self.job, [batch.phones[index][0] for index in sent])
+        # the batch's leads this job never confirmed: decide() has nothing to look up for them
+        self._unknown = {batch.phones[index][0] for index in sent} - stored.keys()
         return {index for index in sent if stored.get(batch.phones[index][0]) == batch.digests[index]}
 
     def decide(self, row: CheckedRow, digest: bytes) -> Decided:
@@ -143,7 +146,7 @@ class SyncLedger:
         phone = str(payload["customer_phone"])
         note = payload.get(NOTE)
         known, issues = self._note_known(row.number, phone, note)
-        before = None if self.options.full else self._stored(phone)
+        before = None if self.options.full or phone in self._unknown else self._stored(phone)
         decision = decide(payload, before.confirmed if before is not None else None, known)
         if decision.request is None:
             return Decided(unchanged=True, issues=issues)

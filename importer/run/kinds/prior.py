@@ -54,6 +54,7 @@ class PriorRead:
         self.undo = undo
         self.kept: Counter[str] = Counter()
         self.reads = 0
+        self.resuming = True  # (until start() says otherwise: images already kept are merged with)
         self.from_state = 0
         self._lock = threading.Lock()
         self._phones: dict[int, str] = {}
@@ -62,6 +63,7 @@ class PriorRead:
 
     def start(self, resuming: bool) -> None:
         """A run that does not resume the key's last one starts with no image."""
+        self.resuming = resuming
         if not resuming:
             self.journal.forget_before(self.key)
 
@@ -69,7 +71,7 @@ class PriorRead:
         """Whether ``job``'s lead must be read first: for the before-image, or for a policy of one of its fields."""
         if self.undo:
             return True
-        if job.row < 0:  # a lead gone from the input: the mapping's policies do not apply
+        if job.row < 0 or not self.policies:  # a lead gone from the input: the mapping's policies do not apply
             return False
         return any(self._has_policy(name, value) for request in job.requests for name, value in request.items())
 
@@ -148,7 +150,7 @@ class PriorRead:
             self._phones[job.row] = image.phone
             if kept:
                 self._imaged.add(job.row)
-        self.journal.record_before(self.key, job.row, image)
+        self.journal.record_before(self.key, job.row, image, merge=self.resuming)
         if kept and job.row < 0:  # a lead gone from the input is not marked in flight: on disk before its write
             self.journal.commit()
 

@@ -57,14 +57,14 @@ class BeforeImages:
     def _write(self, statement: Callable[[], T]) -> T:
         raise NotImplementedError
 
-    def record_before(self, key: str, row: int, image: BeforeImage) -> None:
+    def record_before(self, key: str, row: int, image: BeforeImage, *, merge: bool = True) -> None:
         """Keep ``image`` (of the job ``row``: a sheet row, or below 0 a lead gone from the input) before the first
         write to its lead; a lead already imaged under ``key`` (a row sent again on resume) keeps what it held
-        before the first write (:func:`merge_images`)."""
+        before the first write (:func:`merge_images`; ``merge=False``: the key has no image yet for the row)."""
         with self._lock:
             key_id = self._key_id(key, create=True)
             found = self._db.execute(f"SELECT {_COLUMNS} FROM before_image WHERE key_id = ? AND row = ? "
-                                     "AND phone = ?", (key_id, row, image.phone)).fetchone()
+                                     "AND phone = ?", (key_id, row, image.phone)).fetchone() if merge else None
             if found is not None:
                 image = merge_images(_image(found), image)
             self._write(lambda: self._db.execute(_SAVE, (
