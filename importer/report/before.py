@@ -200,8 +200,8 @@ def merge_images(first: BeforeImage, again: BeforeImage) -> BeforeImage:
         before["address"] = {**again.before["address"], **first.before["address"]}
     existed = first.existed if first.existed is not None else again.existed
     lead_id = first.lead_id if first.lead_id is not None else again.lead_id
-    return BeforeImage(first.row, first.phone, lead_id, existed, before, sent, again.status,
-                       first.from_state or again.from_state)
+    from_state = first.from_state or (again.from_state and bool(again.before.keys() - first.before.keys()))
+    return BeforeImage(first.row, first.phone, lead_id, existed, before, sent, again.status, from_state)
 
 
 def write_before_images(path: Path, images: Iterable[BeforeImage]) -> int:
