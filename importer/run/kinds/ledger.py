@@ -8,7 +8,7 @@ what was sent only when it succeeded; a failed or in-doubt row is decided afresh
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +99,8 @@ class SyncLedger:
         #: What was merged into the state as it was opened (one line each), for the run's summary.
         self.merged: list[str] = []
         self._unknown: set[str] = set()  # the current batch's phones the job has not confirmed
+        #: Commits what the run recorded of its rows (the journal's grouped writes) before a note is forgotten.
+        self.before_forgetting: Callable[[], None] = lambda: None
 
     def describe(self) -> dict[str, Any]:
         """The summary's lines about the job and its state (where it lives, what was merged into it)."""
@@ -176,9 +178,10 @@ class SyncLedger:
         self.state.remember_file(self.job, digest, location, at, self.run_id)
 
     def sending(self, pending: Pending) -> None:
-        """Just before a row's first request: its note counts as perhaps delivered from now on."""
+        """Just before a row's first request: its note counts as perhaps delivered from now on (on disk at once)."""
         if pending.note is not None:
             self.state.set_note(self.account, pending.phone, pending.note, "sending", self.run_id)
+            self.state.commit()
 
     def outcome(self, pending: Pending, status: str, fell_back: bool) -> None:
         """A row's outcome: on success the whole row is what the lead now holds (the fields not sent were
@@ -191,8 +194,13 @@ class SyncLedger:
         note = (pending.whole if fell_back else pending.request).get(NOTE)
         final: NoteStatus | None = "delivered" if status == "succeeded" else "in_doubt" if status == "in_doubt" \
             else None
-        for text in {pending.note, note} - {None}:
+        texts = {pending.note, note} - {None}
+        if final is None and texts:  # forgotten, so that the next run sends it: the row's own record (refused, or
+            self.before_forgetting()  # put back unsent) on disk first, then the note's, at once
+        for text in texts:
             self.state.set_note(self.account, pending.phone, str(text), final, self.run_id)
+        if final is None and texts:
+            self.state.commit()
 
 
 class Decide(Protocol):

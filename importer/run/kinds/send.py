@@ -128,6 +128,7 @@ class Delivery:
                 Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:
             state = opened.state
             self._journal, self._ledger = journal, self._open_ledger(state, opened.merged)
+            self._ledger.before_forgetting = journal.commit
             self._tasks = DeliveryTasks(records, self._ledger)
             missing = self._missing.jobs(state, self._ledger.job)
             if options.fresh:
@@ -342,17 +343,12 @@ class Delivery:
         if job.row < 0:  # a lead gone from the input
             return
         has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
-        # on disk before the request goes (a note is never sent twice; an image read survives a kill)
         durable = has_note or job.note_in_doubt or (self._prior is not None and self._prior.durable(job.row))
-        try:
-            self._journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
-            if durable:
-                self._journal.commit()
+        try:  # (on disk before the request goes, with what it depends on, when ``durable``; a note always)
+            self._journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt, commit=durable)
             pending = self._pending[job.row][1]
             if pending is not None:
                 self._ledger.sending(pending)
-                if durable:
-                    self._ledger.state.commit()
         except Exception as exc:
             self._stop_if_full(exc)
             raise StopRequested("not sent: the run is stopping (no space left)") from exc
