@@ -5,14 +5,16 @@
     python benchmarks/bench_import.py --no-undo         # no get-lead before each write (no before-images)
     python benchmarks/bench_import.py --no-undo --bare  # and the same requests from a bare threaded loop first
 
-Prints rows, wall time, rows/s, the run's summary line and its peak resident memory (the importer process and
-any checking processes it started), so the journal, report writing and checks are all counted; the load average
+Prints rows, wall time, rows/s, CPU time, the run's summary line and its peak resident memory (the importer process
+and any checking processes it started), so the journal, report writing and checks are all counted; the load average
 before and after; and every HTTP request the sandbox received, by method and endpoint. Exits 1 when those requests
-contradict the README: each row sent is one upsert, read first (a get-lead: its before-image) unless ``--no-undo``,
-and the sandbox received exactly the requests the run counted in its summary.
+contradict the docs: each row sent is one upsert, read first (a get-lead: its before-image) unless ``--no-undo``
+(every lead of this benchmark's sheet is new to its job, so each is read), and the sandbox received exactly the
+requests the run counted in its summary.
 ``--bare`` first posts the run's exact requests (the payloads.jsonl of its dry run) into a sandbox of their own from
 ``--concurrency`` threads, each with its own requests session and nothing else: the client's ceiling against that
-server, to compare the run with.
+server, to compare the run with. On a shared machine rows/s moves with the neighbours' load; the CPU each spends
+per request (user + system: the run's process and its checking processes, the bare loop's threads) moves less.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ def start_sandbox(port: int, args: argparse.Namespace, *extra: str) -> subproces
 
 
 def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Path) -> tuple[
-        float, float, str, dict[str, Any]]:
-    """Wall seconds, peak RSS in MB, the run's first summary line and its summary.json."""
+        float, float, str, dict[str, Any], float]:
+    """Wall seconds, peak RSS in MB, the run's first summary line, its summary.json and its CPU seconds."""
     command = [sys.executable, "-m", "importer", "run", str(sheet), "-m", str(MAPPING), "--quiet",
                "--base-url", f"http://127.0.0.1:{port}/superfone", "--report-dir", str(report_dir),
                "--rate", str(args.send_rate), "--concurrency", str(args.concurrency),
@@ -79,7 +81,7 @@ def run_import(sheet: Path, port: int, args: argparse.Namespace, report_dir: Pat
         err = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"run failed: {err.strip()}")
     lines = out.splitlines()
-    return seconds, usage.ru_maxrss / 1024, lines[0], report_summary(lines)
+    return seconds, usage.ru_maxrss / 1024, lines[0], report_summary(lines), usage.ru_utime + usage.ru_stime
 
 
 def report_summary(lines: list[str]) -> dict[str, Any]:
@@ -108,6 +110,7 @@ def check_requests(claims: measure.Claims, counts: dict[str, int], summary: dict
 
 def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
     """Rows a second from ``--concurrency`` threads posting the run's requests, with nothing else to do."""
+    import resource
     import threading
 
     import requests
@@ -137,18 +140,21 @@ def bare_loop(sheet: Path, args: argparse.Namespace, folder: Path) -> float:
                         failed.append(index)
 
         threads = [threading.Thread(target=post) for _ in range(args.concurrency)]
-        start = time.perf_counter()
+        start, used = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
         counts = measure.request_counts(port)
     finally:
         server.terminate()
         server.wait()
     print(f"bare loop: {len(bodies):,} requests in {seconds:.1f} s ({len(bodies) / seconds:,.0f} rows/s), "
-          f"{args.concurrency} threads, {len(failed)} not 2xx; sandbox received {measure.split(counts)}")
+          f"{args.concurrency} threads, {len(failed)} not 2xx; CPU {cpu:.1f} s ({cpu / len(bodies) * 1e6:,.0f} µs a "
+          f"request); sandbox received {measure.split(counts)}")
     return len(bodies) / seconds
 
 
@@ -172,13 +178,13 @@ def main() -> None:
         server = start_sandbox(port, args)
         try:
             measure.clear_requests(port)
-            seconds, peak, line, summary = run_import(sheet, port, args, Path(folder) / "reports")
+            seconds, peak, line, summary, cpu = run_import(sheet, port, args, Path(folder) / "reports")
             counts = measure.request_counts(port)
         finally:
             server.terminate()
             server.wait()
         print(f"import: {args.rows:,} rows in {seconds:.1f} s ({args.rows / seconds:,.0f} rows/s), "
-              f"peak RSS {peak:.0f} MB")
+              f"peak RSS {peak:.0f} MB; CPU {cpu:.1f} s ({cpu / args.rows * 1e6:,.0f} µs a row)")
         print(f"  {line}")
         check_requests(claims, counts, summary, undo=not args.no_undo)
         if bare is not None:

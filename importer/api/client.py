@@ -135,6 +135,8 @@ class SuperfoneClient:
         settings = self._session.merge_environment_settings(self.base_url, {}, None, None, None)
         self._proxies = dict(settings["proxies"]) or None
         self._verify = settings["verify"] if settings["verify"] is not False else True
+        if self.base_url.startswith("http://") and not self._proxies:
+            self._verify = True  # no TLS to verify: a bundle's path would only cost a stat per request
         self._session.trust_env = False
 
     def ensure_pool_size(self, size: int) -> None:

@@ -17,6 +17,9 @@ One JSON line per lead a real run (or an apply) sent an upsert for, in the order
 - ``before``: for every field of ``sent`` that sets a value (:data:`SET_FIELDS`), the lead's value just before the
   write, in the upsert's terms (:func:`lead_values`); ``null`` means empty. Empty when the lead was not read.
 - ``status``: ``succeeded``, ``failed`` or ``in_doubt`` (a write that may or may not have been applied).
+- ``before_from``: only on a line whose lead was not read: ``"state"``, its ``before`` is what this job confirmed
+  for those fields in its last run (the sync state's values; a run skips the read when it changes nothing but
+  fields this job wrote, and no policy needs the lead's values). ``lead_id`` is then null.
 
 Values follow get-lead, named as the upsert names them: a stage or group is its title; ``email`` is a list;
 ``address`` holds only the keys that were sent; ``assignee_user_phone`` is null (no one) or get-lead's
@@ -75,10 +78,13 @@ class BeforeImage:
     before: dict[str, Any] = field(default_factory=dict)
     sent: dict[str, Any] = field(default_factory=dict)
     status: str = "in_doubt"
+    #: ``before`` holds what this job last confirmed (the sync state), not a read of the lead.
+    from_state: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {"_row": self.row, "phone": self.phone, "lead_id": self.lead_id, "existed": self.existed,
+        line = {"_row": self.row, "phone": self.phone, "lead_id": self.lead_id, "existed": self.existed,
                 "before": self.before, "sent": self.sent, "status": self.status}
+        return {**line, "before_from": "state"} if self.from_state else line
 
 
 def before_line(image: BeforeImage) -> bytes:
@@ -100,6 +106,7 @@ def parse_before_line(line: bytes | str) -> BeforeImage:
         before=dict(record.get("before") or {}),
         sent=dict(record.get("sent") or {}),
         status=str(record.get("status") or "in_doubt"),
+        from_state=record.get("before_from") == "state",
     )
 
 
@@ -195,7 +202,8 @@ def merge_images(first: BeforeImage, again: BeforeImage) -> BeforeImage:
         before["address"] = {**again.before["address"], **first.before["address"]}
     existed = first.existed if first.existed is not None else again.existed
     lead_id = first.lead_id if first.lead_id is not None else again.lead_id
-    return BeforeImage(first.row, first.phone, lead_id, existed, before, sent, again.status)
+    from_state = first.from_state or (again.from_state and bool(again.before.keys() - first.before.keys()))
+    return BeforeImage(first.row, first.phone, lead_id, existed, before, sent, again.status, from_state)
 
 
 def write_before_images(path: Path, images: Iterable[BeforeImage]) -> int:

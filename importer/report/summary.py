@@ -89,6 +89,8 @@ class Summary:
     before_images: int | None = None
     #: get-lead requests: the reads before the writes, or a plan's or a verify's lookups.
     lookups: int | None = None
+    #: Before-images taken from the sync state (the lead not read: its changed fields are this job's own).
+    before_from_state: int | None = None
     no_undo: bool = False
     verify_note: str | None = None
     #: The mapping's field policies other than overwrite, and how many values each field's lead kept.
@@ -203,7 +205,7 @@ class Summary:
             self.read, self.undo.head() if self.undo else None, _named("plan_dir", self.plan_dir), self.journal,
             _named("time_limit_warning", self.time_limit_warning), _named("tasks", self.tasks), self.sync,
             self.missing, self.lookup, _named("before_images", self.before_images), _named("lookups", self.lookups),
-            {"no_undo": True} if self.no_undo else None, _named("verify_note", self.verify_note),
+            _named("before_from_state", self.before_from_state), {"no_undo": True} if self.no_undo else None, _named("verify_note", self.verify_note),
             _named("policies", self.policies), _named("kept", self.kept), self.undo.tail() if self.undo else None,
             self.apply, self.upkeep, _named("stale", self.stale), self.stopped,
             {"failures_xlsx_truncated": True} if self.failures_xlsx_truncated else None,

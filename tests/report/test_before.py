@@ -15,6 +15,7 @@ from importer.report.before import (
     lead_labels,
     lead_phones,
     lead_values,
+    merge_images,
     read_before_images,
     write_before_images,
 )
@@ -56,6 +57,24 @@ def test_images_round_trip_through_the_run_folder(tmp_path: Path) -> None:
     assert write_before_images(tmp_path / BEFORE_FILE, images) == 3
     assert "Zoë" in (tmp_path / BEFORE_FILE).read_text(encoding="utf-8")
     assert list(read_before_images(tmp_path)) == images
+
+
+def test_an_image_from_the_sync_state_says_so_and_round_trips(tmp_path: Path) -> None:
+    image = BeforeImage(4, "+919812345678", None, True, {"city": "Pune"}, {"city": "Goa"}, "succeeded",
+                        from_state=True)
+    assert json.loads(before_line(image))["before_from"] == "state"
+    write_before_images(tmp_path / BEFORE_FILE, [image])
+    assert list(read_before_images(tmp_path)) == [image]
+
+
+def test_a_lead_imaged_twice_keeps_the_first_values_and_says_where_they_came_from() -> None:
+    read = BeforeImage(4, "+919812345678", 7, True, {"city": "Pune"}, {"city": "Goa"})
+    known = BeforeImage(4, "+919812345678", None, True, {"city": "Goa", "first_name": "Asha"},
+                        {"city": "Goa", "first_name": "Zoya"}, "succeeded", from_state=True)
+    merged = merge_images(read, known)
+    assert (merged.before, merged.lead_id, merged.from_state) == ({"city": "Pune", "first_name": "Asha"}, 7, True)
+    assert merge_images(read, BeforeImage(4, "+919812345678", None, True, {"city": "Goa"}, {"city": "Goa"},
+                                          from_state=True)).from_state is False
 
 
 def test_a_broken_line_is_named_by_its_number(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ the clients it needs, and the words and defaults its outcomes use (:mod:`importe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +44,8 @@ class Job:
     request for a lead deleted since: the whole row, with the mapping's create flag). ``tasks``: created on the
     lead once its requests succeeded (:mod:`importer.run.engine.tasks`); a job of tasks alone has no request.
     ``reads``: a job that only reads (plan, verify): the engine's ``prepare`` ends it, it has no request.
+    ``confirmed``: a sync's job sending only what changed: the field values this job last confirmed for the lead
+    (the sync state's), which may stand for the lead's own (:mod:`importer.run.kinds.prior`).
     """
 
     row: int
@@ -53,6 +55,7 @@ class Job:
     fallback: tuple[dict[str, Any], ...] = ()
     tasks: tuple[dict[str, Any], ...] = ()
     reads: bool = False
+    confirmed: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not (0 if self.tasks or self.reads else 1) <= len(self.requests) <= 2:

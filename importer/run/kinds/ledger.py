@@ -8,7 +8,7 @@ what was sent only when it succeeded; a failed or in-doubt row is decided afresh
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,9 @@ class SyncLedger:
         self.run_id = 0
         #: What was merged into the state as it was opened (one line each), for the run's summary.
         self.merged: list[str] = []
+        self._unknown: set[str] = set()  # the current batch's phones the job has not confirmed
+        #: Commits what the run recorded of its rows (the journal's grouped writes) before a note is forgotten.
+        self.before_forgetting: Callable[[], None] = lambda: None
 
     def describe(self) -> SyncFacts:
         """The summary's lines about the job and its state (where it lives, what was merged into it)."""
@@ -137,6 +140,8 @@ class SyncLedger:
             return set()
         sent = [index for index, verdict in enumerate(batch.verdicts) if verdict == "send"]
         stored = self.state.digests(self.job, [batch.phones[index][0] for index in sent])
+        # the batch's leads this job never confirmed: decide() has nothing to look up for them
+        self._unknown = {batch.phones[index][0] for index in sent} - stored.keys()
         return {index for index in sent if stored.get(batch.phones[index][0]) == batch.digests[index]}
 
     def decide(self, row: CheckedRow, digest: bytes) -> Decided:
@@ -145,7 +150,7 @@ class SyncLedger:
         phone = str(payload["customer_phone"])
         note = payload.get(NOTE)
         known, issues = self._note_known(row.number, phone, note)
-        before = None if self.options.full else self._stored(phone)
+        before = None if self.options.full or phone in self._unknown else self._stored(phone)
         decision = decide(payload, before.confirmed if before is not None else None, known)
         if decision.request is None:
             return Decided(unchanged=True, issues=issues)
@@ -175,9 +180,10 @@ class SyncLedger:
         self.state.remember_file(self.job, digest, location, at, self.run_id)
 
     def sending(self, pending: Pending) -> None:
-        """Just before a row's first request: its note counts as perhaps delivered from now on."""
+        """Just before a row's first request: its note counts as perhaps delivered from now on (on disk at once)."""
         if pending.note is not None:
             self.state.set_note(self.account, pending.phone, pending.note, "sending", self.run_id)
+            self.state.commit()
 
     def outcome(self, pending: Pending, status: str, fell_back: bool) -> None:
         """A row's outcome: on success the whole row is what the lead now holds (the fields not sent were
@@ -190,8 +196,13 @@ class SyncLedger:
         note = (pending.whole if fell_back else pending.request).get(NOTE)
         final: NoteStatus | None = "delivered" if status == "succeeded" else "in_doubt" if status == "in_doubt" \
             else None
-        for text in {pending.note, note} - {None}:
+        texts = {pending.note, note} - {None}
+        if final is None and texts:  # forgotten, so that the next run sends it: the row's own record (refused, or
+            self.before_forgetting()  # put back unsent) on disk first, then the note's, at once
+        for text in texts:
             self.state.set_note(self.account, pending.phone, str(text), final, self.run_id)
+        if final is None and texts:
+            self.state.commit()
 
 
 class Decide(Protocol):

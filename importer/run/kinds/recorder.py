@@ -22,7 +22,8 @@ from importer.run.context.options import Progress
 from importer.run.context.room import disk_full
 from importer.run.engine.stop import Stop
 from importer.run.engine.tasks import DeliveryTasks
-from importer.run.engine.work import NOTE, Job, Outcome
+from importer.fields import NOTE
+from importer.run.engine.work import Job, Outcome
 from importer.run.kinds.ledger import Pending, SyncLedger
 from importer.run.kinds.missing import MissingLeads
 from importer.run.kinds.prior import BeforeWrite
@@ -80,8 +81,9 @@ class Recorder:
         if job.row < 0:  # a lead gone from the input
             return
         has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
-        try:
-            self.journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt)
+        durable = has_note or job.note_in_doubt or self.before.durable(job.row)
+        try:  # (on disk before the request goes, with what it depends on, when ``durable``; a note always)
+            self.journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt, commit=durable)
             pending = self.pending[job.row][1]
             if pending is not None:
                 self.ledger.sending(pending)
@@ -108,6 +110,8 @@ class Recorder:
         if outcome.stopped:
             self._put_back(outcome)
             return
+        if outcome.tasks:
+            self.journal.commit()  # (the tasks' own connection writes next)
         alone = self.tasks.record(outcome)  # tasks are journaled before their row
         self.journal.record(self.key, outcome.row, outcome.status, outcome.message)
         with self.lock:

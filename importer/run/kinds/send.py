@@ -49,6 +49,7 @@ from importer.run.kinds.ledger import Decide, SyncDecide, SyncLedger, account_st
 from importer.run.kinds.missing import MissingLeads
 from importer.run.kinds.recorder import Recorder
 from importer.run.rules.policy import kept_lines
+from importer.run.stores.grouping import grouped
 from importer.run.stores.journal import Journal, RowState
 from importer.run.stores.state import SyncState
 from importer.run.stores.upkeep import after_run
@@ -138,6 +139,7 @@ class Delivery:
                 Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:
             state = opened.state
             ledger = self._open_ledger(state, opened.merged)
+            ledger.before_forgetting = journal.commit
             missing = self._missing.jobs(state, ledger.job)
             if options.fresh:
                 journal.forget(self.key)
@@ -155,7 +157,8 @@ class Delivery:
                                             self.summary.input, str(self.writer.folder.resolve()))  # any folder's
             jobs = self._jobs(batches, recorder, selection)
             try:
-                self._send(chain(jobs, missing), recorder, selection.partial)
+                with grouped(journal, state):  # fewer commits; each before a request that depends on it
+                    self._send(chain(jobs, missing), recorder, selection.partial)
                 if self.stop.requested:
                     for _ in jobs:  # the rows not reached: counted and reported, not sent
                         pass
@@ -285,8 +288,9 @@ class Delivery:
             recorder.tasks.expect(checked.number, checked.phones[0], checked.tasks, digest if alone else None)
         note_in_doubt = state is not None and (
             (state.status == "in_flight" and state.has_note) or state.status == "in_doubt")
+        before = decided.pending.before if decided.pending is not None else None
         return Job(checked.number, decided.requests, frozenset(checked.phones), note_in_doubt, decided.fallback,
-                   checked.tasks)
+                   checked.tasks, confirmed=before.fields if before is not None else None)
 
     def _not_reached(self, checked: CheckedRow, state: RowState | None, recorder: Recorder,
                      selection: Selection) -> None:

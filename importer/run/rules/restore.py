@@ -7,6 +7,10 @@ Per field the run set (``sent``, :data:`~importer.report.before.SET_FIELDS`):
     what the run wrote                    restored        the field back to its before value (null clears it)
     anything else                         edited-since    — (reported with both values)
 
+An image whose ``before`` came from the sync state (``before_from: state``: the run changed only fields this job
+had written, without reading the lead) is undone by the same rules: its fields go back to what this job had
+written before the run (a ``restored`` line says so), where the lead still holds what the run wrote.
+
 Labels the run added and the lead still has are removed (``label-removed``; ``label-gone`` when someone removed it
 already); labels it removed are added back. The assignee: get-lead shows who, never their phone, so undo can put
 "no one" back where the lead had no one (and the lead still has someone), not a previous person
@@ -30,6 +34,8 @@ __all__ = ["UNDO_COLUMNS", "LeadUndo", "UndoLine", "undo_lead"]
 UNDO_COLUMNS = ("_row", "phone", "lead_id", "what", "outcome", "run_wrote", "now", "before", "message")
 #: Outcomes of a line that a write carries out (``would-…`` in a dry run; ``failed`` when the write failed).
 WRITES = ("restored", "label-removed", "label-added-back", "labelled")
+#: A restored field of an image whose ``before`` came from the sync state (the run did not read the lead).
+_FROM_STATE = "back to what this job had written before the run (the sync state's value; the lead was not read)"
 _NOT_REMOVABLE = {
     NOTE: "the API cannot remove a note from the lead's timeline",
     "add_phones": "the API cannot remove a phone from a lead",
@@ -117,7 +123,7 @@ def _fields(image: BeforeImage, lead: dict[str, Any], request: dict[str, Any], u
             undo.lines.append(line(name, "already", wrote, now, before))
         elif _same(name, now, wrote):
             request[name] = _put_back(name, wrote, before)
-            undo.lines.append(line(name, "restored", wrote, now, before))
+            undo.lines.append(line(name, "restored", wrote, now, before, _FROM_STATE if image.from_state else ""))
         else:
             undo.lines.append(line(name, "edited-since", wrote, now, before,
                                    "changed since the run: left as it is"))

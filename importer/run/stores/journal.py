@@ -3,17 +3,16 @@
 A run is identified by :meth:`Journal.run_key` — a digest of the input's bytes and of the mapping (plus any
 other argument that changes what is sent). Rows are keyed by their sheet row number within that key.
 
-Durability: the database runs in WAL mode with ``synchronous=NORMAL`` and every call is its own transaction.
-A call that has returned is in the WAL file, which survives a crash of the process (``kill -9``); only a
-crash of the whole machine (power loss) may lose the last few. That trade-off keeps a call well under a
-millisecond without grouping commits, so no acknowledged outcome is ever held back in memory. Nothing about the
-API key is stored here.
+Durability: the database runs in WAL mode with ``synchronous=NORMAL`` and every call is its own transaction,
+except while a run sends (:func:`~importer.run.stores.grouping.grouped`): then the writes go into one transaction,
+committed before any request whose outcome depends on them and at least every 0.1 s. A committed write is in the
+WAL file, which survives a crash of the process (``kill -9``); only a crash of the whole machine (power loss) may
+lose the last few. Nothing about the API key is stored here.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -21,11 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 from importer.models import FINAL_STATUSES, FinalStatus
-from importer.report.before import BeforeImage, merge_images
 from importer.run.stores.database import open_database
+from importer.run.stores.grouping import WriteGroup
+from importer.run.stores.images import BEFORE_IMAGE_TABLE, BeforeImages, add_image_columns
 
 __all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
 
@@ -38,6 +38,7 @@ SCHEMA_VERSION = 1
 #: ``PRAGMA application_id`` of a journal ("SFIJ"), so a foreign SQLite file is recognised as such.
 APPLICATION_ID = 0x5346494A
 _CHUNK = 1024 * 1024
+T = TypeVar("T")
 #: What to do about a journal that is not usable: it is never silently started over (that could send notes again).
 ADVICE = ("move it away to start a new journal (the sync state still keeps notes from being sent "
           "twice), or use another --report-dir")
@@ -77,27 +78,6 @@ CREATE TABLE IF NOT EXISTS run_end (
     PRIMARY KEY (key_id, run_dir)
 ) WITHOUT ROWID;
 """
-# What a lead held just before the run's first write to it (importer.report.before), kept until the run key's next
-# fresh run: a resumed run writes before.jsonl with the images of the run it resumes.
-_BEFORE_IMAGE = """
-CREATE TABLE IF NOT EXISTS before_image (
-    key_id INTEGER NOT NULL REFERENCES run_key (id),
-    row INTEGER NOT NULL,
-    phone TEXT NOT NULL,
-    lead_id INTEGER,
-    existed INTEGER,
-    before TEXT NOT NULL,
-    sent TEXT NOT NULL,
-    status TEXT NOT NULL,
-    PRIMARY KEY (key_id, row, phone)
-) WITHOUT ROWID;
-"""
-_SAVE_IMAGE = """
-INSERT OR REPLACE INTO before_image (key_id, row, phone, lead_id, existed, before, sent, status)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-"""
-_IMAGE_COLUMNS = "row, phone, lead_id, existed, before, sent, status"
-
 # has_note is sticky: once a request carrying the row's note may have been sent, a later attempt without the
 # note must not make a resumed run forget it (a note must never reach a lead twice).
 _MARK_IN_FLIGHT = """
@@ -152,8 +132,8 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Journal:
-    """Row outcomes per run key, in an SQLite file (created if missing).
+class Journal(BeforeImages):
+    """Row outcomes (and before-images, :class:`BeforeImages`) per run key, in an SQLite file (created if missing).
 
     Safe to share between threads; calls are serialised by an internal lock as well as by the caller.
     """
@@ -164,12 +144,33 @@ class Journal:
         self._lock = threading.Lock()
         self._key_ids: dict[str, int] = {}
         self._db = self._connect()
+        self._group = WriteGroup(lambda: self._db.execute("BEGIN IMMEDIATE"), lambda: self._db.execute("COMMIT"),
+                                 lambda: self._db.execute("ROLLBACK"))
 
     # --- opening ------------------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        return open_database(self.path, what="an importer journal", application_id=APPLICATION_ID, advice=ADVICE,
-                             version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END + _BEFORE_IMAGE)
+        db = open_database(self.path, what="an importer journal", application_id=APPLICATION_ID, advice=ADVICE,
+                           version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END + BEFORE_IMAGE_TABLE)
+        add_image_columns(db)
+        return db
+
+    # --- grouped writes (importer.run.stores.grouping) ----------------------------------------------------
+
+    def group(self, active: bool) -> None:
+        """Group the writes into fewer transactions (``active``), or commit them and stop grouping."""
+        with self._lock:
+            if not active:
+                self._group.commit()
+            self._group.active = active
+
+    def commit(self, older_than: float = 0.0) -> None:
+        """Commit the grouped writes (those of a transaction opened ``older_than`` seconds ago or more)."""
+        with self._lock:
+            self._group.commit(older_than)
+
+    def _write(self, statement: Callable[[], T]) -> T:
+        return self._group.write(statement)
 
     # --- keys ---------------------------------------------------------------------------------------------
 
@@ -196,11 +197,15 @@ class Journal:
 
     # --- rows ---------------------------------------------------------------------------------------------
 
-    def mark_in_flight(self, key: str, row: int, has_note: bool) -> None:
-        """Note, before the first request of a row, that it is being sent (and whether it carries a note)."""
+    def mark_in_flight(self, key: str, row: int, has_note: bool, *, commit: bool = False) -> None:
+        """Note, before the first request of a row, that it is being sent (and whether it carries a note);
+        ``commit``: with the writes grouped so far, on disk before this returns."""
         with self._lock:
             key_id = self._key_id(key, create=True)
-            self._db.execute(_MARK_IN_FLIGHT, (key_id, row, int(has_note), self._clock().timestamp()))
+            self._write(lambda: self._db.execute(_MARK_IN_FLIGHT, (key_id, row, int(has_note),
+                                                                   self._clock().timestamp())))
+            if commit:
+                self._group.commit()
 
     def record(self, key: str, row: int, status: Status, message: str = "") -> None:
         """Record the final outcome of a row: ``succeeded``, ``failed`` or ``in_doubt``."""
@@ -209,7 +214,8 @@ class Journal:
             raise ValueError(f"not a final row status: {status!r} (expected one of {expected})")
         with self._lock:
             key_id = self._key_id(key, create=True)
-            self._db.execute(_RECORD, (key_id, row, status, message, self._clock().timestamp()))
+            self._write(lambda: self._db.execute(_RECORD, (key_id, row, status, message,
+                                                           self._clock().timestamp())))
 
     def restore(self, key: str, row: int, previous: RowState | None) -> None:
         """Put a row back as it was before this run marked it in flight (``previous``: None when the journal did
@@ -217,13 +223,14 @@ class Journal:
         with self._lock:
             key_id = self._key_id(key, create=True)
             if previous is None:
-                self._db.execute("DELETE FROM row_state WHERE key_id = ? AND row = ?", (key_id, row))
+                self._write(lambda: self._db.execute("DELETE FROM row_state WHERE key_id = ? AND row = ?",
+                                                     (key_id, row)))
                 return
-            self._db.execute(
+            self._write(lambda: self._db.execute(
                 "UPDATE row_state SET status = ?, message = ?, has_note = ?, updated_at = ? "
                 "WHERE key_id = ? AND row = ?",
                 (previous.status, previous.message, int(previous.has_note), previous.updated_at.timestamp(),
-                 key_id, row))
+                 key_id, row)))
 
     def states(self, key: str) -> dict[int, RowState]:
         """Every row the journal knows under ``key``: row number → :class:`RowState`.
@@ -257,6 +264,7 @@ class Journal:
             key_id = self._key_id(key, create=False)
             if key_id is None:
                 return
+            self._group.commit()
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("DELETE FROM row_state WHERE key_id = ?", (key_id,))
@@ -269,61 +277,6 @@ class Journal:
             self._db.execute("COMMIT")
             del self._key_ids[key]
 
-    # --- before-images ------------------------------------------------------------------------------------
-
-    def record_before(self, key: str, row: int, image: BeforeImage) -> None:
-        """Keep ``image`` (of the job ``row``: a sheet row, or below 0 a lead gone from the input) before the first
-        write to its lead; a lead already imaged under ``key`` (a row sent again on resume) keeps what it held
-        before the first write (:func:`merge_images`)."""
-        with self._lock:
-            key_id = self._key_id(key, create=True)
-            found = self._db.execute(f"SELECT {_IMAGE_COLUMNS} FROM before_image WHERE key_id = ? AND row = ? "
-                                     "AND phone = ?", (key_id, row, image.phone)).fetchone()
-            if found is not None:
-                image = merge_images(_image(found), image)
-            self._db.execute(_SAVE_IMAGE, (
-                key_id, row, image.phone, image.lead_id, None if image.existed is None else int(image.existed),
-                json.dumps(image.before, ensure_ascii=False), json.dumps(image.sent, ensure_ascii=False),
-                image.status))
-
-    def before_outcome(self, key: str, row: int, phone: str, status: Status,
-                       sent: dict[str, Any] | None = None) -> None:
-        """How the write to an imaged lead ended (and what it sent, when that changed: the whole row sent
-        instead of the changed fields)."""
-        with self._lock:
-            key_id = self._key_id(key, create=True)
-            if sent is None:
-                self._db.execute("UPDATE before_image SET status = ? WHERE key_id = ? AND row = ? AND phone = ?",
-                                 (status, key_id, row, phone))
-            else:
-                self._db.execute("UPDATE before_image SET status = ?, sent = ? WHERE key_id = ? AND row = ? AND "
-                                 "phone = ?", (status, json.dumps(sent, ensure_ascii=False), key_id, row, phone))
-
-    def before_images(self, key: str, *, page_size: int = 10_000) -> Iterator[BeforeImage]:
-        """The images kept under ``key``: sheet rows in order, then the leads gone from the input."""
-        after = (-1, -(2**62), "")
-        while True:
-            with self._lock:
-                key_id = self._key_id(key, create=False)
-                if key_id is None:
-                    return
-                page = self._db.execute(
-                    f"SELECT row < 0, {_IMAGE_COLUMNS} FROM before_image WHERE key_id = ? AND "
-                    "(row < 0, row, phone) > (?, ?, ?) ORDER BY row < 0, row, phone LIMIT ?",
-                    (key_id, *after, page_size)).fetchall()
-            for found in page:
-                yield _image(found[1:])
-            if len(page) < page_size:
-                return
-            after = (page[-1][0], page[-1][1], page[-1][2])
-
-    def forget_before(self, key: str) -> None:
-        """Drop the images of the run key's last run (a new run starts, not resuming it)."""
-        with self._lock:
-            key_id = self._key_id(key, create=False)
-            if key_id is not None:
-                self._db.execute("DELETE FROM before_image WHERE key_id = ?", (key_id,))
-
     # --- runs ---------------------------------------------------------------------------------------------
 
     def record_run(self, key: str, run_dir: Path | str, started_at: datetime | str) -> None:
@@ -331,6 +284,7 @@ class Journal:
         if isinstance(started_at, str):
             started_at = datetime.fromisoformat(started_at)
         with self._lock:
+            self._group.commit()
             key_id = self._key_id(key, create=True)
             self._db.execute(
                 "INSERT OR REPLACE INTO run (key_id, run_dir, started_at) VALUES (?, ?, ?)",
@@ -340,6 +294,7 @@ class Journal:
     def record_end(self, key: str, run_dir: Path | str) -> None:
         """The run writing ``run_dir`` went to the end: the next run of the same key starts afresh."""
         with self._lock:
+            self._group.commit()
             key_id = self._key_id(key, create=True)
             self._db.execute("INSERT OR IGNORE INTO run_end (key_id, run_dir) VALUES (?, ?)", (key_id, str(run_dir)))
 
@@ -373,9 +328,12 @@ class Journal:
     # --- lifetime -----------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the database (idempotent)."""
+        """Close the database (idempotent; grouped writes are committed)."""
         with self._lock:
-            self._db.close()
+            try:
+                self._group.commit()
+            finally:
+                self._db.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -387,12 +345,6 @@ class Journal:
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
-
-
-def _image(found: tuple[Any, ...]) -> BeforeImage:
-    row, phone, lead_id, existed, before, sent, status = found
-    return BeforeImage(row if row >= 0 else None, phone, lead_id, None if existed is None else bool(existed),
-                       json.loads(before), json.loads(sent), status)
 
 
 def _aware(moment: datetime) -> datetime:

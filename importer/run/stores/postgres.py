@@ -98,6 +98,15 @@ class PostgresDatabase:
         with self._lock, self._errors(), self._db.transaction():
             yield
 
+    def begin(self) -> None:
+        self.rows("BEGIN")
+
+    def commit(self) -> None:
+        self.rows("COMMIT")
+
+    def rollback(self) -> None:
+        self.rows("ROLLBACK")
+
     @contextmanager
     def run_lock(self, account: str) -> Iterator[None]:
         """The account's advisory lock on this connection, for the length of the block."""

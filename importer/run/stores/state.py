@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 
 from importer.run.rules.sync import Confirmed
 from importer.run.stores.database import open_database
+from importer.run.stores.grouping import WriteGroup
 from importer.run.stores.home import StateLocation
 from importer.run.stores.lock import RunLock
 from importer.run.stores.schema import SQLITE_IMPORTED, SQLITE_MERGED, SQLITE_TABLES
@@ -66,6 +67,14 @@ class StateDatabase(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]: ...
 
+    def begin(self) -> None:
+        """Open a transaction that later calls join, until :meth:`commit` or :meth:`rollback`."""
+        ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
     def run_lock(self, account: str) -> AbstractContextManager[object]:
         """One run at a time: held for the whole run; a second holder gets RunLocked at once."""
         ...
@@ -102,6 +111,15 @@ class SqliteDatabase:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self._db.execute("ROLLBACK")
 
     def run_lock(self, account: str) -> AbstractContextManager[object]:
         return RunLock(self.path)
@@ -168,6 +186,24 @@ class SyncState:
         self._lock = threading.Lock()
         self.db: StateDatabase = open_state_database(where) if isinstance(where, StateLocation) else where
         self.where = self.db.where
+        self._group = WriteGroup(self.db.begin, self.db.commit, self.db.rollback)
+
+    def group(self, active: bool) -> None:
+        """Group the confirmations and notes into fewer transactions (:mod:`importer.run.stores.grouping`), or
+        commit them and stop grouping."""
+        with self._lock:
+            if not active:
+                self._group.commit()
+            self._group.active = active
+
+    def commit(self, older_than: float = 0.0) -> None:
+        """Commit the grouped writes (those of a transaction opened ``older_than`` seconds ago or more)."""
+        with self._lock:
+            self._group.commit(older_than)
+
+    def _write(self, sql: str, params: Sequence[Any]) -> None:
+        with self._lock:
+            self._group.write(lambda: self.db.rows(sql, params))
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -235,7 +271,7 @@ class SyncState:
     def confirm(self, job: int, run: int, phone: str, digest: bytes, confirmed: Confirmed) -> None:
         fields = json.dumps(dict(confirmed.fields), ensure_ascii=False, separators=(",", ":"))
         added = json.dumps({name: sorted(names) for name, names in confirmed.added.items()}, ensure_ascii=False)
-        self._rows(_UPSERT_LEAD, (job, phone, digest, fields, added, time.time(), run))
+        self._write(_UPSERT_LEAD, (job, phone, digest, fields, added, time.time(), run))
 
     def phones(self, job: int) -> list[str]:
         """Every lead the job has synced."""
@@ -252,9 +288,9 @@ class SyncState:
         """Record a note's status; ``None``: it certainly did not reach the lead (forget it)."""
         key = (account, phone, note_digest(text))
         if status is None:
-            self._rows("DELETE FROM note WHERE account = ? AND phone = ? AND digest = ?", key)
+            self._write("DELETE FROM note WHERE account = ? AND phone = ? AND digest = ?", key)
         else:
-            self._rows(_UPSERT_NOTE, (*key, status, run, time.time()))
+            self._write(_UPSERT_NOTE, (*key, status, run, time.time()))
 
     # --- files a job imported ------------------------------------------------------------------------------
 
@@ -275,7 +311,10 @@ class SyncState:
 
     def close(self) -> None:
         with self._lock:
-            self.db.close()
+            try:
+                self._group.commit()
+            finally:
+                self.db.close()
 
     def __enter__(self) -> SyncState:
         return self
