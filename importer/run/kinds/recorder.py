@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from importer.errors import StopRequested
+from importer.fields import NOTE
 from importer.models import Row
 from importer.report import ReportWriter, Summary
 from importer.run.context.options import Progress
 from importer.run.context.room import disk_full
 from importer.run.engine.stop import Stop
 from importer.run.engine.tasks import DeliveryTasks
-from importer.fields import NOTE
 from importer.run.engine.work import Job, Outcome
 from importer.run.kinds.ledger import Pending, SyncLedger
 from importer.run.kinds.missing import MissingLeads
