@@ -7,7 +7,8 @@ sandbox, stops it, prints the seconds from the cause (the signal, the first 429,
 the process's exit, the rows it left (those its journal does not hold as succeeded), and what the same command sent
 when run again: every HTTP request the sandbox received, by method and endpoint. Exits 1 unless each rerun sent
 exactly the rows left (the same rows, each once; as many as the stopped run's ``rows_left`` where it wrote a
-report), its leads all exist and none holds its note twice (a lead without its note is one the rerun reports in
+report; on a full disk, where the journal may miss the outcome of a row the sync state confirmed, only rows the
+journal left), its leads all exist and none holds its note twice (a lead without its note is one the rerun reports in
 doubt: its note was in flight when the run stopped). The load average is printed before and after. The full-disk
 scenario mounts a tmpfs and needs root; without it, it says so.
 """
@@ -96,12 +97,18 @@ class Rerun:
         self.in_doubt, self.notes, self.rows = in_doubt, notes, rows
 
     def check(self, claims: measure.Claims, name: str, rows_left: int | None) -> None:
-        claims.check(sorted(self.sent) == sorted(self.left),
-                     f"{name}: the rerun sent exactly the {len(self.left)} rows left, each once "
-                     f"(it sent {len(self.sent)} upserts for {len(set(self.sent))} rows)")
+        # On a full disk the journal may miss the outcome of a row whose lead was written and confirmed in the sync
+        # state (which lives elsewhere): the rerun rightly leaves such a row alone. It never sends a row the journal
+        # holds as done, never one twice, and exactly as many as the stopped run's report said were left.
+        unrecorded = len(self.left) - len(self.sent)
+        claims.check(set(self.sent) <= self.left and len(self.sent) == len(set(self.sent))
+                     and (unrecorded == 0 or name == "full disk"),
+                     f"{name}: the rerun sent only rows the stopped run left, each once ({len(self.sent)} upserts "
+                     f"for {len(set(self.sent))} rows; the journal had {len(self.left)} unfinished"
+                     + (f", {unrecorded} of them done but not recorded on the full disk)" if unrecorded else ")"))
         if rows_left is not None:
-            claims.check(rows_left == len(self.left), f"{name}: the report's rows_left ({rows_left}) are the rows "
-                                                      f"its journal did not finish ({len(self.left)})")
+            claims.check(rows_left == len(self.sent), f"{name}: the rerun sent exactly the report's rows_left "
+                                                      f"({rows_left}; it sent {len(self.sent)})")
         claims.check(len(self.notes) == self.rows and max(self.notes) <= 1
                      and self.notes.count(0) <= self.in_doubt,
                      f"{name}: every lead exists, none holds its note twice, any without it reported in doubt "
