@@ -8,7 +8,6 @@ renamed or given another shape: each scenario's summary must still have every re
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from importer.run.journey.pipeline import Importer
 from importer.run.kinds.dry import DryRun
 from importer.run.kinds.send import Send
 from importer.sandbox import SandboxServer
+from tests import inputs
+from tests.inputs import newest
 
 SHAPES = Path(__file__).parent.parent / "data" / "summary_shapes.json"
 
@@ -67,17 +68,7 @@ def shape(value: Any) -> Any:
 
 
 def write_inputs(folder: Path, rows: list[list[str]]) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    sheet = folder / "leads.csv"
-    with open(sheet, "w", encoding="utf-8", newline="") as stream:
-        csv.writer(stream).writerows([HEADER, *rows])
-    mapping = folder / "mapping.yaml"
-    mapping.write_text(MAPPING, encoding="utf-8")
-    return sheet, mapping
-
-
-def newest(reports: Path) -> Path:
-    return max((folder for folder in reports.iterdir() if folder.is_dir()), key=lambda folder: folder.name)
+    return inputs.write_inputs(folder, HEADER, rows, MAPPING)
 
 
 def summary_of(folder: Path) -> dict[str, Any]:

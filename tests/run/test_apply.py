@@ -13,7 +13,9 @@ import pytest
 from importer.cli.commands import main
 from importer.models import LIST_KINDS
 from importer.sandbox import SandboxServer
+from tests import inputs
 from tests.conftest import SandboxApi
+from tests.inputs import newest
 
 MAPPING = """\
 version: 1
@@ -39,16 +41,7 @@ ROWS = [
 
 
 def write_inputs(folder: Path, rows: list[list[str]], mapping: str = MAPPING) -> tuple[Path, Path]:
-    sheet = folder / "leads.csv"
-    with open(sheet, "w", encoding="utf-8", newline="") as stream:
-        csv.writer(stream).writerows([HEADER, *rows])
-    path = folder / "mapping.yaml"
-    path.write_text(mapping, encoding="utf-8")
-    return sheet, path
-
-
-def newest(reports: Path) -> Path:
-    return max((folder for folder in reports.iterdir() if folder.is_dir()), key=lambda folder: folder.name)
+    return inputs.write_inputs(folder, HEADER, rows, mapping)
 
 
 def make_plan(server: SandboxServer, folder: Path, monkeypatch: pytest.MonkeyPatch,

@@ -18,6 +18,7 @@ from importer.run.context.options import RunOptions
 from importer.run.journey.pipeline import Importer
 from importer.run.kinds.plan import Plan, plan_row
 from importer.sandbox import SandboxServer
+from tests import inputs
 
 MAPPING = """\
 version: 1
@@ -54,12 +55,7 @@ ADD_PHONE = ("add_phones +919000000001 belongs to lead 12346 (Vikram Singh): the
 
 
 def write_inputs(folder: Path, rows: list[list[str]], create: bool = True) -> tuple[Path, Path]:
-    sheet = folder / "leads.csv"
-    with open(sheet, "w", encoding="utf-8", newline="") as stream:
-        csv.writer(stream).writerows([HEADER, *rows])
-    mapping = folder / "mapping.yaml"
-    mapping.write_text(MAPPING.format(create="true" if create else "false"), encoding="utf-8")
-    return sheet, mapping
+    return inputs.write_inputs(folder, HEADER, rows, MAPPING.format(create="true" if create else "false"))
 
 
 def run_plan(server: SandboxServer, folder: Path, rows: list[list[str]], monkeypatch: pytest.MonkeyPatch,

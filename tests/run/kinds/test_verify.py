@@ -19,6 +19,7 @@ from importer.report import restore
 from importer.run.engine.reads import LeadReader
 from importer.sandbox import SandboxServer
 from tests.fakes import FakeClock
+from tests.inputs import write_inputs
 
 MAPPING = """\
 version: 1
@@ -46,12 +47,7 @@ ROWS = [
 @pytest.fixture
 def inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_sandbox: SandboxServer) -> tuple[Path, Path]:
     monkeypatch.setenv("SF_API_KEY", fresh_sandbox.api_key)
-    sheet = tmp_path / "leads.csv"
-    with open(sheet, "w", encoding="utf-8", newline="") as stream:
-        csv.writer(stream).writerows([HEADER, *ROWS])
-    mapping = tmp_path / "mapping.yaml"
-    mapping.write_text(MAPPING, encoding="utf-8")
-    return sheet, mapping
+    return write_inputs(tmp_path, HEADER, ROWS, MAPPING)
 
 
 def cli(command: str, server: SandboxServer, sheet: Path, mapping: Path, reports: Path) -> tuple[int, Path]:
