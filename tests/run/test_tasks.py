@@ -12,6 +12,7 @@ from importer.api.client import SuperfoneClient
 from importer.api.retry import Retrying, RetryPolicy
 from importer.errors import AuthError
 from importer.run.engine.tasks import TaskOutcome, TaskRecords, TaskSender, task_key, task_lines
+from importer.run.stores.journal import Journal
 from importer.sandbox import SandboxServer
 from tests.fakes import FakeClock
 
@@ -86,7 +87,7 @@ def test_a_wrong_key_stops_with_auth_error(fresh_sandbox: SandboxServer) -> None
 def test_records_journal_count_list_and_report_again_on_resume(tmp_path: Path) -> None:
     counts: dict[str, int] = {}
     outcomes = (TaskOutcome(CALL, "succeeded", "", 12345), TaskOutcome(VISIT, "failed", "=refused", 12345))
-    with TaskRecords(tmp_path / "journal.sqlite", "key-1", tmp_path, counts) as records:
+    with Journal(tmp_path / "journal.sqlite") as journal, TaskRecords(journal, "key-1", tmp_path, counts) as records:
         records.record(7, PHONE, outcomes)
     assert counts == {"succeeded": 1, "failed": 1}
     with (tmp_path / "tasks.csv").open(encoding="utf-8-sig") as stream:
@@ -96,13 +97,14 @@ def test_records_journal_count_list_and_report_again_on_resume(tmp_path: Path) -
     resumed: dict[str, int] = {}
     folder = tmp_path / "second"
     folder.mkdir()
-    with TaskRecords(tmp_path / "journal.sqlite", "key-1", folder, resumed) as records:
+    with Journal(tmp_path / "journal.sqlite") as journal, TaskRecords(journal, "key-1", folder, resumed) as records:
         records.resumed(7, PHONE)
         records.resumed(8, PHONE)  # a row without tasks
     assert resumed == counts
-    with TaskRecords(tmp_path / "journal.sqlite", "key-1", folder, {}) as records:
+    with Journal(tmp_path / "journal.sqlite") as journal, TaskRecords(journal, "key-1", folder, {}) as records:
         records.forget()
-    with TaskRecords(tmp_path / "journal.sqlite", "key-1", folder, resumed := {}) as records:
+    resumed = {}
+    with Journal(tmp_path / "journal.sqlite") as journal, TaskRecords(journal, "key-1", folder, resumed) as records:
         records.resumed(7, PHONE)
     assert resumed == {}
 

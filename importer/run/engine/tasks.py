@@ -29,7 +29,7 @@ from importer.checks.spill import CheckedBatch
 from importer.errors import ApiError, AuthError, UncertainError
 from importer.report.cells import safe_cells
 from importer.report.tasklines import TASKS_JSONL
-from importer.run.stores.database import open_database
+from importer.run.stores.journal import Journal
 
 __all__ = ["TASK_STATUSES", "DeliveryTasks", "PlannedTasks", "TaskOutcome", "TaskRecords", "TaskSender", "task_key",
            "task_lines"]
@@ -137,24 +137,14 @@ class TaskSender:
 
 # --- the record of a real run: journal, counts, tasks.csv -----------------------------------------------------
 
-_TASK_TABLE = """
-CREATE TABLE IF NOT EXISTS task_state (
-    run_key TEXT NOT NULL, row INTEGER NOT NULL, outcomes TEXT NOT NULL, PRIMARY KEY (run_key, row)
-) WITHOUT ROWID
-"""
-
-
 class TaskRecords:
-    """A real run's task outcomes: in the journal's file (per run key and row), counted in ``counts`` (summary.json's
+    """A real run's task outcomes: in its journal (per run key and row), counted in ``counts`` (summary.json's
     ``tasks``) and listed in the run folder's tasks.csv. Thread-safe."""
 
-    def __init__(self, journal_path: Path, key: str, folder: Path, counts: dict[str, int],
+    def __init__(self, journal: Journal, key: str, folder: Path, counts: dict[str, int],
                  warnings: dict[str, int] | None = None) -> None:
         """``warnings``: the run's warnings by code; on closing, ``counts`` gets ``skipped``: tasks past due."""
-        from importer.run.stores.journal import _SCHEMA, APPLICATION_ID, SCHEMA_VERSION
-
-        self._db = open_database(journal_path, what="an importer journal", application_id=APPLICATION_ID,
-                                 version=SCHEMA_VERSION, schema=_SCHEMA, always=_TASK_TABLE)
+        self._journal = journal
         self._key = key
         self._folder = folder
         self._lock = threading.Lock()
@@ -165,23 +155,19 @@ class TaskRecords:
 
     def forget(self) -> None:
         """``--fresh``: drop what the journal holds for this run key."""
-        with self._lock:
-            self._db.execute("DELETE FROM task_state WHERE run_key = ?", (self._key,))
+        self._journal.forget_tasks(self._key)
 
     def record(self, row: int, phone: str, outcomes: tuple[TaskOutcome, ...]) -> None:
         """A row's task outcomes, kept in the journal first, then counted and listed."""
         stored = json.dumps([[o.task, o.status, o.message, o.lead_id] for o in outcomes], ensure_ascii=False)
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO task_state VALUES (?, ?, ?)", (self._key, row, stored))
+        self._journal.record_tasks(self._key, row, stored)
         self.report(row, phone, outcomes)
 
     def resumed(self, row: int, phone: str) -> None:
         """A row an interrupted run finished: report its tasks as that run left them."""
-        with self._lock:
-            found = self._db.execute("SELECT outcomes FROM task_state WHERE run_key = ? AND row = ?",
-                                     (self._key, row)).fetchone()
+        found = self._journal.task_outcomes(self._key, row)
         if found is not None:
-            self.report(row, phone, tuple(TaskOutcome(*item) for item in json.loads(found[0])))
+            self.report(row, phone, tuple(TaskOutcome(*item) for item in json.loads(found)))
 
     def report(self, row: int, phone: str, outcomes: tuple[TaskOutcome, ...]) -> None:
         with self._lock:
@@ -206,7 +192,6 @@ class TaskRecords:
             if self._stream is not None:
                 self._stream.close()
                 self._stream = None
-            self._db.close()
 
     def __enter__(self) -> TaskRecords:
         return self

@@ -110,8 +110,6 @@ class Recorder:
         if outcome.stopped:
             self._put_back(outcome)
             return
-        if outcome.tasks:
-            self.journal.commit()  # (the tasks' own connection writes next)
         alone = self.tasks.record(outcome)  # tasks are journaled before their row
         self.journal.record(self.key, outcome.row, outcome.status, outcome.message)
         with self.lock:

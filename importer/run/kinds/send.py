@@ -136,7 +136,7 @@ class Delivery:
             check_writable(opened.location.path, "the sync state")
         check_writable(options.report_dir / JOURNAL_NAME, "the journal")
         with opened, opened.state.run_lock(opened.account), \
-                Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records() as records:
+                Journal(options.report_dir / JOURNAL_NAME) as journal, self._task_records(journal) as records:
             state = opened.state
             ledger = self._open_ledger(state, opened.merged)
             ledger.before_forgetting = journal.commit
@@ -182,12 +182,11 @@ class Delivery:
             self.summary.upkeep = after_run(state, ledger.job, self.writer.folder, options.keep_runs,
                                             journal.unfinished_folders(), options.keep_payloads)
 
-    def _task_records(self) -> TaskRecords:
+    def _task_records(self, journal: Journal) -> TaskRecords:
         counts: dict[str, int] = {}
         if self.run_context.mapping.has_tasks:
             self.summary.tasks = counts
-        return TaskRecords(self.run_context.options.report_dir / JOURNAL_NAME, self.key, self.writer.folder, counts,
-                           self.summary.warnings_by_code)
+        return TaskRecords(journal, self.key, self.writer.folder, counts, self.summary.warnings_by_code)
 
     def _finish_run(self, state: SyncState, ledger: SyncLedger, exit_code: int) -> None:
         """The run's line in the history; on a full disk it stays unfinished there (the report says it all)."""

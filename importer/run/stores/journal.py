@@ -26,6 +26,7 @@ from importer.models import FINAL_STATUSES, FinalStatus
 from importer.run.stores.database import open_database
 from importer.run.stores.grouping import WriteGroup
 from importer.run.stores.images import BEFORE_IMAGE_TABLE, BeforeImages, add_image_columns
+from importer.run.stores.task_state import TASK_TABLE, TaskStates
 
 __all__ = ["FINAL_STATUSES", "Journal", "RowState", "RunRecord", "Status", "file_digest"]
 
@@ -132,7 +133,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Journal(BeforeImages):
+class Journal(BeforeImages, TaskStates):
     """Row outcomes (and before-images, :class:`BeforeImages`) per run key, in an SQLite file (created if missing).
 
     Safe to share between threads; calls are serialised by an internal lock as well as by the caller.
@@ -151,7 +152,7 @@ class Journal(BeforeImages):
 
     def _connect(self) -> sqlite3.Connection:
         db = open_database(self.path, what="an importer journal", application_id=APPLICATION_ID, advice=ADVICE,
-                           version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END + BEFORE_IMAGE_TABLE)
+                           version=SCHEMA_VERSION, schema=_SCHEMA, always=_RUN_END + BEFORE_IMAGE_TABLE + TASK_TABLE)
         add_image_columns(db)
         return db
 
