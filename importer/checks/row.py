@@ -22,7 +22,7 @@ from importer.api.catalog import Catalog, NameSet, suggestion_text
 from importer.checks.tasks import check_tasks
 from importer.issues import issue
 from importer.models import Issue, Row, Severity
-from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text
+from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text, quick_e164
 from importer.report.cells import restore
 
 _PHONE_FIELDS = ("customer_phone", "add_phones", "assignee_user_phone")
@@ -129,6 +129,9 @@ class RowChecker:
         return (primary, *extra) if extra else (primary,)
 
     def _phone(self, field: str, raw: str, region: str, number: int, issues: list[Issue]) -> str | None:
+        e164 = quick_e164(raw, region)  # most numbers: no Phone made, no cache consulted
+        if e164:
+            return e164
         result = normalise_phone_text(raw, region)
         if type(result) is Phone:
             if result.extension:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,8 +22,9 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat
 
 from importer.phones.rules import fast_e164 as _fast_e164
+from importer.phones.rules import plain_lane
 
-__all__ = ["Phone", "PhoneProblem", "is_e164", "normalise_phone", "normalise_phone_text"]
+__all__ = ["Phone", "PhoneProblem", "is_e164", "normalise_phone", "normalise_phone_text", "quick_e164"]
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}", re.ASCII)
 #: The numbers remembered (the one cache of phone checks): a sheet repeats some numbers, an assignee's on every row,
@@ -93,9 +95,44 @@ def _normalise_cached(raw: str, region: str) -> Phone | PhoneProblem:
     return _normalise_slow(raw, region_code)
 
 
-#: :func:`normalise_phone` for callers that already hold text and a region string: the cached function itself,
-#: without the argument checks (the per-row hot path).
-normalise_phone_text = _normalise_cached
+def normalise_phone_text(raw: str, region: str) -> Phone | PhoneProblem:
+    """:func:`normalise_phone` for callers that already hold text and a region string (the per-row hot path):
+    :func:`quick_e164` first, else the cached function, without the argument checks."""
+    e164 = quick_e164(raw, region)
+    if e164:
+        return Phone(e164)
+    return _normalise_cached(raw, region)
+
+
+def quick_e164(raw: str, region: str) -> str | None:
+    """The E.164 of a valid number typed the common way (bare national digits, the trunk prefix, "+" and the
+    region's code; spaces, dashes and brackets between them), through the region's plain lane
+    (:func:`importer.phones.rules.plain_lane`); None when it is not one of those: then ask
+    :func:`normalise_phone_text`, which also explains the problems. Most numbers of a sheet take this way."""
+    lane = _LANES.get(region)
+    if lane is None:
+        lane = _LANES[region] = _lane_of(region) if len(_LANES) < _MAX_LANES else False
+    if not lane:
+        return None
+    e164 = lane(raw)
+    if e164 is None:
+        plain = raw.translate(_PLAIN_SEPARATORS)  # "+91 98765-43210", "(987) 654 3210"
+        if plain != raw:
+            e164 = lane(plain)
+    return e164
+
+
+#: Region as given → its plain lane, or False when it has none (a region code that is not one, a region whose
+#: numbers need parse's rules). Bounded: a sheet's region column could hold anything.
+_LANES: dict[str, Callable[[str], str | None] | bool] = {}
+_MAX_LANES = 1024
+
+
+def _lane_of(region: str) -> Callable[[str], str | None] | bool:
+    code = region.strip().upper()
+    if not region.isascii() or code not in _SUPPORTED_REGIONS:
+        return False
+    return plain_lane(code) or False
 
 
 # --- slow path: clean up what was typed, then ask phonenumbers ------------------------------------
