@@ -67,6 +67,19 @@ class CrossRowIndex:
         for phone in extra:
             self._owner.setdefault(phone, -group)
 
+    def add_rows(self, rows: list[int], phones: list[tuple[str, ...]]) -> None:
+        """:meth:`add` for the valid rows of a unit, in sheet order. A row with one phone no row claimed yet (most
+        rows) takes one dict lookup here: feeding the 1,000,000 rows of ``benchmarks/bench_validate.py`` one call
+        each cost this process 0.8 s while the checking processes worked."""
+        owner = self._owner
+        for row, row_phones in zip(rows, phones, strict=True):
+            if len(row_phones) == 1:
+                primary = row_phones[0]
+                if primary not in owner:
+                    owner[primary] = row
+                    continue
+            self.add(row, row_phones)
+
     def primaries(self) -> set[str]:
         """Every customer phone fed so far."""
         return {phone for phone, owner in self._owner.items() if owner > 0}

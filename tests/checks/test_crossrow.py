@@ -69,3 +69,14 @@ def test_invalid_rows_claim_no_phone() -> None:
     index.add(2, (A,), valid=False)
     index.add(3, (A,))
     assert index.finish().issues == {}
+
+
+@pytest.mark.parametrize("on_duplicate", ["last", "first", "error"])
+def test_a_unit_fed_at_once_decides_as_rows_fed_one_by_one(on_duplicate: str) -> None:
+    rows = [(2, (A,)), (3, (B, C)), (4, (A,)), (5, (C,)), (6, (D, B)), (8, (D,)), (9, (B,)), (10, (A, D))]
+    one_by_one = index_of(rows, on_duplicate)
+    at_once = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
+    at_once.add_rows([row for row, _ in rows[:3]], [phones for _, phones in rows[:3]])
+    at_once.add_rows([row for row, _ in rows[3:]], [phones for _, phones in rows[3:]])
+    assert at_once.finish() == one_by_one.finish()
+    assert at_once.primaries() == one_by_one.primaries() == {A, B, D}

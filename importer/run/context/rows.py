@@ -78,8 +78,7 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
     try:
         for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep(),
                                 profile_dir=profile_dir):
-            for number, phones in zip(part.numbers, part.phones, strict=True):
-                index.add(number, phones)
+            index.add_rows(part.numbers, part.phones)
             others.extend(part.others)
             if part.dates is not None and dates is not None:
                 dates.merge(part.dates)  # in sheet order
