@@ -68,16 +68,23 @@ class CrossRowIndex:
             self._owner.setdefault(phone, -group)
 
     def add_rows(self, rows: list[int], phones: list[tuple[str, ...]]) -> None:
-        """:meth:`add` for the valid rows of a unit, in sheet order. A row with one phone no row claimed yet (most
-        rows) takes one dict lookup here: feeding the 1,000,000 rows of ``benchmarks/bench_validate.py`` one call
-        each cost this process 0.8 s while the checking processes worked."""
+        """:meth:`add` for the valid rows of a unit, in sheet order. A row whose phones (one or two) no row
+        claimed yet (most rows) takes a dict lookup a phone here: feeding the 1,000,000 rows of
+        ``benchmarks/bench_validate.py`` one call each cost this process 0.8 s while the checking processes
+        worked."""
         owner = self._owner
         for row, row_phones in zip(rows, phones, strict=True):
-            if len(row_phones) == 1:
-                primary = row_phones[0]
-                if primary not in owner:
+            primary = row_phones[0]
+            if primary not in owner:
+                size = len(row_phones)
+                if size == 1:
                     owner[primary] = row
                     continue
+                if size == 2:
+                    extra = row_phones[1]
+                    if extra not in owner and extra != primary:
+                        owner[primary], owner[extra] = row, -row
+                        continue
             self.add(row, row_phones)
 
     def primaries(self) -> set[str]:

@@ -73,10 +73,11 @@ def test_invalid_rows_claim_no_phone() -> None:
 
 @pytest.mark.parametrize("on_duplicate", ["last", "first", "error"])
 def test_a_unit_fed_at_once_decides_as_rows_fed_one_by_one(on_duplicate: str) -> None:
-    rows = [(2, (A,)), (3, (B, C)), (4, (A,)), (5, (C,)), (6, (D, B)), (8, (D,)), (9, (B,)), (10, (A, D))]
+    rows = [(2, (A,)), (3, (B, C)), (4, (A,)), (5, (C,)), (6, (D, B)), (8, (D,)), (9, (B,)), (10, (A, D)),
+            (11, ("+919000000001", "+919000000002")), (12, ("+919000000002",)), (13, ("+919000000003", C))]
     one_by_one = index_of(rows, on_duplicate)
     at_once = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
     at_once.add_rows([row for row, _ in rows[:3]], [phones for _, phones in rows[:3]])
     at_once.add_rows([row for row, _ in rows[3:]], [phones for _, phones in rows[3:]])
     assert at_once.finish() == one_by_one.finish()
-    assert at_once.primaries() == one_by_one.primaries() == {A, B, D}
+    assert at_once.primaries() == one_by_one.primaries() == {A, B, D, "+919000000001"}
