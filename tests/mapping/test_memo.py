@@ -82,3 +82,23 @@ def test_e_mail_addresses_and_plain_text_are_not_remembered(tmp_path: Path) -> N
     mapping = mapping_of(tmp_path, "  email: {column: Email}\n  city: {column: City, default: Pune}\n")
     drafts(mapping, [{"Email": "a@example.com", "City": ""}])
     assert all(plan.memo is None for plan in mapping._plans)
+
+
+def test_a_template_renders_each_combination_of_cells_once(monkeypatch) -> None:
+    from importer.mapping.values import Template
+
+    template = Template.parse("Imported from {Source}: {Notes}")
+    calls: list[object] = []
+    real = Template._render
+    monkeypatch.setattr(Template, "_render", lambda self, cells: calls.append(cells) or real(self, cells))
+    rows = [{"Source": "Expo", "Notes": "call back"}, {"Source": "Expo", "Notes": "call back"},
+            {"Source": "", "Notes": "call back"}, {"Source": "Expo", "Notes": "call back", "City": "Pune"}]
+    assert [template.render(cells) for cells in rows] == ["Imported from Expo: call back"] * 2 + [
+        "Imported from : call back", "Imported from Expo: call back"]
+    assert len(calls) == 2  # the repeated combinations were remembered
+    assert template.render({"Source": "Expo"}) == "Imported from Expo"  # a row without Notes: read as blank
+    copied = pickle.loads(pickle.dumps(template))
+    assert copied._rendered == {} and copied.render(rows[0]) == "Imported from Expo: call back"
+    monkeypatch.setattr(Template, "RENDERED_SIZE", 1)
+    template.render({"Source": "a", "Notes": "b"})
+    assert len(template._rendered) == 1
