@@ -13,6 +13,7 @@ from importer.errors import ConfigError
 from importer.mapping.compiler import ColumnRef, Compiled, Compiler, DateSource
 from importer.mapping.dates import Order
 from importer.mapping.document import Document, did_you_mean, read_document
+from importer.mapping.rowcode import Apply, compile_apply
 from importer.mapping.spec import MappingSpec, parse_spec
 from importer.mapping.tasks import TaskDraft
 from importer.models import Issue, Row
@@ -60,12 +61,27 @@ class Mapping:
         #: Columns (and templates) of date fields whose day/month order is decided per input (see ``profile``).
         self.date_sources: tuple[DateSource, ...] = tuple(compiled.date_sources)
         self._tasks = tuple(compiled.tasks)
+        self._compiled: Apply | None = None
 
     def __repr__(self) -> str:
         return f"Mapping(path={str(self.path)!r}, fields={list(self.fields)!r})"
 
     def apply(self, row: Row) -> tuple[dict[str, Any], list[Issue]]:
-        """The API draft for ``row`` (field name → value; blank cells left out) and the row's issues."""
+        """The API draft for ``row`` (field name → value; blank cells left out) and the row's issues: what
+        :meth:`apply_plainly` returns, through the function made for this mapping (:mod:`importer.mapping.rowcode`),
+        made on first use in each process."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = compile_apply(self)
+        return compiled(row)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (a checking process, other date orders) makes its own function, for its own plans."""
+        return {**self.__dict__, "_compiled": None}
+
+    def apply_plainly(self, row: Row) -> tuple[dict[str, Any], list[Issue]]:
+        """The API draft for ``row`` (field name → value; blank cells left out) and the row's issues, field by
+        field."""
         cells = row.cells
         draft = self._constants.copy()
         for key, items in self._list_constants:

@@ -1,0 +1,138 @@
+"""A mapping's per-row work as one function made for it: :meth:`Mapping.apply` without a loop over its fields.
+
+:meth:`Mapping.apply_plainly` walks the mapping's fields for every row: a call per plan, a loop over the plain
+columns, the same attribute reads a million times. :func:`compile_apply` writes the same steps out once, for this
+mapping's fields: each plain column read in place; the common plan shapes (one column, its value remembered by
+the plan; one column of text sent as it is) reduced to a lookup in the plan's memo; any other plan called as
+before. A miss, or anything unusual, goes to the plan's own ``fill``, which also remembers the value: the result is
+exactly :meth:`Mapping.apply_plainly`'s (a property test holds the two together).
+
+The generated source names nothing from the mapping file: every column name, field name, plan and memo is a
+default argument of the function (``c0``, ``k0``, ``p0``...), so the text of a column can never become code.
+
+It pays: a checking process of ``benchmarks/bench_validate.py`` maps a row in 2.0 µs instead of 3.6 µs (with the
+``--dates`` columns: 2.6 instead of 5.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
+from importer.mapping.values import OMIT, is_email
+from importer.models import Issue, Row
+
+if TYPE_CHECKING:
+    from importer.mapping.loader import Mapping
+
+__all__ = ["compile_apply"]
+
+Apply = Callable[[Row], tuple[dict[str, Any], list[Issue]]]
+_MISSING: Any = object()
+
+
+class _Writer:
+    """Source lines of the function and the values its default arguments bind."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.bound: dict[str, Any] = {"OMIT": OMIT, "MISSING": _MISSING}
+
+    def bind(self, prefix: str, value: Any) -> str:
+        name = f"{prefix}{len(self.bound)}"
+        self.bound[name] = value
+        return name
+
+    def add(self, indent: int, *lines: str) -> None:
+        self.lines.extend("    " * indent + line for line in lines)
+
+    def plan(self, plan: FieldPlan, into: str) -> None:
+        """The steps of one plan, writing into the dict named ``into``."""
+        column = plan.column
+        shape = type(plan)
+        if shape is ScalarPlan and column is not None and plan.memo is not None:
+            self._remembered_scalar(plan, column, into)
+        elif shape is ListPlan and column is not None and not plan.default:
+            if plan.memo is not None:
+                self._remembered_list(plan, column, into)
+            elif plan.split is None and (plan.as_is or _plain_email(plan)):
+                self._plain_list(plan, column, into)
+            else:
+                self._call(plan, into)
+        else:
+            self._call(plan, into)
+
+    def _call(self, plan: FieldPlan, into: str) -> None:
+        self.add(1, f"{self.bind('p', plan.fill)}(cells, {into}, issues, number)")
+
+    def _remembered_scalar(self, plan: FieldPlan, column: str, into: str) -> None:
+        c, k, memo, fill = (self.bind("c", column), self.bind("k", plan.key), self.bind("m", plan.memo),
+                            self.bind("p", plan.fill))
+        self.add(1, f"t = get({c})", "if t:", "    t = t.strip()")
+        if plan.default:
+            self.add(1, "if not t:", f"    t = {self.bind('d', plan.default)}")
+        self.add(1, "if t:",
+                 f"    v = {memo}.get(t, MISSING)",
+                 "    if v is MISSING:",
+                 f"        {fill}(cells, {into}, issues, number)",
+                 "    elif v is not OMIT:",
+                 f"        {into}[{k}] = v")
+
+    def _remembered_list(self, plan: FieldPlan, column: str, into: str) -> None:
+        c, k, memo, fill = (self.bind("c", column), self.bind("k", plan.key), self.bind("m", plan.memo),
+                            self.bind("p", plan.fill))
+        self.add(1, f"t = get({c})",
+                 "if t:",
+                 f"    v = {memo}.get(t)",
+                 "    if v is None:",
+                 f"        {fill}(cells, {into}, issues, number)",
+                 "    elif v:",
+                 f"        {into}[{k}] = list(v)")
+
+    def _plain_list(self, plan: FieldPlan, column: str, into: str) -> None:
+        """One column, one item: its text as it is; an e-mail address when it looks like one (else the plan
+        says why not)."""
+        c, k = self.bind("c", column), self.bind("k", plan.key)
+        self.add(1, f"t = get({c})", "if t:", "    t = t.strip()")
+        if plan.as_is:
+            self.add(1, "    if t:", f"        {into}[{k}] = [t]")
+            return
+        email, fill = self.bind("email", is_email), self.bind("p", plan.fill)
+        self.add(1, "    if t:",
+                 f"        if {email}(t):",
+                 f"            {into}[{k}] = [t]",
+                 "        else:",
+                 f"            {fill}(cells, {into}, issues, number)")
+
+
+def _plain_email(plan: FieldPlan) -> bool:
+    """An e-mail address read as it is (no map, no lookup): a look at its shape is all its conversion does."""
+    return plan.kind == "email" and plan.value_map is None and plan.lookup is None
+
+
+def compile_apply(mapping: Mapping) -> Apply:
+    """:meth:`Mapping.apply_plainly` for ``mapping``, as one function made for its fields."""
+    out = _Writer()
+    constants = out.bind("const", mapping._constants)
+    out.add(1, "cells = row.cells", "get = cells.get", f"draft = {constants}.copy()")
+    for key, items in mapping._list_constants:
+        out.add(1, f"draft[{out.bind('k', key)}] = list({out.bind('v', items)})")
+    for key, column in mapping._plain:
+        c, k = out.bind("c", column), out.bind("k", key)
+        out.add(1, f"t = get({c})", "if t:", "    t = t.strip()", "    if t:", f"        draft[{k}] = t")
+    out.add(1, "issues = []", "number = row.number")
+    for plan in mapping._plans:
+        out.plan(plan, "draft")
+    if mapping._has_address:
+        out.add(1, f"address = {out.bind('const', mapping._address_constants)}.copy()")
+        for plan in mapping._address_plans:
+            out.plan(plan, "address")
+        out.add(1, "if address:", "    draft['address'] = address")
+    out.add(1, "return draft, issues")
+    arguments = ", ".join(f"{name}={name}" for name in out.bound)
+    source = f"def apply(row, *, {arguments}):\n" + "\n".join(out.lines) + "\n"
+    namespace = dict(out.bound)
+    exec(compile(source, f"<mapping {mapping.path.name}>", "exec"), namespace)  # names only: see the module text
+    apply: Apply = namespace["apply"]
+    return apply
