@@ -64,15 +64,17 @@ class Keep:
     digests: bool = False
 
 
-def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, keep: Keep) -> CheckedPart:
+def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, keep: Keep,
+               seen: dict[str, set[str]] | None = None) -> CheckedPart:
     """Check rows and write them to ``path``, keeping what ``keep`` says; profile their date cells when the
-    mapping decides its date orders per input (:mod:`importer.mapping.profile`)."""
+    mapping decides its date orders per input (:mod:`importer.mapping.profile`; ``seen``: the date cells this
+    process looked at in the units it checked before this one, in sheet order)."""
     total = invalid = 0
     numbers: list[int] = []
     phones: list[tuple[str, ...]] = []
     others: list[str] = []
     mapping = checker.mapping
-    dates = DateProfiles(mapping) if isinstance(mapping, Mapping) and mapping.date_sources else None
+    dates = DateProfiles(mapping, seen) if isinstance(mapping, Mapping) and mapping.date_sources else None
 
     def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
@@ -130,12 +132,13 @@ class _Worker:
     checker: RowChecker
     table: Table | None
     keep: Keep
+    seen: dict[str, set[str]]  # date cells profiled by this process (it gets its units in sheet order)
 
 
 def _init_worker(checker: RowChecker, table: Table | None, keep: Keep, profile_dir: str | None) -> None:
     _ignore_stops()
     profile_this_process(profile_dir)
-    _Worker.checker, _Worker.table, _Worker.keep = checker, table, keep
+    _Worker.checker, _Worker.table, _Worker.keep, _Worker.seen = checker, table, keep, {}
 
 
 def _ignore_stops() -> None:
@@ -149,8 +152,8 @@ def _ignore_stops() -> None:
 def _check_in_worker(unit: Chunk | list[Row], path: str) -> CheckedPart:
     if isinstance(unit, Chunk):
         assert isinstance(_Worker.table, DelimitedTable)
-        return check_unit(_Worker.checker, read_chunk(_Worker.table, unit), path, _Worker.keep)
-    return check_unit(_Worker.checker, [unit], path, _Worker.keep)
+        return check_unit(_Worker.checker, read_chunk(_Worker.table, unit), path, _Worker.keep, _Worker.seen)
+    return check_unit(_Worker.checker, [unit], path, _Worker.keep, _Worker.seen)
 
 
 def default_workers(table: Table) -> int:
@@ -173,8 +176,9 @@ def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: 
     """
     names = (str(parts_dir / f"part-{n:06d}.pickle") for n in count())
     if workers <= 1:
+        seen: dict[str, set[str]] = {}
         for batch in table.batches():
-            yield check_unit(checker, [batch], next(names), keep)
+            yield check_unit(checker, [batch], next(names), keep, seen)
         return
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")

@@ -89,6 +89,7 @@ class ColumnProfile:
 #: 1.3 µs with this one).
 _FITS: dict[str, tuple[bool, bool] | None] = {}
 _FITS_SIZE = 100_000
+_SEEN_SIZE = 100_000  #: cells remembered a column (beyond, they are looked at every time)
 _UNKNOWN: Any = object()
 
 
@@ -104,25 +105,42 @@ class DateProfiles:
     its index in ``date_sources``). Profiles of consecutive runs of rows merge (:meth:`merge`, in sheet order)
     into the profile of all of them, so the rows can be looked at in several processes at once."""
 
-    __slots__ = ("columns", "templates", "rows")
+    __slots__ = ("columns", "templates", "rows", "_seen")
 
-    def __init__(self, mapping: Mapping) -> None:
+    def __init__(self, mapping: Mapping, seen: dict[str, set[str]] | None = None) -> None:
+        """``seen``: the cells (by column) that profiles made before this one, in this process and this pass over
+        the input, looked at already; shared by them, so a repeated cell is skipped at once. Exact when each
+        process looks at its units of rows in sheet order (as a pool hands them out): the first row holding a
+        value is then always in a profile, and merging the profiles in sheet order finds every first row.
+        A column of 32,000 dates over 1,000,000 rows: 0.5 µs a cell, 0.15 with it."""
         sources = mapping.date_sources
         self.rows = 0  #: rows looked at
         self.columns = {s.key: ColumnProfile() for s in sources if s.template is None}
         self.templates = {index: ColumnProfile() for index, s in enumerate(sources) if s.template is not None}
+        self._seen = seen if seen is not None else {}
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return self.columns, self.templates, self.rows  # what was seen stays in the process that saw it
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self.columns, self.templates, self.rows = state  # type: ignore[assignment]
+        self._seen = {}
 
     def add(self, batch: list[Row], mapping: Mapping) -> None:
         """Look at the date cells of ``batch``."""
         self.rows += len(batch)
         for column, profile in self.columns.items():  # a column at a time: fewer lookups a cell
             add = profile.add
+            seen = self._seen.setdefault(column, set())
             for row in batch:
-                text = row.cells.get(column)
-                if text:
-                    text = text.strip()
-                    if text and text[0].isdigit():
-                        add(row.number, text)
+                cell = row.cells.get(column)
+                if not cell or cell in seen:
+                    continue
+                if len(seen) < _SEEN_SIZE:
+                    seen.add(cell)
+                text = cell.strip()
+                if text and text[0].isdigit():
+                    add(row.number, text)
         for index, profile in self.templates.items():
             template = mapping.date_sources[index].template
             assert template is not None

@@ -103,3 +103,19 @@ def test_mixed_date_orders_name_the_same_rows_in_workers(tmp_path: Path, monkeyp
     one, two = dated_report(tmp_path, dues, 1), dated_report(tmp_path, dues, 2)
     assert isinstance(one, str) and one == two
     assert "'25/01/2024' in row 3002" in one and "'01/25/2024' in row 6004" in one
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_repeated_dates_are_cited_at_their_first_rows(tmp_path: Path, monkeypatch, workers: int) -> None:
+    """Each process skips the date cells it already looked at; the rows cited are still the first ones."""
+    monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 2048)
+    ambiguous = ["03/04/2024", "05/06/2024", "07/08/2024"]
+    dues = [ambiguous[i % 3] for i in range(2500)] + ["25/01/2024"] + [ambiguous[i % 3] for i in range(2500)]
+    dues += ["25/01/2024", "01/25/2024"] * 1200
+    message = dated_report(tmp_path, dues, workers)
+    assert isinstance(message, str)
+    assert f"'25/01/2024' in row {dues.index('25/01/2024') + 2}" in message
+    assert f"'01/25/2024' in row {dues.index('01/25/2024') + 2}" in message
+    undecided = dated_report(tmp_path, [ambiguous[i % 3] for i in range(6000)], workers)
+    assert isinstance(undecided, str)
+    assert "'03/04/2024' in row 2 and '05/06/2024' in row 3" in undecided
