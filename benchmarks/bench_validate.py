@@ -2,13 +2,14 @@
 
     python benchmarks/bench_validate.py                       # 1,000,000-row CSV and 100,000-row XLSX
     python benchmarks/bench_validate.py --csv-rows 200000 --xlsx-rows 0
-    python benchmarks/bench_validate.py --dates --xlsx-rows 0   # the same CSV plus two date columns, mapped
+    python benchmarks/bench_validate.py --dates --xlsx-rows 0   # the CSV plus two date columns, unmapped then mapped
 
 Each run is a separate process (`python -m importer validate ...`); the figures are its wall time, its CPU time
 (user + system, of the importer and its checking processes: steadier than wall time on a shared machine), the peak
 resident memory of the importer and of its largest checking process (ru_maxrss of the children), and the load
 average when it started and when it ended (each validate, and the whole benchmark). Goals on a
-2-core machine: the 1M-row CSV in <= 15 s with <= 400 MB; the 100k-row XLSX read in <= 2.5 s.
+2-core machine: the 1M-row CSV in <= 6 s with <= 400 MB; with two date columns mapped, <= 1.2 x the same sheet with
+them unmapped; the 100k-row XLSX read in <= 2.5 s.
 """
 
 from __future__ import annotations
@@ -87,6 +88,25 @@ def read_xlsx(sheet: Path) -> float:
     return seconds
 
 
+def dates_cost(sheet: Path, work: Path, rows: int) -> None:
+    """What mapping the two date columns costs: the same sheet validated with them unmapped and mapped, back to
+    back, twice (the faster of each kept: the machine's own noise only ever adds time)."""
+    dated = work / "dated.yaml"
+    dated.write_text(MAPPING.read_text(encoding="utf-8") + DATE_FIELDS, encoding="utf-8")
+    best: dict[str, tuple[float, float, str]] = {}
+    for _ in range(2):
+        for what, mapping in (("unmapped", MAPPING), ("mapped", dated)):
+            result = validate(sheet, work / "reports", mapping)
+            print(f"csv validate, 2 date columns {what}: {rows:,} rows in {result[0]:.2f} s, peak RSS "
+                  f"{result[1]:.0f} MB")
+            if what not in best or result[0] < best[what][0]:
+                best[what] = result
+    print(f"  {best['mapped'][2]}")
+    ratio = best["mapped"][0] / best["unmapped"][0]
+    print(f"csv validate with 2 date columns mapped: {best['mapped'][0]:.2f} s against {best['unmapped'][0]:.2f} s "
+          f"unmapped (the faster of 2 runs each): {ratio:.2f} × (goal <= 1.2 ×: {'met' if ratio <= 1.2 else 'not met'})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv-rows", type=int, default=1_000_000)
@@ -99,13 +119,12 @@ def main() -> None:
             sheet = make_csv(work / "leads.csv", args.csv_rows, seed=1)
             mapping, what = MAPPING, "csv validate"
             if args.dates:
-                sheet = with_date_columns(sheet, work / "dated.csv", seed=1)
-                mapping, what = work / "dated.yaml", "csv validate with 2 date columns"
-                mapping.write_text(MAPPING.read_text(encoding="utf-8") + DATE_FIELDS, encoding="utf-8")
-            seconds, peak, line = validate(sheet, work / "reports", mapping)
-            print(f"{what}: {args.csv_rows:,} rows in {seconds:.2f} s ({args.csv_rows / seconds:,.0f} rows/s), "
-                  f"peak RSS {peak:.0f} MB")
-            print(f"  {line}")
+                dates_cost(with_date_columns(sheet, work / "dated.csv", seed=1), work, args.csv_rows)
+            else:
+                seconds, peak, line = validate(sheet, work / "reports", mapping)
+                print(f"{what}: {args.csv_rows:,} rows in {seconds:.2f} s ({args.csv_rows / seconds:,.0f} rows/s), "
+                      f"peak RSS {peak:.0f} MB")
+                print(f"  {line}")
         if args.xlsx_rows:
             sheet = make_xlsx(work / "leads.xlsx", args.xlsx_rows, seed=1)
             read_xlsx(sheet)
