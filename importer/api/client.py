@@ -292,8 +292,10 @@ class _DirectUpsert:
     """Upserts straight through the session's pool of connections to the API host (a session the client created,
     with no proxy): the headers (the key's included) built once, no request object, no cookie jar, no hooks; the
     adapter's settings kept (no retry of urllib3's own, no redirect, the same timeouts and TLS verification).
-    Against the session's path (a prepared request copied per upsert) in one thread on the sandbox:
-    270 µs of CPU a request instead of 400 (a bare ``session.post``: 700)."""
+    Against the session's path (a prepared request copied per upsert), one thread on the sandbox: 270 µs of CPU a
+    request instead of 400 (a bare ``session.post``: 700); ``run --no-undo`` of 10,000 new rows (16 workers, three
+    pairs back to back on a busy machine): 1,001 µs of CPU a row instead of 1,215 (median), 754–821 rows/s
+    instead of 615–692."""
 
     def __init__(self, session: requests.Session, url: str, headers: dict[str, str], auth: ApiKeyAuth,
                  verify: bool | str | None, timeout: tuple[float, float]) -> None:
