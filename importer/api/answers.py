@@ -4,17 +4,18 @@ key's header with its masking (the key never appears in any message)."""
 
 from __future__ import annotations
 
-__all__ = ["CUSTOMER_NOT_FOUND", "ApiKeyAuth", "error_for_response", "map_request_exception", "mask_key",
-           "same_message"]
+__all__ = ["CUSTOMER_NOT_FOUND", "ApiKeyAuth", "error_for_response", "map_pool_exception", "map_request_exception",
+           "mask_key", "same_message"]
 
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
+from urllib3 import exceptions as pool_errors
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError
 
 from importer.api.retry import parse_retry_after
@@ -56,7 +57,7 @@ def mask_key(text: str, key: str) -> str:
 
 
 def error_for_response(
-    status: int, content: bytes, headers: CaseInsensitiveDict[str], redact: Callable[[str], str]
+    status: int, content: bytes, headers: CaseInsensitiveDict[str] | Mapping[str, str], redact: Callable[[str], str]
 ) -> ApiError:
     """The ApiError for a non-2xx answer; its message is the server's, or "HTTP <status>"."""
     message = redact(_server_message(content) or f"HTTP {status}")[:_MAX_MESSAGE]
@@ -106,6 +107,39 @@ def map_request_exception(exc: requests.RequestException, base_url: str) -> ApiE
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return ApiError(f"invalid request URL for {host}")
     return UncertainError(f"request to {host} failed after sending: {type(exc).__name__}")
+
+
+def map_pool_exception(exc: pool_errors.HTTPError | OSError, base_url: str) -> ApiError:
+    """The ApiError for an exception of urllib3 (an upsert sent straight through the pool, importer.api.client):
+    the one :func:`map_request_exception` gives for the exception ``requests`` raises in its place."""
+    return map_request_exception(_as_request_exception(exc), base_url)
+
+
+def _as_request_exception(exc: pool_errors.HTTPError | OSError) -> requests.RequestException:
+    """What requests' ``HTTPAdapter.send`` and ``Response.content`` raise for ``exc`` (requests 2.32)."""
+    errors = requests.exceptions
+    if isinstance(exc, MaxRetryError):
+        reason = exc.reason
+        if isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError):
+            return errors.ConnectTimeout(exc)
+        if isinstance(reason, pool_errors.ResponseError):
+            return errors.RetryError(exc)
+        if isinstance(reason, ProxyError):
+            return errors.ProxyError(exc)
+        if isinstance(reason, pool_errors.SSLError):
+            return errors.SSLError(exc)
+        return errors.ConnectionError(exc)
+    if isinstance(exc, pool_errors.ProtocolError | pool_errors.ClosedPoolError | OSError):
+        return errors.ConnectionError(exc)
+    if isinstance(exc, ProxyError):
+        return errors.ProxyError(exc)
+    if isinstance(exc, pool_errors.SSLError):
+        return errors.SSLError(exc)
+    if isinstance(exc, pool_errors.ReadTimeoutError):
+        return errors.ReadTimeout(exc)
+    if isinstance(exc, pool_errors.DecodeError):
+        return errors.ContentDecodingError(exc)
+    return errors.RequestException(exc)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -15,7 +15,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import urllib3
+from urllib3 import exceptions as pool_errors
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
+from importer.api.answers import map_pool_exception
 from importer.api.client import DEFAULT_BASE_URL, SuperfoneClient, check_base_url
 from importer.errors import (
     ApiError,
@@ -404,3 +408,46 @@ def test_mask_key_masks_the_whole_key_only() -> None:
     assert mask_key("the API key would travel", "k") == "the API key would travel"
     assert mask_key("refusing http://k1/x", "k1") == "refusing http://***/x"
     assert mask_key("echo: abc-123-xyz!", "abc-123-xyz") == "echo: ***!"
+
+
+POOL = urllib3.HTTPConnectionPool("127.0.0.1", 9)
+URL = "/superfone/enterprise/api/lead"
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "words"),
+    [
+        (MaxRetryError(POOL, URL, ConnectTimeoutError(POOL, "timed out")), TransientError, "timed out"),
+        (MaxRetryError(POOL, URL, NewConnectionError(POOL, "refused")), TransientError, "connection failed"),
+        (MaxRetryError(POOL, URL, pool_errors.SSLError("bad certificate")), TransientError, "TLS handshake"),
+        (pool_errors.SSLError("bad certificate"), TransientError, "TLS handshake"),
+        (ReadTimeoutError(POOL, URL, "read timed out"), UncertainError, "may have been applied"),
+        (ProtocolError("Connection aborted.", ConnectionResetError()), UncertainError, "lost after sending"),
+        (pool_errors.ClosedPoolError(POOL, "closed"), UncertainError, "lost after sending"),
+        (OSError("broken pipe"), UncertainError, "lost after sending"),
+        (pool_errors.DecodeError("bad gzip"), UncertainError, "failed after sending"),
+    ],
+)
+def test_pool_errors_mean_what_requests_errors_mean(error: Exception, kind: type[ApiError], words: str) -> None:
+    """An upsert goes straight through urllib3's pool: its errors are told apart as requests' are (never sent:
+    transient; perhaps applied: uncertain)."""
+    mapped = map_pool_exception(error, "http://127.0.0.1:9/superfone")
+    assert type(mapped) is kind and words in mapped.message and mapped.status is None
+
+
+def test_a_proxy_sends_upserts_through_the_session(monkeypatch: pytest.MonkeyPatch, server: ScriptedServer) -> None:
+    """With a proxy in the environment an upsert goes through the session (which knows the proxy), not the pool."""
+    monkeypatch.setenv("HTTP_PROXY", server.url.rsplit("/", 1)[0])
+    monkeypatch.setenv("NO_PROXY", "")
+    with SuperfoneClient(server.url, KEY, timeout=(2.0, 0.3)) as api:
+        sent: list[str] = []
+        monkeypatch.setattr(api._session, "request", lambda *args, **kwargs: sent.append(args[0]) or _ok())
+        api.upsert(LEAD)
+    assert sent == ["POST"]
+
+
+def _ok() -> requests.Response:
+    response = requests.Response()
+    response.status_code = 200
+    response._content = b"{}"
+    return response

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-from requests.adapters import HTTPAdapter
+from urllib3 import HTTPConnectionPool
 
 from benchmarks import make_data
 from importer.phones.normalise import Phone, normalise_phone
@@ -100,23 +99,24 @@ def write_sheet(path: Path) -> Path:
 
 
 class WireLog:
-    """Every request to the API as it leaves this process: (method, path, body). Observation only: requests go
-    on to the sandbox unchanged."""
+    """Every request to the API as it leaves this process: (method, path, body), as urllib3's pool of connections
+    sends it (the session's requests and the client's upserts go through it). Observation only: requests go on to
+    the sandbox unchanged."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
         self.sent: list[tuple[str, str, bytes]] = []
         self._lock = threading.Lock()
-        send = HTTPAdapter.send
+        urlopen = HTTPConnectionPool.urlopen
 
-        def recording_send(adapter: HTTPAdapter, request: requests.PreparedRequest, *args: Any,
-                           **kwargs: Any) -> requests.Response:
-            if (request.url or "").startswith(base_url):
-                body = request.body.encode() if isinstance(request.body, str) else request.body or b""
+        def recording_urlopen(pool: HTTPConnectionPool, method: str, url: str, body: Any = None, *args: Any,
+                              **kwargs: Any) -> Any:
+            if base_url.startswith(f"{pool.scheme}://{pool.host}:{pool.port}/"):
+                sent = body.encode() if isinstance(body, str) else body or b""
                 with self._lock:
-                    self.sent.append((request.method or "", request.path_url, body))
-            return send(adapter, request, *args, **kwargs)
+                    self.sent.append((method, url, sent))
+            return urlopen(pool, method, url, body, *args, **kwargs)
 
-        monkeypatch.setattr(HTTPAdapter, "send", recording_send)
+        monkeypatch.setattr(HTTPConnectionPool, "urlopen", recording_urlopen)
 
 
 @dataclass
@@ -204,7 +204,7 @@ def test_three_workers_import_exactly_as_one(fresh_sandbox: SandboxServer, monke
         assert summary["errors_by_code"][code] > 0, code
     assert summary["warnings_by_code"]["duplicate-phone"] > 0 and summary["skipped"] > 0
     posts = sum(count for (method, _, _), count in one.wire.items() if method == "POST")
-    assert posts == summary["sent"]  # the wire log sees every upsert (as long as the client sends through requests)
+    assert posts == summary["sent"]  # the wire log sees every upsert (as long as the client sends through urllib3)
     if not dry_run:
         assert summary["sent"] == summary["succeeded"] == summary["valid"] - summary["skipped"]
         # each lead of a row imported holds that row's note, once; no other lead got one
