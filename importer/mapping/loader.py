@@ -13,7 +13,7 @@ from importer.errors import ConfigError
 from importer.mapping.compiler import ColumnRef, Compiled, Compiler, DateSource
 from importer.mapping.dates import Order
 from importer.mapping.document import Document, did_you_mean, read_document
-from importer.mapping.rowcode import Apply, compile_apply
+from importer.mapping.rowcode import Apply, Fields, compile_apply
 from importer.mapping.spec import MappingSpec, parse_spec
 from importer.mapping.tasks import TaskDraft
 from importer.models import Issue, Row
@@ -72,7 +72,9 @@ class Mapping:
         made on first use in each process."""
         compiled = self._compiled
         if compiled is None:
-            compiled = self._compiled = compile_apply(self)
+            compiled = self._compiled = compile_apply(Fields(
+                self.path.name, self._constants, self._list_constants, self._plain, self._plans,
+                self._address_constants, self._address_plans))
         return compiled(row)
 
     def __getstate__(self) -> dict[str, Any]:

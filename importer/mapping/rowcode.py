@@ -16,17 +16,15 @@ It pays: a checking process of ``benchmarks/bench_validate.py`` maps a row in 2.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
 from importer.mapping.values import OMIT, is_email
 from importer.models import Issue, Row
 
-if TYPE_CHECKING:
-    from importer.mapping.loader import Mapping
-
-__all__ = ["compile_apply"]
+__all__ = ["Fields", "compile_apply"]
 
 Apply = Callable[[Row], tuple[dict[str, Any], list[Issue]]]
 _MISSING: Any = object()
@@ -111,28 +109,41 @@ def _plain_email(plan: FieldPlan) -> bool:
     return plan.kind == "email" and plan.value_map is None and plan.lookup is None
 
 
-def compile_apply(mapping: Mapping) -> Apply:
-    """:meth:`Mapping.apply_plainly` for ``mapping``, as one function made for its fields."""
+@dataclass(frozen=True)
+class Fields:
+    """What a mapping fills a draft with, as :class:`~importer.mapping.loader.Mapping` holds it."""
+
+    name: str  # the mapping file's name, for tracebacks
+    constants: dict[str, Any]
+    list_constants: Sequence[tuple[str, tuple[Any, ...]]]
+    plain: Sequence[tuple[str, str]]  # (field, column) of text sent as it is
+    plans: Sequence[FieldPlan]
+    address_constants: dict[str, Any]
+    address_plans: Sequence[FieldPlan]
+
+
+def compile_apply(fields: Fields) -> Apply:
+    """:meth:`Mapping.apply_plainly` for a mapping's ``fields``, as one function made for them."""
     out = _Writer()
-    constants = out.bind("const", mapping._constants)
+    constants = out.bind("const", fields.constants)
     out.add(1, "cells = row.cells", "get = cells.get", f"draft = {constants}.copy()")
-    for key, items in mapping._list_constants:
+    for key, items in fields.list_constants:
         out.add(1, f"draft[{out.bind('k', key)}] = list({out.bind('v', items)})")
-    for key, column in mapping._plain:
+    for key, column in fields.plain:
         c, k = out.bind("c", column), out.bind("k", key)
         out.add(1, f"t = get({c})", "if t:", "    t = t.strip()", "    if t:", f"        draft[{k}] = t")
     out.add(1, "issues = []", "number = row.number")
-    for plan in mapping._plans:
+    for plan in fields.plans:
         out.plan(plan, "draft")
-    if mapping._has_address:
-        out.add(1, f"address = {out.bind('const', mapping._address_constants)}.copy()")
-        for plan in mapping._address_plans:
+    if fields.address_plans or fields.address_constants:
+        out.add(1, f"address = {out.bind('const', fields.address_constants)}.copy()")
+        for plan in fields.address_plans:
             out.plan(plan, "address")
         out.add(1, "if address:", "    draft['address'] = address")
     out.add(1, "return draft, issues")
     arguments = ", ".join(f"{name}={name}" for name in out.bound)
     source = f"def apply(row, *, {arguments}):\n" + "\n".join(out.lines) + "\n"
     namespace = dict(out.bound)
-    exec(compile(source, f"<mapping {mapping.path.name}>", "exec"), namespace)  # names only: see the module text
+    exec(compile(source, f"<mapping {fields.name}>", "exec"), namespace)  # names only: see the module text
     apply: Apply = namespace["apply"]
     return apply
