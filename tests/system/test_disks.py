@@ -86,7 +86,8 @@ def test_an_unwritable_report_folder_or_state_is_refused_before_sending(fresh_sa
     assert_every_note_once(fresh_sandbox, ROWS)
 
 
-def test_a_disk_that_fills_up_during_the_run_stops_it_cleanly(fresh_sandbox, tmp_path, disks) -> None:
+@pytest.mark.parametrize("after", [1, 10])  # upserts sent when the disk fills: early, or with commits behind it
+def test_a_disk_that_fills_up_during_the_run_stops_it_cleanly(fresh_sandbox, tmp_path, disks, after: int) -> None:
     rows = 300
     sheet, mapping = write_sheet(tmp_path, rows)
     disk = Disk(tmp_path / "disk", "32m")
@@ -95,7 +96,7 @@ def test_a_disk_that_fills_up_during_the_run_stops_it_cleanly(fresh_sandbox, tmp
     args = command(fresh_sandbox, sheet, mapping, disk.path / "reports", "--rate", "100", "--concurrency", "4")
     process = subprocess.Popen(args, env=environment(fresh_sandbox), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    assert started_sending(fresh_sandbox, process, posts=10)
+    assert started_sending(fresh_sandbox, process, posts=after)
     disk.fill()
     filled = time.monotonic()
     stdout, stderr = process.communicate(timeout=60)

@@ -23,6 +23,7 @@ The journal's run does not end, so running the same command again resumes.
 
 from __future__ import annotations
 
+import sqlite3
 import json
 import logging
 import time
@@ -157,8 +158,11 @@ class Delivery:
                                             self.summary.input, str(self.writer.folder.resolve()))  # any folder's
             jobs = self._jobs(batches, recorder, selection)
             try:
-                with grouped(journal, state):  # fewer commits; each before a request that depends on it
-                    self._send(chain(jobs, missing), recorder, selection.partial)
+                try:
+                    with grouped(journal, state):  # fewer commits; each before a request that depends on it
+                        self._send(chain(jobs, missing), recorder, selection.partial)
+                except (OSError, sqlite3.Error) as exc:  # the last commit, on a disk that just filled up
+                    recorder.stop_if_full(exc)
                 if self.stop.requested:
                     for _ in jobs:  # the rows not reached: counted and reported, not sent
                         pass

@@ -108,5 +108,11 @@ def grouped(*stores: Grouping, every: float = EVERY) -> Iterator[None]:
     finally:
         done.set()
         thread.join()
-        for store in stores:
-            store.group(False)
+        failed: Exception | None = None
+        for store in stores:  # each store's last commit, even when another's failed (a full disk)
+            try:
+                store.group(False)
+            except Exception as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed

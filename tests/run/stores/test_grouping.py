@@ -89,3 +89,31 @@ def test_a_journal_of_an_earlier_version_gains_the_column(tmp_path: Path) -> Non
     with Journal(path) as journal:
         (image,) = journal.before_images(KEY)
         assert (image.lead_id, image.before, image.from_state) == (5, {"city": "Pune"}, False)
+
+
+def test_a_last_commit_that_fails_still_commits_the_other_store_and_ends_the_grouping(tmp_path: Path) -> None:
+    """A disk that fills just before the block's end: the error comes out of the block (the run turns it into a
+    stop), the other store's writes are committed all the same, and neither store groups any longer."""
+    import pytest
+
+    class FullDisk:
+        def __init__(self) -> None:
+            self.grouping = True
+
+        def group(self, active: bool) -> None:
+            self.grouping = active
+            if not active:
+                raise sqlite3.OperationalError("database or disk is full")
+
+        def commit(self, older_than: float = 0.0) -> None:
+            pass
+
+    full, path = FullDisk(), tmp_path / "journal.sqlite"
+    with Journal(path) as journal:
+        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+            with grouped(full, journal, every=60):
+                journal.record(KEY, 2, "succeeded")
+        assert rows_seen(path, "row_state") == 1  # committed after the first store's failure
+        journal.record(KEY, 3, "succeeded")  # on its own: the grouping is over
+        assert rows_seen(path, "row_state") == 2
+    assert full.grouping is False
