@@ -45,12 +45,15 @@ class FirstNight:
 
     name = "run"
     access = Access.WRITES
+    #: The state it wrote (once it acted).
+    where = ""
 
     def act(self, batches: Iterator[CheckedBatch], run: RunContext) -> None:
         options, summary = run.options, run.summary
         org_id = run.catalog.org_id if run.catalog is not None else None
         with account_state(options, org_id) as opened:
             state = opened.state
+            self.where = state.where
             ledger = SyncLedger.of(state, options, org_id, run.mapping.path)
             ledger.run_id = state.start_run(ledger.job, run.started.isoformat(timespec="milliseconds"),
                                             summary.input, str(run.writer.folder.resolve()))
@@ -115,11 +118,12 @@ def main() -> None:
     parser.add_argument("--concurrency", help="ignored, as --rate")
     args = parser.parse_args()
     options = RunOptions(base_url=args.base_url, api_key=os.environ.get("SF_API_KEY"), report_dir=args.report_dir)
-    result = Importer(args.sheet, args.mapping, options, kind=FirstNight()).run()
+    night = FirstNight()
+    result = Importer(args.sheet, args.mapping, options, kind=night).run()
     counts = result.summary
     print(f"{counts['rows_total']:,} rows: {counts['succeeded']:,} recorded as succeeded, {counts['invalid']:,} "
           f"invalid, {counts['skipped']:,} skipped, {counts['unchanged']:,} unchanged (nothing sent); state "
-          f"{counts.get('state')}")
+          f"{night.where}")
     print(f"report: {result.folder}")
 
 
