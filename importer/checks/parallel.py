@@ -119,8 +119,8 @@ def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatc
         batch.verdicts.append("send" if requests else "invalid")
         if issues:
             batch.issues[number] = issues
-        if batch.cells is not None:
-            batch.cells.append(tuple(row.cells.get(column, "") for column in columns or ()))
+    if columns is not None:
+        batch.keep_cells(rows, columns)
     batch.lines = bytes(lines)
     return batch
 

@@ -1,8 +1,9 @@
 """Looking after a state: its check, backups (one after each finished real run, the last 3 kept), an export, and
 the run folders a job keeps (``--keep-runs``).
 
-A backup of an SQLite state is SQLite's online backup (consistent while a run writes); of a PostgreSQL state, the
-same tables copied into a new SQLite file, so any backup opens the same way (``--state BACKUP``).
+A backup of an SQLite state is a copy of its file once its WAL is checkpointed into it, writers held off while
+it is copied, or else SQLite's online backup (consistent while a run writes); of a PostgreSQL state, the same
+tables copied into a new SQLite file, so any backup opens the same way (``--state BACKUP``).
 """
 
 from __future__ import annotations
@@ -74,19 +75,50 @@ def backup_state(state: SyncState, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.name}.partial")
     try:
-        target = sqlite3.connect(partial)
-        try:
-            if isinstance(state.db, SqliteDatabase):
-                state.db.connection.backup(target)
-            else:
-                _copy_tables(state.db, target)
-        finally:
-            target.close()
+        if not (isinstance(state.db, SqliteDatabase) and _copy_settled_file(state.db, partial)):
+            target = sqlite3.connect(partial)
+            try:
+                if isinstance(state.db, SqliteDatabase):
+                    state.db.connection.backup(target)
+                else:
+                    _copy_tables(state.db, target)
+            finally:
+                target.close()
         partial.replace(dest)
     except (OSError, sqlite3.Error) as exc:
         partial.unlink(missing_ok=True)
         raise ConfigError(f"cannot back up {state.where} to {dest}: {exc}") from None
     return dest
+
+
+def _copy_settled_file(db: SqliteDatabase, dest: Path) -> bool:
+    """Copy the state's file as it is, when that file alone holds the whole state: its WAL checkpointed into it
+    and emptied, then no other connection allowed to write (``BEGIN IMMEDIATE``) while it is copied. False, with
+    nothing copied, when the WAL could not be emptied at once (another connection reading an older snapshot, a
+    transaction open here): SQLite's online backup then copies it page by page. After each finished run the
+    state is backed up: the 1,000,000 leads (471 MB) of ``benchmarks/bench_sync.py --first-night built`` took
+    0.27-0.51 s this way (0.15-0.38 s of CPU) against 0.98-1.60 s page by page (0.65-0.70 s of CPU), four pairs
+    back to back."""
+    connection = db.connection
+    if connection.in_transaction:
+        return False
+    waits = connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    connection.execute("PRAGMA busy_timeout = 0")  # a reader of an older snapshot: no wait, the other way
+    try:
+        busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(waits)}")
+    if busy:
+        return False
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        wal = Path(f"{db.path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:  # written between the checkpoint and the lock
+            return False
+        shutil.copyfile(db.path, dest)
+        return True
+    finally:
+        connection.execute("ROLLBACK")
 
 
 def _copy_tables(source: StateDatabase, target: sqlite3.Connection) -> None:
