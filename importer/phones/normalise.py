@@ -76,7 +76,7 @@ def normalise_phone(raw: object, region: str = "IN") -> Phone | PhoneProblem:
         raw = ""
     elif not isinstance(raw, str):
         raw = str(raw)
-    return _normalise_cached(raw, region)
+    return normalise_phone_text(raw, region)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
