@@ -65,16 +65,18 @@ class Keep:
 
 
 def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, keep: Keep,
-               seen: dict[str, set[str]] | None = None) -> CheckedPart:
+               seen: dict[str, set[str]] | None = None, after_first_rows: bool = False) -> CheckedPart:
     """Check rows and write them to ``path``, keeping what ``keep`` says; profile their date cells when the
     mapping decides its date orders per input (:mod:`importer.mapping.profile`; ``seen``: the date cells this
-    process looked at in the units it checked before this one, in sheet order)."""
+    process looked at in the units it checked before this one, in sheet order; ``after_first_rows``: as
+    :class:`DateProfiles` says)."""
     total = invalid = 0
     numbers: list[int] = []
     phones: list[tuple[str, ...]] = []
     others: list[str] = []
     mapping = checker.mapping
-    dates = DateProfiles(mapping, seen) if isinstance(mapping, Mapping) and mapping.date_sources else None
+    dates = (DateProfiles(mapping, seen, after_first_rows=after_first_rows)
+             if isinstance(mapping, Mapping) and mapping.date_sources else None)
 
     def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
@@ -82,6 +84,8 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, kee
             if dates is not None:
                 dates.add(rows, mapping)  # type: ignore[arg-type]  # a Mapping, as dates says
             batch = check_batch(checker, rows, keep)
+            if dates is not None:
+                dates.add_failures(batch.issues)
             for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
                 if verdict == "send":
                     numbers.append(number)
@@ -133,12 +137,15 @@ class _Worker:
     table: Table | None
     keep: Keep
     seen: dict[str, set[str]]  # date cells profiled by this process (it gets its units in sheet order)
+    after_first_rows: bool
 
 
-def _init_worker(checker: RowChecker, table: Table | None, keep: Keep, profile_dir: str | None) -> None:
+def _init_worker(checker: RowChecker, table: Table | None, keep: Keep, profile_dir: str | None,
+                 after_first_rows: bool) -> None:
     _ignore_stops()
     profile_this_process(profile_dir)
     _Worker.checker, _Worker.table, _Worker.keep, _Worker.seen = checker, table, keep, {}
+    _Worker.after_first_rows = after_first_rows
 
 
 def _ignore_stops() -> None:
@@ -152,8 +159,9 @@ def _ignore_stops() -> None:
 def _check_in_worker(unit: Chunk | list[Row], path: str) -> CheckedPart:
     if isinstance(unit, Chunk):
         assert isinstance(_Worker.table, DelimitedTable)
-        return check_unit(_Worker.checker, read_chunk(_Worker.table, unit), path, _Worker.keep, _Worker.seen)
-    return check_unit(_Worker.checker, [unit], path, _Worker.keep, _Worker.seen)
+        return check_unit(_Worker.checker, read_chunk(_Worker.table, unit), path, _Worker.keep, _Worker.seen,
+                          _Worker.after_first_rows)
+    return check_unit(_Worker.checker, [unit], path, _Worker.keep, _Worker.seen, _Worker.after_first_rows)
 
 
 def default_workers(table: Table) -> int:
@@ -167,23 +175,26 @@ def default_workers(table: Table) -> int:
 
 
 def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1,
-                keep: Keep = Keep(), profile_dir: str | None = None) -> Iterator[CheckedPart]:
+                keep: Keep = Keep(), profile_dir: str | None = None,
+                after_first_rows: bool = False) -> Iterator[CheckedPart]:
     """Check every row of ``table``; yield the checked parts in sheet order.
 
     ``workers > 1`` checks in that many processes: a CSV file in a splittable encoding is cut into byte ranges
     that the workers read themselves; any other input is read here and handed to them in batches.
-    ``keep``: what the results keep besides requests and issues; ``profile_dir``: as for :func:`profile_table`.
+    ``keep``: what the results keep besides requests and issues; ``profile_dir``: as for :func:`profile_table`;
+    ``after_first_rows``: the date profiles come after those of the sheet's first rows (:class:`DateProfiles`).
     """
     names = (str(parts_dir / f"part-{n:06d}.pickle") for n in count())
     if workers <= 1:
         seen: dict[str, set[str]] = {}
         for batch in table.batches():
-            yield check_unit(checker, [batch], next(names), keep, seen)
+            yield check_unit(checker, [batch], next(names), keep, seen, after_first_rows)
         return
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks is not None else None, keep, profile_dir)) as pool:
+                             initargs=(checker, table if chunks is not None else None, keep, profile_dir,
+                                       after_first_rows)) as pool:
         units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
         yield from _in_order((pool.submit(_check_in_worker, unit, next(names)) for unit in units), workers * 2)
 

@@ -66,18 +66,21 @@ class CheckedRows:
 
 def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, workers: int = 1,
                keep: Keep | None = None, progress: Progress | None = None,
-               profile_dir: str | None = None) -> CheckedRows:
+               profile_dir: str | None = None, first_dates: DateProfiles | None = None) -> CheckedRows:
     """Pass one: check every row (in ``workers`` processes), spill the results, settle the cross-row checks.
-    ``profile_dir``: where the worker processes leave their profiles (:mod:`importer.profiling`)."""
+    ``profile_dir``: where the worker processes leave their profiles (:mod:`importer.profiling`);
+    ``first_dates``: the profile of the sheet's first rows, whose orders the checker's mapping reads dates in
+    (the profiles of every row then merge into it, and the checks profile only what they must:
+    :class:`~importer.mapping.profile.DateProfiles`)."""
     progress = progress or NullProgress()
     spill = TemporaryDirectory(prefix="superfone-import-")
     parts: list[CheckedPart] = []
     others: list[str] = []
-    dates: DateProfiles | None = None
+    dates: DateProfiles | None = first_dates
     progress.start("checking", None)
     try:
         for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep(),
-                                profile_dir=profile_dir):
+                                profile_dir=profile_dir, after_first_rows=first_dates is not None):
             index.add_rows(part.numbers, part.phones)
             others.extend(part.others)
             if part.dates is not None and dates is not None:

@@ -29,7 +29,7 @@ from importer.checks.row import RowChecker
 from importer.errors import ApiError, ConfigError, InputError, StopRequested
 from importer.mapping import Mapping, load_mapping
 from importer.mapping.dates import Order
-from importer.mapping.profile import date_orders, profile_dates
+from importer.mapping.profile import DateProfiles, date_orders, profile_dates
 from importer.outcomes import StopReason
 from importer.private import check_group, give_to_group, owner_only, warn_if_readable
 from importer.profiling import RunProfile
@@ -85,6 +85,7 @@ class Importer:
         self._profile_dir: str | None = None
         #: The date orders the sheet's first rows show (:meth:`_date_orders`).
         self._first_orders: dict[int, Order] = {}
+        self._first_dates: DateProfiles | None = None  # the profile of the sheet's first rows
 
     def run(self) -> RunResult:
         group = self.options.shared_group
@@ -158,7 +159,7 @@ class Importer:
         before the checks cost the 1,000,000-row CSV of ``benchmarks/bench_validate.py`` with two date columns
         6.9 s of CPU in the checking processes (5.1 s in this one before that); profiling the cells as they are
         checked costs 1.3 s (1.3 µs a row)."""
-        checked = self._check_rows(table, mapping, catalog, online)
+        checked = self._check_rows(table, mapping, catalog, online, self._first_dates)
         if checked.dates is None:
             return checked, mapping
         try:
@@ -172,7 +173,8 @@ class Importer:
         decided = mapping.with_date_orders(orders)
         return self._check_rows(table, decided, catalog, online), decided
 
-    def _check_rows(self, table: Table, mapping: Mapping, catalog: Catalog | None, online: bool) -> CheckedRows:
+    def _check_rows(self, table: Table, mapping: Mapping, catalog: Catalog | None, online: bool,
+                    first_dates: DateProfiles | None = None) -> CheckedRows:
         checker = RowChecker(mapping, catalog, restore_cells=REPORT_ROW_COLUMN in table.columns)
         index = CrossRowIndex(self.options.on_duplicate, mapping.column_for("customer_phone"),
                               mapping.column_for("add_phones"))
@@ -183,7 +185,7 @@ class Importer:
         digests = self.kind.access.writes or (online and sync_state_exists(self.options, org_id))
         keep = Keep(table.columns if self.kind.access.writes else None, digests)
         return check_rows(table, checker, index, workers=workers, keep=keep, progress=self.progress,
-                          profile_dir=self._profile_dir)
+                          profile_dir=self._profile_dir, first_dates=first_dates)
 
     def _date_orders(self, table: Table, mapping: Mapping) -> Mapping:
         """The mapping with the day/month order of each date column as the sheet's first rows show it (ConfigError
@@ -192,6 +194,7 @@ class Importer:
             return mapping
         first = profile_dates(mapping, islice(table.batches(), 1))
         self._first_orders = date_orders(mapping, first, table.path.name, final=False)
+        self._first_dates = first
         return mapping.with_date_orders(self._first_orders)
 
     def _act(self, run: RunContext) -> None:
