@@ -63,6 +63,15 @@ class WriteGroup:
             self.abandon()
             raise
 
+    def switch(self, active: bool) -> None:
+        """Start grouping (``active``), or commit what is grouped and stop, also when that commit fails (a full
+        disk): later writes then commit on their own."""
+        try:
+            if not active:
+                self.commit()
+        finally:
+            self.active = active
+
     def abandon(self) -> None:
         """Roll the open transaction back (a failed write or commit)."""
         if self.open:

@@ -161,11 +161,7 @@ class Journal(BeforeImages, TaskStates):
     def group(self, active: bool) -> None:
         """Group the writes into fewer transactions (``active``), or commit them and stop grouping."""
         with self._lock:
-            try:
-                if not active:
-                    self._group.commit()
-            finally:
-                self._group.active = active  # a failed commit (a full disk) ends the grouping too
+            self._group.switch(active)
 
     def commit(self, older_than: float = 0.0) -> None:
         """Commit the grouped writes (those of a transaction opened ``older_than`` seconds ago or more)."""

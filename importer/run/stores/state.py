@@ -192,11 +192,7 @@ class SyncState:
         """Group the confirmations and notes into fewer transactions (:mod:`importer.run.stores.grouping`), or
         commit them and stop grouping."""
         with self._lock:
-            try:
-                if not active:
-                    self._group.commit()
-            finally:
-                self._group.active = active  # a failed commit (a full disk) ends the grouping too
+            self._group.switch(active)
 
     def commit(self, older_than: float = 0.0) -> None:
         """Commit the grouped writes (those of a transaction opened ``older_than`` seconds ago or more)."""
