@@ -76,7 +76,7 @@ class FieldPlan:
         #: conversion's calls: a checking process of ``benchmarks/bench_validate.py`` spent 1.1 µs a row on its
         #: deal values and 0.8 on its tags before, 0.3 and 0.4 with it; the two date columns of ``--dates``
         #: cost 1.5 µs a row less.
-        self.memo: dict[str, Any] | None = {} if (not self.as_is or split is not None) and kind != "email" else None
+        self.memo: dict[str, Any] | None = self._new_memo()
 
     def __getstate__(self) -> dict[str, Any]:
         """What a copy or a checking process gets: everything but the memo, which starts empty (a copy made to
@@ -86,7 +86,10 @@ class FieldPlan:
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             setattr(self, name, value)
-        self.memo = {} if (not self.as_is or self.split is not None) and self.kind != "email" else None
+        self.memo = self._new_memo()
+
+    def _new_memo(self) -> dict[str, Any] | None:
+        return {} if (not self.as_is or self.split is not None) and self.kind != "email" else None
 
     def remember(self, text: str, value: Any) -> None:
         """Keep ``text``'s value in the memo (a full memo starts again)."""
