@@ -111,7 +111,9 @@ def quick_e164(raw: str, region: str) -> str | None:
     :func:`normalise_phone_text`, which also explains the problems. Most numbers of a sheet take this way."""
     lane = _LANES.get(region)
     if lane is None:
-        lane = _LANES[region] = _lane_of(region) if len(_LANES) < _MAX_LANES else False
+        lane = _lane_of(region)
+        if len(_LANES) < _MAX_LANES:
+            _LANES[region] = lane
     if not lane:
         return None
     e164 = lane(raw)

@@ -328,3 +328,17 @@ def test_the_common_shapes_take_the_lane(text: str, region: str, e164: str) -> N
 def test_other_shapes_leave_the_lane_and_get_the_same_answer(text: str, region: str) -> None:
     assert quick_e164(text, region) is None
     assert normalise_phone_text(text, region) == normalise_phone(text, region)
+
+
+def test_regions_remembered_are_bounded(monkeypatch) -> None:
+    from importer.phones import normalise
+
+    monkeypatch.setattr(normalise, "_LANES", {})
+    monkeypatch.setattr(normalise, "_MAX_LANES", 3)
+    expected = {"IN": "+919876543210", "in": "+919876543210", " IN": "+919876543210", "XX": None,
+                "DE": "+499876543210", "GB": None}
+    for region, e164 in expected.items():
+        assert quick_e164("9876543210", region) == e164
+    assert len(normalise._LANES) == 3
+    assert quick_e164("9876543210", "in ") == "+919876543210"  # beyond the bound: found, not remembered
+    assert len(normalise._LANES) == 3
