@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +72,7 @@ class RunLock:
         try:
             self._lock.acquire()
         except Timeout:
-            holder = _read(self.holder_path)
+            holder = _read_soon(self.holder_path)
             who = holder.describe() if holder is not None else "another process"
             raise RunLocked(f"another run is using {self.state}: {who}") from None
         except OSError as exc:
@@ -100,3 +101,14 @@ def _read(path: Path) -> Holder | None:
         return Holder.parse(path.read_text(encoding="utf-8"))
     except OSError:
         return None
+
+
+def _read_soon(path: Path, tries: int = 25, pause: float = 0.02) -> Holder | None:
+    """The holder, waiting a little for one that has just taken the lock and is still writing who it is (two runs
+    started together reach the lock within the same millisecond)."""
+    for _ in range(tries - 1):
+        holder = _read(path)
+        if holder is not None:
+            return holder
+        time.sleep(pause)
+    return _read(path)

@@ -64,3 +64,30 @@ def test_the_same_process_cannot_hold_it_twice_and_can_retake_it(tmp_path: Path)
         RunLock(state).acquire()
     with RunLock(state):
         pass
+
+
+HOLD_THEN_NAME = """
+import sys, time
+from importer.run.stores.lock import RunLock
+lock = RunLock(sys.argv[1])
+lock.holder_path.write_text("", encoding="utf-8")
+write = lock.holder_path.write_text
+lock.holder_path = type(lock.holder_path)(sys.argv[1] + ".elsewhere")  # take the lock without naming itself
+lock.acquire()
+print("held", flush=True)
+time.sleep(0.2)  # then name itself, as a run that took the lock a moment ago does
+write('{"pid": %d, "host": "h", "started_at": "now"}' % __import__("os").getpid(), encoding="utf-8")
+time.sleep(60)
+"""
+
+
+def test_a_holder_still_writing_its_name_is_waited_for(tmp_path: Path) -> None:
+    """Two runs started together: the second finds the lock taken before the first wrote who it is."""
+    state = tmp_path / "state.sqlite"
+    child = subprocess.Popen([sys.executable, "-c", HOLD_THEN_NAME, str(state)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "held\n"
+        with pytest.raises(RunLocked, match=rf"another run is using .*state.sqlite: pid {child.pid} on h"):
+            RunLock(state).acquire()
+    finally:
+        stop(child)
