@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from importer.api.body import request_body
-from importer.checks.row import RowChecker
+from importer.checks.row import Checked, RowChecker
 from importer.checks.spill import CheckedBatch, acyclic, row_digest, write_part
 from importer.mapping import Mapping
 from importer.mapping.profile import DateProfiles
@@ -29,9 +29,9 @@ from importer.models import Row
 from importer.profiling import profile_this_process
 from importer.report.payloads import payload_line
 from importer.report.tasklines import task_line
-from importer.sources.chunks import Chunk, plan_chunks, read_chunk
-from importer.sources.delimited import DelimitedTable
-from importer.sources.table import Table
+from importer.sources.chunks import Chunk, plan_chunks, read_chunk_records
+from importer.sources.delimited import DelimitedTable, Records
+from importer.sources.table import Table, row_factory
 
 T = TypeVar("T")
 
@@ -64,12 +64,13 @@ class Keep:
     digests: bool = False
 
 
-def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, keep: Keep,
-               seen: dict[str, set[str]] | None = None, after_first_rows: bool = False) -> CheckedPart:
+def check_unit(checker: RowChecker, batches: Iterable[list[Row]] | Iterable[Records], path: str, keep: Keep,
+               seen: dict[str, set[str]] | None = None, after_first_rows: bool = False,
+               header: list[str] | None = None) -> CheckedPart:
     """Check rows and write them to ``path``, keeping what ``keep`` says; profile their date cells when the
     mapping decides its date orders per input (:mod:`importer.mapping.profile`; ``seen``: the date cells this
     process looked at in the units it checked before this one, in sheet order; ``after_first_rows``: as
-    :class:`DateProfiles` says)."""
+    :class:`DateProfiles` says). ``batches`` of a CSV file's :class:`Records` come with their ``header``."""
     total = invalid = 0
     numbers: list[int] = []
     phones: list[tuple[str, ...]] = []
@@ -81,19 +82,30 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, kee
     def checked() -> Iterator[CheckedBatch]:
         nonlocal total, invalid
         for rows in batches:
-            if dates is not None:
-                dates.add(rows, mapping)  # type: ignore[arg-type]  # a Mapping, as dates says
-            batch = check_batch(checker, rows, keep)
+            if isinstance(rows, Records):
+                assert header is not None
+                if dates is not None:
+                    dates.add_records(rows.numbers, rows.cells, header, mapping)  # type: ignore[arg-type]
+                batch = check_records(checker, rows, header, keep)
+            else:
+                if dates is not None:
+                    dates.add(rows, mapping)  # type: ignore[arg-type]  # a Mapping, as dates says
+                batch = check_batch(checker, rows, keep)
             if dates is not None:
                 dates.add_failures(batch.issues)
-            for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
-                if verdict == "send":
-                    numbers.append(number)
-                    phones.append(row_phones)
-                elif row_phones:
-                    others.append(row_phones[0])
+            bad = batch.verdicts.count("invalid")
+            if not bad:  # most batches: taken whole (0.3 µs a row less)
+                numbers.extend(batch.numbers)
+                phones.extend(batch.phones)
+            else:
+                for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
+                    if verdict == "send":
+                        numbers.append(number)
+                        phones.append(row_phones)
+                    elif row_phones:
+                        others.append(row_phones[0])
             total += len(batch)
-            invalid += batch.verdicts.count("invalid")
+            invalid += bad
             yield batch
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle
@@ -103,12 +115,29 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]], path: str, kee
 
 def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatch:
     """Map and check rows, keeping what ``keep`` says."""
-    columns = keep.columns
-    batch = CheckedBatch(keep_cells=columns is not None)
+    batch = _checked(map(checker.check_with_tasks, rows), [row.number for row in rows], keep)
+    if keep.columns is not None:
+        batch.keep_cells(rows, keep.columns)
+    return batch
+
+
+def check_records(checker: RowChecker, records: Records, header: list[str], keep: Keep) -> CheckedBatch:
+    """:func:`check_batch` of a CSV file's records (the cells of ``header``'s columns, by position)."""
+    batch = _checked(map(checker.record_check(header), records.cells, records.numbers), records.numbers, keep)
+    if keep.columns is not None:
+        if keep.columns == header:
+            batch.keep_records(records.cells)
+        else:
+            make_row = row_factory(header)
+            batch.keep_cells(map(make_row, records.numbers, records.cells), keep.columns)
+    return batch
+
+
+def _checked(results: Iterable[Checked], numbers: list[int], keep: Keep) -> CheckedBatch:
+    """A batch of the rows ``numbers`` checked as ``results`` say."""
+    batch = CheckedBatch(keep_cells=keep.columns is not None)
     lines = bytearray()
-    for row in rows:
-        requests, phones, issues, tasks = checker.check_with_tasks(row)
-        number = row.number
+    for number, (requests, phones, issues, tasks) in zip(numbers, results):
         bodies = [request_body(request) for request in requests]
         for body in bodies:
             lines += payload_line(number, body)
@@ -118,13 +147,11 @@ def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatc
         batch.ends.append(len(lines))
         if keep.digests:
             batch.digests.append(row_digest(bodies) if bodies else b"")
-        batch.numbers.append(number)
         batch.phones.append(phones)
         batch.verdicts.append("send" if requests else "invalid")
         if issues:
             batch.issues[number] = issues
-    if columns is not None:
-        batch.keep_cells(rows, columns)
+    batch.numbers = numbers
     batch.lines = bytes(lines)
     return batch
 
@@ -159,8 +186,8 @@ def _ignore_stops() -> None:
 def _check_in_worker(unit: Chunk | list[Row], path: str) -> CheckedPart:
     if isinstance(unit, Chunk):
         assert isinstance(_Worker.table, DelimitedTable)
-        return check_unit(_Worker.checker, read_chunk(_Worker.table, unit), path, _Worker.keep, _Worker.seen,
-                          _Worker.after_first_rows)
+        return check_unit(_Worker.checker, read_chunk_records(_Worker.table, unit), path, _Worker.keep,
+                          _Worker.seen, _Worker.after_first_rows, _Worker.table.columns)
     return check_unit(_Worker.checker, [unit], path, _Worker.keep, _Worker.seen, _Worker.after_first_rows)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import pickle
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
 from operator import itemgetter
@@ -120,6 +120,14 @@ class CheckedBatch:
             except (KeyError, TypeError):
                 pass
             self.cells.append(tuple(row.cells.get(column, "") for column in columns))
+
+    def keep_records(self, records: Iterable[Sequence[str]]) -> None:
+        """:meth:`keep_cells` of records whose cells are those of the columns kept, in their order."""
+        assert self.cells is not None
+        join = CELL_SEPARATOR.join
+        for record in records:
+            joined = join(record)
+            self.cells.append(joined if joined.count(CELL_SEPARATOR) == len(record) - 1 else tuple(record))
 
     def row_at(self, index: int) -> CheckedRow:
         """The batch's ``index``-th row, its requests read back from its payloads.jsonl lines."""

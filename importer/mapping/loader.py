@@ -13,7 +13,7 @@ from importer.errors import ConfigError
 from importer.mapping.compiler import ColumnRef, Compiled, Compiler, DateSource
 from importer.mapping.dates import Order
 from importer.mapping.document import Document, did_you_mean, read_document
-from importer.mapping.rowcode import Apply, Fields, compile_apply
+from importer.mapping.rowcode import Apply, ApplyRecord, Fields, compile_apply, compile_apply_record
 from importer.mapping.spec import MappingSpec, parse_spec
 from importer.mapping.tasks import TaskDraft
 from importer.models import Issue, Row
@@ -62,6 +62,7 @@ class Mapping:
         self.date_sources: tuple[DateSource, ...] = tuple(compiled.date_sources)
         self._tasks = tuple(compiled.tasks)
         self._compiled: Apply | None = None
+        self._by_position: dict[tuple[str, ...], ApplyRecord] = {}
 
     def __repr__(self) -> str:
         return f"Mapping(path={str(self.path)!r}, fields={list(self.fields)!r})"
@@ -72,14 +73,25 @@ class Mapping:
         made on first use in each process."""
         compiled = self._compiled
         if compiled is None:
-            compiled = self._compiled = compile_apply(Fields(
-                self.path.name, self._constants, self._list_constants, self._plain, self._plans,
-                self._address_constants, self._address_plans))
+            compiled = self._compiled = compile_apply(self._fields())
         return compiled(row)
 
+    def record_apply(self, header: Sequence[str]) -> ApplyRecord:
+        """:meth:`apply` of a record, the cells of ``header``'s columns by position: a checking process maps a
+        CSV file's records with no dict a row (:mod:`importer.mapping.rowcode`)."""
+        key = tuple(header)
+        compiled = self._by_position.get(key)
+        if compiled is None:
+            compiled = self._by_position[key] = compile_apply_record(self._fields(), key)
+        return compiled
+
+    def _fields(self) -> Fields:
+        return Fields(self.path.name, self._constants, self._list_constants, self._plain, self._plans,
+                      self._address_constants, self._address_plans)
+
     def __getstate__(self) -> dict[str, Any]:
-        """A copy (a checking process, other date orders) makes its own function, for its own plans."""
-        return {**self.__dict__, "_compiled": None}
+        """A copy (a checking process, other date orders) makes its own functions, for its own plans."""
+        return {**self.__dict__, "_compiled": None, "_by_position": {}}
 
     def apply_plainly(self, row: Row) -> tuple[dict[str, Any], list[Issue]]:
         """The API draft for ``row`` (field name → value; blank cells left out) and the row's issues, field by

@@ -151,25 +151,45 @@ class DateProfiles:
     def add(self, batch: list[Row], mapping: Mapping) -> None:
         """Look at the date cells of ``batch`` (of columns not decided: see :meth:`add_failures`)."""
         self.rows += len(batch)
-        for column, profile in self.columns.items():  # a column at a time: fewer lookups a cell
-            if column in self._decided:
-                continue
-            add = profile.add
-            seen = self._seen.setdefault(column, set())
-            for row in batch:
-                cell = row.cells.get(column)
-                if not cell or cell in seen:
-                    continue
-                if len(seen) < _SEEN_SIZE:
-                    seen.add(cell)
-                text = cell.strip()
-                if text and text[0].isdigit():
-                    add(row.number, text)
+        numbers = [row.number for row in batch]
+        for column, profile in self._undecided():
+            self._add_cells(profile, column, numbers, [row.cells.get(column) for row in batch])
         for index, profile in self.templates.items():
             template = mapping.date_sources[index].template
             assert template is not None
             for row in batch:
                 profile.add(row.number, template.render(row.cells))
+
+    def add_records(self, numbers: list[int], records: list[list[str]], header: list[str],
+                    mapping: Mapping) -> None:
+        """:meth:`add` of records, the cells of ``header``'s columns by position."""
+        self.rows += len(records)
+        positions = {name: index for index, name in enumerate(header)}  # the last of two same-named ones
+        for column, profile in self._undecided():
+            at = positions.get(column)
+            self._add_cells(profile, column, numbers,
+                            [record[at] for record in records] if at is not None else [None] * len(records))
+        for index, profile in self.templates.items():
+            template = mapping.date_sources[index].template
+            assert template is not None
+            for number, record in zip(numbers, records, strict=True):
+                profile.add(number, template.render(dict(zip(header, record))))
+
+    def _undecided(self) -> list[tuple[str, ColumnProfile]]:
+        return [(column, profile) for column, profile in self.columns.items() if column not in self._decided]
+
+    def _add_cells(self, profile: ColumnProfile, column: str, numbers: list[int], cells: list[str | None]) -> None:
+        """A column at a time: fewer lookups a cell."""
+        add = profile.add
+        seen = self._seen.setdefault(column, set())
+        for number, cell in zip(numbers, cells, strict=True):
+            if not cell or cell in seen:
+                continue
+            if len(seen) < _SEEN_SIZE:
+                seen.add(cell)
+            text = cell.strip()
+            if text and text[0].isdigit():
+                add(number, text)
 
     @property
     def settled(self) -> bool:

@@ -21,21 +21,45 @@ from dataclasses import dataclass
 from typing import Any
 
 from importer.mapping.plans import FieldPlan, ListPlan, ScalarPlan
-from importer.mapping.values import OMIT, is_email
+from importer.mapping.values import OMIT, Template, is_email
 from importer.models import Issue, Row
 
-__all__ = ["Fields", "compile_apply"]
+__all__ = ["ApplyRecord", "Fields", "compile_apply", "compile_apply_record"]
 
 Apply = Callable[[Row], tuple[dict[str, Any], list[Issue]]]
+#: :data:`Apply` of a record (the cells of a header's columns, by position) and its row number.
+ApplyRecord = Callable[[Sequence[str], int], tuple[dict[str, Any], list[Issue]]]
 _MISSING: Any = object()
 
 
 class _Writer:
-    """Source lines of the function and the values its default arguments bind."""
+    """Source lines of the function and the values its default arguments bind. ``header``: the function reads a
+    record (the cells of ``header``'s columns, by position) instead of a row's dict of cells."""
 
-    def __init__(self) -> None:
+    def __init__(self, header: Sequence[str] | None = None) -> None:
         self.lines: list[str] = []
         self.bound: dict[str, Any] = {"OMIT": OMIT, "MISSING": _MISSING}
+        self.positions = None if header is None else {name: index for index, name in enumerate(header)}
+
+    def cell(self, column: str) -> str:
+        """The expression of ``column``'s cell (None when the row has no such column)."""
+        if self.positions is None:
+            return f"get({self.bind('c', column)})"
+        position = self.positions.get(column)
+        return "None" if position is None else f"rec[{position}]"
+
+    def fill(self, fill: Callable[..., None], into: str) -> list[str]:
+        """The lines that call a plan's own ``fill`` (with the row's dict of cells, made once, when reading a
+        record)."""
+        call = f"{self.bind('p', fill)}(cells, {into}, issues, number)"
+        if self.positions is None:
+            return [call]
+        return ["if cells is None:", f"    cells = {self.bind('cellsof', self.cells_of)}(rec)", call]
+
+    def cells_of(self, record: Sequence[str]) -> dict[str, str]:
+        """A record's dict of cells, as the reader makes a row's (the last of two same-named columns wins)."""
+        assert self.positions is not None
+        return {name: record[position] for name, position in self.positions.items()}
 
     def bind(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{len(self.bound)}"
@@ -51,6 +75,9 @@ class _Writer:
         shape = type(plan)
         if shape is ScalarPlan and column is not None and plan.memo is not None:
             self._remembered_scalar(plan, column, into)
+        elif (shape is ScalarPlan and column is None and plan.template is not None and self.positions is not None
+              and (plan.as_is or plan.memo is not None) and template_by_position(plan.template, self.positions)):
+            self._remembered_template(plan, plan.template, into)
         elif shape is ListPlan and column is not None and not plan.default:
             if plan.memo is not None:
                 self._remembered_list(plan, column, into)
@@ -62,46 +89,71 @@ class _Writer:
             self._call(plan, into)
 
     def _call(self, plan: FieldPlan, into: str) -> None:
-        self.add(1, f"{self.bind('p', plan.fill)}(cells, {into}, issues, number)")
+        self.add(1, *self.fill(plan.fill, into))
 
     def _remembered_scalar(self, plan: FieldPlan, column: str, into: str) -> None:
-        c, k, memo, fill = (self.bind("c", column), self.bind("k", plan.key), self.bind("m", plan.memo),
-                            self.bind("p", plan.fill))
-        self.add(1, f"t = get({c})", "if t:", "    t = t.strip()")
+        k, memo = self.bind("k", plan.key), self.bind("m", plan.memo)
+        self.add(1, f"t = {self.cell(column)}", "if t:", "    t = t.strip()")
         if plan.default:
             self.add(1, "if not t:", f"    t = {self.bind('d', plan.default)}")
         self.add(1, "if t:",
                  f"    v = {memo}.get(t, MISSING)",
-                 "    if v is MISSING:",
-                 f"        {fill}(cells, {into}, issues, number)",
-                 "    elif v is not OMIT:",
+                 "    if v is MISSING:")
+        self.add(3, *self.fill(plan.fill, into))
+        self.add(1, "    elif v is not OMIT:",
+                 f"        {into}[{k}] = v")
+
+    def _remembered_template(self, plan: FieldPlan, template: Template, into: str) -> None:
+        """A template's text, looked up by the record's cells where the template remembers it (a miss goes to
+        the plan's ``fill``, which renders and remembers it); then as :meth:`_remembered_scalar`."""
+        assert self.positions is not None
+        cells = [f"rec[{self.positions[name]}]" for name in template.columns]
+        key = cells[0] if len(cells) == 1 else f"({', '.join(cells)},)"
+        k = self.bind("k", plan.key)
+        self.add(1, f"t = {self.bind('r', template.remembered)}.get({key})", "if t is None:")
+        self.add(2, *self.fill(plan.fill, into))
+        self.add(1, "else:")
+        if plan.default:
+            self.add(2, "if not t:", f"    t = {self.bind('d', plan.default)}")
+        if plan.as_is:
+            self.add(2, "if t:", f"    {into}[{k}] = t")
+            return
+        self.add(2, "if t:",
+                 f"    v = {self.bind('m', plan.memo)}.get(t, MISSING)",
+                 "    if v is MISSING:")
+        self.add(4, *self.fill(plan.fill, into))
+        self.add(2, "    elif v is not OMIT:",
                  f"        {into}[{k}] = v")
 
     def _remembered_list(self, plan: FieldPlan, column: str, into: str) -> None:
-        c, k, memo, fill = (self.bind("c", column), self.bind("k", plan.key), self.bind("m", plan.memo),
-                            self.bind("p", plan.fill))
-        self.add(1, f"t = get({c})",
+        k, memo = self.bind("k", plan.key), self.bind("m", plan.memo)
+        self.add(1, f"t = {self.cell(column)}",
                  "if t:",
                  f"    v = {memo}.get(t)",
-                 "    if v is None:",
-                 f"        {fill}(cells, {into}, issues, number)",
-                 "    elif v:",
+                 "    if v is None:")
+        self.add(3, *self.fill(plan.fill, into))
+        self.add(1, "    elif v:",
                  f"        {into}[{k}] = list(v)")
 
     def _plain_list(self, plan: FieldPlan, column: str, into: str) -> None:
         """One column, one item: its text as it is; an e-mail address when it looks like one (else the plan
         says why not)."""
-        c, k = self.bind("c", column), self.bind("k", plan.key)
-        self.add(1, f"t = get({c})", "if t:", "    t = t.strip()")
+        k = self.bind("k", plan.key)
+        self.add(1, f"t = {self.cell(column)}", "if t:", "    t = t.strip()")
         if plan.as_is:
             self.add(1, "    if t:", f"        {into}[{k}] = [t]")
             return
-        email, fill = self.bind("email", is_email), self.bind("p", plan.fill)
+        email = self.bind("email", is_email)
         self.add(1, "    if t:",
                  f"        if {email}(t):",
                  f"            {into}[{k}] = [t]",
-                 "        else:",
-                 f"            {fill}(cells, {into}, issues, number)")
+                 "        else:")
+        self.add(4, *self.fill(plan.fill, into))
+
+
+def template_by_position(template: Template, positions: dict[str, int]) -> bool:
+    """A template of cells a record has (the template remembers its text by them)."""
+    return bool(template.columns) and all(name in positions for name in template.columns)
 
 
 def _plain_email(plan: FieldPlan) -> bool:
@@ -122,17 +174,22 @@ class Fields:
     address_plans: Sequence[FieldPlan]
 
 
-def compile_apply(fields: Fields) -> Apply:
-    """:meth:`Mapping.apply_plainly` for a mapping's ``fields``, as one function made for them."""
-    out = _Writer()
+def compile_apply(fields: Fields, header: Sequence[str] | None = None) -> Apply:
+    """:meth:`Mapping.apply_plainly` for a mapping's ``fields``, as one function made for them; with ``header``, a
+    function ``(record, number)`` of the cells of ``header``'s columns by position (:data:`ApplyRecord`)."""
+    out = _Writer(header)
     constants = out.bind("const", fields.constants)
-    out.add(1, "cells = row.cells", "get = cells.get", f"draft = {constants}.copy()")
+    if header is None:
+        out.add(1, "cells = row.cells", "get = cells.get", "number = row.number")
+    else:
+        out.add(1, "cells = None")
+    out.add(1, f"draft = {constants}.copy()")
     for key, items in fields.list_constants:
         out.add(1, f"draft[{out.bind('k', key)}] = list({out.bind('v', items)})")
     for key, column in fields.plain:
-        c, k = out.bind("c", column), out.bind("k", key)
-        out.add(1, f"t = get({c})", "if t:", "    t = t.strip()", "    if t:", f"        draft[{k}] = t")
-    out.add(1, "issues = []", "number = row.number")
+        k = out.bind("k", key)
+        out.add(1, f"t = {out.cell(column)}", "if t:", "    t = t.strip()", "    if t:", f"        draft[{k}] = t")
+    out.add(1, "issues = []")
     for plan in fields.plans:
         out.plan(plan, "draft")
     if fields.address_plans or fields.address_constants:
@@ -142,8 +199,14 @@ def compile_apply(fields: Fields) -> Apply:
         out.add(1, "if address:", "    draft['address'] = address")
     out.add(1, "return draft, issues")
     arguments = ", ".join(f"{name}={name}" for name in out.bound)
-    source = f"def apply(row, *, {arguments}):\n" + "\n".join(out.lines) + "\n"
+    parameters = "row" if header is None else "rec, number"
+    source = f"def apply({parameters}, *, {arguments}):\n" + "\n".join(out.lines) + "\n"
     namespace = dict(out.bound)
     exec(compile(source, f"<mapping {fields.name}>", "exec"), namespace)  # names only: see the module text
     apply: Apply = namespace["apply"]
     return apply
+
+
+def compile_apply_record(fields: Fields, header: Sequence[str]) -> ApplyRecord:
+    """:func:`compile_apply` for records of ``header``'s columns."""
+    return compile_apply(fields, header)  # type: ignore[return-value]  # the function of a record

@@ -138,6 +138,12 @@ class Template:
         literals = [*(text for text, _ in parts), "".join(literal)]
         return cls(literals[0], tuple((column, literals[i + 1]) for i, (_, column) in enumerate(parts)))
 
+    @property
+    def remembered(self) -> dict[Any, str]:
+        """What :meth:`render` remembers: the text rendered, by the template's cells (the one cell's text, or a
+        tuple of them in the order of :attr:`columns`)."""
+        return self._rendered
+
     def render(self, cells: Mapping[str, str]) -> str:
         """The filled text, stripped; "" when only punctuation and spaces remain.
 

@@ -183,16 +183,18 @@ def _plain_lane(region: str) -> Callable[[str], str | None] | None:
     if validity.general is None:
         return None
     general = metadata.general_desc.national_number_pattern
+    trunk = metadata.national_prefix_for_parsing or ""
+    # National digits: ASCII digits only (checked first, so the patterns' \d reads them alike either way), not
+    # starting with the international prefix, the trunk prefix or 0; then the general pattern and the type
+    # patterns of the length, all in one fullmatch (two before: 0.2 µs a number less).
+    national = "(?=[0-9]+\\Z)" + "".join(f"(?!(?:{pattern}))" for pattern in
+                                        (metadata.international_prefix or "", trunk, "0") if pattern)
     by_length: dict[int, Callable[[str], re.Match[str] | None]] = {}
     for size in validity.general.lengths & frozenset(rules.lengths):
         types = [desc.pattern for desc in validity.types if size in desc.lengths]
         if _MIN_NSN <= size <= _MAX_NSN and types and rules.length_verdict("1" * size) == "possible":
             either = "|".join(f"(?:{pattern})" for pattern in types)
-            by_length[size] = re.compile(f"(?=(?:{general})\\Z)(?:{either})").fullmatch
-    trunk = metadata.national_prefix_for_parsing or ""
-    avoided = [metadata.international_prefix or "", trunk, "0"]
-    national = re.compile("".join(f"(?!(?:{pattern}))" for pattern in avoided if pattern) + "[0-9]+",
-                          re.ASCII).fullmatch
+            by_length[size] = re.compile(f"{national}(?=(?:{general})\\Z)(?:{either})").fullmatch
     code = str(rules.code)
     if not trunk.isdigit() or not trunk.isascii() or trunk.startswith(code) or code.startswith(trunk):
         trunk = ""  # a pattern, or one that reads like the calling code: no trunk lane
@@ -213,7 +215,7 @@ def _plain_lane(region: str) -> Callable[[str], str | None] | None:
             digits = text
             e164 = plus + text
         valid = get(len(digits))
-        if valid is not None and national(digits) is not None and valid(digits) is not None:
+        if valid is not None and valid(digits) is not None:
             return e164
         return None
 

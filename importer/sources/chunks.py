@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from importer.models import Row
-from importer.sources.delimited import DelimitedTable, _read_error, _reader
+from importer.sources.delimited import DelimitedTable, Records, _read_error, _reader
+from importer.sources.table import row_factory
 
 #: Encodings whose quote and newline bytes never appear inside another character.
 SPLITTABLE = frozenset({"utf-8", "utf-8-sig", "ascii", "cp1252", "latin-1", "iso-8859-1", "windows-1252"})
@@ -102,6 +103,13 @@ def _chunks_from(table: DelimitedTable, start: int, size: int) -> Iterator[Chunk
 
 def read_chunk(table: DelimitedTable, chunk: Chunk, size: int = 5000) -> Iterator[list[Row]]:
     """The data rows of one range, in batches, numbered and checked exactly as :meth:`Table.batches` does."""
+    make_row = row_factory(table.columns)
+    for batch in read_chunk_records(table, chunk, size):
+        yield list(map(make_row, batch.numbers, batch.cells))
+
+
+def read_chunk_records(table: DelimitedTable, chunk: Chunk, size: int = 5000) -> Iterator[Records]:
+    """:func:`read_chunk`'s batches as records (:meth:`DelimitedTable.records_in`)."""
     with table.path.open("rb") as handle:
         handle.seek(chunk.start)
         data = handle.read(chunk.end - chunk.start)
@@ -111,4 +119,4 @@ def read_chunk(table: DelimitedTable, chunk: Chunk, size: int = 5000) -> Iterato
     except UnicodeDecodeError as exc:
         raise _read_error(table, exc, chunk.first_row) from None
     records = _reader(io.StringIO(text, newline=""), table.delimiter)
-    yield from table.rows_in(records, chunk.first_row - 1, size)
+    yield from table.records_in(records, chunk.first_row - 1, size)

@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from importer.errors import InputError
 from importer.models import Row
@@ -16,6 +16,13 @@ from importer.sources.sniffing import SAMPLE_BYTES, detect_delimiter, detect_enc
 from importer.sources.table import MAX_CELL_BYTES, Table, check_header, input_error, is_blank, row_factory
 
 _SCAN_CHUNK = 1024 * 1024
+
+
+class Records(NamedTuple):
+    """Consecutive data records of a delimited file, each as long as the header, and their row numbers."""
+
+    numbers: list[int]
+    cells: list[list[str]]
 
 
 class DelimitedTable(Table):
@@ -35,24 +42,33 @@ class DelimitedTable(Table):
 
     def rows_in(self, records: Iterator[list[str]], number: int, size: int) -> Iterator[list[Row]]:
         """Batches of rows made of csv ``records`` whose first one is row ``number + 1``; errors name the row."""
-        make_row, width = row_factory(self.columns), len(self.columns)
-        batch: list[Row] = []
+        make_row = row_factory(self.columns)
+        for batch in self.records_in(records, number, size):
+            yield list(map(make_row, batch.numbers, batch.cells))
+
+    def records_in(self, records: Iterator[list[str]], number: int, size: int) -> Iterator[Records]:
+        """:meth:`rows_in`'s batches as the csv module reads them: each record fitted to the header's width (a
+        checking process maps the cells by position, with no dict a row), and its row number."""
+        width = len(self.columns)
+        numbers: list[int] = []
+        cells: list[list[str]] = []
         try:
             for record in records:
                 number += 1
-                if len(record) != width or not "".join(record).strip():
+                if len(record) != width or not (record[0].strip() or "".join(record).strip()):
                     fitted = self._fit(record, width, number)
                     if fitted is None:
                         continue
                     record = fitted
-                batch.append(make_row(number, record))
-                if len(batch) >= size:
-                    yield batch
-                    batch = []
+                numbers.append(number)
+                cells.append(record)
+                if len(cells) >= size:
+                    yield Records(numbers, cells)
+                    numbers, cells = [], []
         except (csv.Error, UnicodeDecodeError) as exc:
             raise _read_error(self, exc, number + 1) from None
-        if batch:
-            yield batch
+        if cells:
+            yield Records(numbers, cells)
 
     def _fit(self, record: list[str], width: int, number: int) -> list[str] | None:
         """Pad a short record, drop empty trailing extras; None for a blank record."""
