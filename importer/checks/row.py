@@ -23,7 +23,7 @@ from importer.api.catalog import Catalog, NameSet, suggestion_text
 from importer.checks.tasks import check_tasks
 from importer.issues import issue
 from importer.models import Issue, Row, Severity
-from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text, quick_e164
+from importer.phones.normalise import Phone, PhoneProblem, normalise_phone_text, quick_e164, quick_lane
 from importer.report.cells import restore
 from importer.sources.table import row_factory
 
@@ -128,6 +128,8 @@ class RowChecker:
         apply = record_apply(header)
         default_region = self.mapping.region
         region_at = _position(header, self.mapping.region_column)
+        lanes: dict[str, Callable[[str], str | None]] = {}  # region → quick_e164 of it (a region column's)
+        default_lane = quick_lane(default_region)
         usable = self._usable_source_types
         names = self._names if self.catalog is not None else None
 
@@ -135,9 +137,13 @@ class RowChecker:
             draft, issues = apply(record, number)
             if issues:
                 return by_row(make_row(number, record))
-            region = default_region if region_at is None else record[region_at].strip() or default_region
+            if region_at is None:
+                quick = default_lane
+            else:
+                region = record[region_at].strip() or default_region
+                quick = lanes.get(region) or _lane(lanes, region)
             raw = draft.get("customer_phone")
-            primary = quick_e164(raw, region) if raw is not None else None
+            primary = quick(raw) if raw is not None else None
             if not primary:
                 return by_row(make_row(number, record))
             draft["customer_phone"] = primary
@@ -146,7 +152,7 @@ class RowChecker:
             if values is not None:
                 extra: list[str] = []
                 for value in values:
-                    phone = quick_e164(value, region)
+                    phone = quick(value)
                     if not phone:
                         return by_row(make_row(number, record))
                     if phone != primary and phone not in extra:
@@ -158,7 +164,7 @@ class RowChecker:
                     del draft["add_phones"]
             assignee = draft.get("assignee_user_phone")
             if assignee is not None:
-                phone = quick_e164(assignee, region)
+                phone = quick(assignee)
                 if not phone:
                     return by_row(make_row(number, record))
                 draft["assignee_user_phone"] = phone
@@ -287,6 +293,14 @@ class RowChecker:
 
 
 _MESSAGES_KEPT = 10_000
+
+
+def _lane(lanes: dict[str, Callable[[str], str | None]], region: str) -> Callable[[str], str | None]:
+    """The quick lane of ``region``, remembered in ``lanes`` (at most 1,024: a region column could hold anything)."""
+    lane = quick_lane(region)
+    if len(lanes) < 1024:
+        lanes[region] = lane
+    return lane
 
 
 def _position(header: Sequence[str], column: str | None) -> int | None:
