@@ -30,6 +30,12 @@ RESERVED_COLUMNS = ("_row", "_error")
 XLSX_MAX_ROWS = 1_048_575
 
 
+class CopiedLines(Protocol):
+    """Lines that copy themselves to the end of a file (a batch's lines still in its part)."""
+
+    def copy_to(self, target: IO[bytes], /) -> None: ...
+
+
 class _CsvWriter(Protocol):
     def writerow(self, row: Iterable[str], /) -> Any: ...
 
@@ -186,13 +192,16 @@ class ReportWriter:
                 if len(self._shown_issues) < SHOWN_ISSUES:
                     self._shown_issues.append(issue)
 
-    def add_payloads(self, lines: bytes) -> None:
-        """Dry run: append payloads.jsonl lines (made by :func:`~importer.report.payloads.payload_line`). A real
-        run writes none."""
+    def add_payloads(self, lines: bytes | CopiedLines) -> None:
+        """Dry run: append payloads.jsonl lines (made by :func:`~importer.report.payloads.payload_line`), as bytes
+        or lines that copy themselves. A real run writes none."""
         if self._payloads is None:
             return
         with self._lock:
-            self._payloads.write(lines)
+            if isinstance(lines, bytes):
+                self._payloads.write(lines)
+            else:
+                lines.copy_to(self._payloads)
 
     def add_unchanged(self, rows: list[tuple[int, str]]) -> None:
         """Rows a sync did not send (their leads already hold them): lines of unchanged.csv, made on first use."""

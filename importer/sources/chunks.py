@@ -34,13 +34,23 @@ class Chunk:
     first_row: int
 
 
+#: Every byte but the quote and the newline (:func:`records_in` drops them).
+_NEITHER_QUOTE_NOR_NEWLINE = bytes(byte for byte in range(256) if byte not in b'"\n')
+
+
 def records_in(data: bytes) -> int:
     """Newlines outside quotes in ``data``, which starts outside quotes."""
     if b'"' not in data:
         return data.count(b"\n")
-    # the newlines of the quoted parts taken from all of them, without a Python step per quoted cell (planning
-    # the 1,000,000-row CSV of benchmarks/bench_validate.py, a quoted note on each row: 0.5 s → 0.1 s)
-    return data.count(b"\n") - b"".join(data.split(b'"')[1::2]).count(b"\n")
+    # Only the quotes and newlines matter: kept alone, then without the quotes that follow one another (a pair
+    # changes no newline's side), most files have no quote left; the newlines of the quoted parts are taken from
+    # all of them otherwise. No Python step per quoted cell: planning the 1,000,000-row CSV of
+    # benchmarks/bench_validate.py, a quoted note on each row, 0.5 s → 0.19 s splitting every chunk at its quotes
+    # → 0.07 s.
+    marks = data.translate(None, _NEITHER_QUOTE_NOR_NEWLINE).replace(b'""', b"")
+    if b'"' not in marks:
+        return marks.count(b"\n")
+    return marks.count(b"\n") - b"".join(marks.split(b'"')[1::2]).count(b"\n")
 
 
 def _offset_after(data: bytes, records: int) -> int | None:

@@ -1,4 +1,5 @@
-"""A checked batch keeps each row's cells as they were read, through its spill file and back."""
+"""A checked batch keeps each row's cells as they were read, through its spill file and back; a part gives its
+batches back as they were written, their lines copied as they are."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from importer.checks import spill
+from importer.checks.crossrow import CrossRowVerdicts
 from importer.checks.spill import CELL_SEPARATOR, CheckedBatch
 from importer.models import Row
 
@@ -57,3 +60,64 @@ def test_a_single_column_and_no_cells_kept() -> None:
 def test_any_text_comes_back_unchanged(values: list[list[str]]) -> None:
     rows = [Row(number, dict(zip(COLUMNS, cells, strict=True))) for number, cells in enumerate(values, start=2)]
     assert kept(rows, COLUMNS) == [tuple(cells) for cells in values]
+
+
+def spilled_batch(first: int, rows: int, lines_each: int = 1) -> CheckedBatch:
+    batch = CheckedBatch(keep_cells=False)
+    lines = b""
+    for number in range(first, first + rows):
+        batch.numbers.append(number)
+        batch.phones.append((f"+9198765{number:05d}",) if number % 4 else ())
+        batch.verdicts.append("send" if number % 4 else "invalid")
+        if number % 4:
+            lines += b''.join(b'{"_row": %d, "payload": {"n": %d}}\n' % (number, n) for n in range(lines_each))
+        batch.ends.append(len(lines))
+    batch.lines = lines
+    return batch
+
+
+def test_a_part_gives_its_batches_back_with_their_lines_and_phones(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(spill, "INLINE_LINES", 100)  # the small batch's lines read at once, the others later
+    batches = [spilled_batch(2, 40), spilled_batch(42, 2), spilled_batch(44, 30, lines_each=2)]
+    path = str(tmp_path / "part.pickle")
+    spill.write_part(path, iter(batches))
+    back = list(spill.read_part(path))
+    assert [type(batch.sent_payloads()) for batch in back] == [spill.SpilledLines, bytes, spill.SpilledLines]
+    for batch, written in zip(back, batches, strict=True):
+        assert batch.sent_lines() == written.lines
+        assert (batch.numbers, batch.phones, batch.verdicts, batch.ends) == (
+            written.numbers, written.phones, written.verdicts, written.ends)
+        assert list(batch) == list(written)
+    with open(tmp_path / "copied", "wb") as target:
+        target.write(b"first\n")
+        for batch in back:
+            sent = batch.sent_payloads()
+            target.write(sent) if isinstance(sent, bytes) else sent.copy_to(target)
+        target.write(b"last\n")
+    assert (tmp_path / "copied").read_bytes() == b"first\n" + b"".join(b.lines for b in batches) + b"last\n"
+
+
+def test_settled_rows_are_left_out_of_the_lines_sent(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(spill, "INLINE_LINES", 0)
+    path = str(tmp_path / "part.pickle")
+    spill.write_part(path, [spilled_batch(2, 10)])
+    (batch,) = spill.read_part(path)
+    verdicts = CrossRowVerdicts(skipped={3})
+    settled = batch.settled(verdicts)
+    assert settled.verdicts[1] == "skipped" and batch.verdicts[1] == "send"
+    assert settled.sent_payloads() == b"".join(
+        line for line in spilled_batch(2, 10).lines.splitlines(keepends=True) if b'"_row": 3,' not in line)
+    kept = batch.settled(CrossRowVerdicts(issues={3: []}))  # an issue, no verdict changed: still copied
+    assert isinstance(kept.sent_payloads(), spill.SpilledLines)
+
+
+@given(st.lists(st.lists(st.text(max_size=4), max_size=3).map(tuple), max_size=8))
+def test_phones_pack_into_one_text_and_back(phones: list[tuple[str, ...]]) -> None:
+    packed = spill.pack_phones(phones)
+    assert (spill.unpack_phones(packed) if isinstance(packed, str) else packed) == phones
+
+
+def test_phones_pack_when_they_can() -> None:
+    assert spill.pack_phones([("+911",), (), ("+912", "+913")]) == "+911\x1e\x1e+912\x1f+913"
+    assert spill.pack_phones([("+911",), ("",)]) == [("+911",), ("",)]
+    assert spill.pack_phones([("+9\x1e1",)]) == [("+9\x1e1",)]

@@ -56,6 +56,16 @@ def test_bare_cr_line_ends_and_utf16_are_read_as_one_stream(tmp_path: Path) -> N
 
 def test_records_in_counts_newlines_outside_quotes() -> None:
     assert records_in(b'a,b\n"x\ny",z\n"q""\n",1\n') == 3
+    assert records_in(b'"a""b",c\n"",\n"x\n""\ny"\n') == 3
+
+
+@given(st.binary(max_size=40) | st.text(alphabet='ab"\n,', max_size=40).map(str.encode))
+def test_records_in_counts_as_a_walk_through_the_bytes_would(data: bytes) -> None:
+    inside, newlines = False, 0
+    for byte in data:
+        inside ^= byte == ord('"')
+        newlines += byte == ord("\n") and not inside
+    assert records_in(data) == newlines
 
 
 cell = st.text(alphabet=st.sampled_from(list('ab,"\n ;')), max_size=6)  # a bare CR anywhere means one stream

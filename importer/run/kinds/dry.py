@@ -54,7 +54,7 @@ class DryRun:
                             online=run.client is not None) as ledger:
             if ledger is None:
                 for batch in planned.tap(batches):
-                    run.writer.add_payloads(batch.sent_lines())
+                    run.writer.add_payloads(batch.sent_payloads())
                     if run.stop.requested:
                         break
                 planned.finish()
