@@ -139,7 +139,7 @@ def _checked(results: Iterable[Checked], numbers: list[int], keep: Keep) -> Chec
     lines = bytearray()
     ends, kept_phones, verdicts = batch.ends, batch.phones, batch.verdicts
     digests = batch.digests if keep.digests else None
-    for number, (requests, phones, issues, tasks) in zip(numbers, results):
+    for number, (requests, phones, issues, tasks) in zip(numbers, results, strict=True):
         if len(requests) == 1 and digests is None and not tasks:  # a dry run's row: 0.35 µs less than the loop
             lines += payload_line(number, request_body(requests[0]))
         else:

@@ -97,6 +97,10 @@ def mapping_at(tmp_path: Path, text: str = MAPPING) -> Mapping:
     return _LOADED[text].with_date_orders({})
 
 
+def row_of(header: list[str], number: int, record: list[str]) -> Row:
+    return Row(number, dict(zip(header, record, strict=True)))
+
+
 def records_of(header: list[str], table: list[list[str]]) -> Records:
     cells = [(record * 2)[:len(header)] for record in table]
     return Records(list(range(2, len(cells) + 2)), cells)
@@ -110,11 +114,12 @@ def test_a_record_maps_as_its_row_does(tmp_path: Path, header: list[str], table:
     apply = made.record_apply(header)
     for _ in range(2):  # the second time, every value is remembered
         for number, record in zip(records.numbers, records.cells, strict=True):
-            assert apply(record, number) == plain.apply_plainly(Row(number, dict(zip(header, record))))
+            assert apply(record, number) == plain.apply_plainly(row_of(header, number, record))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(HEADERS, st.lists(ROWS, min_size=1, max_size=20), st.sampled_from([None, CATALOG]), st.booleans(), st.booleans(), st.booleans())
+@given(HEADERS, st.lists(ROWS, min_size=1, max_size=20), st.sampled_from([None, CATALOG]), st.booleans(),
+       st.booleans(), st.booleans())
 def test_a_record_is_checked_as_its_row_is(tmp_path: Path, header: list[str], table: list[list[str]],
                                            catalog: Catalog | None, region_column: bool, tasks: bool,
                                            restore: bool) -> None:
@@ -129,9 +134,10 @@ def test_a_record_is_checked_as_its_row_is(tmp_path: Path, header: list[str], ta
     check = by_record.record_check(header)
     for _ in range(2):
         for number, record in zip(records.numbers, records.cells, strict=True):
-            assert check(record, number) == by_row.check_with_tasks(Row(number, dict(zip(header, record))))
+            assert check(record, number) == by_row.check_with_tasks(row_of(header, number, record))
     keep = Keep(columns=header, digests=True)
-    rows = [Row(number, dict(zip(header, record))) for number, record in zip(records.numbers, records.cells)]
+    rows = [row_of(header, number, record)
+            for number, record in zip(records.numbers, records.cells, strict=True)]
     made, expected = check_records(by_record, records, header, keep), check_batch(by_row, rows, keep)
     for name in ("numbers", "phones", "verdicts", "issues", "lines", "ends", "digests", "tasks"):
         assert getattr(made, name) == getattr(expected, name), name

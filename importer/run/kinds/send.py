@@ -23,9 +23,9 @@ The journal's run does not end, so running the same command again resumes.
 
 from __future__ import annotations
 
-import sqlite3
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -244,7 +244,8 @@ class Delivery:
             if len(unchanged) == len(batch) and not selection.partial and not recorder.states:
                 # a nightly rerun's batch: every row unchanged, reported at once (what the loop below does for
                 # it, without a step a row: a 1,000,000-row rerun's pass two 0.9 s shorter)
-                recorder.unchanged([(number, phones[0]) for number, phones in zip(batch.numbers, batch.phones)])
+                recorder.unchanged([(number, phones[0])
+                                    for number, phones in zip(batch.numbers, batch.phones, strict=True)])
                 continue
             listed: list[tuple[int, str]] = []
             for index, (number, verdict) in enumerate(zip(batch.numbers, batch.verdicts, strict=True)):
