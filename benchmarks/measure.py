@@ -42,9 +42,6 @@ def load_watch() -> Iterator[None]:
     """Print the load average before and after the block, and whether the machine was quiet both times."""
     before = load_average()
     print(f"load average before: {_shown(before)}")
-    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        print("note: PYTHONDONTWRITEBYTECODE is set: every process compiles the importer's modules again (about "
-              "0.1 s each, a run and its checking processes); Python's default keeps them compiled")
     yield
     after = load_average()
     if before is None or after is None:
