@@ -88,6 +88,7 @@ class Recorder:
         """Before a job's first request: the journal knows it is in flight (and whether it carries a note). The job
         counts as sent now, or, ``durable``, once :meth:`commit` put it on disk (a start that could not be is not
         sent)."""
+        self.before.started(job)  # its before-image first
         if job.row >= 0:  # (not a lead gone from the input)
             has_note = any(NOTE in request for request in job.requests) or job.note_in_doubt
             self.journal.mark_in_flight(self.key, job.row, has_note=has_note)
