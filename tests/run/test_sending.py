@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from importer.api.retry import RetryPolicy
-from importer.errors import AuthError, RejectedError, TransientError, UncertainError
+from importer.errors import AuthError, RejectedError, StopRequested, TransientError, UncertainError
 from importer.run.engine.sending import Sender
 from importer.run.engine.work import NOTE_IN_DOUBT, Job, Outcome
 from tests.fakes import FakeClock
@@ -412,3 +412,30 @@ def test_a_read_that_keeps_failing_fails_its_row_unsent() -> None:
     assert client.calls == [] and recorder.started == []
     assert recorder.outcomes[1].status == "failed"
     assert recorder.outcomes[1].message == "could not read the lead: Service Unavailable"
+
+
+def test_what_on_start_returns_waits_outside_the_callback_lock_and_may_refuse_the_job() -> None:
+    """A worker waiting until its start is recorded lets the others start and end their jobs meanwhile; a start
+    that could not be recorded (StopRequested) is not sent and gets no outcome."""
+    client, recorder = FakeClient(), Recorder()
+    release = threading.Event()
+
+    def on_start(started: Job) -> Callable[[], None] | None:
+        recorder.on_start(started)
+        if started.row == 3:
+            return release.wait  # row 3 waits until every other row has ended (row 1 goes alone, first)
+        if started.row == 2:
+            def refuse() -> None:
+                raise StopRequested("not recorded")
+            return refuse
+        return None
+
+    def on_outcome(outcome: Outcome) -> None:
+        recorder.on_outcome(outcome)
+        if len(recorder.outcomes) == 8:
+            release.set()
+
+    sender(client, FakeClock(), concurrency=4).run([job(n) for n in range(1, 11)], on_start, on_outcome)
+    assert sorted(recorder.outcomes) == [1, *range(3, 11)]
+    assert recorder.events[-1] == ("end", 3)
+    assert phone(2) not in {call["customer_phone"] for call in client.calls}

@@ -48,6 +48,9 @@ from importer.run.engine.work import (
 
 logger = logging.getLogger(__name__)
 
+#: Called before a job's first request; may return what waits until that start is recorded (:meth:`Sender.run`).
+OnStart = Callable[[Job], Callable[[], None] | None]
+
 
 class Sender:
     """Sends jobs through ``client`` with ``concurrency`` workers at most ``rate`` requests per second.
@@ -136,14 +139,16 @@ class Sender:
     def run(
         self,
         jobs: Iterable[Job],
-        on_start: Callable[[Job], None],
+        on_start: OnStart,
         on_outcome: Callable[[Outcome], None],
         prepare: Prepare | None = None,
     ) -> None:
         """Send every job; return when all finished (or the run stopped). Raises AuthError on a 401.
 
         ``on_start`` and ``on_outcome`` are called from worker threads, one at a time; ``on_start`` only for a
-        job that is sent (``prepare`` may end a row without sending it: then only ``on_outcome``).
+        job that is sent (``prepare`` may end a row without sending it: then only ``on_outcome``). ``on_start`` may
+        return a function that the worker calls next, no longer one at a time, before the job's first request: it
+        returns once the start is recorded, or raises StopRequested when it could not be (the job is not sent).
         """
         workers = [
             threading.Thread(target=self._work, args=(on_start, on_outcome, prepare), name=f"sender-{i}",
@@ -235,7 +240,7 @@ class Sender:
                     return None
                 self._cond.wait()
 
-    def _work(self, on_start: Callable[[Job], None], on_outcome: Callable[[Outcome], None],
+    def _work(self, on_start: OnStart, on_outcome: Callable[[Outcome], None],
               prepare: Prepare | None) -> None:
         try:
             while (entry := self._next_entry()) is not None:
@@ -251,9 +256,14 @@ class Sender:
                             if self._abandoned:
                                 break
                             try:
-                                on_start(job)
+                                recorded = on_start(job)
                             except StopRequested:
                                 break  # the job could not be recorded as started (a full disk): it is not sent
+                        try:
+                            if recorded is not None:
+                                recorded()  # outside the lock: the other workers' starts are recorded meanwhile
+                        except StopRequested:
+                            break
                         with self._cond:
                             self._in_flight[job.row] = time.monotonic()
                         try:
@@ -273,5 +283,5 @@ class Sender:
             self._fail(exc, halt=True)
 
 
-__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_GRACE", "Job", "LeadClient", "Outcome", "Prepare", "ReadLead", "Sender",
-           "UpsertClient"]
+__all__ = ["DEFAULT_CONCURRENCY", "DEFAULT_GRACE", "Job", "LeadClient", "OnStart", "Outcome", "Prepare", "ReadLead",
+           "Sender", "UpsertClient"]

@@ -180,10 +180,14 @@ class SyncLedger:
         self.state.remember_file(self.job, digest, location, at, self.run_id)
 
     def sending(self, pending: Pending) -> None:
-        """Just before a row's first request: its note counts as perhaps delivered from now on (on disk at once)."""
+        """Just before a row's first request: its note counts as perhaps delivered from now on (on disk once
+        :meth:`commit` returns: before the request goes)."""
         if pending.note is not None:
             self.state.set_note(self.account, pending.phone, pending.note, "sending", self.run_id)
-            self.state.commit()
+
+    def commit(self) -> None:
+        """What the run recorded in the sync state so far, on disk."""
+        self.state.commit()
 
     def outcome(self, pending: Pending, status: str, fell_back: bool) -> None:
         """A row's outcome: on success the whole row is what the lead now holds (the fields not sent were

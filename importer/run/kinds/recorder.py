@@ -2,8 +2,10 @@
 the sync ledger (what this job confirmed for the lead, its note), the before-images (for undo), the follow-up
 tasks, the leads gone from the input, and the report with its counts (so people see each success and failure).
 
-The sending engine calls :meth:`Recorder.started` before a job's first request and :meth:`Recorder.ended` with
-its :class:`~importer.run.engine.work.Outcome`, one call at a time; the decide stage reports the rows it does not
+The sending engine's recording thread (:mod:`importer.run.engine.recording`) calls :meth:`Recorder.started` for
+each job about to send its first request and :meth:`Recorder.ended` with its
+:class:`~importer.run.engine.work.Outcome`, in the order they came, and :meth:`Recorder.commit` before a start that
+must be on disk (:meth:`Recorder.durable`) lets its request go; the decide stage reports the rows it does not
 send through :meth:`Recorder.unchanged`, :meth:`Recorder.resumed` and :meth:`Recorder.report`.
 """
 
@@ -15,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from importer.errors import StopRequested
 from importer.fields import NOTE
 from importer.models import Row
 from importer.report import ReportWriter, Summary
@@ -74,32 +75,54 @@ class Recorder:
         """A row handed to the engine: its outcome is recorded by :meth:`ended`."""
         self.pending[row.number] = (row, pending)
 
-    # --- the engine's calls, one at a time -------------------------------------------------------------------
+    # --- the engine's calls, from its recording thread (importer.run.engine.recording) -------------------------
 
-    def started(self, job: Job) -> None:
-        """Before a job's first request: the journal and the ledger know it is in flight (its note too)."""
-        if job.row < 0:  # a lead gone from the input
-            return
-        has_note = any(NOTE in request for request in job.requests) and not job.note_in_doubt
-        durable = has_note or job.note_in_doubt or self.before.durable(job.row)
-        try:  # (on disk before the request goes, with what it depends on, when ``durable``; a note always)
-            self.journal.mark_in_flight(self.key, job.row, has_note=has_note or job.note_in_doubt, commit=durable)
-            pending = self.pending[job.row][1]
-            if pending is not None:
-                self.ledger.sending(pending)
-        except Exception as exc:
-            self.stop_if_full(exc)
-            raise StopRequested("not sent: the run is stopping (no space left)") from exc
-        with self.lock:
-            self.summary.sent += bool(job.requests)  # a job of tasks alone sends no upsert
+    def durable(self, job: Job) -> bool:
+        """Whether ``job``'s start must be on disk before its request goes: it carries a note (or one may be on the
+        lead already), or its before-image holds values its write overwrites."""
+        if job.row < 0:  # a lead gone from the input: only its before-image
+            return self.before.durable(job.row)
+        return any(NOTE in request for request in job.requests) or job.note_in_doubt or self.before.durable(job.row)
+
+    def started(self, job: Job, durable: bool) -> None:
+        """Before a job's first request: the journal knows it is in flight (and whether it carries a note). The job
+        counts as sent now, or, ``durable``, once :meth:`commit` put it on disk (a start that could not be is not
+        sent)."""
+        self.before.started(job)  # its before-image first
+        if job.row >= 0:  # (not a lead gone from the input)
+            has_note = any(NOTE in request for request in job.requests) or job.note_in_doubt
+            self.journal.mark_in_flight(self.key, job.row, has_note=has_note)
+        if not durable:
+            self._count_sent(job)
 
     def ended(self, outcome: Outcome) -> None:
-        """A job's outcome, into every store (a full disk stops the run; the journal then keeps the row in flight,
-        so the next run sends it again, without its note)."""
-        try:
-            self._ended(outcome)
-        except Exception as exc:
-            self.stop_if_full(exc)
+        """A job's outcome, into every store (a write that fails leaves the row in flight in the journal, so the
+        next run sends it again, without its note)."""
+        self._ended(outcome)
+
+    def commit(self, durable: list[Job]) -> None:
+        """What was recorded so far on disk, then the ``durable`` starts' notes as ``sending`` in the ledger, on
+        disk too: a note counts as perhaps delivered only once its row is in flight in the journal (a journal that
+        cannot commit, on a full disk, leaves the note unsent and free to go in the next run)."""
+        self.journal.commit()
+        for job in durable:
+            pending = self.pending[job.row][1] if job.row >= 0 else None
+            if pending is not None:
+                self.ledger.sending(pending)
+        self.ledger.commit()
+        for job in durable:
+            self._count_sent(job)
+
+    def _count_sent(self, job: Job) -> None:
+        if job.row >= 0:
+            with self.lock:
+                self.summary.sent += bool(job.requests)  # a job of tasks alone sends no upsert
+
+    def failed(self, exc: BaseException) -> None:
+        """A write failed: a full disk stops the run (``disk-full``); any other error is re-raised."""
+        if not isinstance(exc, Exception):
+            raise exc
+        self.stop_if_full(exc)
 
     def _ended(self, outcome: Outcome) -> None:
         whole = self.pending[outcome.row][1] if outcome.row >= 0 and outcome.fell_back else None

@@ -42,6 +42,7 @@ from importer.report.records import Journaled
 from importer.run.context.kind import Access, RunContext
 from importer.run.context.room import check_writable, disk_full
 from importer.run.context.rows import CheckedBatch, CheckedRow
+from importer.run.engine.recording import Recording
 from importer.run.engine.sending import Sender
 from importer.run.engine.stop import estimate_line
 from importer.run.engine.tasks import DeliveryTasks, TaskRecords, task_lines
@@ -220,8 +221,12 @@ class Delivery:
         run.progress.start("sending", None if partial else run.checked.to_send)
         run.heartbeat.doing(lambda: self._doing(sender, recorder))
         try:
-            sender.run(jobs, on_start=recorder.started, on_outcome=recorder.ended,
-                       prepare=_guarded(recorder.before.prepare, recorder))
+            # Recorded off the sending workers, in order, by one thread: 20,000 rows with notes, --no-undo, 16
+            # workers, a busy machine (load 6–7): the workers' CPU 754–762 → 485–515 µs a row, the recording
+            # thread's 220–234, the whole process 923–946 → 831–892; 12.0 → 9.5 SQLite statements a row.
+            with Recording(recorder) as recording:
+                sender.run(jobs, on_start=recording.started, on_outcome=recording.ended,
+                           prepare=_guarded(recorder.before.prepare, recorder))
         finally:
             run.progress.finish()
 

@@ -196,15 +196,12 @@ class Journal(BeforeImages, TaskStates):
 
     # --- rows ---------------------------------------------------------------------------------------------
 
-    def mark_in_flight(self, key: str, row: int, has_note: bool, *, commit: bool = False) -> None:
-        """Note, before the first request of a row, that it is being sent (and whether it carries a note);
-        ``commit``: with the writes grouped so far, on disk before this returns."""
+    def mark_in_flight(self, key: str, row: int, has_note: bool) -> None:
+        """Note, before the first request of a row, that it is being sent (and whether it carries a note)."""
         with self._lock:
             key_id = self._key_id(key, create=True)
             self._write(lambda: self._db.execute(_MARK_IN_FLIGHT, (key_id, row, int(has_note),
                                                                    self._clock().timestamp())))
-            if commit:
-                self._group.commit()
 
     def record(self, key: str, row: int, status: Status, message: str = "") -> None:
         """Record the final outcome of a row: ``succeeded``, ``failed`` or ``in_doubt``."""
