@@ -9,6 +9,7 @@ same one-line refusal (:class:`DamagedFile`), naming the file: never a traceback
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,19 +59,8 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
     tail = f": {advice}" if advice else ""
     db.refusal = (f"{path} is damaged, not usable as {what}", tail)
     try:
-        found = db.execute("PRAGMA user_version").fetchone()[0]
-        if found > version:
-            raise ConfigError(f"{path} was written by a newer importer (version {found} of its format, this one "
-                              f"reads {version}): upgrade, or use another --report-dir")
-        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if has_tables and db.execute("PRAGMA application_id").fetchone()[0] != application_id:
-            raise ConfigError(f"{path} is an SQLite file but not {what}{tail}")
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        if not has_tables:
-            db.executescript(f"BEGIN IMMEDIATE; {schema} COMMIT;")
-        if always:
-            db.executescript(always)
+        _prepare(db, path, what=what, application_id=application_id, version=version, schema=schema,
+                 always=always, tail=tail)
     except sqlite3.DatabaseError as exc:
         db.close()
         raise ConfigError(f"{path} is not usable as {what} ({exc}){tail}") from None
@@ -78,3 +68,37 @@ def open_database(path: Path, *, what: str, application_id: int, version: int, s
         db.close()
         raise
     return db
+
+
+#: Seconds a file another process is creating (or switching to WAL) is waited for: the connection's own timeout.
+_BUSY_FOR = 30.0
+
+
+def _prepare(db: sqlite3.Connection, path: Path, *, what: str, application_id: int, version: int, schema: str,
+             always: str, tail: str) -> None:
+    """Check the file is ours and of a version this importer reads, and set it up (WAL, schema). Two processes
+    opening a new file at once (two runs started together) find it locked while the other one switches it to WAL,
+    which SQLite does not wait for: each step is idempotent, so the whole is tried again until the other is done."""
+    deadline = time.monotonic() + _BUSY_FOR
+    while True:
+        try:
+            found = db.execute("PRAGMA user_version").fetchone()[0]
+            if found > version:
+                raise ConfigError(f"{path} was written by a newer importer (version {found} of its format, this "
+                                  f"one reads {version}): upgrade, or use another --report-dir")
+            has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+            if has_tables and db.execute("PRAGMA application_id").fetchone()[0] != application_id:
+                raise ConfigError(f"{path} is an SQLite file but not {what}{tail}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            if not has_tables:
+                db.executescript(f"BEGIN IMMEDIATE; {schema} COMMIT;")
+            if always:
+                db.executescript(always)
+            return
+        except sqlite3.OperationalError as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)

@@ -3,8 +3,11 @@ lead, runs for history."""
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +109,26 @@ def test_a_foreign_file_is_refused_in_one_line(tmp_path: Path) -> None:
     text.write_text("not a database at all, but long enough to look like a header........")
     with pytest.raises(ConfigError, match="not usable as a sync state"):
         SyncState(text)
+
+
+def _open_state(path: str, barrier: Any) -> str:
+    barrier.wait()
+    try:
+        SyncState(Path(path)).close()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_processes_opening_a_new_state_at_once_all_open_it(tmp_path: Path) -> None:
+    """Two runs started together create the same new state file: neither is refused while the other switches it
+    to WAL (before: 'database is locked, not usable' in 5 of 60 tries of three processes)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(3, mp_context=context) as pool:
+        for attempt in range(40):
+            path = tmp_path / f"state-{attempt}.sqlite"
+            barrier = manager.Barrier(3)
+            results = list(pool.map(_open_state, [str(path)] * 3, [barrier] * 3))
+            assert results == ["ok"] * 3
+            with SyncState(path) as state:
+                assert state.accounts() == []
