@@ -27,10 +27,10 @@ def test_profile_flag_writes_the_profile_of_every_process(capsys, tmp_path: Path
     folder = validate(capsys, tmp_path, "--profile", "--workers", "2")
     stats = pstats.Stats(str(folder / "profile.pstats"))
     functions = {name for _, _, name in stats.stats}  # type: ignore[attr-defined]
-    assert {"_journey", "check_batch"} <= functions  # the run's process, and a checking process
+    assert {"_journey", "check_unit"} <= functions  # the run's process, and a checking process
     text = (folder / "profile.txt").read_text(encoding="utf-8")
     assert text.startswith("profile of a run: ") and "and 1 checking process(es)" in text  # one unit of rows
-    assert "check_batch" in text and "tottime" in text and "cumtime" in text
+    assert "check_unit" in text and "tottime" in text and "cumtime" in text
 
 
 def test_a_real_run_records_its_sending_threads(capsys, tmp_path: Path, monkeypatch) -> None:
