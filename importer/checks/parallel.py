@@ -93,19 +93,14 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]] | Iterable[Reco
                 batch = check_batch(checker, rows, keep)
             if dates is not None:
                 dates.add_failures(batch.issues)
-            bad = batch.verdicts.count("invalid")
-            if not bad:  # most batches: taken whole (0.3 µs a row less)
-                numbers.extend(batch.numbers)
-                phones.extend(batch.phones)
-            else:
-                for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
-                    if verdict == "send":
-                        numbers.append(number)
-                        phones.append(row_phones)
-                    elif row_phones:
-                        others.append(row_phones[0])
+            for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
+                if verdict == "send":
+                    numbers.append(number)
+                    phones.append(row_phones)
+                elif row_phones:
+                    others.append(row_phones[0])
             total += len(batch)
-            invalid += bad
+            invalid += batch.verdicts.count("invalid")
             yield batch
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle

@@ -185,17 +185,9 @@ class DateProfiles:
         return [(column, profile) for column, profile in self.columns.items() if column not in self._by_failures]
 
     def _add_cells(self, profile: ColumnProfile, column: str, numbers: list[int], cells: list[str | None]) -> None:
-        """A column at a time: fewer lookups a cell. The cells not seen yet are found by set difference first; only
-        a batch that has some is walked, in order (a date column of 1,500 distinct values in 1,000,000 rows: 0.6 s
-        of CPU less)."""
+        """A column at a time: fewer lookups a cell."""
         add = profile.add
         seen = self._seen.setdefault(column, set())
-        fresh = set(cells)
-        fresh -= seen
-        if len(seen) + len(fresh) <= _SEEN_SIZE:  # every fresh cell is seen after this batch, as below
-            if not fresh:
-                return
-            cells = [cell if cell in fresh else None for cell in cells]
         for number, cell in zip(numbers, cells, strict=True):
             if not cell or cell in seen:
                 continue
