@@ -11,6 +11,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from importer.threads import start_small
+
 __all__ = ["HEARTBEAT_S", "Heartbeat"]
 
 logger = logging.getLogger(__name__)
@@ -42,13 +44,7 @@ class Heartbeat:
     def start(self) -> Heartbeat:
         if self._thread is None:
             self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
-            # A small stack: this thread only waits and logs. Its default 8 MB of address space would count against
-            # a run's memory limit (RLIMIT_AS) like a worker's.
-            previous = threading.stack_size(STACK_BYTES)
-            try:
-                self._thread.start()
-            finally:
-                threading.stack_size(previous)
+            start_small(self._thread, STACK_BYTES)  # it only waits and logs
         return self
 
     def _beat(self) -> None:

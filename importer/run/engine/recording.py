@@ -26,6 +26,7 @@ from typing import Protocol
 
 from importer.errors import StopRequested
 from importer.run.engine.work import Job, Outcome
+from importer.threads import start_small
 
 __all__ = ["Record", "Recording"]
 
@@ -88,11 +89,7 @@ class Recording:
         self._thread = threading.Thread(target=self._run, name="recording", daemon=True)
 
     def __enter__(self) -> Recording:
-        previous = threading.stack_size(STACK_BYTES)
-        try:
-            self._thread.start()
-        finally:
-            threading.stack_size(previous)
+        start_small(self._thread, STACK_BYTES)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

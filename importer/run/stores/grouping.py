@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from importer.threads import start_small
+
 __all__ = ["Grouping", "WriteGroup", "grouped"]
 
 T = TypeVar("T")
@@ -107,11 +109,7 @@ def grouped(*stores: Grouping, every: float = EVERY) -> Iterator[None]:
     for store in stores:
         store.group(True)
     thread = threading.Thread(target=flush, name="commits", daemon=True)
-    previous = threading.stack_size(STACK_BYTES)  # its default 8 MB would count against a run's RLIMIT_AS
-    try:
-        thread.start()
-    finally:
-        threading.stack_size(previous)
+    start_small(thread, STACK_BYTES)
     try:
         yield
     finally:
