@@ -246,6 +246,13 @@ class Delivery:
     def _jobs(self, batches: Iterator[CheckedBatch], recorder: Recorder, selection: Selection) -> Iterator[Job]:
         for batch in batches:
             unchanged = self.decider.unchanged(batch, recorder.ledger) if not self.stop.requested else set()
+            if unchanged and len(unchanged) == len(batch) and not selection.partial and not recorder.states:
+                # a nightly rerun's batch: every row unchanged, reported at once, as the loop below would (a
+                # 1,000,000-row rerun's pass two, two interleaved pairs: 8.60 s of CPU against 8.84, 8.99 against
+                # 10.16; profiled, the loop's 1.2 µs a row in Python)
+                recorder.unchanged([(number, phones[0])
+                                    for number, phones in zip(batch.numbers, batch.phones, strict=True)])
+                continue
             listed: list[tuple[int, str]] = []
             for index, (number, verdict) in enumerate(zip(batch.numbers, batch.verdicts, strict=True)):
                 if verdict == "skipped":
