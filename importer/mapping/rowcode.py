@@ -92,15 +92,23 @@ class _Writer:
         self.add(1, *self.fill(plan.fill, into))
 
     def _remembered_scalar(self, plan: FieldPlan, column: str, into: str) -> None:
-        k, memo = self.bind("k", plan.key), self.bind("m", plan.memo)
         self.add(1, f"t = {self.cell(column)}", "if t:", "    t = t.strip()")
+        self._converted(plan, into, 1)
+
+    def _converted(self, plan: FieldPlan, into: str, indent: int) -> None:
+        """The text ``t`` of a one-source plan (its default when blank) into ``into``: as it is, or the value its
+        memo remembers for it (a miss goes to the plan's ``fill``, which converts and remembers it)."""
+        k = self.bind("k", plan.key)
         if plan.default:
-            self.add(1, "if not t:", f"    t = {self.bind('d', plan.default)}")
-        self.add(1, "if t:",
-                 f"    v = {memo}.get(t, MISSING)",
+            self.add(indent, "if not t:", f"    t = {self.bind('d', plan.default)}")
+        if plan.as_is:
+            self.add(indent, "if t:", f"    {into}[{k}] = t")
+            return
+        self.add(indent, "if t:",
+                 f"    v = {self.bind('m', plan.memo)}.get(t, MISSING)",
                  "    if v is MISSING:")
-        self.add(3, *self.fill(plan.fill, into))
-        self.add(1, "    elif v is not OMIT:",
+        self.add(indent + 2, *self.fill(plan.fill, into))
+        self.add(indent, "    elif v is not OMIT:",
                  f"        {into}[{k}] = v")
 
     def _remembered_template(self, plan: FieldPlan, template: Template, into: str) -> None:
@@ -109,21 +117,10 @@ class _Writer:
         assert self.positions is not None
         cells = [f"rec[{self.positions[name]}]" for name in template.columns]
         key = cells[0] if len(cells) == 1 else f"({', '.join(cells)},)"
-        k = self.bind("k", plan.key)
         self.add(1, f"t = {self.bind('r', template.remembered)}.get({key})", "if t is None:")
         self.add(2, *self.fill(plan.fill, into))
         self.add(1, "else:")
-        if plan.default:
-            self.add(2, "if not t:", f"    t = {self.bind('d', plan.default)}")
-        if plan.as_is:
-            self.add(2, "if t:", f"    {into}[{k}] = t")
-            return
-        self.add(2, "if t:",
-                 f"    v = {self.bind('m', plan.memo)}.get(t, MISSING)",
-                 "    if v is MISSING:")
-        self.add(4, *self.fill(plan.fill, into))
-        self.add(2, "    elif v is not OMIT:",
-                 f"        {into}[{k}] = v")
+        self._converted(plan, into, 2)
 
     def _remembered_list(self, plan: FieldPlan, column: str, into: str) -> None:
         k, memo = self.bind("k", plan.key), self.bind("m", plan.memo)
