@@ -40,6 +40,7 @@ class _Writer:
         self.lines: list[str] = []
         self.bound: dict[str, Any] = {"OMIT": OMIT, "MISSING": _MISSING}
         self.positions = None if header is None else {name: index for index, name in enumerate(header)}
+        self.header = None if header is None else tuple(header)
 
     def cell(self, column: str) -> str:
         """The expression of ``column``'s cell (None when the row has no such column)."""
@@ -54,12 +55,7 @@ class _Writer:
         call = f"{self.bind('p', fill)}(cells, {into}, issues, number)"
         if self.positions is None:
             return [call]
-        return ["if cells is None:", f"    cells = {self.bind('cellsof', self.cells_of)}(rec)", call]
-
-    def cells_of(self, record: Sequence[str]) -> dict[str, str]:
-        """A record's dict of cells, as the reader makes a row's (the last of two same-named columns wins)."""
-        assert self.positions is not None
-        return {name: record[position] for name, position in self.positions.items()}
+        return ["if cells is None:", f"    cells = {self.bind('cellsof', _cells_of(self.header))}(rec)", call]
 
     def bind(self, prefix: str, value: Any) -> str:
         name = f"{prefix}{len(self.bound)}"
@@ -146,6 +142,12 @@ class _Writer:
                  f"            {into}[{k}] = [t]",
                  "        else:")
         self.add(4, *self.fill(plan.fill, into))
+
+
+def _cells_of(header: tuple[str, ...] | None) -> Callable[[Sequence[str]], dict[str, str]]:
+    """A record's dict of cells, as the reader makes a row's (the last of two same-named columns wins)."""
+    assert header is not None
+    return lambda record: dict(zip(header, record, strict=True))
 
 
 def template_by_position(template: Template, positions: dict[str, int]) -> bool:
