@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from importer.api.body import request_body
+from importer.checks.crossrow import PhoneClaims
 from importer.checks.row import Checked, RowChecker
 from importer.checks.spill import CheckedBatch, acyclic, row_digest, write_part
 from importer.mapping import Mapping
@@ -46,8 +47,7 @@ class CheckedPart(NamedTuple):
     path: str
     rows: int
     invalid: int
-    numbers: list[int]
-    phones: list[tuple[str, ...]]
+    claims: PhoneClaims
     #: The customer phones of the unit's invalid rows that have one: their leads are in the sheet too.
     others: list[str]
     #: What the unit's date cells allow (the mapping has dates whose day/month order is decided per input).
@@ -105,7 +105,7 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]] | Iterable[Reco
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle
         write_part(path, checked())
-    return CheckedPart(path, total, invalid, numbers, phones, others, dates)
+    return CheckedPart(path, total, invalid, PhoneClaims.of(numbers, phones), others, dates)
 
 
 def check_batch(checker: RowChecker, rows: list[Row], keep: Keep) -> CheckedBatch:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import pickle
 
-from importer.checks.crossrow import CrossRowIndex
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from importer.checks.crossrow import CrossRowIndex, PhoneClaims
 
 A, B, C, D = "+919845012345", "+919845054321", "+919900012345", "+919740011223"
 
@@ -81,3 +86,53 @@ def test_a_unit_fed_at_once_decides_as_rows_fed_one_by_one(on_duplicate: str) ->
     at_once.add_rows([row for row, _ in rows[3:]], [phones for _, phones in rows[3:]])
     assert at_once.finish() == one_by_one.finish()
     assert at_once.primaries() == one_by_one.primaries() == {A, B, D, "+919000000001"}
+
+
+class _EveryPhone:
+    """The rules the index follows, fed a row at a time with a dict of every phone: what the index must decide,
+    however it gets there."""
+
+    def __init__(self, on_duplicate: str) -> None:
+        self.index = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
+        self.owner: dict[str, int] = {}
+
+    def feed(self, row: int, phones: tuple[str, ...]) -> None:
+        claim = self.index._claim
+        self.index._owner = self.owner
+        claim(row, phones)
+
+    def verdicts(self) -> tuple[object, set[str]]:
+        index = self.index
+        for rows in index._duplicates.values():
+            index._settle_duplicates(rows)
+        return index._verdicts, {phone for phone, owner in self.owner.items() if owner > 0}
+
+
+_PHONES = st.sampled_from([A, B, C, D, "+12025550123", "+919000000001", "+919000000002", "+4915112345678"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(sheet=st.lists(st.lists(_PHONES, min_size=1, max_size=3).map(tuple), max_size=30),
+       cuts=st.lists(st.integers(min_value=0, max_value=30), max_size=4),
+       on_duplicate=st.sampled_from(["last", "first", "error"]))
+def test_the_index_decides_as_a_dict_of_every_phone_fed_row_by_row(sheet: list[tuple[str, ...]], cuts: list[int],
+                                                                  on_duplicate: str) -> None:
+    rows = [(2 + 3 * position, phones) for position, phones in enumerate(sheet)]  # row numbers with gaps
+    model = _EveryPhone(on_duplicate)
+    for row, phones in rows:
+        model.feed(row, phones)
+    index = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
+    bounds = sorted({0, len(rows), *(cut for cut in cuts if cut < len(rows))})
+    for start, stop in itertools.pairwise(bounds):
+        unit = rows[start:stop]
+        index.add_claims(PhoneClaims.of([row for row, _ in unit], [phones for _, phones in unit]))
+    expected, primaries = model.verdicts()
+    assert index.finish() == expected
+    assert index.primaries() == primaries
+
+
+def test_claims_carry_phones_as_integers_and_back() -> None:
+    claims = PhoneClaims.of([2, 9], [(A, "+12025550123"), ("+4915112345678",)])
+    assert list(claims.rows) == [2, 9] and list(claims.counts) == [2, 1]
+    assert list(claims.phones) == [919845012345, 12025550123, 4915112345678]
+    assert pickle.loads(pickle.dumps(claims)) == claims

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from importer.checks.crossrow import CrossRowIndex, CrossRowVerdicts
+from importer.checks.crossrow import NO_CLAIMS, CrossRowIndex, CrossRowVerdicts
 from importer.checks.parallel import CheckedPart, Keep, check_table
 from importer.checks.row import RowChecker
 from importer.checks.spill import CheckedBatch, CheckedRow, Verdict, read_part
@@ -81,13 +81,13 @@ def check_rows(table: Table, checker: RowChecker, index: CrossRowIndex, *, worke
     try:
         for part in check_table(table, checker, Path(spill.name), workers=workers, keep=keep or Keep(),
                                 profile_dir=profile_dir, after_first_rows=first_dates is not None):
-            index.add_rows(part.numbers, part.phones)
+            index.add_claims(part.claims)
             others.extend(part.others)
             if part.dates is not None and dates is not None:
                 dates.merge(part.dates)  # in sheet order
             elif part.dates is not None:
                 dates = part.dates
-            parts.append(part._replace(numbers=[], phones=[], others=[], dates=None))  # the index has them now
+            parts.append(part._replace(claims=NO_CLAIMS, others=[], dates=None))  # the index has them now
             progress.advance(part.rows)
     except BaseException:
         spill.cleanup()
