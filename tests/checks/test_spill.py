@@ -4,6 +4,7 @@ batches back as they were written, their lines copied as they are."""
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from importer.checks import spill
 from importer.checks.crossrow import CrossRowVerdicts
-from importer.checks.spill import CELL_SEPARATOR, CheckedBatch
+from importer.checks.spill import CELL_SEPARATOR, CheckedBatch, read_part, write_part
 from importer.models import Row
 
 COLUMNS = ["Phone", "Name", "Notes"]
@@ -121,3 +122,18 @@ def test_phones_pack_when_they_can() -> None:
     assert spill.pack_phones([("+911",), (), ("+912", "+913")]) == "+911\x1e\x1e+912\x1f+913"
     assert spill.pack_phones([("+911",), ("",)]) == [("+911",), ("",)]
     assert spill.pack_phones([("+9\x1e1",)]) == [("+9\x1e1",)]
+
+
+@pytest.mark.parametrize("phones", [[("+919845012345",), ("+14155550100", "+919900012345"), ()],
+                                    [("+919845012345",), ("+14155550100",)], [(), ()]])
+def test_primaries_are_each_rows_first_phone_packed_or_not(tmp_path: Path, phones: list[tuple[str, ...]]) -> None:
+    batch = CheckedBatch(keep_cells=False)
+    batch.numbers = list(range(2, 2 + len(phones)))
+    batch.phones = phones
+    batch.verdicts = ["send"] * len(phones)
+    batch.ends = [0] * len(phones)
+    expected = [row[0] if row else "" for row in phones]
+    assert batch.primaries == expected
+    write_part(str(tmp_path / "part"), [batch])
+    (read,) = read_part(str(tmp_path / "part"))
+    assert read.primaries == expected and read.phones == phones

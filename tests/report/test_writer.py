@@ -302,9 +302,9 @@ def test_report_html_escapes_every_value_and_lists_the_first_issues(tmp_path: Pa
 
 def test_unchanged_rows_are_csv_lines_with_the_phone_kept_as_text(tmp_path: Path) -> None:
     writer = make_writer(tmp_path, dry_run=False)
-    writer.add_unchanged([(2, "+919876543210"), (5, "+14155550100")])
-    writer.add_unchanged([])
-    writer.add_unchanged([(7, 'odd,"phone"\n')])  # not E.164: quoted as the csv module quotes it
+    writer.add_unchanged([2, 5], ["+919876543210", "+14155550100"])
+    writer.add_unchanged([], [])
+    writer.add_unchanged([7], ['odd,"phone"\n'])  # not E.164: quoted as the csv module quotes it
     folder = writer.finish(summary_of([], dry_run=False, rows_total=3, valid=3, unchanged=3))
     text = (folder / "unchanged.csv").read_bytes().decode("utf-8-sig")
     assert text == "_row,customer_phone\r\n2,'+919876543210\r\n5,'+14155550100\r\n7,\"'odd,\"\"phone\"\"\n\"\r\n"

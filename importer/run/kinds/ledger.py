@@ -138,11 +138,17 @@ class SyncLedger:
         (the common case of a nightly run: told by one lookup a batch, without reading the rows back)."""
         if self.options.full:
             return set()
+        primaries, digests = batch.primaries, batch.digests
+        if batch.verdicts and batch.verdicts.count("send") == len(batch.verdicts):
+            stored = self.state.digests(self.job, primaries)  # a nightly batch: every row to send
+            self._unknown = set(primaries) - stored.keys()
+            found = stored.get
+            return {index for index, (phone, digest) in enumerate(zip(primaries, digests, strict=True))
+                    if found(phone) == digest}
         sent = [index for index, verdict in enumerate(batch.verdicts) if verdict == "send"]
-        stored = self.state.digests(self.job, [batch.phones[index][0] for index in sent])
-        # the batch's leads this job never confirmed: decide() has nothing to look up for them
-        self._unknown = {batch.phones[index][0] for index in sent} - stored.keys()
-        return {index for index in sent if stored.get(batch.phones[index][0]) == batch.digests[index]}
+        stored = self.state.digests(self.job, [primaries[index] for index in sent])
+        self._unknown = {primaries[index] for index in sent} - stored.keys()
+        return {index for index in sent if stored.get(primaries[index]) == digests[index]}
 
     def decide(self, row: CheckedRow, digest: bytes) -> Decided:
         """A row to send whose requests differ from those last confirmed (or that the job has never sent)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,12 +60,12 @@ class Recorder:
 
     # --- what the decide stage does not send -----------------------------------------------------------------
 
-    def unchanged(self, rows: list[tuple[int, str]]) -> None:
-        """Rows (number, phone) whose leads hold them already."""
+    def unchanged(self, numbers: Sequence[int], phones: Sequence[str]) -> None:
+        """Rows (by number, and customer phone) whose leads hold them already."""
         with self.lock:
-            self.summary.unchanged += len(rows)
-            self.writer.add_unchanged(rows)
-        self.progress.advance(len(rows))
+            self.summary.unchanged += len(numbers)
+            self.writer.add_unchanged(numbers, phones)
+        self.progress.advance(len(numbers))
 
     def resumed(self, row: Row, state: RowState) -> None:
         """A row a previous, interrupted run already finished: reported, not sent again."""
@@ -144,7 +145,7 @@ class Recorder:
             finally:
                 if alone is not None:  # a phone: the row was sent for its tasks alone
                     self.summary.unchanged += 1
-                    self.writer.add_unchanged([(row.number, alone)])
+                    self.writer.add_unchanged([row.number], [alone])
                     self.progress.advance(1)
                 else:
                     self.report(row, outcome.status, outcome.message)

@@ -250,10 +250,9 @@ class Delivery:
                 # a nightly rerun's batch: every row unchanged, reported at once, as the loop below would (a
                 # 1,000,000-row rerun's pass two, two interleaved pairs: 8.60 s of CPU against 8.84, 8.99 against
                 # 10.16; profiled, the loop's 1.2 µs a row in Python)
-                recorder.unchanged([(number, phones[0])
-                                    for number, phones in zip(batch.numbers, batch.phones, strict=True)])
+                recorder.unchanged(batch.numbers, batch.primaries)
                 continue
-            listed: list[tuple[int, str]] = []
+            listed: tuple[list[int], list[str]] = ([], [])
             for index, (number, verdict) in enumerate(zip(batch.numbers, batch.verdicts, strict=True)):
                 if verdict == "skipped":
                     continue
@@ -266,12 +265,13 @@ class Delivery:
                     self._not_reached(batch.row_at(index), state, recorder, selection)
                     continue
                 if index in unchanged and not selection.partial and not selection.resumes(state):
-                    listed.append((number, batch.phones[index][0]))
+                    listed[0].append(number)
+                    listed[1].append(batch.primaries[index])
                     continue
                 job = self._job(batch.row_at(index), batch.digests[index], state, recorder, selection)
                 if job is not None:
                     yield job
-            recorder.unchanged(listed)
+            recorder.unchanged(*listed)
 
     def _job(self, checked: CheckedRow, digest: bytes, state: RowState | None, recorder: Recorder,
              selection: Selection) -> Job | None:
@@ -297,7 +297,7 @@ class Delivery:
             alone = decided.unchanged and bool(checked.tasks)  # the lead is unchanged, its tasks are not
             if decided.unchanged and not alone:
                 self.summary.unchanged += 1
-                self.writer.add_unchanged([(checked.number, checked.phones[0])])
+                self.writer.add_unchanged([checked.number], [checked.phones[0]])
                 return None
             recorder.expect(row, decided.pending)
             recorder.tasks.expect(checked.number, checked.phones[0], checked.tasks, digest if alone else None)
