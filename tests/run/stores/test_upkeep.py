@@ -82,3 +82,31 @@ def test_rotation_keeps_the_last_three(state: SyncState) -> None:
     kept = sorted(Path(f"{state.where}.backups").glob("*.sqlite"))
     assert kept == sorted(path for path in made if path is not None)[-3:]
     assert all(len(leads(path)) == 300 for path in kept)
+
+
+def test_the_oldest_backup_goes_before_the_new_one_is_written(state: SyncState,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = Path(f"{state.where}.backups")
+    made = [rotate_backup(state) for _ in range(3)]
+    held_while_copying: list[int] = []
+    copy = upkeep.shutil.copyfile
+
+    def counting_copy(source: Path, dest: Path) -> Path:
+        held_while_copying.append(len(list(folder.glob("*.sqlite"))))
+        return copy(source, dest)
+
+    monkeypatch.setattr(upkeep.shutil, "copyfile", counting_copy)
+    newest = rotate_backup(state)
+    assert held_while_copying == [2]  # never more than three copies on the disk
+    assert sorted(folder.glob("*.sqlite")) == [*sorted(p for p in made if p is not None)[1:], newest]
+
+    def full_disk(source: Path, dest: Path) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(upkeep.shutil, "copyfile", full_disk)
+    monkeypatch.setattr(upkeep, "_copy_settled_file", lambda db, dest: full_disk(db.path, dest))
+    with pytest.raises(upkeep.ConfigError, match="No space left"):
+        rotate_backup(state)
+    kept = sorted(folder.glob("*.sqlite"))  # the two newest are left, whole
+    assert len(kept) == 2 and kept[-1] == newest and all(len(leads(path)) == 300 for path in kept)
+    assert not list(folder.glob(".*partial"))
