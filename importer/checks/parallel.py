@@ -93,14 +93,19 @@ def check_unit(checker: RowChecker, batches: Iterable[list[Row]] | Iterable[Reco
                 batch = check_batch(checker, rows, keep)
             if dates is not None:
                 dates.add_failures(batch.issues)
-            for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
-                if verdict == "send":
-                    numbers.append(number)
-                    phones.append(row_phones)
-                elif row_phones:
-                    others.append(row_phones[0])
+            bad = batch.verdicts.count("invalid")
+            if not bad:  # most batches: every row's phones go to the cross-row index, with no loop here
+                numbers.extend(batch.numbers)
+                phones.extend(batch.phones)
+            else:
+                for number, row_phones, verdict in zip(batch.numbers, batch.phones, batch.verdicts, strict=True):
+                    if verdict == "send":
+                        numbers.append(number)
+                        phones.append(row_phones)
+                    elif row_phones:
+                        others.append(row_phones[0])
             total += len(batch)
-            invalid += batch.verdicts.count("invalid")
+            invalid += bad
             yield batch
 
     with acyclic():  # reading, checking and spilling a unit makes no reference cycle
