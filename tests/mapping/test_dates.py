@@ -209,3 +209,39 @@ def test_any_form_of_a_day_reads_back_as_that_day(day: date, zone: ZoneInfo, for
     wall = datetime(day.year, day.month, day.day, 12)
     text = write(wall, zone)
     assert as_date(text, order, zone) == day.isoformat(), text
+
+
+#: Texts of the shape read by parts (``23/03/2026 18:45``) and near it: any day and month numbers, days that do
+#: not exist, hours and minutes out of range, other separators and spacing.
+near_day_and_time = st.builds(
+    lambda day, sep, month, year, gap, hour, minute: f"{day}{sep}{month}{sep}{year}{gap}{hour}:{minute}",
+    st.sampled_from(["1", "01", "9", "12", "13", "29", "30", "31", "32", "00", "123"]),
+    st.sampled_from(["/", "-", ".", "/ "]),
+    st.sampled_from(["1", "02", "2", "12", "13", "0"]),
+    st.sampled_from(["2024", "2026", "1900", "0001", "9999", "26"]),
+    st.sampled_from([" ", "  ", "T", ", ", " at "]),
+    st.sampled_from(["0", "00", "9", "18", "23", "24", "123"]),
+    st.sampled_from(["00", "45", "59", "60", "5", "30:15"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(near_day_and_time, min_size=1, max_size=6), kind=st.sampled_from(["date", "datetime"]),
+       order=st.sampled_from(["dmy", "mdy", None]), zone=st.sampled_from(ZONES))
+def test_a_date_and_time_read_by_its_parts_reads_as_the_whole_text(texts: list[str], kind: str,
+                                                                    order: Order | None, zone: ZoneInfo) -> None:
+    by_parts, whole = DateReader(kind, zone), DateReader(kind, zone)
+    if order is not None:
+        by_parts.decide("c", order)
+        whole.decide("c", order)
+    for text in texts * 2:  # the second time, from the remembered parts
+        assert by_parts.convert(text, "c") == whole._read(text, "c"), text
+
+
+def test_the_common_date_and_time_is_read_by_its_parts() -> None:
+    reader = DateReader("datetime", KOLKATA)
+    reader.decide("c", "dmy")
+    assert reader._by_parts("23/03/2026 18:45", "c") == ("2026-03-23T13:15:00Z", "")
+    assert reader._by_parts("31/02/2026 18:45", "c") is None  # no such day: read whole, which says why
+    assert reader.convert("31/02/2026 18:45", "c")[0] is None
+    assert reader._by_parts("23/03/2026 6:45 PM", "c") is None  # another shape: read whole
+    assert reader.convert("23/03/2026 6:45 PM", "c") == ("2026-03-23T13:15:00Z", "")
