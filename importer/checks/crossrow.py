@@ -84,10 +84,11 @@ class CrossRowIndex:
     """Who owns which phone, decided once every row has been seen.
 
     A phone no other row (and no other place in its own row) has cannot take part in any cross-row verdict, so
-    only the rows holding a repeated phone are walked in sheet order by :meth:`add`'s rules; the repeated phones
-    are found by sorting every phone once. ``benchmarks/bench_validate.py``'s 1,400,000 phones: 1.04 s of this
-    process's CPU with a dict of every phone fed a row at a time, 0.15 s sorting each unit's phones as it comes
-    (while the checking processes work) and merging the sorted units at the end (0.03 s)."""
+    only the rows holding a repeated phone are walked, in sheet order, by the rules (:meth:`_claim`); the repeated
+    phones are found by sorting every phone once. ``benchmarks/bench_validate.py``'s 1,400,000 phones, profiled:
+    1.04 s of this process's CPU with a dict of every phone fed a row at a time; now 0.03 s sorting each unit's
+    phones as it comes (while the checking processes work) and 0.07 s finding the repeated ones at the end.
+    numpy is imported with the first unit, while the checking processes work, not when the importer starts."""
 
     def __init__(self, on_duplicate: OnDuplicate = "last", phone_column: str = "customer_phone",
                  add_phones_column: str = "add_phones") -> None:

@@ -177,8 +177,8 @@ class CheckedBatch:
     @property
     def primaries(self) -> list[str]:
         """Per row, its customer phone ("" for a row without one). A sync's pass two looks up each lead by it:
-        taken from the packed text without a tuple a row (a 1,000,000-row rerun's pass two: 0.45 µs a row for
-        the three lists of primaries it made from :attr:`phones`, 0.11 µs for this one)."""
+        taken from the packed text without a tuple a row, once (a 1,000,000-row sync's pass two, profiled: 2.3-2.7
+        s unpacking every row's phones and taking the first three times over, 0.26 s for this list)."""
         if self._primaries is None:
             if self._phones is None and self._packed_phones is not None:
                 self._primaries = primary_phones(self._packed_phones)

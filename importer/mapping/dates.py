@@ -183,9 +183,9 @@ class DateReader:
         """A date and time written ``23/03/2026 18:45`` (two numbers and a year in the column's order, a space,
         hours and minutes) from its date and its time, each read once: a column of them holds many more distinct
         values than days or times (34,000 a checking process in ``benchmarks/bench_validate.py --dates``; 27,333
-        distinct values of a year at Asia/Kolkata: 5.5 µs each read whole, 2.75 µs from its parts). None for any other text, or a part that is not a date or a
-        time: :meth:`_read` then reads it whole, and says why (``tests/mapping/test_dates.py`` holds the two
-        readings equal)."""
+        distinct values of a year at Asia/Kolkata: 5.5 µs each read whole, 2.75 µs from its parts). None for any
+        other text, or a part that is not a date or a time: :meth:`_read` then reads it whole, and says why
+        (``tests/mapping/test_dates.py`` holds the two readings equal)."""
         order = self.orders.get(column)
         day_text, space, clock_text = text.partition(" ")
         if order is None or not space:

@@ -139,8 +139,9 @@ class SyncLedger:
         if self.options.full:
             return set()
         primaries, digests = batch.primaries, batch.digests
-        if batch.verdicts and batch.verdicts.count("send") == len(batch.verdicts):
-            stored = self.state.digests(self.job, primaries)  # a nightly batch: every row to send
+        if batch.verdicts and batch.verdicts.count("send") == len(batch.verdicts):  # a nightly batch: all to send
+            stored = self.state.digests(self.job, primaries)
+            # the batch's leads this job never confirmed: decide() has nothing to look up for them
             self._unknown = set(primaries) - stored.keys()
             found = stored.get
             return {index for index, (phone, digest) in enumerate(zip(primaries, digests, strict=True))

@@ -140,15 +140,16 @@ def rotate_backup(state: SyncState, keep: int = KEEP_BACKUPS) -> Path | None:
     """After a finished real run: a backup beside the state file (``<name>.backups/``), the last ``keep`` kept.
     A PostgreSQL state is the database's to back up: None.
 
-    The oldest backups go first, so the disk never holds more than ``keep`` of them (a state as large as the disk
-    has room for ``keep`` copies of) and the new copy takes the memory the removed one held: writing the new
-    pages of a 471 MB state after the old ones were dropped took 0.13-0.18 s, against 0.46-1.56 s while the
-    system still held the old file's pages (``benchmarks/bench_sync.py --first-night built``'s state, copies back
-    to back). A backup that then fails leaves the ``keep - 1`` newest."""
+    The oldest backups go first, so the disk never holds more than ``keep`` of them, even while the new one is
+    written, and the new copy takes the memory the removed one held: writing the pages of a 471 MB state after the
+    oldest copy was removed took 0.13-0.18 s, against 0.46-1.56 s while the system still held that copy's pages
+    (``benchmarks/bench_sync.py --first-night built``'s state, copies back to back). A backup that then fails
+    leaves the ``keep - 1`` newest."""
     if not isinstance(state.db, SqliteDatabase):
         return None
     folder = state.db.path.with_name(f"{state.db.path.name}.backups")
-    for old in sorted(folder.glob(f"{state.db.path.stem}-*.sqlite"))[:-(keep - 1) or None]:
+    made = sorted(folder.glob(f"{state.db.path.stem}-*.sqlite"))
+    for old in made[:max(len(made) - (keep - 1), 0)]:
         old.unlink(missing_ok=True)
     return backup_state(state, folder / f"{state.db.path.stem}-{_stamp()}.sqlite")
 
