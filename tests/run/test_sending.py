@@ -208,8 +208,9 @@ def test_401_stops_the_run_after_exactly_one_request() -> None:
     with pytest.raises(AuthError, match="UnAuthorized"):
         s.run((job(n) for n in range(1, 1000)), recorder.on_start, recorder.on_outcome)
     assert len(client.calls) == 1
-    assert recorder.started == [1]
-    assert recorder.outcomes[1].status == "failed" and recorder.outcomes[1].http_status == 401
+    (first,) = recorder.started  # one job alone went through the gate (whichever worker reached it first)
+    assert list(recorder.outcomes) == [first]
+    assert recorder.outcomes[first].status == "failed" and recorder.outcomes[first].http_status == 401
 
 
 def test_401_after_the_gate_opened_lets_in_flight_requests_finish() -> None:
@@ -360,8 +361,8 @@ def test_an_unreachable_server_stops_the_run_after_the_first_rows_retries() -> N
             (job(n) for n in range(1, 1000)), recorder.on_start, recorder.on_outcome
         )
     assert len(client.calls) == 3
-    assert recorder.started == [1]
-    assert recorder.outcomes[1].status == "failed"
+    (first,) = recorder.started  # one job alone went through the gate (whichever worker reached it first)
+    assert list(recorder.outcomes) == [first] and recorder.outcomes[first].status == "failed"
 
 
 def test_a_first_503_opens_the_pool() -> None:
