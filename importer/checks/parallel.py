@@ -12,6 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -33,6 +35,7 @@ from importer.report.tasklines import task_line
 from importer.sources.chunks import Chunk, plan_chunks, read_chunk_records
 from importer.sources.delimited import DelimitedTable, Records
 from importer.sources.table import Table, row_factory
+from importer.threads import only_fork_safe_threads
 
 T = TypeVar("T")
 
@@ -206,6 +209,19 @@ def default_workers(table: Table) -> int:
     return max(1, min(4, cores)) if size >= PARALLEL_THRESHOLD_BYTES and cores > 1 else 1
 
 
+def start_method(profile_dir: str | None = None) -> str:
+    """How the checking processes start: forked from this process on Linux while it runs no thread but those
+    marked :func:`~importer.threads.fork_safe` (the run's heartbeat) and is not being profiled, so that they do
+    not import the importer again (the 1,000,000-row dry run of ``benchmarks/bench_validate.py``, three
+    interleaved pairs: 5.56-5.71 s against 5.86-6.05 s spawned, 0.3-0.6 s less of the checking processes' CPU);
+    spawned anywhere else: a fork copies the locks that other threads may hold at that moment (the page's server,
+    a progress bar's monitor, the in-process sandbox), macOS's system libraries do not survive one, Windows has
+    none, and a profiler would be copied into each child."""
+    if sys.platform == "linux" and hasattr(os, "fork") and profile_dir is None and only_fork_safe_threads():
+        return "fork"
+    return "spawn"
+
+
 def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: int = 1,
                 keep: Keep = Keep(), profile_dir: str | None = None,
                 after_first_rows: bool = False) -> Iterator[CheckedPart]:
@@ -223,10 +239,12 @@ def check_table(table: Table, checker: RowChecker, parts_dir: Path, *, workers: 
             yield check_unit(checker, [batch], next(names), keep, seen, after_first_rows)
         return
     chunks = plan_chunks(table) if isinstance(table, DelimitedTable) else None
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(checker, table if chunks is not None else None, keep, profile_dir,
-                                       after_first_rows)) as pool:
+    context = multiprocessing.get_context(start_method(profile_dir))
+    with warnings.catch_warnings(), ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker,
+            initargs=(checker, table if chunks is not None else None, keep, profile_dir, after_first_rows)) as pool:
+        # Python 3.12+ warns of any fork beside another thread: the only others are fork_safe (start_method)
+        warnings.filterwarnings("ignore", r"This process .* is multi-threaded, use of fork\(\)", DeprecationWarning)
         units: Iterable[Chunk | list[Row]] = chunks if chunks is not None else table.batches()
         yield from _in_order((pool.submit(_check_in_worker, unit, next(names)) for unit in units), workers * 2)
 

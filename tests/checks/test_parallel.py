@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from importer.checks import parallel
 from importer.errors import ConfigError
 from importer.run.context.options import RunOptions
+from importer.run.engine.heartbeat import Heartbeat
 from importer.run.journey.pipeline import Importer
 from importer.sources import chunks
+from importer.threads import only_fork_safe_threads
 
 MAPPING = """\
 version: 1
@@ -45,8 +50,12 @@ def report(sheet: Path, mapping: Path, out: Path, workers: int, on_duplicate: st
     return summary, payloads, issues
 
 
+@pytest.mark.parametrize("start", [pytest.param("fork", marks=pytest.mark.skipif(
+    sys.platform != "linux", reason="checking processes are forked on Linux only")), "spawn"])
 @pytest.mark.parametrize("on_duplicate", ["last", "error"])
-def test_two_workers_write_the_same_report_as_one(tmp_path: Path, monkeypatch, on_duplicate: str) -> None:
+def test_two_workers_write_the_same_report_as_one(tmp_path: Path, monkeypatch, on_duplicate: str,
+                                                  start: str) -> None:
+    monkeypatch.setattr("importer.checks.parallel.start_method", lambda profile_dir=None: start)
     monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)  # many ranges from a small file
     planned = []
     real_plan = chunks.plan_chunks
@@ -119,3 +128,23 @@ def test_repeated_dates_are_cited_at_their_first_rows(tmp_path: Path, monkeypatc
     undecided = dated_report(tmp_path, [ambiguous[i % 3] for i in range(6000)], workers)
     assert isinstance(undecided, str)
     assert "'03/04/2024' in row 2 and '05/06/2024' in row 3" in undecided
+
+
+def test_checking_processes_are_forked_only_beside_threads_that_allow_it(monkeypatch) -> None:
+    main = threading.main_thread()
+    with Heartbeat(interval=60) as heartbeat:  # it only waits and logs
+        assert heartbeat._thread is not None
+        assert only_fork_safe_threads([main, heartbeat._thread])
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        assert not only_fork_safe_threads([main, other])  # a thread that might hold a lock the children need
+    finally:
+        done.set()
+        other.join()
+    monkeypatch.setattr(parallel, "only_fork_safe_threads", lambda: True)
+    assert parallel.start_method() == ("fork" if sys.platform == "linux" else "spawn")
+    assert parallel.start_method(profile_dir="/tmp/profiles") == "spawn"  # a profiler is not copied
+    monkeypatch.setattr(parallel, "only_fork_safe_threads", lambda: False)
+    assert parallel.start_method() == "spawn"

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from importer.threads import start_small
+from importer.threads import fork_safe, start_small
 
 __all__ = ["HEARTBEAT_S", "Heartbeat"]
 
@@ -43,7 +43,7 @@ class Heartbeat:
 
     def start(self) -> Heartbeat:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+            self._thread = fork_safe(threading.Thread(target=self._beat, name="heartbeat", daemon=True))
             start_small(self._thread, STACK_BYTES)  # it only waits and logs
         return self
 
