@@ -67,17 +67,29 @@ class _Unit:
         self.phones = np.frombuffer(claims.phones, dtype=np.int64)
         self.order = np.argsort(self.phones, kind="stable")
         self.sorted = self.phones[self.order]
+        self.starts = np.cumsum(self.counts) - self.counts  # where each row's phones start
         self.involved = np.zeros(len(self.rows), dtype=bool)
 
-    def owners(self) -> Any:
-        """For each phone, the index of its row."""
+    def mark_involved(self, repeated: Any) -> bool:
+        """Mark the rows holding any of the ``repeated`` phones (sorted); whether there are any."""
         import numpy as np
 
-        return np.repeat(np.arange(len(self.rows)), self.counts)
+        at = np.minimum(np.searchsorted(repeated, self.sorted), len(repeated) - 1)
+        hit = repeated[at] == self.sorted
+        if not hit.any():
+            return False
+        owners = np.repeat(np.arange(len(self.rows)), self.counts)  # each phone's row
+        self.involved[owners[self.order[hit]]] = True
+        return True
 
-    def row_phones(self, index: int, starts: Any) -> tuple[str, ...]:
-        start = int(starts[index])
-        return tuple(f"+{phone}" for phone in self.phones[start:start + int(self.counts[index])].tolist())
+    def involved_rows(self) -> Iterator[tuple[int, tuple[str, ...]]]:
+        for index in self.involved.nonzero()[0].tolist():
+            start = int(self.starts[index])
+            phones = self.phones[start:start + int(self.counts[index])].tolist()
+            yield int(self.rows[index]), tuple(f"+{phone}" for phone in phones)
+
+    def uninvolved_primaries(self) -> list[str]:
+        return [f"+{phone}" for phone in self.phones[self.starts[~self.involved]].tolist()]
 
 
 class CrossRowIndex:
@@ -110,10 +122,6 @@ class CrossRowIndex:
             self._loose[0].append(row)
             self._loose[1].append(phones)
 
-    def add_rows(self, rows: list[int], phones: list[tuple[str, ...]]) -> None:
-        """:meth:`add` for the valid rows of a unit, in sheet order."""
-        self.add_claims(PhoneClaims.of(rows, phones))
-
     def add_claims(self, claims: PhoneClaims) -> None:
         """The claims of the valid rows of the next unit, in sheet order."""
         self._flush()
@@ -128,13 +136,10 @@ class CrossRowIndex:
 
     def primaries(self) -> set[str]:
         """Every customer phone fed so far."""
-        import numpy as np
-
         self._flush()
         claimed = {phone for phone, owner in self._owner.items() if owner > 0}
         for unit in self._units:
-            starts = np.cumsum(unit.counts) - unit.counts
-            claimed.update(f"+{phone}" for phone in unit.phones[starts[~unit.involved]].tolist())
+            claimed.update(unit.uninvolved_primaries())
         return claimed
 
     def finish(self) -> CrossRowVerdicts:
@@ -159,16 +164,9 @@ class CrossRowIndex:
         repeated = np.unique(merged[1:][merged[1:] == merged[:-1]])
         if not len(repeated):
             return
-        last = len(repeated) - 1
         for unit in self._units:
-            at = np.minimum(np.searchsorted(repeated, unit.sorted), last)
-            hit = repeated[at] == unit.sorted
-            if not hit.any():
-                continue
-            unit.involved[unit.owners()[unit.order[hit]]] = True
-            starts = np.cumsum(unit.counts) - unit.counts
-            for index in np.flatnonzero(unit.involved).tolist():
-                yield int(unit.rows[index]), unit.row_phones(index, starts)
+            if unit.mark_involved(repeated):
+                yield from unit.involved_rows()
 
     def _claim(self, row: int, phones: tuple[str, ...]) -> None:
         """One row's claims, in sheet order, by the rules the verdicts follow."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -134,7 +135,7 @@ class DateReader:
     hit costs a dict lookup instead of a parse (1,000,000 rows with two date columns: ~7 s less to check).
     """
 
-    __slots__ = ("kind", "zone", "date_format", "format_order", "orders", "_cache", "_days", "_clocks")
+    __slots__ = ("kind", "zone", "date_format", "format_order", "orders", "_cache")
 
     CACHE_SIZE = 50_000
 
@@ -145,8 +146,6 @@ class DateReader:
         self.format_order = format_order(date_format) if date_format else None
         self.orders: dict[str, Order] = {}
         self._cache: dict[str, dict[str, tuple[str | None, str]]] = {}
-        self._days: dict[str, dict[str, date | None]] = {}  # a column's date parts, read once (see _by_parts)
-        self._clocks: dict[str, tuple[int, int] | None] = {}
 
     def __repr__(self) -> str:
         return f"DateReader({self.kind!r}, {self.zone.key!r}, date_format={self.date_format!r}, {self.orders!r})"
@@ -158,7 +157,6 @@ class DateReader:
         else:
             self.orders[column] = order
         self._cache.pop(column, None)
-        self._days.pop(column, None)
 
     def convert(self, text: str, column: str) -> tuple[str | None, str]:
         """(the text to send, "") or (None, why the cell is not a date)."""
@@ -183,29 +181,14 @@ class DateReader:
         """A date and time written ``23/03/2026 18:45`` (two numbers and a year in the column's order, a space,
         hours and minutes) from its date and its time, each read once: a column of them holds many more distinct
         values than days or times (34,000 a checking process in ``benchmarks/bench_validate.py --dates``; 27,333
-        distinct values of a year at Asia/Kolkata: 5.5 µs each read whole, 2.75 µs from its parts). None for any
+        distinct values of a year at Asia/Kolkata: 5.3-5.5 µs each read whole, 2.75-2.8 µs from its parts). None for any
         other text, or a part that is not a date or a time: :meth:`_read` then reads it whole, and says why
         (``tests/mapping/test_dates.py`` holds the two readings equal)."""
         order = self.orders.get(column)
         day_text, space, clock_text = text.partition(" ")
         if order is None or not space:
             return None
-        days = self._days.get(column)
-        if days is None:
-            days = self._days[column] = {}
-        if day_text in days:
-            day = days[day_text]
-        else:
-            if len(days) >= self.CACHE_SIZE:
-                days.clear()
-            day = days[day_text] = _day_part(day_text, order)
-        clocks = self._clocks
-        if clock_text in clocks:
-            clock = clocks[clock_text]
-        else:
-            if len(clocks) >= self.CACHE_SIZE:
-                clocks.clear()
-            clock = clocks[clock_text] = _clock_part(clock_text)
+        day, clock = _day_part(day_text, order), _clock_part(clock_text)
         if day is None or clock is None:
             return None
         if self.kind == "date":
@@ -242,6 +225,7 @@ class DateReader:
                 "or an Excel serial number)")
 
 
+@lru_cache(maxsize=DateReader.CACHE_SIZE)  # pure: each date part is read once
 def _day_part(text: str, order: Order) -> date | None:
     """The date of ``03/04/2024`` in ``order``; None for any other text or a day that does not exist."""
     match = _DAY_PART.fullmatch(text)
@@ -255,6 +239,7 @@ def _day_part(text: str, order: Order) -> date | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def _clock_part(text: str) -> tuple[int, int] | None:
     """(hours, minutes) of ``18:45``; None for any other text or a time that does not exist."""
     match = _CLOCK.fullmatch(text)

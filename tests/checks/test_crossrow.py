@@ -82,8 +82,8 @@ def test_a_unit_fed_at_once_decides_as_rows_fed_one_by_one(on_duplicate: str) ->
             (11, ("+919000000001", "+919000000002")), (12, ("+919000000002",)), (13, ("+919000000003", C))]
     one_by_one = index_of(rows, on_duplicate)
     at_once = CrossRowIndex(on_duplicate, "Phone", "Mobile")  # type: ignore[arg-type]
-    at_once.add_rows([row for row, _ in rows[:3]], [phones for _, phones in rows[:3]])
-    at_once.add_rows([row for row, _ in rows[3:]], [phones for _, phones in rows[3:]])
+    at_once.add_claims(PhoneClaims.of([row for row, _ in rows[:3]], [phones for _, phones in rows[:3]]))
+    at_once.add_claims(PhoneClaims.of([row for row, _ in rows[3:]], [phones for _, phones in rows[3:]]))
     assert at_once.finish() == one_by_one.finish()
     assert at_once.primaries() == one_by_one.primaries() == {A, B, D, "+919000000001"}
 
