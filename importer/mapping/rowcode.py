@@ -69,7 +69,9 @@ class _Writer:
         """The steps of one plan, writing into the dict named ``into``."""
         column = plan.column
         shape = type(plan)
-        if shape is ScalarPlan and column is not None and plan.memo is not None:
+        if shape is ScalarPlan and column is not None and (plan.memo is not None or plan.as_is):
+            # (as it is: the address's text fields; called, each made a dict of the record's cells: 1.1 µs a row of
+            # benchmarks/bench_validate.py's sheet with its Since column sent as address.text)
             self._remembered_scalar(plan, column, into)
         elif (shape is ScalarPlan and column is None and plan.template is not None and self.positions is not None
               and (plan.as_is or plan.memo is not None) and template_by_position(plan.template, self.positions)):

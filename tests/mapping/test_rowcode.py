@@ -34,6 +34,7 @@ fields:
   address.text: {column: Since, type: date}
   address.additional: {template: "{City}"}
   address.latitude: {value: "12.97"}
+  address.initials: {column: Firm, default: NA}
   source_type: {value: CSV_UPLOAD}
 """
 
@@ -85,3 +86,13 @@ def test_the_code_names_nothing_of_the_mapping_file(tmp_path: Path) -> None:
     assert not any(isinstance(constant, str) and ("import" in constant or "First" in constant)
                    for constant in code.co_consts)
     assert mapping.apply(Row(2, {"Phone": "1", "'); import os #": "Asha"}))[0]["first_name"] == "Asha"
+
+
+def test_text_of_the_address_is_read_in_place(tmp_path: Path) -> None:
+    """A part of the address sent as it is reads its cell by position, as a top-level field does: no dict of the
+    record's cells is made for it (the plan's own fill would need one)."""
+    mapping = mapping_at(tmp_path, "version: 1\nfields:\n  customer_phone: Phone\n  address.text: Street\n")
+    apply = mapping.record_apply(["Phone", "Street"])
+    assert "cellsof" not in " ".join(apply.__code__.co_varnames + apply.__code__.co_names)
+    assert apply(["9876543210", " 12 MG Road "], 2)[0]["address"] == {"text": "12 MG Road"}
+    assert "address" not in apply(["9876543210", " "], 3)[0]
