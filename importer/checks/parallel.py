@@ -129,7 +129,7 @@ def check_records(checker: RowChecker, records: Records, header: list[str], keep
     batch = _checked(map(checker.record_check(header), records.cells, records.numbers), records.numbers, keep)
     if keep.columns is not None:
         if keep.columns == header:
-            batch.keep_records(records.cells)
+            batch.keep_records(records.cells, records.text)
         else:
             make_row = row_factory(header)
             batch.keep_cells(map(make_row, records.numbers, records.cells), keep.columns)

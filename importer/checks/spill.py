@@ -18,14 +18,15 @@ import os
 import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import repeat
 from operator import itemgetter
 from typing import IO, Any, Literal, NamedTuple
 
 from importer.checks.crossrow import CrossRowVerdicts
+from importer.checks.packing import pack_phones, primary_phones, unpack_phones
 from importer.models import Issue, Row
 from importer.report.payloads import parse_payload_lines
 from importer.report.tasklines import parse_task_lines
+from importer.sources.delimited import RecordsText
 
 #: Between the cells of a row kept as one text (:meth:`CheckedBatch.keep_cells`): the ASCII unit separator.
 CELL_SEPARATOR = "\x1f"
@@ -142,8 +143,8 @@ class CheckedBatch:
     Iterating a batch gives its rows as :class:`CheckedRow`; ``issues`` holds only the rows that have some.
     """
 
-    __slots__ = ("numbers", "_phones", "_packed_phones", "_primaries", "verdicts", "issues", "cells", "_lines",
-                 "_spilled", "ends", "digests", "tasks")
+    __slots__ = ("numbers", "_phones", "_packed_phones", "_primaries", "verdicts", "issues", "_cells", "_cells_text",
+                 "_lines", "_spilled", "ends", "digests", "tasks")
 
     def __init__(self, keep_cells: bool) -> None:
         self.numbers: list[int] = []
@@ -152,8 +153,8 @@ class CheckedBatch:
         self._primaries: list[str] | None = None
         self.verdicts: list[Verdict] = []
         self.issues: dict[int, tuple[Issue, ...]] = {}
-        #: Per row, its cells as one text (:meth:`keep_cells`), or as a tuple when a cell holds the separator.
-        self.cells: list[str | tuple[str, ...]] | None = [] if keep_cells else None
+        self._cells: list[str | tuple[str, ...]] | None = [] if keep_cells else None
+        self._cells_text: RecordsText | None = None  # the records' text, while _cells is None
         self._lines: bytes | None = b""
         self._spilled: SpilledLines | None = None  # where the lines are while _lines is None
         self.ends: list[int] = []
@@ -185,6 +186,17 @@ class CheckedBatch:
             else:
                 self._primaries = [phones[0] if phones else "" for phones in self.phones]
         return self._primaries
+
+    @property
+    def cells(self) -> list[str | tuple[str, ...]] | None:
+        """Per row, its cells as one text (:meth:`keep_cells`), or as a tuple when a cell holds the separator (or
+        when read again from the records' text: :meth:`keep_records`); None when the batch keeps no cells."""
+        if self._cells is None and self._cells_text is not None:
+            self._cells = list(map(tuple, self._cells_text.records()))
+            if len(self._cells) != len(self.numbers):
+                raise ValueError(f"rows {self.numbers[0]}-{self.numbers[-1]}: their text holds {len(self._cells)} "
+                                 f"records")
+        return self._cells
 
     @property
     def lines(self) -> bytes:
@@ -223,9 +235,13 @@ class CheckedBatch:
                 pass
             self.cells.append(tuple(row.cells.get(column, "") for column in columns))
 
-    def keep_records(self, records: Iterable[Sequence[str]]) -> None:
-        """:meth:`keep_cells` of records whose cells are those of the columns kept, in their order."""
+    def keep_records(self, records: Iterable[Sequence[str]], text: RecordsText | None = None) -> None:
+        """:meth:`keep_cells` of records whose cells are those of the columns kept, in their order; with their
+        ``text``, that text alone, read again into cells only when they are asked for (:class:`RecordsText`)."""
         assert self.cells is not None
+        if text is not None and not self._cells:
+            self._cells, self._cells_text = None, text
+            return
         join = CELL_SEPARATOR.join
         for record in records:
             joined = join(record)
@@ -294,51 +310,15 @@ class CheckedBatch:
         return [issue for number in self.numbers if number in self.issues for issue in self.issues[number]]
 
     def __getstate__(self) -> tuple[Any, ...]:
-        return (self.numbers, self.phones, self.verdicts, self.issues, self.cells, self.lines, self.ends, self.digests,
+        cells = self._cells_text if self._cells is None and self._cells_text is not None else self._cells
+        return (self.numbers, self.phones, self.verdicts, self.issues, cells, self.lines, self.ends, self.digests,
                 self.tasks)
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
-        (self.numbers, self._phones, self.verdicts, self.issues, self.cells, self._lines, self.ends,
+        (self.numbers, self._phones, self.verdicts, self.issues, cells, self._lines, self.ends,
          self.digests, self.tasks) = state
+        self._cells, self._cells_text = (None, cells) if isinstance(cells, RecordsText) else (cells, None)
         self._spilled = self._packed_phones = self._primaries = None
-
-
-#: Between the phones of a row, and between rows, in a part's text of a batch's phones (:func:`pack_phones`).
-PHONE_SEPARATOR, ROW_SEPARATOR = "\x1f", "\x1e"
-
-
-def pack_phones(phones: list[tuple[str, ...]]) -> str | list[tuple[str, ...]]:
-    """The phones of a batch's rows as one text, when :func:`unpack_phones` gives them back exactly (else as they
-    are). One object instead of one a row: reading a part back makes no object a row (the garbage collector then
-    has nothing to scan) and a dry run, which does not look at the phones, never splits it (pass two of the
-    1,000,000-row dry run of ``benchmarks/bench_validate.py``: 0.44-0.52 s of CPU → 0.26-0.27 s)."""
-    if not phones or ("",) in phones:
-        return phones  # no row, or a lone empty phone: its text would read back as a row without phones
-    try:
-        packed = ROW_SEPARATOR.join(map(PHONE_SEPARATOR.join, phones))
-    except TypeError:
-        return phones
-    if (packed.count(ROW_SEPARATOR) != len(phones) - 1
-            or packed.count(PHONE_SEPARATOR) != sum(map(len, phones)) - len(phones) + phones.count(())):
-        return phones  # a phone holds a separator
-    return packed
-
-
-def unpack_phones(packed: str) -> list[tuple[str, ...]]:
-    """The phones :func:`pack_phones` packed."""
-    rows = packed.split(ROW_SEPARATOR)
-    phones: list[tuple[str, ...]] = list(map(tuple, map(str.split, rows, repeat(PHONE_SEPARATOR))))
-    if "" in rows:
-        return [phone if row else () for row, phone in zip(rows, phones, strict=True)]
-    return phones
-
-
-def primary_phones(packed: str) -> list[str]:
-    """The first phone of each row :func:`pack_phones` packed ("" for a row without phones)."""
-    rows = packed.split(ROW_SEPARATOR)
-    if PHONE_SEPARATOR not in packed:
-        return rows
-    return [row.partition(PHONE_SEPARATOR)[0] for row in rows]
 
 
 def row_digest(bodies: Iterable[bytes]) -> bytes:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from importer.models import Row
-from importer.sources.delimited import DelimitedTable, Records, _read_error, _reader
+from importer.sources.delimited import DelimitedTable, Records, RecordsText, _read_error, _reader
 from importer.sources.table import row_factory
 
 #: Encodings whose quote and newline bytes never appear inside another character.
@@ -128,5 +128,10 @@ def read_chunk_records(table: DelimitedTable, chunk: Chunk, size: int = 5000) ->
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise _read_error(table, exc, chunk.first_row) from None
-    records = _reader(io.StringIO(text, newline=""), table.delimiter)
-    yield from table.records_in(records, chunk.first_row - 1, size)
+    stream = io.StringIO(text, newline="")
+    start, width = 0, len(table.columns)
+    # The reader takes a record's lines as it reads it, so after a batch's last record the stream is at its end.
+    for batch in table.records_in(_reader(stream, table.delimiter), chunk.first_row - 1, size):
+        end = stream.tell()
+        yield batch._replace(text=RecordsText(text[start:end], table.delimiter, width))
+        start = end

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.sources import open_table
-from importer.sources.chunks import plan_chunks, read_chunk, records_in
+from importer.sources.chunks import plan_chunks, read_chunk, read_chunk_records, records_in
 
 MESSY = (
     'Phone,Name,Notes\r\n'
@@ -43,6 +43,26 @@ def test_chunks_match_the_stream(tmp_path: Path, size: int, encoding: str) -> No
     expected = streamed(path)
     assert [n for n, _ in expected] == [3, 5, 6, 8, 9]
     assert rows_of(path, size) == expected
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5000])
+@pytest.mark.parametrize("size", [1, 40, 1 << 20])
+def test_each_batch_of_records_carries_its_own_text(tmp_path: Path, size: int, batch: int) -> None:
+    path = tmp_path / "leads.csv"
+    short_and_long = "9845012399,Short\n\n9845012398,Long,extra,,\n"  # padded; trimmed of its blank extras
+    text = MESSY.replace("\n,,\n", "\n,,\n" + short_and_long, 1)
+    path.write_text(text, encoding="utf-8", newline="")
+    table = open_table(path)
+    planned = plan_chunks(table, size=size)
+    assert planned is not None
+    found = [records for chunk in planned for records in read_chunk_records(table, chunk, size=batch)]
+    assert [cells for records in found for cells in records.cells][3:5] == [
+        ["9845012399", "Short", ""], ["9845012398", "Long", "extra"]]
+    for records in found:
+        assert records.text is not None
+        assert records.text.records() == records.cells
+    if size > len(text):  # one range: its batches' texts are all of it (a range of blank lines has no batch)
+        assert "".join(records.text.text for records in found if records.text) == text.partition("\r\n")[2]
 
 
 def test_bare_cr_line_ends_and_utf16_are_read_as_one_stream(tmp_path: Path) -> None:
@@ -84,3 +104,7 @@ def test_any_quoted_content_splits_exactly(tmp_path_factory: pytest.TempPathFact
     path = tmp_path_factory.mktemp("csv") / "t.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
     assert rows_of(path, size) == streamed(path)
+    table = open_table(path)
+    for chunk in plan_chunks(table, size=size) or ():
+        for records in read_chunk_records(table, chunk, size=3):
+            assert records.text is not None and records.text.records() == records.cells
