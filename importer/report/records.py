@@ -157,6 +157,8 @@ class Upkeep:
 
     payloads_removed: int = 0
     state_backup: str | None = None
+    #: The run changed nothing in the state: ``state_backup`` is the newest backup, renamed for it, not a new copy.
+    state_backup_kept: bool = False
     state_backup_failed: str | None = None
     runs_removed: list[str] | None = None
 
@@ -164,6 +166,8 @@ class Upkeep:
         found: dict[str, Any] = {"payloads_removed": self.payloads_removed} if self.payloads_removed else {}
         if self.state_backup is not None:
             found["state_backup"] = self.state_backup
+            if self.state_backup_kept:
+                found["state_backup_kept"] = True
         if self.state_backup_failed is not None:
             found["state_backup_failed"] = self.state_backup_failed
         if self.runs_removed is not None:

@@ -110,14 +110,21 @@ def test_keep_runs_removes_the_oldest_finished_run_folders_only(
 
 def test_state_check_backup_and_export(keyed: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        state_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    sheet, mapping = write_files(tmp_path / "files", ROWS)
     monkeypatch.chdir(tmp_path)
-    for _ in range(5):
-        assert cli(capsys, *run_args(sheet, mapping, keyed))[0] == 0
+    summaries = []
+    for edited in ({}, {1: "Delhi"}, {}, {}, {}):  # the last two nights change nothing
+        sheet, mapping = write_files(tmp_path / "files", ROWS, edited)
+        code, lines, _ = cli(capsys, *run_args(sheet, mapping, keyed))
+        assert code == 0
+        summaries.append(json.loads((Path(lines[-1].removeprefix("report: ")) / "summary.json").read_text()))
     code, lines, _ = cli(capsys, "state", "where", "--base-url", keyed.base_url)
     state = Path(lines[0].rpartition(": ")[2])
     assert code == 0 and state.parent == state_home / "states" and state.is_file()
-    assert len(list(Path(f"{state}.backups").glob("*.sqlite"))) == 3  # one after each run, the last 3 kept
+    backups = sorted(Path(f"{state}.backups").glob("*.sqlite"))
+    assert len(backups) == 3  # one after each run that changed the state
+    kept = [(summary["state_backup"], summary.get("state_backup_kept", False)) for summary in summaries]
+    assert [flag for _, flag in kept] == [False, False, False, True, True]
+    assert kept[-1][0] == str(backups[-1]) and not Path(kept[2][0]).exists()  # renamed for the last run
     code, lines, _ = cli(capsys, "state", "check", "--base-url", keyed.base_url)
     assert code == 0 and lines[0] == (f"state {state}: ok (format version 1; integrity checked): 1 job(s), 5 run(s), "
                                       f"{ROWS} lead(s), {ROWS} note(s)")

@@ -157,6 +157,7 @@ class Delivery:
             journal.record_run(self.key, str(self.writer.folder), run.started.isoformat())
             ledger.run_id = state.start_run(ledger.job, run.started.isoformat(timespec="milliseconds"),
                                             self.summary.input, str(self.writer.folder.resolve()))  # any folder's
+            written = state.changes()
             jobs = self._jobs(batches, recorder, selection)
             try:
                 try:
@@ -181,11 +182,14 @@ class Delivery:
                 self._finish_run(state, ledger, 3)  # the journal's run stays open: the same command resumes
                 return
             journal.record_end(self.key, str(self.writer.folder))
+            changed = bool(ledger.merged) or written is None or state.changes() != written
             state.finish_run(ledger.run_id, _now(), self._counts(), Send().exit_code(self.summary))
             if options.remember_file and run.table.origin is not None:  # a job's sync: each file once
                 ledger.remember_file(run.table.origin.digest, run.table.origin.location, _now())
+                changed = True
             self.summary.upkeep = after_run(state, ledger.job, self.writer.folder, options.keep_runs,
-                                            journal.unfinished_folders(), options.keep_payloads)
+                                            journal.unfinished_folders(), options.keep_payloads,
+                                            run=ledger.run_id, changed=changed)
 
     def _task_records(self, journal: Journal) -> TaskRecords:
         counts: dict[str, int] = {}

@@ -221,6 +221,11 @@ class SyncState:
     def accounts(self) -> list[str]:
         return [row[0] for row in self._rows("SELECT DISTINCT account FROM job ORDER BY account")]
 
+    def changes(self) -> int | None:
+        """Rows written through this state's connection so far (None for a PostgreSQL state): equal counts before
+        and after some work, nothing written by it."""
+        return self.db.connection.total_changes if isinstance(self.db, SqliteDatabase) else None
+
     def start_run(self, job: int, started_at: str, input_name: str, report: str) -> int:
         return int(self._rows("INSERT INTO run (job_id, started_at, input, report) VALUES (?, ?, ?, ?) RETURNING id",
                               (job, started_at, input_name, report))[0][0])

@@ -110,3 +110,40 @@ def test_the_oldest_backup_goes_before_the_new_one_is_written(state: SyncState,
     kept = sorted(folder.glob("*.sqlite"))  # the two newest are left, whole
     assert len(kept) == 2 and kept[-1] == newest and all(len(leads(path)) == 300 for path in kept)
     assert not list(folder.glob(".*partial"))
+
+
+def test_a_run_that_changed_nothing_keeps_the_newest_backup(state: SyncState, tmp_path: Path) -> None:
+    folder = Path(f"{state.where}.backups")
+    job = state.job(ACCOUNT, "nightly")
+
+    def run(change: int, *, finish: bool = True) -> upkeep.Upkeep | None:
+        """A run that confirms ``change`` more leads, as a real run does: its changes counted between its start
+        and its end."""
+        number = state.start_run(job, "2026-12-02T01:00:00+00:00", "leads.csv", str(tmp_path))
+        written = state.changes()
+        if change:
+            confirm(state, job, number, change, start=len(leads(Path(state.where))))
+        if not finish:  # stopped before its backup (killed, a full disk)
+            return None
+        changed = state.changes() != written
+        state.finish_run(number, "2026-12-02T01:05:00+00:00", {}, 0)
+        return upkeep.after_run(state, job, tmp_path, None, set(), run=number, changed=changed)
+
+    first = run(5)
+    assert first is not None and not first.state_backup_kept and first.state_backup is not None
+    unchanged = run(0)
+    assert unchanged is not None and unchanged.state_backup_kept
+    (kept,) = sorted(folder.glob("*.sqlite"))  # the same copy, renamed for the run that changed nothing
+    assert str(kept) == unchanged.state_backup and not Path(first.state_backup).exists()
+    assert len(leads(kept)) == 305 and unchanged.as_json()["state_backup_kept"] is True
+    again = run(0)
+    assert again is not None and again.state_backup_kept and len(list(folder.glob("*.sqlite"))) == 1
+    changed = run(3)
+    assert changed is not None and not changed.state_backup_kept and len(list(folder.glob("*.sqlite"))) == 2
+    assert changed.state_backup is not None and len(leads(Path(changed.state_backup))) == 308
+    run(4, finish=False)  # its changes are in no backup: the next run makes one, though it changes nothing
+    after_stop = run(0)
+    assert after_stop is not None and not after_stop.state_backup_kept
+    assert after_stop.state_backup is not None and len(leads(Path(after_stop.state_backup))) == 312
+    assert len(list(folder.glob("*.sqlite"))) == 3
+    assert len(leads(Path(changed.state_backup))) == 308  # an older backup is never touched
