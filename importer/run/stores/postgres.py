@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from importer.errors import ConfigError
@@ -112,17 +113,28 @@ class PostgresDatabase:
         """The account's advisory lock on this connection, for the length of the block."""
         key = lock_key(account)
         if not self.rows("SELECT pg_try_advisory_lock(?)", (key,))[0][0]:
-            found = self.rows("SELECT holder FROM holder WHERE lock_key = ?", (key,))
-            holder = Holder.parse(found[0][0]) if found else None
-            who = holder.describe() if holder is not None else "another process"
-            raise RunLocked(f"another run is using {self.where} for this account: {who}")
+            raise RunLocked(f"another run is using {self.where} for this account: {self._holder(key)}")
         try:
             self.rows("INSERT INTO holder (lock_key, holder) VALUES (?, ?) ON CONFLICT (lock_key) "
                       "DO UPDATE SET holder = excluded.holder", (key, Holder.me().dumps()))
             yield
         finally:
             if not self._db.closed:
+                with suppress(ConfigError):  # only a name for refusals: never worth the run's own error
+                    self.rows("DELETE FROM holder WHERE lock_key = ?", (key,))  # a refusal then waits for the next
                 self.rows("SELECT pg_advisory_unlock(?)", (key,))
+
+    def _holder(self, key: int, tries: int = 25, pause: float = 0.02) -> str:
+        """Who holds the account's lock, waiting a little for one that has just taken it and is still writing who
+        it is (two runs started together reach the lock within the same millisecond), as the file lock does."""
+        for attempt in range(tries):
+            found = self.rows("SELECT holder FROM holder WHERE lock_key = ?", (key,))
+            holder = Holder.parse(found[0][0]) if found else None
+            if holder is not None:
+                return holder.describe()
+            if attempt < tries - 1:
+                time.sleep(pause)
+        return "another process"
 
     def close(self) -> None:
         self._db.close()

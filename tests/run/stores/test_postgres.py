@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,28 @@ def test_one_run_at_a_time_per_account(postgres_state: str) -> None:
                 pass
         with second.run_lock(ACCOUNT):  # released at the end of the run
             pass
+
+
+def test_a_refusal_names_the_run_that_has_just_taken_the_lock(postgres_state: str) -> None:
+    """Two runs started together: the second may ask who holds the lock before the first has written its name.
+    It waits a moment for it rather than saying "another process"; a finished run leaves no name behind."""
+    place = StateLocation(url=postgres_state)
+    with SyncState(place) as first, SyncState(place) as second:
+        with first.run_lock(ACCOUNT):
+            written = first.db.rows("SELECT lock_key, holder FROM holder")
+            first.db.rows("DELETE FROM holder")  # as between the first's lock and its name
+
+            def name_it() -> None:
+                time.sleep(0.1)
+                first.db.rows("INSERT INTO holder (lock_key, holder) VALUES (?, ?)", written[0])
+
+            writer = threading.Thread(target=name_it)
+            writer.start()
+            with pytest.raises(RunLocked, match=r"for this account: pid \d+ on "):
+                with second.run_lock(ACCOUNT):
+                    pass
+            writer.join()
+        assert first.db.rows("SELECT holder FROM holder") == []
 
 
 def test_a_backup_is_a_state_file(postgres_state: str, tmp_path: Path) -> None:
