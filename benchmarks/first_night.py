@@ -79,7 +79,7 @@ class FirstNight:
                 "rows_total", "valid", "invalid", "sent", "succeeded", "failed", "in_doubt", "skipped", "unchanged")}
             state.finish_run(ledger.run_id, datetime.now(UTC).isoformat(timespec="milliseconds"), counts,
                              self.exit_code(summary))
-            after_run(state, ledger.job, run.writer.folder, None, set())
+            after_run(state, ledger.job, run.writer.folder, None, set(), run=ledger.run_id)
 
     def exit_code(self, summary: Summary) -> int:
         return 1 if summary.invalid else 0
