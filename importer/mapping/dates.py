@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
-from functools import lru_cache
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-Order = Literal["dmy", "mdy"]
+from importer.mapping.dayparts import DayAndTime, Order, clock_part, day_part
+
 ORDER_FORMATS: dict[Order, str] = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
 ORDER_NAMES: dict[Order, str] = {"dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}
 
@@ -47,9 +46,6 @@ _YEAR_FIRST = re.compile(r"(?P<year>\d{4})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=se
 _DAY_NAME = re.compile(_WEEKDAY + _DAY + r"[\s/.-]*" + _MONTH + r"[\s/.,-]*(?P<year>\d{4})" + _TIME, re.IGNORECASE)
 _NAME_DAY = re.compile(_WEEKDAY + _MONTH + r"[\s/.-]*" + _DAY + r"[\s,/.-]*(?P<year>\d{4})" + _TIME, re.IGNORECASE)
 _SERIAL = re.compile(r"\d{5,7}(?:\.\d+)?")
-#: The parts of the most common shape of a date and time in a sheet, ``23/03/2026 18:45``.
-_DAY_PART = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _MAX_SERIAL = 2958466  # 9999-12-31 is 2958465
 
@@ -188,7 +184,7 @@ class DateReader:
         day_text, space, clock_text = text.partition(" ")
         if order is None or not space:
             return None
-        day, clock = _day_part(day_text, order), _clock_part(clock_text)
+        day, clock = day_part(day_text, order), clock_part(clock_text)
         if day is None or clock is None:
             return None
         if self.kind == "date":
@@ -198,6 +194,14 @@ class DateReader:
             return utc_text(moment.astimezone(UTC)), ""
         except (OverflowError, ValueError):
             return None
+
+    def day_and_time(self, column: str) -> DayAndTime | None:
+        """A reader of ``column``'s ``23/03/2026 18:45`` values in its decided order (None without one, or with a
+        ``date_format``): what the function made for a mapping reads them with (:mod:`importer.mapping.rowcode`)."""
+        order = self.orders.get(column)
+        if order is None or self.date_format is not None:
+            return None
+        return DayAndTime(self.kind, self.zone, order)
 
     def _read(self, text: str, column: str) -> tuple[str | None, str]:
         value = read_with_format(text, self.date_format) if self.date_format else None
@@ -223,30 +227,6 @@ class DateReader:
             return f"{text!r}: the day/month order of its column was not decided"
         return (f"{text!r} is not a date (expected e.g. 2024-01-20, 20/01/2024, 20 Jan 2024, Jan 20, 2024 "
                 "or an Excel serial number)")
-
-
-@lru_cache(maxsize=DateReader.CACHE_SIZE)  # pure: each date part is read once
-def _day_part(text: str, order: Order) -> date | None:
-    """The date of ``03/04/2024`` in ``order``; None for any other text or a day that does not exist."""
-    match = _DAY_PART.fullmatch(text)
-    if match is None:
-        return None
-    first, second, year = int(match[1]), int(match[3]), int(match[4])
-    day, month = (first, second) if order == "dmy" else (second, first)
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-@lru_cache(maxsize=4096)
-def _clock_part(text: str) -> tuple[int, int] | None:
-    """(hours, minutes) of ``18:45``; None for any other text or a time that does not exist."""
-    match = _CLOCK.fullmatch(text)
-    if match is None:
-        return None
-    hours, minutes = int(match[1]), int(match[2])
-    return (hours, minutes) if hours < 24 and minutes < 60 else None
 
 
 def utc_text(moment: datetime) -> str:

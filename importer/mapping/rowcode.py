@@ -105,7 +105,13 @@ class _Writer:
         self.add(indent, "if t:",
                  f"    v = {self.bind('m', plan.memo)}.get(t, MISSING)",
                  "    if v is MISSING:")
-        self.add(indent + 2, *self.fill(plan.fill, into))
+        quick = plan.dates.day_and_time(plan.column) if plan.dates is not None and plan.column is not None else None
+        if quick is not None:  # a date and time read from its parts; other texts remembered whole
+            self.add(indent + 2, f"v = {self.bind('dt', quick.read)}(t)", "if v is not None:",
+                     f"    {into}[{k}] = v", "else:")
+            self.add(indent + 3, *self.fill(plan.fill, into))
+        else:
+            self.add(indent + 2, *self.fill(plan.fill, into))
         self.add(indent, "    elif v is not OMIT:",
                  f"        {into}[{k}] = v")
 

@@ -245,3 +245,39 @@ def test_the_common_date_and_time_is_read_by_its_parts() -> None:
     assert reader.convert("31/02/2026 18:45", "c")[0] is None
     assert reader._by_parts("23/03/2026 6:45 PM", "c") is None  # another shape: read whole
     assert reader.convert("23/03/2026 6:45 PM", "c") == ("2026-03-23T13:15:00Z", "")
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(near_day_and_time | st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1))
+                      .map(lambda moment: moment.strftime("%d/%m/%Y %H:%M")), min_size=1, max_size=8),
+       kind=st.sampled_from(["date", "datetime"]), order=st.sampled_from(["dmy", "mdy"]),
+       zone=st.sampled_from([*ZONES, ZoneInfo("Australia/Lord_Howe"), ZoneInfo("America/Santiago")]))
+def test_a_date_and_time_read_from_its_tables_reads_as_the_whole_text(texts: list[str], kind: str, order: Order,
+                                                                       zone: ZoneInfo) -> None:
+    reader = DateReader(kind, zone)
+    reader.decide("c", order)
+    quick = reader.day_and_time("c")
+    assert quick is not None
+    for text in texts * 2:  # the second time, from its tables
+        sent = quick.read(text)
+        assert sent is None or sent == reader._read(text, "c")[0], text
+
+
+@pytest.mark.parametrize(("zone", "text", "sent"), [
+    ("Asia/Kolkata", "23/03/2026 18:45", "2026-03-23T13:15:00Z"),
+    ("Asia/Kolkata", "01/01/2026 03:00", "2025-12-31T21:30:00Z"),   # the day before in UTC
+    ("Pacific/Kiritimati", "31/12/2025 23:00", "2025-12-31T09:00:00Z"),
+    ("America/New_York", "31/12/2025 22:00", "2026-01-01T03:00:00Z"),  # the day after in UTC
+    ("America/New_York", "10/03/2024 02:30", None),  # the day summer time starts: read whole
+    ("America/New_York", "03/11/2024 01:30", None),  # and ends
+    ("Asia/Kolkata", "31/02/2026 18:45", None),  # no such day
+    ("Asia/Kolkata", "23/03/2026 24:00", None),  # no such time
+    ("Asia/Kolkata", "2026-03-23 18:45", None),  # another shape
+])
+def test_the_tables_read_the_common_date_and_time(zone: str, text: str, sent: str | None) -> None:
+    reader = DateReader("datetime", ZoneInfo(zone))
+    reader.decide("c", "dmy")
+    quick = reader.day_and_time("c")
+    assert quick is not None and quick.read(text) == sent
+    assert reader.convert(text, "c")[0] == (sent or reader._read(text, "c")[0])
+    assert DateReader("datetime", ZoneInfo(zone)).day_and_time("c") is None  # no order decided: no tables

@@ -42,7 +42,8 @@ COLUMNS = ("Phone", "Mobile", "First", "City", "Email", "Value", "Stage", "Tags"
            "Source", "Notes", "Due", "Company", "Firm", "Since", "'); import os #")
 CELLS = st.sampled_from(["", " ", "x", " hot ", "HOT", "gone", "cold", "1.5L", "2 Cr", "12,000", "lots", "a;b; a",
                          "a;;c", "a", "b,c", "2024-01-20", "20/01/2024", "03/04/2024", "45000", "a@b.co", "not mail",
-                         "9876543210", "+91 98765 43210", "Expo"])
+                         "9876543210", "+91 98765 43210", "Expo", "23/03/2026 18:45", "03/04/2024 00:15",
+                         "31/02/2026 10:00"])
 
 
 def mapping_at(tmp_path: Path, text: str = MAPPING) -> Mapping:
@@ -52,9 +53,10 @@ def mapping_at(tmp_path: Path, text: str = MAPPING) -> Mapping:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(CELLS, min_size=len(COLUMNS), max_size=len(COLUMNS)), min_size=1, max_size=30))
-def test_the_made_function_maps_as_the_fields_do(tmp_path: Path, table: list[list[str]]) -> None:
-    made, plain = mapping_at(tmp_path), mapping_at(tmp_path)
+@given(st.lists(st.lists(CELLS, min_size=len(COLUMNS), max_size=len(COLUMNS)), min_size=1, max_size=30),
+       st.sampled_from([{}, {0: "dmy", 1: "dmy"}, {0: "mdy"}]))
+def test_the_made_function_maps_as_the_fields_do(tmp_path: Path, table: list[list[str]], orders: dict) -> None:
+    made, plain = mapping_at(tmp_path).with_date_orders(orders), mapping_at(tmp_path).with_date_orders(orders)
     rows = [Row(number, dict(zip(COLUMNS, cells, strict=True))) for number, cells in enumerate(table, 2)]
     for _ in range(2):  # the second time, every value is remembered
         for row in rows:
