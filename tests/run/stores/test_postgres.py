@@ -13,7 +13,7 @@ import pytest
 from importer.errors import ConfigError
 from importer.run.rules.sync import confirmed_after
 from importer.run.stores.home import StateLocation
-from importer.run.stores.lock import RunLocked
+from importer.run.stores.lock import Holder, RunLocked
 from importer.run.stores.state import SyncState
 from importer.run.stores.upkeep import backup_state, check_state
 
@@ -34,8 +34,9 @@ def test_one_run_at_a_time_per_account(postgres_state: str) -> None:
 
 
 def test_a_refusal_names_the_run_that_has_just_taken_the_lock(postgres_state: str) -> None:
-    """Two runs started together: the second may ask who holds the lock before the first has written its name.
-    It waits a moment for it rather than saying "another process"; a finished run leaves no name behind."""
+    """Two runs started together: the second may ask who holds the lock before the first's statement that took it
+    (and wrote its name) has ended. It waits a moment for the name rather than saying "another process"; a run
+    refused just as the first ends still reads its name."""
     place = StateLocation(url=postgres_state)
     with SyncState(place) as first, SyncState(place) as second:
         with first.run_lock(ACCOUNT):
@@ -52,7 +53,8 @@ def test_a_refusal_names_the_run_that_has_just_taken_the_lock(postgres_state: st
                 with second.run_lock(ACCOUNT):
                     pass
             writer.join()
-        assert first.db.rows("SELECT holder FROM holder") == []
+        (named,) = [Holder.parse(text) for (text,) in first.db.rows("SELECT holder FROM holder")]
+        assert named is not None and (named.pid, named.host) == (Holder.me().pid, Holder.me().host)
 
 
 def test_a_backup_is_a_state_file(postgres_state: str, tmp_path: Path) -> None:
