@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 import threading
@@ -148,3 +150,34 @@ def test_checking_processes_are_forked_only_beside_threads_that_allow_it(monkeyp
     assert parallel.start_method(profile_dir="/tmp/profiles") == "spawn"  # a profiler is not copied
     monkeypatch.setattr(parallel, "only_fork_safe_threads", lambda: False)
     assert parallel.start_method() == "spawn"
+
+
+def test_a_real_run_reports_each_rows_cells_the_same_with_two_workers(tmp_path: Path, monkeypatch,
+                                                                      fresh_sandbox) -> None:
+    """Two checking processes keep each batch of a range as its text, read back into cells only for the rows a
+    report writes (failures, successes): the row files are those of one process, cell for cell."""
+    monkeypatch.setattr("importer.sources.chunks.CHUNK_BYTES", 4096)  # many ranges from a small file
+    sheet, mapping = tmp_path / "leads.csv", tmp_path / "mapping.yaml"
+    lines = ["Phone,Name,Notes"]
+    for i in range(400):
+        phone = f"98{i:08d}" if i % 13 else "not a phone"
+        note = f'"line one, {i}\r\nline ""two"""' if i % 7 == 0 else f"plain {i}"
+        lines.append(f"{phone},Lead {i},{note}" if i % 50 else f"{phone},Lead {i}")  # a short record: padded
+        if i % 120 == 0:
+            lines.append(",,")  # blank: skipped, counted
+    sheet.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8", newline="")
+    mapping.write_text("version: 1\nfields:\n  customer_phone: Phone\n  first_name: Name\n  customer_note: Notes\n",
+                       encoding="utf-8")
+    found = []
+    for workers in (1, 2):
+        options = RunOptions(api_key=fresh_sandbox.api_key, base_url=fresh_sandbox.base_url, rate=1000,
+                             report_dir=tmp_path / f"w{workers}", state=tmp_path / f"state{workers}.sqlite",
+                             workers=workers, fresh=True)
+        folder = Importer(sheet, mapping, options).run().folder
+        found.append([sorted(csv.reader(io.StringIO((folder / name).read_bytes().decode("utf-8-sig"), newline="")))
+                      for name in ("failures.csv", "successes.csv")])  # sent rows finish in any order
+    assert found[0] == found[1]
+    failures, successes = found[1]
+    assert sum(row[0] == "not a phone" for row in failures) == 31
+    assert ["not a phone", "Lead 91", 'line one, 91\r\nline "two"'] in [row[:3] for row in failures]
+    assert ["9800000050", "Lead 50", ""] in [row[:3] for row in successes] and len(successes) == 1 + 400 - 31
