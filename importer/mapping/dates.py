@@ -20,7 +20,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from importer.mapping.dayparts import DayAndTime, Order, clock_part, day_part
+from importer.mapping.dayparts import DayAndTime, Order
 
 ORDER_FORMATS: dict[Order, str] = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y"}
 ORDER_NAMES: dict[Order, str] = {"dmy": "dd/mm/yyyy", "mdy": "mm/dd/yyyy"}
@@ -131,7 +131,7 @@ class DateReader:
     hit costs a dict lookup instead of a parse (1,000,000 rows with two date columns: ~7 s less to check).
     """
 
-    __slots__ = ("kind", "zone", "date_format", "format_order", "orders", "_cache")
+    __slots__ = ("kind", "zone", "date_format", "format_order", "orders", "_cache", "_tables")
 
     CACHE_SIZE = 50_000
 
@@ -142,6 +142,7 @@ class DateReader:
         self.format_order = format_order(date_format) if date_format else None
         self.orders: dict[str, Order] = {}
         self._cache: dict[str, dict[str, tuple[str | None, str]]] = {}
+        self._tables: dict[str, DayAndTime] = {}  # per column: its days and times (:meth:`day_and_time`)
 
     def __repr__(self) -> str:
         return f"DateReader({self.kind!r}, {self.zone.key!r}, date_format={self.date_format!r}, {self.orders!r})"
@@ -153,6 +154,7 @@ class DateReader:
         else:
             self.orders[column] = order
         self._cache.pop(column, None)
+        self._tables.pop(column, None)
 
     def convert(self, text: str, column: str) -> tuple[str | None, str]:
         """(the text to send, "") or (None, why the cell is not a date)."""
@@ -174,34 +176,25 @@ class DateReader:
         return self._read(text, column)
 
     def _by_parts(self, text: str, column: str) -> tuple[str, str] | None:
-        """A date and time written ``23/03/2026 18:45`` (two numbers and a year in the column's order, a space,
-        hours and minutes) from its date and its time, each read once: a column of them holds many more distinct
-        values than days or times (34,000 a checking process in ``benchmarks/bench_validate.py --dates``; 27,333
-        distinct values of a year at Asia/Kolkata: 5.3-5.5 µs each read whole, 2.75-2.8 µs from its parts). None for any
-        other text, or a part that is not a date or a time: :meth:`_read` then reads it whole, and says why
+        """A date and time written ``23/03/2026 18:45`` read from its column's tables of days and times
+        (:class:`~importer.mapping.dayparts.DayAndTime`, shared with the function made for the mapping); None for
+        any other text, or one those tables leave to :meth:`_read`, which reads it whole and says why
         (``tests/mapping/test_dates.py`` holds the two readings equal)."""
-        order = self.orders.get(column)
-        day_text, space, clock_text = text.partition(" ")
-        if order is None or not space:
-            return None
-        day, clock = day_part(day_text, order), clock_part(clock_text)
-        if day is None or clock is None:
-            return None
-        if self.kind == "date":
-            return day.isoformat(), ""
-        try:
-            moment = datetime(day.year, day.month, day.day, clock[0], clock[1], tzinfo=self.zone)
-            return utc_text(moment.astimezone(UTC)), ""
-        except (OverflowError, ValueError):
-            return None
+        tables = self.day_and_time(column)
+        found = tables.read(text) if tables is not None else None
+        return (found, "") if found is not None else None
 
     def day_and_time(self, column: str) -> DayAndTime | None:
-        """A reader of ``column``'s ``23/03/2026 18:45`` values in its decided order (None without one, or with a
-        ``date_format``): what the function made for a mapping reads them with (:mod:`importer.mapping.rowcode`)."""
-        order = self.orders.get(column)
-        if order is None or self.date_format is not None:
-            return None
-        return DayAndTime(self.kind, self.zone, order)
+        """The reader of ``column``'s ``23/03/2026 18:45`` values in its decided order (None without one, or with a
+        ``date_format``): what the function made for a mapping reads them with (:mod:`importer.mapping.rowcode`),
+        and :meth:`convert` too."""
+        tables = self._tables.get(column)
+        if tables is None:
+            order = self.orders.get(column)
+            if order is None or self.date_format is not None:
+                return None
+            tables = self._tables[column] = DayAndTime(self.kind, self.zone, order)
+        return tables
 
     def _read(self, text: str, column: str) -> tuple[str | None, str]:
         value = read_with_format(text, self.date_format) if self.date_format else None

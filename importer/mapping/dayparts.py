@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -72,7 +71,7 @@ class DayAndTime:
     def _day(self, text: str) -> tuple[int, str | None, str, str | None] | None:
         if len(self._days) >= self.TABLE_SIZE:
             self._days.clear()
-        found = day_part(text, self.order)
+        found = _day_part(text, self.order)
         entry = None
         if found is not None and self.kind == "date":
             entry = (0, None, found.isoformat(), None)
@@ -86,7 +85,7 @@ class DayAndTime:
     def _clock(self, text: str) -> int | None:
         if len(self._clocks) >= self.TABLE_SIZE:
             self._clocks.clear()
-        found = clock_part(text)
+        found = _clock_part(text)
         minute = self._clocks[text] = None if found is None else found[0] * 60 + found[1]
         return minute
 
@@ -114,8 +113,7 @@ def _shifted(day: date, days: int) -> str | None:
         return None
 
 
-@lru_cache(maxsize=50_000)  # pure: each date part is read once
-def day_part(text: str, order: Order) -> date | None:
+def _day_part(text: str, order: Order) -> date | None:
     """The date of ``03/04/2024`` in ``order``; None for any other text or a day that does not exist."""
     match = _DAY_PART.fullmatch(text)
     if match is None:
@@ -128,8 +126,7 @@ def day_part(text: str, order: Order) -> date | None:
         return None
 
 
-@lru_cache(maxsize=4096)
-def clock_part(text: str) -> tuple[int, int] | None:
+def _clock_part(text: str) -> tuple[int, int] | None:
     """(hours, minutes) of ``18:45``; None for any other text or a time that does not exist."""
     match = _CLOCK.fullmatch(text)
     if match is None:
