@@ -42,15 +42,9 @@ class RecordsText(NamedTuple):
 
     def records(self) -> list[list[str]]:
         """The records, fitted to the header as :meth:`DelimitedTable.records_in` fits them."""
-        found = []
-        for record in _reader(io.StringIO(self.text, newline=""), self.delimiter):
-            if len(record) != self.width or not (record[0].strip() or "".join(record).strip()):
-                fitted = fit_record(record, self.width)
-                if fitted is None:
-                    continue
-                record = fitted
-            found.append(record)
-        return found
+        fitted = (fit_record(record, self.width) for record in _reader(io.StringIO(self.text, newline=""),
+                                                                         self.delimiter))
+        return [record for record in fitted if record is not None]
 
 
 class DelimitedTable(Table):
