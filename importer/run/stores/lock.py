@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from importer.errors import ConfigError
 
-__all__ = ["Holder", "RunLock", "RunLocked"]
+__all__ = ["Holder", "RunLock", "RunLocked", "who_holds"]
 
 
 class RunLocked(ConfigError):
@@ -72,8 +73,7 @@ class RunLock:
         try:
             self._lock.acquire()
         except Timeout:
-            holder = _read_soon(self.holder_path)
-            who = holder.describe() if holder is not None else "another process"
+            who = who_holds(lambda: _read(self.holder_path))
             raise RunLocked(f"another run is using {self.state}: {who}") from None
         except OSError as exc:
             raise ConfigError(f"cannot lock {self.state} ({self.path}): {exc.strerror or exc}") from None
@@ -103,12 +103,14 @@ def _read(path: Path) -> Holder | None:
         return None
 
 
-def _read_soon(path: Path, tries: int = 25, pause: float = 0.02) -> Holder | None:
-    """The holder, waiting a little for one that has just taken the lock and is still writing who it is (two runs
-    started together reach the lock within the same millisecond)."""
+def who_holds(read: Callable[[], Holder | None], tries: int = 25, pause: float = 0.02) -> str:
+    """Who holds a lock, as a refusal names it (``pid … on …``, or "another process"): ``read`` again a little
+    while for a holder that has just taken the lock and is still writing who it is (two runs started together
+    reach the lock within the same millisecond)."""
     for _ in range(tries - 1):
-        holder = _read(path)
+        holder = read()
         if holder is not None:
-            return holder
+            return holder.describe()
         time.sleep(pause)
-    return _read(path)
+    holder = read()
+    return holder.describe() if holder is not None else "another process"

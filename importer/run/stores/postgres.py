@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from importer.errors import ConfigError
 from importer.run.stores.home import redact_url
-from importer.run.stores.lock import Holder, RunLocked
+from importer.run.stores.lock import Holder, RunLocked, who_holds
 from importer.run.stores.schema import POSTGRES_TABLES
 
 __all__ = ["PostgresDatabase", "StateUnavailable"]
@@ -60,8 +59,8 @@ def lock_key(account: str) -> int:
 _LOCK_AND_NAME = (
     "WITH taken AS (SELECT pg_try_advisory_lock(?) AS ok), "
     "named AS (INSERT INTO holder (lock_key, holder) SELECT ?, ? FROM taken WHERE ok "
-    "ON CONFLICT (lock_key) DO UPDATE SET holder = excluded.holder RETURNING 1) "
-    "SELECT ok, (SELECT count(*) FROM named) FROM taken")
+    "ON CONFLICT (lock_key) DO UPDATE SET holder = excluded.holder) "
+    "SELECT ok FROM taken")  # (a statement's data-modifying WITH always runs, read or not)
 
 
 class PostgresDatabase:
@@ -123,24 +122,19 @@ class PostgresDatabase:
         """The account's advisory lock on this connection, for the length of the block."""
         key = lock_key(account)
         if not self.rows(_LOCK_AND_NAME, (key, key, Holder.me().dumps()))[0][0]:
-            raise RunLocked(f"another run is using {self.where} for this account: {self._holder(key)}")
+            raise RunLocked(f"another run is using {self.where} for this account: "
+                            f"{who_holds(lambda: self._holder(key))}")
         try:
             yield
         finally:
             if not self._db.closed:
                 self.rows("SELECT pg_advisory_unlock(?)", (key,))  # its name stays: a refusal racing its end
 
-    def _holder(self, key: int, tries: int = 25, pause: float = 0.02) -> str:
-        """Who holds the account's lock. Its holder wrote its name in the statement that took the lock, so only a
-        holder whose statement has not yet ended has none to read: waited for a little, as the file lock does."""
-        for attempt in range(tries):
-            found = self.rows("SELECT holder FROM holder WHERE lock_key = ?", (key,))
-            holder = Holder.parse(found[0][0]) if found else None
-            if holder is not None:
-                return holder.describe()
-            if attempt < tries - 1:
-                time.sleep(pause)
-        return "another process"
+    def _holder(self, key: int) -> Holder | None:
+        """Who holds the account's lock, as it wrote itself in the statement that took the lock (none yet while
+        that statement has not ended: :func:`who_holds` reads again)."""
+        found = self.rows("SELECT holder FROM holder WHERE lock_key = ?", (key,))
+        return Holder.parse(found[0][0]) if found else None
 
     def close(self) -> None:
         self._db.close()
